@@ -1,0 +1,60 @@
+// Builds three bundles: the extension host (node, `vscode` external), the `runlens` CLI
+// (node), and the timeline webview (browser). sql.js's wasm is copied next to the node
+// bundles, which load it from their own folder.
+import * as esbuild from 'esbuild';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+const require = createRequire(import.meta.url);
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+const common = {
+  bundle: true,
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  legalComments: 'none',
+};
+
+const nodeTargets = [
+  { in: 'src/extension/main.ts', out: 'extension' },
+  { in: 'src/cli/main.ts', out: 'cli' },
+].filter((e) => existsSync(e.in));
+
+const builds = [];
+if (nodeTargets.length) {
+  builds.push({
+    ...common,
+    entryPoints: nodeTargets,
+    outdir: 'dist',
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: ['vscode'],
+  });
+}
+if (existsSync('webview/main.ts')) {
+  builds.push({
+    ...common,
+    entryPoints: [{ in: 'webview/main.ts', out: 'timeline' }],
+    outdir: 'dist/webview',
+    platform: 'browser',
+    target: 'chrome120',
+    format: 'iife',
+  });
+}
+
+mkdirSync('dist', { recursive: true });
+copyFileSync(path.join(path.dirname(require.resolve('sql.js')), 'sql-wasm.wasm'), 'dist/sql-wasm.wasm');
+
+if (watch) {
+  for (const options of builds) {
+    const ctx = await esbuild.context(options);
+    await ctx.watch();
+  }
+  console.log('[esbuild] watching');
+} else {
+  await Promise.all(builds.map((options) => esbuild.build(options)));
+}
