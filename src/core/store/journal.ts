@@ -1,0 +1,92 @@
+/**
+ * The durable half of the store. sql.js keeps the database in memory and can only write it
+ * out whole (O(database size)), so each acknowledged write is first appended here — one
+ * line per record, O(batch size) — and the database file is rewritten only now and then
+ * (a snapshot, atomically via temp file + rename), after which the journal starts over.
+ *
+ * A record is acknowledged once `append` returns: the bytes are in the kernel, so they
+ * survive `kill -9` of this process. (Power loss is another matter: `sync()` fsyncs.)
+ */
+import * as fs from 'node:fs';
+import { decode, encode } from './codec';
+
+export interface JournalRecord {
+  seq: number;
+  op: string;
+  [key: string]: unknown;
+}
+
+export interface ReplayResult {
+  records: JournalRecord[];
+  /** Set when the journal had unreadable content that was moved aside. */
+  problem?: string;
+}
+
+export class Journal {
+  private fd: number | undefined;
+  private bytes = 0;
+
+  constructor(readonly path: string) {}
+
+  /** Read every complete record; a torn last line (crash mid-write) is dropped. */
+  replay(): ReplayResult {
+    let text: string;
+    try {
+      text = fs.readFileSync(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: [] };
+      throw err;
+    }
+    const records: JournalRecord[] = [];
+    const lines = text.split('\n');
+    const last = lines.pop() ?? ''; // after the final newline: '' unless the last write was torn
+    let goodBytes = 0;
+    for (let i = 0; i < lines.length; i++) {
+      try {
+        records.push(decode<JournalRecord>(lines[i]));
+        goodBytes += Buffer.byteLength(lines[i]) + 1;
+      } catch {
+        const aside = `${this.path}.corrupt-${Date.now()}`;
+        fs.copyFileSync(this.path, aside);
+        fs.truncateSync(this.path, goodBytes);
+        return { records, problem: `journal line ${i + 1} is unreadable; kept ${records.length} records, copied the journal to ${aside}` };
+      }
+    }
+    if (last !== '') fs.truncateSync(this.path, goodBytes);
+    return { records };
+  }
+
+  append(record: JournalRecord): void {
+    const line = encode(record) + '\n';
+    if (this.fd === undefined) {
+      this.fd = fs.openSync(this.path, 'a');
+      this.bytes = fs.fstatSync(this.fd).size;
+    }
+    const buf = Buffer.from(line);
+    let off = 0;
+    while (off < buf.length) off += fs.writeSync(this.fd, buf, off);
+    this.bytes += buf.length;
+  }
+
+  get size(): number {
+    return this.bytes;
+  }
+
+  sync(): void {
+    if (this.fd !== undefined) fs.fsyncSync(this.fd);
+  }
+
+  /** Start over after a snapshot has taken in everything written so far. */
+  reset(): void {
+    this.close();
+    fs.writeFileSync(this.path, '');
+    this.bytes = 0;
+  }
+
+  close(): void {
+    if (this.fd !== undefined) {
+      fs.closeSync(this.fd);
+      this.fd = undefined;
+    }
+  }
+}

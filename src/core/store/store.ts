@@ -1,0 +1,814 @@
+/**
+ * The trace store: a sql.js SQLite database kept in memory, made durable by an append-only
+ * journal (see journal.ts) and written out as a file by atomic snapshots. All writers go
+ * through `apply`/`endRun`/`appendOutput`/`deleteRun`/`clear`; all views read the query
+ * methods and subscribe to `onChange`.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+import initSqlJs, { type Database, type SqlJsStatic, type Statement } from 'sql.js';
+import type { Attributes, IngestBatch, Run, RunPatch, Span, SpanEvent } from '../model';
+import { deriveRunStatus, nowNs } from '../model';
+import { Journal, type JournalRecord } from './journal';
+import { MIGRATIONS } from './schema';
+import { decode, encode } from './codec';
+
+export interface StoreOptions {
+  /** Database file; undefined keeps everything in memory (tests, forwarding). */
+  path?: string;
+  /** Keep at most this many runs (oldest finished ones go first). Default 200. */
+  maxRuns?: number;
+  /** Keep the database under about this many bytes. Default 200 MB. */
+  maxBytes?: number;
+  /** String attribute values longer than this are truncated at ingest. Default 4096. */
+  maxAttrLength?: number;
+  /** Rewrite the database file once the journal is this large. Default 32 MB. */
+  snapshotJournalBytes?: number;
+  /** Rewrite the database file after this long without writes. Default 5 s; 0 = never on idle. */
+  snapshotIdleMs?: number;
+  /** Where to report recoveries (corrupt file moved aside, torn journal). */
+  log?: (message: string) => void;
+}
+
+export interface StoreChange {
+  type: 'runs' | 'spans' | 'output' | 'deleted' | 'cleared';
+  runIds: string[];
+  spans?: Span[];
+}
+
+export class DatabaseLockedError extends Error {
+  constructor(
+    readonly dbPath: string,
+    readonly owner: LockInfo,
+  ) {
+    super(
+      `${dbPath} is in use by process ${owner.pid}${owner.what ? ` (${owner.what})` : ''}` +
+        `${owner.endpoint ? `, collecting at ${owner.endpoint}` : ''}. Close it or pass another database path.`,
+    );
+  }
+}
+
+export interface LockInfo {
+  pid: number;
+  what?: string;
+  endpoint?: string;
+}
+
+const MAX_OUTPUT_LINES = 5000;
+const MAX_OUTPUT_LINE = 4096;
+const openPaths = new Set<string>();
+let sqlPromise: Promise<SqlJsStatic> | undefined;
+
+function loadSql(): Promise<SqlJsStatic> {
+  if (!sqlPromise) {
+    // Bundled: the wasm sits next to the bundle. Unbundled (tests): in the sql.js package.
+    const candidates = [path.join(__dirname, 'sql-wasm.wasm')];
+    try {
+      candidates.push(path.join(path.dirname(require.resolve('sql.js')), 'sql-wasm.wasm'));
+    } catch {
+      /* bundled without node_modules */
+    }
+    const wasm = candidates.find((p) => fs.existsSync(p));
+    if (!wasm) throw new Error(`sql-wasm.wasm not found (looked in ${candidates.join(', ')})`);
+    const wasmBinary = fs.readFileSync(wasm);
+    sqlPromise = initSqlJs({ wasmBinary: wasmBinary.buffer.slice(wasmBinary.byteOffset, wasmBinary.byteOffset + wasmBinary.byteLength) as ArrayBuffer });
+  }
+  return sqlPromise;
+}
+
+type Row = Record<string, unknown>;
+/** sql.js reads INTEGER columns as bigint with this option (its typings predate it). */
+interface BigIntRows {
+  getAsObject(params: null, config: { useBigInt: boolean }): Row;
+}
+
+export class TraceStore {
+  private readonly listeners = new Set<(c: StoreChange) => void>();
+  private readonly statements = new Map<string, Statement>();
+  private journal: Journal | undefined;
+  private seq = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly resourceIds = new Map<string, number>();
+  private readonly outputSeq = new Map<string, number>();
+  readonly maxAttrLength: number;
+  /** Messages about recoveries made while opening (corrupt file moved aside…). */
+  readonly warnings: string[] = [];
+
+  private constructor(
+    private readonly db: Database,
+    private readonly opts: StoreOptions,
+  ) {
+    this.maxAttrLength = opts.maxAttrLength ?? 4096;
+  }
+
+  get path(): string | undefined {
+    return this.opts.path;
+  }
+
+  static async open(opts: StoreOptions = {}): Promise<TraceStore> {
+    const SQL = await loadSql();
+    if (!opts.path) {
+      const store = new TraceStore(new SQL.Database(), opts);
+      store.migrate();
+      return store;
+    }
+    const dbPath = path.resolve(opts.path);
+    const dir = path.dirname(dbPath);
+    fs.mkdirSync(dir, { recursive: true });
+    const ignore = path.join(dir, '.gitignore');
+    if (path.basename(dir) === '.runlens' && !fs.existsSync(ignore)) fs.writeFileSync(ignore, '# Runlens trace database: local data, not source.\n*\n');
+    acquireLock(dbPath);
+    const warnings: string[] = [];
+    let db: Database;
+    try {
+      db = loadDatabase(SQL, dbPath, warnings);
+    } catch (err) {
+      releaseLock(dbPath);
+      throw err;
+    }
+    const store = new TraceStore(db, { ...opts, path: dbPath });
+    store.warnings.push(...warnings);
+    try {
+      store.migrate();
+      store.journal = new Journal(`${dbPath}.journal`);
+      const snapshotSeq = Number(store.meta('journal_seq') ?? '0');
+      const replay = store.journal.replay();
+      if (replay.problem) store.warnings.push(replay.problem);
+      store.seq = snapshotSeq;
+      store.transaction(() => {
+        for (const rec of replay.records) {
+          if (rec.seq <= snapshotSeq) continue;
+          store.applyRecord(rec);
+          store.seq = rec.seq;
+        }
+      });
+      store.recountOutput();
+      store.enforceRetention();
+    } catch (err) {
+      store.journal?.close();
+      releaseLock(dbPath);
+      throw err;
+    }
+    for (const w of store.warnings) opts.log?.(w);
+    return store;
+  }
+
+  // ------------------------------------------------------------------ writes
+
+  /** Upsert runs and spans. Durable (journalled) when it returns. */
+  apply(batch: IngestBatch): void {
+    if (!batch.runs.length && !batch.spans.length) return;
+    const spans = batch.spans.map((s) => this.truncate(s));
+    // Fix a new run's start now, so replaying the journal later gives the same row.
+    const runs = batch.runs.map((r) => (r.startNs === undefined && !this.runExists(r.id) ? { ...r, startNs: nowNs() } : r));
+    const rec = this.record('apply', { runs, spans });
+    const runIds = this.transaction(() => this.applyRecord(rec));
+    this.emit({ type: 'runs', runIds });
+    if (spans.length) this.emit({ type: 'spans', runIds, spans });
+    this.afterWrite();
+  }
+
+  /** A run's process ended: its still-open spans become INCOMPLETE, its status is settled. */
+  endRun(runId: string, exit: { exitCode?: number; signal?: string; endNs?: bigint }): Run {
+    const rec = this.record('end', { runId, exitCode: exit.exitCode, signal: exit.signal, endNs: exit.endNs ?? nowNs() });
+    const changed = this.transaction(() => {
+      const before = this.getSpans(runId).filter((s) => s.status === 'RUNNING');
+      this.applyRecord(rec);
+      return before.map((s) => ({ ...s, status: 'INCOMPLETE' as const }));
+    });
+    this.emit({ type: 'runs', runIds: [runId] });
+    if (changed.length) this.emit({ type: 'spans', runIds: [runId], spans: changed });
+    this.enforceRetention();
+    this.afterWrite();
+    const run = this.getRun(runId);
+    if (!run) throw new Error(`run ${runId} does not exist`);
+    return run;
+  }
+
+  /** Plain output lines of a run (not span data), kept up to a cap per run. */
+  appendOutput(runId: string, stream: 'stdout' | 'stderr', lines: string[]): void {
+    if (!lines.length) return;
+    const start = this.outputSeq.get(runId) ?? 0;
+    const room = Math.max(0, MAX_OUTPUT_LINES - start);
+    if (room === 0) return;
+    const kept = lines.slice(0, room).map((l) => (l.length > MAX_OUTPUT_LINE ? l.slice(0, MAX_OUTPUT_LINE) + '…' : l));
+    const rec = this.record('output', { runId, stream, start, lines: kept });
+    this.transaction(() => this.applyRecord(rec));
+    this.emit({ type: 'output', runIds: [runId] });
+    this.afterWrite();
+  }
+
+  deleteRun(runId: string): void {
+    const rec = this.record('delete', { runIds: [runId] });
+    this.transaction(() => this.applyRecord(rec));
+    this.emit({ type: 'deleted', runIds: [runId] });
+    this.afterWrite();
+  }
+
+  clear(): void {
+    const ids = this.listRuns().map((r) => r.id);
+    const rec = this.record('clear', {});
+    this.transaction(() => this.applyRecord(rec));
+    this.emit({ type: 'cleared', runIds: ids });
+    this.afterWrite();
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  listRuns(opts: { limit?: number; workflow?: string; status?: string } = {}): Run[] {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (opts.workflow !== undefined) {
+      where.push('workflow = ?');
+      params.push(opts.workflow);
+    }
+    if (opts.status !== undefined) {
+      where.push('status = ?');
+      params.push(opts.status);
+    }
+    const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY start_ns DESC, id DESC LIMIT ?`;
+    params.push(opts.limit ?? -1);
+    return this.all(sql, params).map(rowToRun);
+  }
+
+  /** By id, unique id prefix, or `last` (the newest run). */
+  getRun(idOrPrefix: string): Run | undefined {
+    if (idOrPrefix === 'last') return this.listRuns({ limit: 1 })[0];
+    const exact = this.all('SELECT * FROM runs WHERE id = ?', [idOrPrefix])[0];
+    if (exact) return rowToRun(exact);
+    const rows = this.all("SELECT * FROM runs WHERE id LIKE ? ESCAPE '\\' LIMIT 2", [idOrPrefix.replace(/[\\%_]/g, '\\$&') + '%']);
+    return rows.length === 1 ? rowToRun(rows[0]) : undefined;
+  }
+
+  getSpans(runId: string): Span[] {
+    return this.all(
+      `SELECT s.*, r.attributes AS resource_attributes FROM spans s LEFT JOIN resources r ON r.id = s.resource_id
+       WHERE s.run_id = ? ORDER BY s.start_ns, s.span_id`,
+      [runId],
+    ).map(rowToSpan);
+  }
+
+  getSpan(runId: string, spanId: string): Span | undefined {
+    const row = this.all(
+      `SELECT s.*, r.attributes AS resource_attributes FROM spans s LEFT JOIN resources r ON r.id = s.resource_id
+       WHERE s.run_id = ? AND s.span_id = ?`,
+      [runId, spanId],
+    )[0];
+    return row ? rowToSpan(row) : undefined;
+  }
+
+  /** Spans with a given name across the newest runs (step history). */
+  spansNamed(name: string, limit = 200): Span[] {
+    return this.all(
+      `SELECT s.* FROM spans s JOIN runs r ON r.id = s.run_id WHERE s.name = ? ORDER BY r.start_ns DESC LIMIT ?`,
+      [name, limit],
+    ).map(rowToSpan);
+  }
+
+  getOutput(runId: string): { stream: string; text: string }[] {
+    return this.all('SELECT stream, text FROM output WHERE run_id = ? ORDER BY seq', [runId]) as { stream: string; text: string }[];
+  }
+
+  /** Raw SQL for tools and tests (read-only use expected). */
+  query(sql: string, params: (string | number | bigint | null)[] = []): Row[] {
+    return this.all(sql, params);
+  }
+
+  onChange(listener: (c: StoreChange) => void): { dispose(): void } {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  /** Approximate in-memory database size in bytes. */
+  sizeBytes(): number {
+    const pages = Number(this.all('PRAGMA page_count')[0].page_count);
+    const size = Number(this.all('PRAGMA page_size')[0].page_size);
+    return pages * size;
+  }
+
+  // ------------------------------------------------------------------ persistence
+
+  /** Write the whole database file now (atomically) and start the journal over. */
+  snapshot(): void {
+    if (!this.opts.path || !this.journal) return;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    this.setMeta('journal_seq', String(this.seq));
+    this.freeStatements(); // export() closes and reopens the database: statements die
+    const data = this.db.export();
+    const tmp = `${this.opts.path}.tmp-${process.pid}`;
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      fs.writeSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, this.opts.path);
+    this.journal.reset();
+  }
+
+  /** fsync the journal: acknowledged data then survives power loss too, not only kill -9. */
+  sync(): void {
+    this.journal?.sync();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      if (this.opts.path && this.journal && this.journal.size > 0) this.snapshot();
+    } finally {
+      this.journal?.close();
+      this.freeStatements();
+      this.db.close();
+      if (this.opts.path) releaseLock(this.opts.path);
+      this.listeners.clear();
+    }
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private record(op: string, body: Record<string, unknown>): JournalRecord {
+    if (this.closed) throw new Error('the trace store is closed');
+    const rec: JournalRecord = { seq: this.seq + 1, op, ...body };
+    this.journal?.append(rec);
+    this.seq = rec.seq;
+    return rec;
+  }
+
+  /** Apply one journal record to the database (live or on replay). Returns touched run ids. */
+  private applyRecord(rec: JournalRecord): string[] {
+    switch (rec.op) {
+      case 'apply': {
+        const runs = rec.runs as RunPatch[];
+        const spans = rec.spans as Span[];
+        const ids = new Set<string>();
+        for (const r of runs) {
+          this.upsertRun(r);
+          ids.add(r.id);
+        }
+        for (const s of spans) {
+          if (!ids.has(s.runId) && !this.runExists(s.runId)) {
+            this.upsertRun({ id: s.runId, name: s.runId, source: 'otlp', startNs: s.startNs, traceId: s.traceId });
+          }
+          ids.add(s.runId);
+          this.upsertSpan(s);
+        }
+        for (const id of ids) this.refreshRun(id);
+        return [...ids];
+      }
+      case 'end': {
+        const runId = rec.runId as string;
+        const endNs = rec.endNs as bigint;
+        this.run('UPDATE spans SET status = ? WHERE run_id = ? AND status = ?', ['INCOMPLETE', runId, 'RUNNING']);
+        this.refreshRun(runId, false);
+        const counts = this.all('SELECT error_count, attributes FROM runs WHERE id = ?', [runId])[0];
+        if (!counts) return [];
+        const declared = (JSON.parse(String(counts.attributes)) as Attributes).pipeline_status;
+        const exit = { exitCode: rec.exitCode as number | undefined, signal: rec.signal as string | undefined };
+        let status = deriveRunStatus(exit, Number(counts.error_count));
+        if (status !== 'FAILED' && (declared === 'PARTIAL' || declared === 'FAILED')) status = declared;
+        this.run('UPDATE runs SET end_ns = ?, exit_code = ?, signal = ?, status = ? WHERE id = ?', [
+          endNs,
+          exit.exitCode ?? null,
+          exit.signal ?? null,
+          status,
+          runId,
+        ]);
+        return [runId];
+      }
+      case 'output': {
+        const runId = rec.runId as string;
+        const lines = rec.lines as string[];
+        let seq = rec.start as number;
+        for (const text of lines) this.run('INSERT OR REPLACE INTO output (run_id, seq, stream, text) VALUES (?, ?, ?, ?)', [runId, seq++, rec.stream as string, text]);
+        this.outputSeq.set(runId, Math.max(this.outputSeq.get(runId) ?? 0, seq));
+        return [runId];
+      }
+      case 'delete': {
+        const ids = rec.runIds as string[];
+        for (const id of ids) {
+          this.run('DELETE FROM spans WHERE run_id = ?', [id]);
+          this.run('DELETE FROM output WHERE run_id = ?', [id]);
+          this.run('DELETE FROM runs WHERE id = ?', [id]);
+          this.outputSeq.delete(id);
+        }
+        return ids;
+      }
+      case 'clear': {
+        this.db.exec('DELETE FROM spans; DELETE FROM output; DELETE FROM runs; DELETE FROM resources;');
+        this.resourceIds.clear();
+        this.outputSeq.clear();
+        return [];
+      }
+      default:
+        throw new Error(`unknown journal record ${rec.op}`);
+    }
+  }
+
+  private runExists(id: string): boolean {
+    return this.all('SELECT 1 AS x FROM runs WHERE id = ?', [id]).length > 0;
+  }
+
+  private upsertRun(p: RunPatch): void {
+    const existing = this.all('SELECT * FROM runs WHERE id = ?', [p.id])[0];
+    const cur: Partial<Run> = existing ? rowToRun(existing) : {};
+    const merged = {
+      ...cur,
+      ...Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)),
+      attributes: { ...(cur.attributes ?? {}), ...(p.attributes ?? {}) },
+    } as Run;
+    if (existing && p.startNs !== undefined && cur.startNs !== undefined && cur.startNs < p.startNs) merged.startNs = cur.startNs;
+    this.run(
+      `INSERT OR REPLACE INTO runs (id, name, status, source, command, cwd, start_ns, end_ns, exit_code, signal, git_commit,
+         trace_id, root_span_id, workflow, attributes, span_count, error_count)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        merged.id,
+        merged.name ?? merged.id,
+        merged.status ?? 'RUNNING',
+        merged.source ?? 'otlp',
+        merged.command ? JSON.stringify(merged.command) : null,
+        merged.cwd ?? null,
+        merged.startNs ?? nowNs(),
+        merged.endNs ?? null,
+        merged.exitCode ?? null,
+        merged.signal ?? null,
+        merged.gitCommit ?? null,
+        merged.traceId ?? null,
+        merged.rootSpanId ?? null,
+        merged.workflow ?? null,
+        JSON.stringify(merged.attributes ?? {}),
+        cur.spanCount ?? 0,
+        cur.errorCount ?? 0,
+      ],
+    );
+  }
+
+  private upsertSpan(s: Span): void {
+    let resourceId: number | null = null;
+    if (s.resource) {
+      const json = JSON.stringify(s.resource);
+      const digest = createHash('sha1').update(json).digest('hex');
+      resourceId = this.resourceIds.get(digest) ?? null;
+      if (resourceId === null) {
+        this.run('INSERT OR IGNORE INTO resources (digest, attributes) VALUES (?, ?)', [digest, json]);
+        resourceId = Number(this.all('SELECT id FROM resources WHERE digest = ?', [digest])[0].id);
+        this.resourceIds.set(digest, resourceId);
+      }
+    }
+    this.run(
+      `INSERT INTO spans (trace_id, span_id, run_id, parent_span_id, name, kind, start_ns, end_ns, status, status_message,
+         status_label, attributes, events, truncated, resource_id, scope_name, scope_version)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (trace_id, span_id) DO UPDATE SET
+         run_id = excluded.run_id, parent_span_id = excluded.parent_span_id, name = excluded.name, kind = excluded.kind,
+         start_ns = excluded.start_ns, end_ns = excluded.end_ns, status = excluded.status,
+         status_message = excluded.status_message, status_label = excluded.status_label,
+         attributes = excluded.attributes, events = excluded.events, truncated = excluded.truncated,
+         resource_id = excluded.resource_id, scope_name = excluded.scope_name, scope_version = excluded.scope_version`,
+      [
+        s.traceId,
+        s.spanId,
+        s.runId,
+        s.parentSpanId ?? null,
+        s.name,
+        s.kind,
+        s.startNs,
+        s.endNs ?? null,
+        s.status,
+        s.statusMessage ?? null,
+        s.statusLabel ?? null,
+        JSON.stringify(s.attributes),
+        encode(s.events),
+        s.truncated && Object.keys(s.truncated).length ? JSON.stringify(s.truncated) : null,
+        resourceId,
+        s.scope?.name ?? null,
+        s.scope?.version ?? null,
+      ],
+    );
+  }
+
+  /** Recount a run's spans; runs without a process (attached, imported) get their status from spans. */
+  private refreshRun(runId: string, deriveStatus = true): void {
+    const c = this.all(
+      `SELECT count(*) AS n, coalesce(sum(status IN ('ERROR','INCOMPLETE')), 0) AS errors,
+              coalesce(sum(status = 'RUNNING'), 0) AS running, min(start_ns) AS first, max(end_ns) AS last
+       FROM spans WHERE run_id = ?`,
+      [runId],
+    )[0];
+    this.run('UPDATE runs SET span_count = ?, error_count = ? WHERE id = ?', [Number(c.n), Number(c.errors), runId]);
+    if (!deriveStatus) return;
+    const run = this.all('SELECT source, status, attributes FROM runs WHERE id = ?', [runId])[0];
+    if (!run || run.source === 'launch') return;
+    const declared = (JSON.parse(String(run.attributes)) as Attributes).pipeline_status;
+    if (run.source === 'import' && typeof declared === 'string') return;
+    const status = Number(c.running) > 0 ? 'RUNNING' : Number(c.errors) > 0 ? 'FAILED' : 'SUCCESS';
+    this.run('UPDATE runs SET status = ?, start_ns = min(start_ns, coalesce(?, start_ns)), end_ns = ? WHERE id = ?', [
+      status,
+      (c.first as bigint | null) ?? null,
+      status === 'RUNNING' ? null : ((c.last as bigint | null) ?? null),
+      runId,
+    ]);
+  }
+
+  private truncate(s: Span): Span {
+    const limit = this.maxAttrLength;
+    let truncated: Record<string, number> | undefined = s.truncated;
+    const cut = (attrs: Attributes, max: number): Attributes => {
+      let out: Attributes | undefined;
+      for (const [k, v] of Object.entries(attrs)) {
+        if (typeof v === 'string' && v.length > max) {
+          out ??= { ...attrs };
+          out[k] = v.slice(0, max);
+          truncated = { ...(truncated ?? {}), [k]: v.length };
+        }
+      }
+      return out ?? attrs;
+    };
+    const attributes = cut(s.attributes, limit);
+    // Stack traces are what source resolution reads (deepest frame last): allow them more room.
+    const events: SpanEvent[] = s.events.map((e) => {
+      const a = cut(e.attributes, e.name === 'exception' ? limit * 16 : limit);
+      return a === e.attributes ? e : { ...e, attributes: a };
+    });
+    return attributes === s.attributes && truncated === s.truncated && events.every((e, i) => e === s.events[i])
+      ? s
+      : { ...s, attributes, events, truncated };
+  }
+
+  private enforceRetention(): void {
+    const maxRuns = this.opts.maxRuns ?? 200;
+    const maxBytes = this.opts.maxBytes ?? 200 * 1024 * 1024;
+    const finished = this.all("SELECT id FROM runs WHERE status != 'RUNNING' ORDER BY start_ns ASC, id ASC") as { id: string }[];
+    const total = Number(this.all('SELECT count(*) AS n FROM runs')[0].n);
+    const victims = new Set<string>();
+    for (let i = 0; i < finished.length && total - victims.size > maxRuns; i++) victims.add(finished[i].id);
+    if (this.sizeBytes() > maxBytes) {
+      const sizes = this.all(
+        `SELECT run_id, sum(length(attributes) + length(events) + length(name) + 120) AS bytes FROM spans GROUP BY run_id`,
+      ) as { run_id: string; bytes: number }[];
+      const byRun = new Map(sizes.map((r) => [r.run_id, Number(r.bytes)]));
+      let estimate = [...byRun.values()].reduce((a, b) => a + b, 0);
+      for (const { id } of finished) {
+        if (estimate <= maxBytes * 0.9) break;
+        if (!victims.has(id)) victims.add(id);
+        estimate -= byRun.get(id) ?? 0;
+      }
+    }
+    if (!victims.size) return;
+    const ids = [...victims];
+    const rec = this.record('delete', { runIds: ids });
+    this.transaction(() => this.applyRecord(rec));
+    if (this.sizeBytes() > maxBytes) {
+      this.freeStatements();
+      this.db.exec('VACUUM');
+    }
+    this.emit({ type: 'deleted', runIds: ids });
+  }
+
+  private afterWrite(): void {
+    if (!this.opts.path || !this.journal) return;
+    if (this.journal.size >= (this.opts.snapshotJournalBytes ?? 32 * 1024 * 1024)) {
+      this.snapshot();
+      return;
+    }
+    const idle = this.opts.snapshotIdleMs ?? 5000;
+    if (idle <= 0) return;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (!this.closed) {
+        try {
+          this.snapshot();
+        } catch (err) {
+          this.opts.log?.(`snapshot failed (data is safe in the journal): ${(err as Error).message}`);
+        }
+      }
+    }, idle);
+    this.idleTimer.unref();
+  }
+
+  private emit(change: StoreChange): void {
+    for (const l of [...this.listeners]) {
+      try {
+        l(change);
+      } catch (err) {
+        this.opts.log?.(`store listener failed: ${(err as Error).stack ?? err}`);
+      }
+    }
+  }
+
+  private migrate(): void {
+    const version = Number(this.all('PRAGMA user_version')[0].user_version);
+    if (version > MIGRATIONS.length) {
+      throw new Error(`database schema version ${version} is newer than this Runlens (${MIGRATIONS.length}); update Runlens`);
+    }
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      this.transaction(() => {
+        this.db.exec(MIGRATIONS[v]);
+        this.db.exec(`PRAGMA user_version = ${v + 1}`);
+      });
+    }
+  }
+
+  private recountOutput(): void {
+    for (const row of this.all('SELECT run_id, max(seq) + 1 AS n FROM output GROUP BY run_id')) {
+      this.outputSeq.set(String(row.run_id), Number(row.n));
+    }
+  }
+
+  private meta(key: string): string | undefined {
+    return this.all('SELECT value FROM meta WHERE key = ?', [key])[0]?.value as string | undefined;
+  }
+
+  private setMeta(key: string, value: string): void {
+    this.run('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', [key, value]);
+  }
+
+  private transaction<T>(fn: () => T): T {
+    this.db.exec('BEGIN');
+    try {
+      const result = fn();
+      this.db.exec('COMMIT');
+      return result;
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  private stmt(sql: string): Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  private freeStatements(): void {
+    for (const s of this.statements.values()) s.free();
+    this.statements.clear();
+  }
+
+  private run(sql: string, params: unknown[]): void {
+    const s = this.stmt(sql);
+    s.run(params as never);
+  }
+
+  private all(sql: string, params: unknown[] = []): Row[] {
+    const s = this.stmt(sql);
+    try {
+      s.bind(params as never);
+      const rows: Row[] = [];
+      while (s.step()) rows.push((s as unknown as BigIntRows).getAsObject(null, { useBigInt: true }));
+      return rows;
+    } finally {
+      s.reset();
+    }
+  }
+}
+
+// ---------------------------------------------------------------- rows
+
+const num = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
+const big = (v: unknown): bigint | undefined => (v === null || v === undefined ? undefined : BigInt(v as bigint));
+const str = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
+
+function rowToRun(r: Row): Run {
+  return {
+    id: String(r.id),
+    name: String(r.name),
+    status: r.status as Run['status'],
+    source: r.source as Run['source'],
+    command: r.command ? (JSON.parse(String(r.command)) as string[]) : undefined,
+    cwd: str(r.cwd),
+    startNs: BigInt(r.start_ns as bigint),
+    endNs: big(r.end_ns),
+    exitCode: num(r.exit_code),
+    signal: str(r.signal),
+    gitCommit: str(r.git_commit),
+    traceId: str(r.trace_id),
+    rootSpanId: str(r.root_span_id),
+    workflow: str(r.workflow),
+    attributes: JSON.parse(String(r.attributes)) as Attributes,
+    spanCount: Number(r.span_count),
+    errorCount: Number(r.error_count),
+  };
+}
+
+function rowToSpan(r: Row): Span {
+  return {
+    runId: String(r.run_id),
+    traceId: String(r.trace_id),
+    spanId: String(r.span_id),
+    parentSpanId: str(r.parent_span_id),
+    name: String(r.name),
+    kind: Number(r.kind),
+    startNs: BigInt(r.start_ns as bigint),
+    endNs: big(r.end_ns),
+    status: r.status as Span['status'],
+    statusMessage: str(r.status_message),
+    statusLabel: str(r.status_label),
+    attributes: JSON.parse(String(r.attributes)) as Attributes,
+    events: decode<SpanEvent[]>(String(r.events)),
+    truncated: r.truncated ? (JSON.parse(String(r.truncated)) as Record<string, number>) : undefined,
+    resource: r.resource_attributes ? (JSON.parse(String(r.resource_attributes)) as Attributes) : undefined,
+    scope: r.scope_name !== null && r.scope_name !== undefined ? { name: String(r.scope_name), version: str(r.scope_version) } : undefined,
+  };
+}
+
+// ---------------------------------------------------------------- file, lock
+
+/**
+ * Read the database file. A file that is not a readable SQLite database is moved aside
+ * (never overwritten) and an empty database starts in its place, with a warning.
+ */
+function loadDatabase(SQL: SqlJsStatic, dbPath: string, warnings: string[]): Database {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(dbPath);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new SQL.Database();
+    throw new Error(`cannot read the trace database ${dbPath}: ${(err as Error).message}`);
+  }
+  if (bytes.length === 0) return new SQL.Database();
+  let db: Database | undefined;
+  try {
+    db = new SQL.Database(bytes);
+    const check = db.exec('PRAGMA quick_check');
+    const verdict = String(check[0]?.values[0]?.[0] ?? '');
+    if (verdict !== 'ok') throw new Error(verdict || 'integrity check failed');
+    db.exec('SELECT count(*) FROM sqlite_master');
+    return db;
+  } catch (err) {
+    db?.close();
+    const aside = `${dbPath}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    fs.renameSync(dbPath, aside);
+    warnings.push(
+      `The trace database ${dbPath} could not be read (${(err as Error).message}). It was moved to ${aside}; ` +
+        'a new empty database was started. The journal, if any, is replayed into it.',
+    );
+    return new SQL.Database();
+  }
+}
+
+function lockPath(dbPath: string): string {
+  return `${dbPath}.lock`;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function readLock(dbPath: string): LockInfo | undefined {
+  try {
+    const info = JSON.parse(fs.readFileSync(lockPath(path.resolve(dbPath)), 'utf8')) as LockInfo;
+    return typeof info.pid === 'number' && pidAlive(info.pid) ? info : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Say in the lock file what holds the database (shown to a second writer). */
+export function describeLock(dbPath: string, info: Omit<LockInfo, 'pid'>): void {
+  const p = lockPath(path.resolve(dbPath));
+  fs.writeFileSync(p, JSON.stringify({ pid: process.pid, ...info }));
+}
+
+function acquireLock(dbPath: string): void {
+  if (openPaths.has(dbPath)) throw new DatabaseLockedError(dbPath, { pid: process.pid, what: 'this process' });
+  const p = lockPath(dbPath);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(p, JSON.stringify({ pid: process.pid }), { flag: 'wx' });
+      openPaths.add(dbPath);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = readLock(dbPath);
+      if (owner && owner.pid !== process.pid) throw new DatabaseLockedError(dbPath, owner);
+      fs.rmSync(p, { force: true }); // stale: its process is gone
+    }
+  }
+  throw new Error(`could not lock ${dbPath}`);
+}
+
+function releaseLock(dbPath: string): void {
+  openPaths.delete(dbPath);
+  try {
+    const info = JSON.parse(fs.readFileSync(lockPath(dbPath), 'utf8')) as LockInfo;
+    if (info.pid === process.pid) fs.rmSync(lockPath(dbPath), { force: true });
+  } catch {
+    /* already gone */
+  }
+}
