@@ -30,7 +30,8 @@ const MAX_OPEN = 50_000;
 const MAX_LINE = 8 * 1024 * 1024;
 
 export class JsonLinesParser {
-  private partial = '';
+  /** Unfinished last line per stream (stdout and stderr interleave, but lines never mix). */
+  private readonly partial = new Map<string, string>();
   /** Spans by id, kept while they may still receive lines (bounded). */
   private readonly spans = new Map<string, Span>();
   /** Structured step logs: open attempt per workflow/step, and per-workflow group spans. */
@@ -43,22 +44,23 @@ export class JsonLinesParser {
 
   constructor(private readonly ctx: JsonLinesContext) {}
 
-  /** Feed a chunk of text (any split); complete lines are parsed, the rest is kept. */
-  push(chunk: string): JsonLinesResult {
-    const text = this.partial + chunk;
+  /** Feed a chunk of text (any split) of one stream; complete lines are parsed, the rest is kept. */
+  push(chunk: string, stream = 'default'): JsonLinesResult {
+    const text = (this.partial.get(stream) ?? '') + chunk;
     const lines = text.split('\n');
-    this.partial = lines.pop() ?? '';
-    if (this.partial.length > MAX_LINE) {
-      lines.push(this.partial);
-      this.partial = '';
+    let rest = lines.pop() ?? '';
+    if (rest.length > MAX_LINE) {
+      lines.push(rest);
+      rest = '';
     }
+    this.partial.set(stream, rest);
     return this.parseLines(lines);
   }
 
-  /** End of stream: parse what is left without a newline. */
-  finish(): JsonLinesResult {
-    const rest = this.partial;
-    this.partial = '';
+  /** End of a stream: parse what is left of it without a newline. */
+  finish(stream = 'default'): JsonLinesResult {
+    const rest = this.partial.get(stream) ?? '';
+    this.partial.delete(stream);
     return this.parseLines(rest ? [rest] : []);
   }
 

@@ -29,7 +29,7 @@ export class Journal {
   constructor(readonly path: string) {}
 
   /** Read every complete record; a torn last line (crash mid-write) is dropped. */
-  replay(): ReplayResult {
+  replay(readOnly = false): ReplayResult {
     let text: string;
     try {
       text = fs.readFileSync(this.path, 'utf8');
@@ -46,13 +46,14 @@ export class Journal {
         records.push(decode<JournalRecord>(lines[i]));
         goodBytes += Buffer.byteLength(lines[i]) + 1;
       } catch {
+        if (readOnly) return { records, problem: `journal line ${i + 1} is unreadable` };
         const aside = `${this.path}.corrupt-${Date.now()}`;
         fs.copyFileSync(this.path, aside);
         fs.truncateSync(this.path, goodBytes);
         return { records, problem: `journal line ${i + 1} is unreadable; kept ${records.length} records, copied the journal to ${aside}` };
       }
     }
-    if (last !== '') fs.truncateSync(this.path, goodBytes);
+    if (last !== '' && !readOnly) fs.truncateSync(this.path, goodBytes);
     return { records };
   }
 

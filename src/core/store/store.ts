@@ -29,6 +29,8 @@ export interface StoreOptions {
   snapshotIdleMs?: number;
   /** Where to report recoveries (corrupt file moved aside, torn journal). */
   log?: (message: string) => void;
+  /** Read the file and journal as they are, without locking or writing (another process owns them). */
+  readOnly?: boolean;
 }
 
 export interface StoreChange {
@@ -90,6 +92,7 @@ export class TraceStore {
   private seq = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private readOnly = false;
   private readonly resourceIds = new Map<string, number>();
   private readonly outputSeq = new Map<string, number>();
   readonly maxAttrLength: number;
@@ -115,6 +118,7 @@ export class TraceStore {
       return store;
     }
     const dbPath = path.resolve(opts.path);
+    if (opts.readOnly) return TraceStore.openReadOnly(SQL, dbPath, opts);
     const dir = path.dirname(dbPath);
     fs.mkdirSync(dir, { recursive: true });
     const ignore = path.join(dir, '.gitignore');
@@ -152,6 +156,24 @@ export class TraceStore {
       throw err;
     }
     for (const w of store.warnings) opts.log?.(w);
+    return store;
+  }
+
+  private static openReadOnly(SQL: SqlJsStatic, dbPath: string, opts: StoreOptions): TraceStore {
+    let bytes: Buffer | undefined;
+    try {
+      bytes = fs.readFileSync(dbPath);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    const store = new TraceStore(bytes?.length ? new SQL.Database(bytes) : new SQL.Database(), { ...opts, path: undefined });
+    store.migrate();
+    const snapshotSeq = Number(store.meta('journal_seq') ?? '0');
+    const { records } = new Journal(`${dbPath}.journal`).replay(true);
+    store.transaction(() => {
+      for (const rec of records) if (rec.seq > snapshotSeq) store.applyRecord(rec);
+    });
+    store.readOnly = true;
     return store;
   }
 
@@ -333,6 +355,7 @@ export class TraceStore {
 
   private record(op: string, body: Record<string, unknown>): JournalRecord {
     if (this.closed) throw new Error('the trace store is closed');
+    if (this.readOnly) throw new Error('this trace store was opened read-only');
     const rec: JournalRecord = { seq: this.seq + 1, op, ...body };
     this.journal?.append(rec);
     this.seq = rec.seq;

@@ -1,0 +1,94 @@
+/** Plain-text rendering of runs for terminals (CLI `run`, `show`, `list`). */
+import * as path from 'node:path';
+import type { Run, Span } from './model';
+import { durationMs, errorSummary, nowNs } from './model';
+import { buildSpanTree, failureLeaves, type SpanNode } from './tree';
+import { resolveFailure, type SourceOptions } from './source';
+
+export interface ReportOptions extends SourceOptions {
+  color?: boolean;
+}
+
+const ICON: Record<string, string> = { OK: '✓', ERROR: '✗', RUNNING: '…', INCOMPLETE: '⧗' };
+const RUN_ICON: Record<string, string> = { SUCCESS: '✓', FAILED: '✗', PARTIAL: '!', RUNNING: '…' };
+
+export function formatDuration(ms: number): string {
+  if (ms < 1) return `${ms.toFixed(2)} ms`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  const m = Math.floor(ms / 60_000);
+  return `${m} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+export function relativeTime(ns: bigint, now = nowNs()): string {
+  const s = Number((now - ns) / 1_000_000_000n);
+  if (s < 45) return 'just now';
+  if (s < 90) return '1 min ago';
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  if (s < 86400) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86400)} d ago`;
+}
+
+function paint(on: boolean | undefined, code: number, text: string): string {
+  return on ? `\x1b[${code}m${text}\x1b[0m` : text;
+}
+
+function statusColor(status: string): number {
+  return status === 'ERROR' || status === 'FAILED' ? 31 : status === 'INCOMPLETE' || status === 'PARTIAL' ? 33 : status === 'RUNNING' ? 36 : 32;
+}
+
+export function where(file: string, line: number, base: string): string {
+  const rel = path.relative(base, file);
+  return `${rel && !rel.startsWith('..') ? rel : file}:${line}`;
+}
+
+/** `✗ FAILED  flaky.py  run r123…  2.31 s  exit 1` + the span tree + failures with file:line. */
+export function formatRunReport(run: Run, spans: Span[], opts: ReportOptions): string {
+  const c = opts.color;
+  const lines: string[] = [];
+  const exit = run.signal ? `signal ${run.signal}` : run.exitCode !== undefined ? `exit ${run.exitCode}` : '';
+  lines.push(
+    `${paint(c, statusColor(run.status), `${RUN_ICON[run.status] ?? ''} ${run.status}`)}  ${run.name}  ${paint(c, 2, run.id)}  ${formatDuration(durationMs(run))}${exit ? '  ' + exit : ''}`,
+  );
+  const render = (node: SpanNode, prefix: string, last: boolean) => {
+    const s = node.span;
+    const label = s.statusLabel && s.statusLabel !== 'OK' ? ` [${s.statusLabel}]` : '';
+    const err = s.status === 'ERROR' || s.status === 'INCOMPLETE' ? errorSummary(s) : undefined;
+    const dur = s.status === 'INCOMPLETE' ? 'never ended' : formatDuration(durationMs(s));
+    lines.push(
+      `${prefix}${last ? '└─ ' : '├─ '}${paint(c, statusColor(s.status), ICON[s.status] ?? '?')} ${s.name}${label}  ${paint(c, 2, dur)}${err ? '  ' + paint(c, 31, err) : ''}`,
+    );
+    node.children.forEach((child, i) => render(child, prefix + (last ? '   ' : '│  '), i === node.children.length - 1));
+  };
+  const roots = buildSpanTree(spans, run);
+  roots.forEach((n, i) => render(n, '', i === roots.length - 1));
+  const failures = failureLeaves(spans);
+  if (failures.length) {
+    lines.push('', paint(c, 1, failures.length === 1 ? 'Failed step:' : 'Failed steps:'));
+    for (const s of failures) {
+      const loc = resolveFailure(s, opts);
+      const at = loc ? where(loc.file, loc.line, opts.cwd ?? opts.workspaceRoot) : 'source unknown';
+      lines.push(`  ${paint(c, 31, ICON[s.status])} ${s.name}  ${at}  ${errorSummary(s) ?? ''}`.trimEnd());
+    }
+  }
+  return lines.join('\n');
+}
+
+export function formatRunList(runs: Run[], color?: boolean): string {
+  if (!runs.length) return 'No runs recorded yet. Start one with: runlens run -- <command>';
+  const now = nowNs();
+  return runs
+    .map((r) => {
+      const exit = r.exitCode !== undefined ? `exit ${r.exitCode}` : r.signal ? r.signal : '';
+      return [
+        r.id.padEnd(16),
+        paint(color, statusColor(r.status), r.status.padEnd(8)),
+        r.name.padEnd(28).slice(0, 28),
+        formatDuration(durationMs(r, now)).padStart(10),
+        relativeTime(r.startNs, now).padStart(12),
+        `${r.spanCount} spans${r.errorCount ? `, ${r.errorCount} failed` : ''}`,
+        exit,
+      ].join('  ');
+    })
+    .join('\n');
+}

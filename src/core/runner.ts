@@ -1,0 +1,181 @@
+/**
+ * Launch a workflow process as a run: inject the OpenTelemetry/Runlens environment, read
+ * its stdout/stderr as JSON lines (span data) and plain output, record how it ended, and
+ * stop its whole process tree on request.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import type { Run } from './model';
+import { nowNs } from './model';
+import { newRunId, newSpanId, newTraceId } from './ids';
+import { JsonLinesParser, type JsonLinesResult } from './ingest/jsonl';
+import { RUN_ID_ATTRIBUTE } from './ingest/otlp';
+import type { TraceStore } from './store/store';
+
+export interface LaunchOptions {
+  command: string[];
+  cwd: string;
+  /** Extra environment (over the current process's). */
+  env?: Record<string, string>;
+  name?: string;
+  workflow?: string;
+  /** Collector base URL to inject (http://127.0.0.1:PORT). Without it only stdout/stderr is traced. */
+  endpoint?: string;
+  /** Grace period between SIGTERM and SIGKILL when stopping. Default 3 s. */
+  killAfterMs?: number;
+}
+
+export interface RunningWorkflow {
+  readonly runId: string;
+  readonly pid: number | undefined;
+  /** Plain output, whole lines (span-data lines are recorded, not echoed). */
+  onOutput(cb: (stream: 'stdout' | 'stderr', text: string) => void): void;
+  /** Stop the process tree: SIGTERM, then SIGKILL after the grace period. */
+  stop(): void;
+  readonly done: Promise<Run>;
+}
+
+/** The environment a launched workflow gets so its traces land in this run. */
+export function runEnvironment(base: NodeJS.ProcessEnv, run: { id: string; traceId: string; rootSpanId: string; name: string }, endpoint?: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
+  const resource = `${RUN_ID_ATTRIBUTE}=${encodeURIComponent(run.id)}`;
+  env.OTEL_RESOURCE_ATTRIBUTES = env.OTEL_RESOURCE_ATTRIBUTES ? `${env.OTEL_RESOURCE_ATTRIBUTES},${resource}` : resource;
+  if (!env.OTEL_SERVICE_NAME) env.OTEL_SERVICE_NAME = run.name;
+  env.TRACEPARENT = `00-${run.traceId}-${run.rootSpanId}-01`;
+  env.RUNLENS_RUN_ID = run.id;
+  env.RUNLENS_STDOUT_CAPTURED = '1';
+  if (endpoint) {
+    env.OTEL_EXPORTER_OTLP_ENDPOINT = endpoint;
+    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = `${endpoint}/v1/traces`;
+    if (!env.OTEL_EXPORTER_OTLP_PROTOCOL && !env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL) env.OTEL_EXPORTER_OTLP_PROTOCOL = 'http/protobuf';
+    env.RUNLENS_ENDPOINT = endpoint;
+  }
+  // Python buffers stdout when it is a pipe; span events must arrive while the run is going.
+  if (!env.PYTHONUNBUFFERED) env.PYTHONUNBUFFERED = '1';
+  return env;
+}
+
+/** HEAD of the git repository around `cwd`, or undefined (not a repo, no git). */
+export function gitCommit(cwd: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile('git', ['rev-parse', 'HEAD'], { cwd, timeout: 3000 }, (err, stdout) => {
+      resolve(err ? undefined : stdout.trim() || undefined);
+    });
+  });
+}
+
+export function launch(store: TraceStore, opts: LaunchOptions): RunningWorkflow {
+  if (!opts.command.length) throw new Error('no command to run');
+  const run = {
+    id: newRunId(),
+    traceId: newTraceId(),
+    rootSpanId: newSpanId(),
+    name: opts.name ?? defaultName(opts.command),
+  };
+  store.apply({
+    runs: [
+      {
+        id: run.id,
+        name: run.name,
+        status: 'RUNNING',
+        source: 'launch',
+        command: opts.command,
+        cwd: opts.cwd,
+        startNs: nowNs(),
+        traceId: run.traceId,
+        rootSpanId: run.rootSpanId,
+        workflow: opts.workflow ?? run.name,
+        attributes: {},
+      },
+    ],
+    spans: [],
+  });
+
+  const listeners: ((stream: 'stdout' | 'stderr', text: string) => void)[] = [];
+  const parser = new JsonLinesParser({ runId: run.id, traceId: run.traceId, rootSpanId: run.rootSpanId });
+  const take = (stream: 'stdout' | 'stderr', result: JsonLinesResult) => {
+    if (result.runs.length || result.spans.length) store.apply(result);
+    store.appendOutput(run.id, stream, result.output);
+    if (result.output.length) {
+      const text = result.output.join('\n') + '\n';
+      for (const l of listeners) l(stream, text);
+    }
+  };
+
+  let child: ChildProcess;
+  let spawnError: Error | undefined;
+  const windows = process.platform === 'win32';
+  try {
+    child = spawn(opts.command[0], opts.command.slice(1), {
+      cwd: opts.cwd,
+      env: runEnvironment({ ...process.env, ...opts.env }, run, opts.endpoint),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: !windows, // its own process group, so stop() reaches grandchildren
+      windowsHide: true,
+    });
+  } catch (err) {
+    spawnError = err as Error;
+    child = undefined as never;
+  }
+
+  let stopping: NodeJS.Timeout | undefined;
+  const killTree = (signal: NodeJS.Signals) => {
+    if (!child?.pid) return;
+    try {
+      if (windows) execFile('taskkill', ['/pid', String(child.pid), '/T', '/F']);
+      else process.kill(-child.pid, signal);
+    } catch {
+      /* already gone */
+    }
+  };
+
+  const done = new Promise<Run>((resolve) => {
+    const finish = (exitCode: number | undefined, signal: string | undefined, error?: Error) => {
+      if (stopping) clearTimeout(stopping);
+      for (const s of ['stdout', 'stderr'] as const) take(s, parser.finish(s));
+      if (error) store.apply({ runs: [{ id: run.id, attributes: { 'runlens.launch_error': error.message } }], spans: [] });
+      resolve(store.endRun(run.id, { exitCode, signal }));
+    };
+    if (spawnError || !child) {
+      queueMicrotask(() => finish(127, undefined, spawnError));
+      return;
+    }
+    gitCommit(opts.cwd).then((commit) => {
+      if (commit) store.apply({ runs: [{ id: run.id, gitCommit: commit }], spans: [] });
+    });
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const readable = child[stream]!;
+      readable.setEncoding('utf8');
+      readable.on('data', (text: string) => take(stream, parser.push(text, stream)));
+    }
+    let launchError: Error | undefined;
+    child.on('error', (err) => {
+      launchError = err;
+      for (const l of listeners) l('stderr', `runlens: cannot start ${opts.command[0]}: ${err.message}\n`);
+    });
+    // 'close' (not 'exit'): all output has been read by then.
+    child.on('close', (code, signal) => {
+      finish(code ?? (launchError ? 127 : undefined), signal ?? undefined, launchError);
+    });
+  });
+
+  return {
+    runId: run.id,
+    pid: child?.pid,
+    onOutput: (cb) => listeners.push(cb),
+    stop: () => {
+      if (!child?.pid || child.exitCode !== null || child.signalCode !== null || stopping) return;
+      killTree('SIGTERM');
+      stopping = setTimeout(() => killTree('SIGKILL'), opts.killAfterMs ?? 3000);
+      stopping.unref();
+    },
+    done,
+  };
+}
+
+/** `python3 examples/flaky.py --x` → `flaky.py`. */
+export function defaultName(command: string[]): string {
+  const script = command.slice(1).find((a) => !a.startsWith('-') && /[./\\]/.test(a));
+  const base = (script ?? command[0]).split(/[\\/]/).pop() ?? command[0];
+  return base || command.join(' ');
+}
