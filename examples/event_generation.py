@@ -7,7 +7,7 @@ no SDK needed) to $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT. Every step span carries
 code.filepath / code.lineno / code.function, the process RSS, and its batch.
 
 The bug users hit: generated tests accumulate in a module-level cache that is persisted
-next to the workflow (.cache/generated_tests.json) and never cleared, so the FIRST run
+next to this file (examples/.cache/generated_tests.json) and never cleared, so the FIRST run
 succeeds and the SECOND fails in `validate` with "duplicate test ids". `--reset` clears it.
 
     python3 examples/event_generation.py [--reset]
@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 SERVICE_DEFAULT = "event-generation"
-CACHE_FILE = os.path.join(os.getcwd(), ".cache", "generated_tests.json")
+# Next to this file (not the cwd), so every way of launching it shares one cache.
+CACHE_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".cache", "generated_tests.json")
 TOPICS = ["login", "checkout", "search", "refunds"]
 BATCH_SIZE = 2
 
