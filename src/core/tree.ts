@@ -43,9 +43,18 @@ export function* walk(nodes: SpanNode[]): Generator<SpanNode> {
   }
 }
 
-/** Failed spans with no failed descendant: where failures start. */
+/**
+ * Failed spans with no failed descendant: where failures start. Of a step retried under the
+ * same parent only the last attempt counts (earlier failed attempts were retried).
+ */
 export function failureLeaves(spans: Span[]): Span[] {
   const failed = spans.filter((s) => s.status === 'ERROR' || s.status === 'INCOMPLETE');
   const failedParents = new Set(failed.map((s) => s.parentSpanId).filter(Boolean));
-  return failed.filter((s) => !failedParents.has(s.spanId));
+  const lastAttempt = new Map<string, Span>();
+  for (const s of spans) {
+    const key = `${s.parentSpanId ?? ''}\u0000${s.name}`;
+    const seen = lastAttempt.get(key);
+    if (!seen || seen.startNs <= s.startNs) lastAttempt.set(key, s);
+  }
+  return failed.filter((s) => !failedParents.has(s.spanId) && lastAttempt.get(`${s.parentSpanId ?? ''}\u0000${s.name}`) === s);
 }

@@ -39,6 +39,7 @@ export class JsonLinesParser {
   private readonly attempts = new Map<string, number>();
   private readonly lastStepStatus = new Map<string, Map<string, SpanStatus>>();
   private readonly lastAttempt = new Map<string, Span>();
+  private readonly occurrences = new Map<string, number>();
   private readonly erroredSteps = new Set<string>();
   private readonly groupErrors = new Set<string>();
 
@@ -158,12 +159,19 @@ export class JsonLinesParser {
       }
     }
     if (o.event === 'step_start' && stepName) {
-      const attempt = (this.attempts.get(key) ?? 0) + 1;
+      // A retry is a start after a failed attempt of the same step; the producer's own
+      // attempt number wins when it sends one.
+      const previous = this.lastAttempt.get(key);
+      const retried = previous !== undefined && previous.status === 'ERROR';
+      const own = typeof o.attempt === 'number' ? o.attempt : typeof o.retry === 'number' ? o.retry + 1 : undefined;
+      const attempt = own ?? (retried ? (this.attempts.get(key) ?? 1) + 1 : 1);
       this.attempts.set(key, attempt);
+      const occurrence = (this.occurrences.get(key) ?? 0) + 1;
+      this.occurrences.set(key, occurrence);
       const span: Span = {
         runId: this.ctx.runId,
         traceId: this.ctx.traceId,
-        spanId: derivedSpanId(this.ctx.runId, workflowId, stepName, String(attempt)),
+        spanId: derivedSpanId(this.ctx.runId, workflowId, stepName, String(occurrence)),
         parentSpanId: group.spanId,
         name: stepName,
         kind: 1,
@@ -231,6 +239,11 @@ export class JsonLinesParser {
     const statuses = [...this.stepStatus(workflowId).values()];
     const anyOpen = [...this.openSteps.keys()].some((k) => k.startsWith(`${workflowId}\u0000`));
     group.status = anyOpen ? 'RUNNING' : statuses.includes('ERROR') || this.groupErrors.has(workflowId) ? 'ERROR' : 'OK';
+    if (group.status === 'ERROR' && !this.groupErrors.has(workflowId)) {
+      const failed = [...this.stepStatus(workflowId)].filter(([, st]) => st === 'ERROR').map(([name]) => name);
+      const last = this.lastAttempt.get(`${workflowId}\u0000${failed[failed.length - 1]}`);
+      group.statusMessage = last?.statusMessage ? `${last.name}: ${last.statusMessage}` : `${failed.join(', ')} failed`;
+    }
     if (group.status === 'RUNNING') group.endNs = undefined;
     touched.set(group.spanId, group);
     return true;

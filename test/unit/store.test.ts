@@ -1,0 +1,228 @@
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { TraceStore, DatabaseLockedError } from '../../src/core/store/store';
+import type { Span } from '../../src/core/model';
+import { FIXTURES, tempDir } from './helpers/fixtures';
+import { encode } from '../../src/core/store/codec';
+import { postJson } from './helpers/http';
+
+let n = 0;
+function span(runId: string, over: Partial<Span> = {}): Span {
+  n++;
+  return {
+    runId,
+    traceId: 'c'.repeat(32),
+    spanId: n.toString(16).padStart(16, '0'),
+    name: `step-${n}`,
+    kind: 1,
+    startNs: 1_700_000_000_000_000_000n + BigInt(n) * 1000n,
+    endNs: 1_700_000_000_000_000_000n + BigInt(n) * 1000n + 500n,
+    status: 'OK',
+    attributes: {},
+    events: [],
+    ...over,
+  };
+}
+
+function otlpBody(batch: number, size: number) {
+  return {
+    resourceSpans: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'killtest' } }] },
+        scopeSpans: [
+          {
+            spans: Array.from({ length: size }, (_, i) => ({
+              traceId: 'd'.repeat(32),
+              spanId: (batch * 1000 + i + 1).toString(16).padStart(16, '0'),
+              name: `b${batch}-s${i}`,
+              startTimeUnixNano: String(1_700_000_000_000_000_000n + BigInt(batch * 1000 + i)),
+              endTimeUnixNano: String(1_700_000_000_000_000_000n + BigInt(batch * 1000 + i) + 10n),
+              attributes: [{ key: 'payload', value: { stringValue: 'x'.repeat(200) } }],
+            })),
+          },
+        ],
+      },
+    ],
+  };
+}
+
+describe('trace store', () => {
+  it('keeps runs and spans across close and reopen, in a .runlens folder with its own .gitignore', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, '.runlens', 'traces.db');
+    const a = await TraceStore.open({ path: file });
+    a.apply({ runs: [{ id: 'r1', name: 'first', source: 'launch', status: 'RUNNING' }], spans: [span('r1'), span('r1', { status: 'ERROR', statusMessage: 'boom' })] });
+    a.endRun('r1', { exitCode: 1 });
+    await a.close();
+    assert.equal(fs.readFileSync(path.join(dir, '.runlens', '.gitignore'), 'utf8').includes('*'), true);
+    const b = await TraceStore.open({ path: file });
+    const run = b.getRun('r1')!;
+    assert.equal(run.status, 'FAILED');
+    assert.equal(run.spanCount, 2);
+    assert.equal(run.errorCount, 1);
+    assert.equal(b.getSpans('r1')[1].statusMessage, 'boom');
+    await b.close();
+  });
+
+  it('marks a span INCOMPLETE when its run ends first, and the run PARTIAL when the process exited 0', async () => {
+    const s = await TraceStore.open();
+    s.apply({ runs: [{ id: 'r1', name: 'hang', source: 'launch', status: 'RUNNING' }], spans: [span('r1', { status: 'RUNNING', endNs: undefined })] });
+    const changes: string[] = [];
+    s.onChange((c) => changes.push(`${c.type}:${c.spans?.map((x) => x.status).join(',') ?? ''}`));
+    const run = s.endRun('r1', { exitCode: 0 });
+    assert.equal(run.status, 'PARTIAL');
+    assert.equal(s.getSpans('r1')[0].status, 'INCOMPLETE');
+    assert.ok(changes.includes('spans:INCOMPLETE'), 'views are told the span changed');
+    await s.close();
+  });
+
+  it('marks a run FAILED when it was killed by a signal', async () => {
+    const s = await TraceStore.open();
+    s.apply({ runs: [{ id: 'r1', name: 'x', source: 'launch', status: 'RUNNING' }], spans: [] });
+    assert.equal(s.endRun('r1', { signal: 'SIGKILL' }).status, 'FAILED');
+    await s.close();
+  });
+
+  it('finds runs by id, unique prefix or "last", newest first', async () => {
+    const s = await TraceStore.open();
+    s.apply({ runs: [{ id: 'rA1', name: 'a', source: 'launch', startNs: 1n }, { id: 'rB1', name: 'b', source: 'launch', startNs: 2n }], spans: [] });
+    assert.deepEqual(s.listRuns().map((r) => r.id), ['rB1', 'rA1']);
+    assert.equal(s.getRun('last')!.id, 'rB1');
+    assert.equal(s.getRun('rA')!.id, 'rA1');
+    assert.equal(s.getRun('r'), undefined, 'an ambiguous prefix finds nothing');
+    await s.close();
+  });
+
+  it('truncates attribute values over the limit and records their original length', async () => {
+    const s = await TraceStore.open({ maxAttrLength: 100 });
+    s.apply({ runs: [{ id: 'r1', name: 'x', source: 'launch' }], spans: [span('r1', { attributes: { stdout: 'y'.repeat(5000), small: 'ok' } })] });
+    const got = s.getSpans('r1')[0];
+    assert.equal((got.attributes.stdout as string).length, 100);
+    assert.equal(got.attributes.small, 'ok');
+    assert.deepEqual(got.truncated, { stdout: 5000 });
+    await s.close();
+  });
+
+  it('keeps the newest runs when there are more than maxRuns, deleting the oldest finished ones', async () => {
+    const s = await TraceStore.open({ maxRuns: 3 });
+    for (let i = 1; i <= 5; i++) {
+      s.apply({ runs: [{ id: `r${i}`, name: `run ${i}`, source: 'launch', startNs: BigInt(i) }], spans: [span(`r${i}`)] });
+      s.endRun(`r${i}`, { exitCode: 0 });
+    }
+    assert.deepEqual(s.listRuns().map((r) => r.id), ['r5', 'r4', 'r3']);
+    assert.equal(s.query('SELECT count(*) AS n FROM spans')[0].n, 3n);
+    await s.close();
+  });
+
+  it('deletes the oldest runs when the database grows past maxBytes, never a running one', async () => {
+    const s = await TraceStore.open({ maxBytes: 400_000, maxAttrLength: 100_000 });
+    s.apply({ runs: [{ id: 'r0', name: 'live', source: 'launch', startNs: 0n }], spans: [span('r0', { attributes: { big: 'z'.repeat(50_000) } })] });
+    for (let i = 1; i <= 12; i++) {
+      s.apply({ runs: [{ id: `r${i}`, name: `run ${i}`, source: 'launch', startNs: BigInt(i) }], spans: [span(`r${i}`, { attributes: { big: 'z'.repeat(50_000) } })] });
+      s.endRun(`r${i}`, { exitCode: 0 });
+    }
+    const ids = s.listRuns().map((r) => r.id);
+    assert.ok(ids.includes('r0'), 'the running run stays');
+    assert.ok(ids.includes('r12'), 'the newest run stays');
+    assert.ok(!ids.includes('r1'), 'the oldest finished run went');
+    assert.ok(s.sizeBytes() <= 400_000 * 1.2, `size ${s.sizeBytes()}`);
+    await s.close();
+  });
+
+  it('moves a corrupt database file aside with a clear message instead of overwriting it', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'traces.db');
+    fs.writeFileSync(file, 'this is not a SQLite database, but somebody may still want it');
+    const messages: string[] = [];
+    const s = await TraceStore.open({ path: file, log: (m) => messages.push(m) });
+    assert.equal(s.listRuns().length, 0);
+    await s.close();
+    const aside = fs.readdirSync(dir).filter((f) => f.startsWith('traces.db.corrupt-'));
+    assert.equal(aside.length, 1);
+    assert.equal(fs.readFileSync(path.join(dir, aside[0]), 'utf8'), 'this is not a SQLite database, but somebody may still want it');
+    assert.match(messages.join('\n'), /could not be read.*moved to/);
+  });
+
+  it('replays journalled records written after the last snapshot and drops a torn last line (a write cut by a crash)', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'traces.db');
+    const a = await TraceStore.open({ path: file });
+    a.apply({ runs: [{ id: 'r1', name: 'snapshotted', source: 'launch' }], spans: [span('r1')] });
+    await a.close(); // snapshot written, journal empty
+    // What a crashed writer leaves: one complete record after the snapshot, then half a record.
+    const complete = encode({ seq: 2, op: 'apply', runs: [{ id: 'r2', name: 'journalled', source: 'launch', startNs: 5n }], spans: [span('r2')] });
+    fs.writeFileSync(`${file}.journal`, complete + '\n' + '{"seq":3,"op":"apply","runs":[{"id":"r3"');
+    const b = await TraceStore.open({ path: file, log: () => undefined });
+    assert.deepEqual(b.listRuns().map((r) => r.id).sort(), ['r1', 'r2']);
+    assert.equal(b.getSpans('r2').length, 1);
+    assert.equal(fs.readFileSync(`${file}.journal`, 'utf8'), complete + '\n', 'the torn line is cut off');
+    await b.close();
+  });
+
+  it('refuses a second writer on the same file, naming the process that holds it', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'traces.db');
+    const a = await TraceStore.open({ path: file });
+    await assert.rejects(TraceStore.open({ path: file }), DatabaseLockedError);
+    const reader = await TraceStore.open({ path: file, readOnly: true });
+    assert.throws(() => reader.clear(), /read-only/);
+    await reader.close();
+    await a.close();
+  });
+
+  it('reads what another process has journalled but not yet snapshotted (read-only open)', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'traces.db');
+    const a = await TraceStore.open({ path: file, snapshotIdleMs: 0 });
+    a.apply({ runs: [{ id: 'r1', name: 'live', source: 'launch' }], spans: [span('r1')] });
+    const reader = await TraceStore.open({ path: file, readOnly: true });
+    assert.equal(reader.getRun('r1')!.name, 'live');
+    await reader.close();
+    await a.close();
+  });
+
+  it('loses no acknowledged span when the ingesting process is killed with SIGKILL mid-stream', async function () {
+    this.timeout(60_000);
+    const dir = tempDir();
+    const file = path.join(dir, '.runlens', 'traces.db');
+    const child = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(FIXTURES, 'store', 'ingest-child.ts'), file], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const endpoint = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /ENDPOINT (\S+)/.exec(out);
+        if (m) resolve(m[1]);
+      });
+      child.on('exit', (code) => reject(new Error(`child exited early with ${code}`)));
+    });
+    const acknowledged: string[] = [];
+    let killed = false;
+    // Keep several requests in flight; kill while they are, after snapshots have happened.
+    const sender = async (lane: number) => {
+      for (let batch = lane; !killed; batch += 4) {
+        try {
+          const reply = await postJson(`${endpoint}/v1/traces`, otlpBody(batch, 50));
+          if (reply.status === 200) for (let i = 0; i < 50; i++) acknowledged.push((batch * 1000 + i + 1).toString(16).padStart(16, '0'));
+        } catch {
+          return; // connection died with the process: not acknowledged
+        }
+      }
+    };
+    const lanes = [0, 1, 2, 3].map(sender);
+    await new Promise((r) => setTimeout(r, 1500));
+    killed = true;
+    child.kill('SIGKILL');
+    await Promise.all(lanes);
+    await new Promise((r) => child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r));
+    assert.ok(acknowledged.length >= 500, `only ${acknowledged.length} spans were acknowledged before the kill`);
+    const reopened = await TraceStore.open({ path: file, log: () => undefined });
+    const stored = new Set(reopened.query('SELECT span_id FROM spans').map((r) => String(r.span_id)));
+    const lost = acknowledged.filter((id) => !stored.has(id));
+    assert.deepEqual(lost, [], `${lost.length} acknowledged spans lost of ${acknowledged.length}`);
+    await reopened.close();
+  });
+});
