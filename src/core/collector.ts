@@ -56,6 +56,11 @@ export class Collector {
     readonly fellBack: boolean,
   ) {}
 
+  /** The address the server listens on (always 127.0.0.1). */
+  get host(): string {
+    return (this.server.address() as AddressInfo).address;
+  }
+
   get endpoint(): string {
     return `http://127.0.0.1:${this.port}`;
   }
