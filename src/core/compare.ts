@@ -4,6 +4,8 @@
  * Steps are matched by their path of names from the top of the run, with an occurrence
  * index for siblings that share a name (`load#0/batch#2`), so the third `batch` of one run
  * lines up with the third `batch` of the other whatever their span ids. Pure: no I/O.
+ * Siblings are ordered by start time; the merged order is A's, with steps only B made
+ * placed after the step that preceded them in B.
  *
  * Convention: A is the baseline (the run picked to compare against), B the run under
  * inspection; deltas are B − A.
@@ -20,7 +22,7 @@ export interface AttrDiff {
 }
 
 export interface CompareRow {
-  /** Stable path key: parent key + name + occurrence among same-named siblings. */
+  /** Stable key of the step's path of names (+ occurrence indexes), equal across recomputes. */
   key: string;
   parentKey: string | null;
   depth: number;
@@ -115,14 +117,31 @@ function buildForest(spans: readonly Span[]): Node[] {
   return roots;
 }
 
-/** Keys for an ordered sibling list: name + occurrence index among same-named siblings. */
+/** 53-bit string hash (cyrb53) as 14 hex chars: keys stay short however deep the tree. */
+function hash53(text: string): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16).padStart(14, '0');
+}
+
+/**
+ * Keys for an ordered sibling list: a hash chaining the parent's key with the name and the
+ * occurrence index among same-named siblings — the path of names, in fixed size.
+ */
 function keyed(parentKey: string | null, nodes: readonly Node[]): Map<string, Node> {
   const seen = new Map<string, number>();
   const out = new Map<string, Node>();
   for (const node of nodes) {
     const occ = seen.get(node.span.name) ?? 0;
     seen.set(node.span.name, occ + 1);
-    out.set(`${parentKey === null ? '' : parentKey + '\u001f'}${node.span.name}#${occ}`, node);
+    out.set(hash53(`${parentKey ?? ''}\u001f${node.span.name}\u001f${occ}`), node);
   }
   return out;
 }
@@ -222,21 +241,24 @@ function makeRow(
  * The step where the runs first part ways, as an index into `rows` (pre-order), or null.
  *
  * Candidates, strongest tier first, the earliest row in pre-order within a tier:
- * 1. a step missing from one run (at the top of its missing subtree), or a status change
- *    involving ERROR where it starts — not on ancestors that only reflect a descendant's
- *    failure or missing descendant;
+ * 1. a status change involving ERROR where it starts (not on ancestors whose ERROR only
+ *    reflects a descendant's), or a step missing from one run (at the top of its missing
+ *    subtree) — steps a failure kept from running come after the failure in pre-order;
  * 2. any other status change (a step left RUNNING / INCOMPLETE: usually a consequence);
  * 3. attribute differences.
  */
 export function findFirstDivergence(rows: readonly CompareRow[]): number | null {
-  const strong = (r: CompareRow) => r.divergence === 'status' || r.divergence === 'onlyA' || r.divergence === 'onlyB';
+  const errorChange = (r: CompareRow) => r.divergence === 'status' && (r.a?.status === 'ERROR' || r.b?.status === 'ERROR');
   const index = new Map(rows.map((r, i) => [r.key, i]));
   const parentOf = rows.map((r) => (r.parentKey === null ? -1 : (index.get(r.parentKey) ?? -1)));
   // Reverse pre-order visits every child before its parent.
-  const strongBelow = new Array<boolean>(rows.length).fill(false);
+  const errorBelow = new Array<boolean>(rows.length).fill(false);
+  const statusBelow = new Array<boolean>(rows.length).fill(false);
   for (let i = rows.length - 1; i >= 0; i--) {
     const p = parentOf[i]!;
-    if (p >= 0 && (strongBelow[i] || strong(rows[i]!))) strongBelow[p] = true;
+    if (p < 0) continue;
+    if (errorBelow[i] || errorChange(rows[i]!)) errorBelow[p] = true;
+    if (statusBelow[i] || rows[i]!.divergence === 'status') statusBelow[p] = true;
   }
   const tier = (i: number): number => {
     const row = rows[i]!;
@@ -245,8 +267,8 @@ export function findFirstDivergence(rows: readonly CompareRow[]): number | null 
       return p < 0 || rows[p]!.divergence !== row.divergence ? 1 : 0;
     }
     if (row.divergence === 'status') {
-      if (strongBelow[i]) return 0;
-      return row.a?.status === 'ERROR' || row.b?.status === 'ERROR' ? 1 : 2;
+      if (errorChange(row)) return errorBelow[i] ? 0 : 1;
+      return statusBelow[i] ? 0 : 2;
     }
     return row.divergence === 'attributes' ? 3 : 0;
   };
