@@ -155,7 +155,8 @@ export function launch(store: TraceStore, opts: LaunchOptions): RunningWorkflow 
     });
     // 'close' (not 'exit'): all output has been read by then.
     child.on('close', (code, signal) => {
-      finish(code ?? (launchError ? 127 : undefined), signal ?? undefined, launchError);
+      // A process that never started reports a negative errno as its code: say 127, as shells do.
+      finish(launchError ? 127 : (code ?? undefined), signal ?? undefined, launchError);
     });
   });
 

@@ -1,0 +1,104 @@
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { TraceStore } from '../../src/core/store/store';
+import { Collector } from '../../src/core/collector';
+import { launch, defaultName } from '../../src/core/runner';
+import { FIXTURES, tempDir } from './helpers/fixtures';
+
+const script = path.join(FIXTURES, 'runner', 'env_and_tree.py');
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('workflow runner', () => {
+  let store: TraceStore;
+  let collector: Collector;
+  beforeEach(async () => {
+    store = await TraceStore.open();
+    collector = await Collector.start(store, { port: 0 });
+  });
+  afterEach(async () => {
+    await collector.close();
+    await store.close();
+  });
+
+  it('injects the OTLP endpoint, run id resource attribute, TRACEPARENT under the run, and the Runlens variables', async () => {
+    const running = launch(store, { command: ['python3', script], cwd: FIXTURES, endpoint: collector.endpoint, name: 'env-check' });
+    const run = await running.done;
+    const line = store.getOutput(run.id).find((o) => o.text.startsWith('ENV '))!;
+    const env = JSON.parse(line.text.slice(4));
+    assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, collector.endpoint);
+    assert.equal(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, `${collector.endpoint}/v1/traces`);
+    assert.match(env.OTEL_RESOURCE_ATTRIBUTES, new RegExp(`runlens.run_id=${run.id}`));
+    assert.equal(env.OTEL_SERVICE_NAME, 'env-check');
+    assert.equal(env.TRACEPARENT, `00-${run.traceId}-${run.rootSpanId}-01`);
+    assert.equal(env.RUNLENS_RUN_ID, run.id);
+    assert.equal(env.RUNLENS_ENDPOINT, collector.endpoint);
+    assert.equal(env.RUNLENS_STDOUT_CAPTURED, '1');
+    assert.equal(run.status, 'SUCCESS');
+    assert.equal(run.exitCode, 0);
+    assert.deepEqual(run.command, ['python3', script]);
+  });
+
+  it('records a non-zero exit code as a FAILED run', async () => {
+    const run = await launch(store, { command: ['python3', script], cwd: FIXTURES, env: { EXIT_WITH: '4' } }).done;
+    assert.equal(run.status, 'FAILED');
+    assert.equal(run.exitCode, 4);
+    assert.ok(run.endNs! > run.startNs);
+  });
+
+  it('stops the whole process tree, marks the open span INCOMPLETE and the run FAILED by signal', async () => {
+    const running = launch(store, { command: ['python3', script, 'hang'], cwd: FIXTURES, killAfterMs: 500 });
+    let grandchild = 0;
+    const sawSpan = new Promise<void>((resolve) => {
+      store.onChange((c) => {
+        if (c.spans?.some((s) => s.name === 'waiting' && s.status === 'RUNNING')) resolve();
+      });
+    });
+    running.onOutput((_stream, text) => {
+      const m = /GRANDCHILD (\d+)/.exec(text);
+      if (m) grandchild = Number(m[1]);
+    });
+    await sawSpan;
+    assert.ok(grandchild > 0);
+    running.stop();
+    const run = await running.done;
+    assert.equal(run.status, 'FAILED');
+    assert.equal(run.signal, 'SIGTERM');
+    assert.equal(store.getSpans(run.id)[0].status, 'INCOMPLETE');
+    for (let i = 0; i < 50 && alive(grandchild); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(alive(grandchild), false, 'the grandchild was stopped too');
+  });
+
+  it('records a command that cannot start as a FAILED run that says why', async () => {
+    const run = await launch(store, { command: ['definitely-not-a-command-xyz'], cwd: FIXTURES }).done;
+    assert.equal(run.status, 'FAILED');
+    assert.equal(run.exitCode, 127);
+    assert.match(String(run.attributes['runlens.launch_error']), /ENOENT/);
+  });
+
+  it('records the git commit of the working folder', async () => {
+    const dir = tempDir();
+    execFileSync('git', ['init', '-q'], { cwd: dir });
+    fs.writeFileSync(path.join(dir, 'a.txt'), 'a');
+    execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-qam', 'init', '--allow-empty'], { cwd: dir });
+    execFileSync('git', ['add', '.'], { cwd: dir });
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: dir }).toString().trim();
+    const run = await launch(store, { command: ['python3', '-c', 'import time; time.sleep(0.3)'], cwd: dir }).done;
+    assert.equal(store.getRun(run.id)!.gitCommit, head);
+  });
+
+  it('names a run after its script', () => {
+    assert.equal(defaultName(['python3', '-u', 'examples/flaky.py', '--x']), 'flaky.py');
+    assert.equal(defaultName(['npx', 'tsx', 'src/main.ts']), 'main.ts');
+    assert.equal(defaultName(['make']), 'make');
+  });
+});
