@@ -1,0 +1,65 @@
+// The harness proves itself on a tiny probe extension (test/fixtures/e2e/probe-extension):
+// if these pass and a Runlens story fails, the story found a product problem, not a harness one.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { useSession } from './lib/mocha';
+import { FIXTURES_DIR } from './lib/paths';
+
+const PROBE = path.join(FIXTURES_DIR, 'probe-extension');
+
+describe('E2E harness (probe extension in code-server + Chromium)', function () {
+  const s = useSession(() => ({
+    extensions: [PROBE],
+    workspace: { copy: [[path.join(FIXTURES_DIR, 'probe-workspace'), '.']] },
+  }));
+
+  it('runs a command by its palette title and picks a quick pick item', async () => {
+    const wb = s.session.workbench;
+    await wb.runCommand('Probe: Pick Fruit…');
+    await wb.pickQuickPickItem('banana');
+    await wb.openViewContainer('Probe');
+    await wb.treeItem('Items', 'picked banana');
+  });
+
+  it('reads a tree item description and opens its target at a line', async () => {
+    const wb = s.session.workbench;
+    const parent = await wb.treeItem('Items', 'parent');
+    assert.equal(await wb.description(parent), 'DONE 3 items');
+    await wb.expand(parent);
+    const child = await wb.treeItem('Items', 'child-fails');
+    assert.equal(await wb.description(child), 'ValueError: boom');
+    await child.click();
+    const editor = await wb.waitForEditor('/sample.py', 3);
+    assert.equal(editor.tab, 'sample.py');
+  });
+
+  it('reads a CodeLens above its line, and clicking it opens a webview that can be queried', async () => {
+    const wb = s.session.workbench;
+    await wb.codeLens('probe failed here').first().waitFor();
+    const lenses = await wb.codeLenses();
+    assert.deepEqual(lenses, [{ text: 'probe failed here', icons: ['error'], line: 3 }]);
+    await wb.codeLens('probe failed here').first().click();
+    await wb.waitForTab('Probe Panel');
+    const frame = wb.webview('runlens-e2e.e2e-probe');
+    await frame.locator('.bar[data-id="b"]').click();
+    await frame.locator('#detail', { hasText: 'selected b' }).waitFor();
+  });
+
+  it('reads what the terminal shows', async () => {
+    const wb = s.session.workbench;
+    await wb.runCommand('Terminal: Create New Terminal');
+    await s.session.page.locator('.part.panel .terminal-wrapper.active .xterm').waitFor();
+    await wb.waitForTerminalText(/[$#]\s*$/);
+    await wb.typeInTerminal('echo probe-$((6*7))\n');
+    await wb.waitForTerminalText(/^probe-42$/m);
+  });
+
+  it('fails with what is on screen when a command, quick pick item or tree item is missing', async () => {
+    const wb = s.session.workbench;
+    await assert.rejects(wb.runCommand('Probe: No Such Command'), /"Probe" shows: .*Probe: Pick Fruit…/);
+    await assert.rejects(wb.treeItem('Items', 'no such item', 2_000), /it shows: .*parent/);
+    await wb.runCommand('Probe: Pick Fruit…');
+    await assert.rejects(wb.pickQuickPickItem('durian', { timeoutMs: 3_000 }), /the quick pick shows: .*apple/);
+    await s.session.page.keyboard.press('Escape');
+  });
+});
