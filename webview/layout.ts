@@ -1,0 +1,493 @@
+/**
+ * Pure layout math for the timeline: the span tree in pre-order, flattening with collapse
+ * and filters, the time axis, zoom/pan windows, virtualisation, critical path, self time.
+ * No DOM here — unit-tested in plain node. Every walk is iterative: traces can nest
+ * thousands deep and the webview must not overflow its stack on them.
+ */
+
+// ---------------------------------------------------------------------------------------
+// Tree
+
+/** The tree in pre-order positions (`pos`). Children of `p` are p+1 … end[p]-1, grouped. */
+export interface Tree {
+  readonly size: number;
+  /** Node id by position. */
+  readonly ids: readonly string[];
+  readonly depth: Int32Array;
+  /** Position of the parent, -1 for a root. */
+  readonly parent: Int32Array;
+  /** Exclusive end of the subtree: descendants of p are the positions (p, end[p]). */
+  readonly end: Int32Array;
+  readonly pos: ReadonlyMap<string, number>;
+  /** For trees built from items: the item index at each position. */
+  readonly item: Int32Array;
+}
+
+export interface TreeItem {
+  id: string;
+  parentId: string | null;
+  startMs: number;
+}
+
+/**
+ * Build the tree of items (spans): children ordered by start (id breaks ties); an item
+ * whose parent is absent (or itself) is a root; items caught in a parent cycle are cut
+ * loose at the first one met, so every item appears exactly once. Duplicate ids: last wins.
+ */
+export function buildTree(items: readonly TreeItem[]): Tree {
+  const n0 = items.length;
+  const indexOf = new Map<string, number>();
+  for (let i = 0; i < n0; i++) indexOf.set(items[i]!.id, i);
+  // Children lists as linked arrays (fast for 100k items).
+  const parentIdx = new Int32Array(n0).fill(-1);
+  const live = new Uint8Array(n0);
+  for (const i of indexOf.values()) live[i] = 1;
+  const kids: number[][] = [];
+  const roots: number[] = [];
+  for (let i = 0; i < n0; i++) {
+    if (!live[i]) continue;
+    const it = items[i]!;
+    const p = it.parentId === null || it.parentId === it.id ? undefined : indexOf.get(it.parentId);
+    if (p === undefined) roots.push(i);
+    else {
+      parentIdx[i] = p;
+      (kids[p] ??= []).push(i);
+    }
+  }
+  const cmp = (a: number, b: number) => {
+    const x = items[a]!;
+    const y = items[b]!;
+    return x.startMs - y.startMs || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
+  };
+  for (const k of kids) if (k && k.length > 1) k.sort(cmp);
+  roots.sort(cmp);
+
+  const n = indexOf.size;
+  const ids: string[] = new Array(n);
+  const depth = new Int32Array(n);
+  const parent = new Int32Array(n);
+  const end = new Int32Array(n);
+  const item = new Int32Array(n);
+  const pos = new Map<string, number>();
+  const placed = new Uint8Array(n0);
+  let next = 0;
+
+  const walk = (root: number, rootParentPos: number, rootDepth: number) => {
+    // Stack of [item, parentPos, depth]; a negative marker closes a subtree.
+    const stack: number[] = [root, rootParentPos, rootDepth];
+    const open: number[] = [];
+    while (stack.length) {
+      const d = stack.pop()!;
+      const pp = stack.pop()!;
+      const i = stack.pop()!;
+      if (i < 0) {
+        const p = open.pop()!;
+        end[p] = next;
+        continue;
+      }
+      if (placed[i]) continue;
+      placed[i] = 1;
+      const p = next++;
+      ids[p] = items[i]!.id;
+      depth[p] = d;
+      parent[p] = pp;
+      item[p] = i;
+      pos.set(items[i]!.id, p);
+      open.push(p);
+      stack.push(-1, 0, 0);
+      const k = kids[i];
+      if (k) for (let j = k.length - 1; j >= 0; j--) stack.push(k[j]!, p, d + 1);
+    }
+  };
+  for (const r of roots) walk(r, -1, 0);
+  // Whatever is left sits on a parent cycle: start each leftover cycle at its earliest item.
+  if (next < n) {
+    const left: number[] = [];
+    for (const i of indexOf.values()) if (!placed[i]) left.push(i);
+    left.sort(cmp);
+    for (const i of left) if (!placed[i]) walk(i, -1, 0);
+  }
+  return { size: n, ids, depth, parent, end, pos, item };
+}
+
+/** A tree from nodes already in pre-order with their depths (compare rows). */
+export function treeFromPreorder(ids: readonly string[], depths: ArrayLike<number>): Tree {
+  const n = ids.length;
+  const depth = new Int32Array(n);
+  const parent = new Int32Array(n);
+  const end = new Int32Array(n);
+  const item = new Int32Array(n);
+  const pos = new Map<string, number>();
+  const open: number[] = [];
+  for (let p = 0; p < n; p++) {
+    // Clamp depth so it never jumps more than one level below its predecessor.
+    const want = Math.max(0, depths[p]!);
+    const d = Math.min(want, open.length);
+    while (open.length > d) end[open.pop()!] = p;
+    depth[p] = d;
+    parent[p] = d === 0 ? -1 : open[open.length - 1]!;
+    item[p] = p;
+    pos.set(ids[p]!, p);
+    open.push(p);
+  }
+  while (open.length) end[open.pop()!] = n;
+  return { size: n, ids, depth, parent, end, pos, item };
+}
+
+export const hasChildren = (tree: Tree, p: number): boolean => tree.end[p]! > p + 1;
+
+/** Positions of p's direct children. */
+export function childrenOf(tree: Tree, p: number): number[] {
+  const out: number[] = [];
+  for (let c = p + 1; c < tree.end[p]!; c = tree.end[c]!) out.push(c);
+  return out;
+}
+
+/** Per position: 1 when the node itself or any descendant is flagged. */
+export function subtreeAny(tree: Tree, flagged: (p: number) => boolean): Uint8Array {
+  const out = new Uint8Array(tree.size);
+  for (let p = tree.size - 1; p >= 0; p--) {
+    if (flagged(p)) out[p] = 1;
+    if (out[p]) {
+      const par = tree.parent[p]!;
+      if (par >= 0) out[par] = 1;
+    }
+  }
+  return out;
+}
+
+export interface FlattenOptions {
+  /** Ids whose children are hidden. */
+  collapsed: ReadonlySet<string>;
+  /** When given, only positions with keep[p] = 1 are shown (their subtree is skipped otherwise). */
+  keep?: Uint8Array;
+}
+
+/** The visible rows (positions) in order, honouring collapse and the keep filter. */
+export function flatten(tree: Tree, opts: FlattenOptions): Int32Array {
+  const rows = new Int32Array(tree.size);
+  let n = 0;
+  const { collapsed, keep } = opts;
+  const anyCollapsed = collapsed.size > 0;
+  let p = 0;
+  while (p < tree.size) {
+    if (keep && !keep[p]) {
+      p = tree.end[p]!;
+      continue;
+    }
+    rows[n++] = p;
+    p = anyCollapsed && collapsed.has(tree.ids[p]!) ? tree.end[p]! : p + 1;
+  }
+  return rows.subarray(0, n);
+}
+
+/** Positions of p's ancestors, nearest first. */
+export function ancestorsOf(tree: Tree, p: number): number[] {
+  const out: number[] = [];
+  for (let a = tree.parent[p]!; a >= 0; a = tree.parent[a]!) out.push(a);
+  return out;
+}
+
+/** Index of `p` in `rows` (binary search: rows are ascending), or -1. */
+export function rowIndexOf(rows: Int32Array, p: number): number {
+  let lo = 0;
+  let hi = rows.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = rows[mid]!;
+    if (v === p) return mid;
+    if (v < p) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+// ---------------------------------------------------------------------------------------
+// Search
+
+/** Positions whose text contains `query` (case-insensitive), ascending. */
+export function searchPositions(tree: Tree, textOf: (p: number) => string, query: string): Int32Array {
+  const q = query.trim().toLowerCase();
+  if (!q) return new Int32Array(0);
+  const out: number[] = [];
+  for (let p = 0; p < tree.size; p++) if (textOf(p).toLowerCase().includes(q)) out.push(p);
+  return Int32Array.from(out);
+}
+
+/** The next (dir 1) or previous (dir -1) match after position `from`, wrapping; -1 if none. */
+export function stepMatch(matches: Int32Array, from: number, dir: 1 | -1): number {
+  if (matches.length === 0) return -1;
+  if (dir > 0) {
+    for (const m of matches) if (m > from) return m;
+    return matches[0]!;
+  }
+  for (let i = matches.length - 1; i >= 0; i--) if (matches[i]! < from) return matches[i]!;
+  return matches[matches.length - 1]!;
+}
+
+/** Ranges [start, end) of `query` in `text`, case-insensitive, non-overlapping. */
+export function matchRanges(text: string, query: string): [number, number][] {
+  const q = query.trim().toLowerCase();
+  if (!q) return [];
+  const t = text.toLowerCase();
+  const out: [number, number][] = [];
+  for (let i = t.indexOf(q); i >= 0; i = t.indexOf(q, i + q.length)) out.push([i, i + q.length]);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Time
+
+export interface TimeWindow {
+  start: number;
+  end: number;
+}
+
+/** Smallest window span (ms): 10 µs. */
+export const MIN_SPAN_MS = 0.01;
+
+/** The "nice" step (1, 2 or 5 × 10^k ms) at or above `raw`. */
+export function niceStep(raw: number): number {
+  if (!(raw > 0) || !Number.isFinite(raw)) return 1;
+  const exp = Math.floor(Math.log10(raw));
+  const base = 10 ** exp;
+  const f = raw / base;
+  const m = f <= 1 + 1e-9 ? 1 : f <= 2 + 1e-9 ? 2 : f <= 5 + 1e-9 ? 5 : 10;
+  return m * base;
+}
+
+export interface Tick {
+  ms: number;
+  x: number;
+  label: string;
+}
+
+/** Axis ticks for the window at roughly `minGapPx` apart, labelled to the step's precision. */
+const SECOND_STEPS = [1, 2, 5, 10, 15, 30].map((s) => s * 1000);
+const MINUTE_STEPS = [1, 2, 5, 10, 15, 30].map((m) => m * 60_000);
+const HOUR_STEPS = [1, 2, 3, 6, 12, 24].map((h) => h * 3_600_000);
+
+/** A tick step for people: 1-2-5 below a second, then 15 s / 30 s / 5 min… clock steps. */
+export function timeStep(raw: number): number {
+  if (raw <= 1000) return niceStep(raw);
+  for (const steps of [SECOND_STEPS, MINUTE_STEPS, HOUR_STEPS]) for (const s of steps) if (s >= raw) return s;
+  return niceStep(raw / 86_400_000) * 86_400_000;
+}
+
+export function timeTicks(win: TimeWindow, widthPx: number, minGapPx = 90): Tick[] {
+  const span = win.end - win.start;
+  if (!(span > 0) || !(widthPx > 0)) return [];
+  const step = timeStep((span * minGapPx) / widthPx);
+  const first = Math.ceil(win.start / step - 1e-9) * step;
+  const ticks: Tick[] = [];
+  for (let i = 0; i < 1000; i++) {
+    const ms = first + i * step;
+    if (ms > win.end + 1e-9) break;
+    const clean = Math.abs(ms) < step * 1e-6 ? 0 : ms;
+    ticks.push({ ms: clean, x: ((clean - win.start) / span) * widthPx, label: formatTick(clean, step) });
+  }
+  return ticks;
+}
+
+const trimZeros = (s: string) => (s.includes('.') ? s.replace(/\.?0+$/, '') : s);
+
+function decimalsFor(step: number, unit: number): number {
+  const v = step / unit;
+  return v >= 1 ? 0 : Math.min(6, Math.ceil(-Math.log10(v) - 1e-9));
+}
+
+/** A tick label: unit chosen by the step, decimals enough to tell neighbours apart. */
+export function formatTick(ms: number, step: number): string {
+  if (ms === 0) return '0';
+  const sign = ms < 0 ? '-' : '';
+  const a = Math.abs(ms);
+  if (step < 1) return sign + trimZeros(a.toFixed(decimalsFor(step, 1))) + ' ms';
+  if (step < 1000) return sign + trimZeros(a.toFixed(0)) + ' ms';
+  if (a < 60_000) return sign + trimZeros((a / 1000).toFixed(decimalsFor(step, 1000))) + ' s';
+  const totalS = Math.round(a / 1000);
+  const h = Math.floor(totalS / 3600);
+  const m = Math.floor((totalS % 3600) / 60);
+  const s = totalS % 60;
+  const parts = [h ? `${h}h` : '', m || (!h && !s) ? `${m}m` : '', s ? `${s}s` : ''];
+  return sign + parts.filter(Boolean).join(' ');
+}
+
+/** A duration for people: `0.42 ms`, `18 ms`, `1.23 s`, `2m 05s`, `1h 02m`. */
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
+  const sign = ms < 0 ? '-' : '';
+  const a = Math.abs(ms);
+  if (a < 1) return sign + (a === 0 ? '0 ms' : trimZeros(a.toFixed(a < 0.01 ? 4 : 2)) + ' ms');
+  if (a < 10) return sign + trimZeros(a.toFixed(2)) + ' ms';
+  if (a < 1000) return sign + Math.round(a) + ' ms';
+  if (a < 10_000) return sign + (a / 1000).toFixed(2) + ' s';
+  if (a < 60_000) return sign + (a / 1000).toFixed(1) + ' s';
+  const totalS = Math.floor(a / 1000);
+  const h = Math.floor(totalS / 3600);
+  const m = Math.floor((totalS % 3600) / 60);
+  const s = totalS % 60;
+  const pad = (v: number) => String(v).padStart(2, '0');
+  return sign + (h ? `${h}h ${pad(m)}m` : `${m}m ${pad(s)}s`);
+}
+
+/** A signed delta: `+1.20 s`, `-35 ms`, `±0 ms`. */
+export function formatDelta(ms: number | null): string {
+  if (ms === null || !Number.isFinite(ms)) return '—';
+  if (ms === 0) return '±0 ms';
+  return (ms > 0 ? '+' : '') + formatDuration(ms);
+}
+
+/** The extent of a run on its own clock: from its earliest start to its latest end. */
+export function runExtent(starts: ArrayLike<number>, ends: ArrayLike<number>, minEnd = 0): TimeWindow {
+  let start = 0;
+  let end = minEnd;
+  for (let i = 0; i < starts.length; i++) {
+    if (starts[i]! < start) start = starts[i]!;
+    if (ends[i]! > end) end = ends[i]!;
+  }
+  if (end <= start) end = start + 1;
+  return { start, end };
+}
+
+/** The whole run with a little air on both sides. */
+export function fitWindow(bounds: TimeWindow, pad = 0.02): TimeWindow {
+  const span = Math.max(bounds.end - bounds.start, MIN_SPAN_MS);
+  return { start: bounds.start - span * pad, end: bounds.end + span * pad };
+}
+
+/** Keep a window within the run (with a margin) and no narrower than MIN_SPAN_MS. */
+export function clampWindow(win: TimeWindow, bounds: TimeWindow): TimeWindow {
+  const total = Math.max(bounds.end - bounds.start, MIN_SPAN_MS);
+  const maxSpan = total * 1.5;
+  let span = Math.min(Math.max(win.end - win.start, MIN_SPAN_MS), maxSpan);
+  if (!Number.isFinite(span)) span = total;
+  const margin = 0.05 * Math.max(total, span);
+  let start = Number.isFinite(win.start) ? win.start : bounds.start;
+  const lo = bounds.start - margin;
+  const hi = bounds.end + margin - span;
+  if (hi < lo) start = (bounds.start + bounds.end) / 2 - span / 2;
+  else start = Math.min(Math.max(start, lo), hi);
+  return { start, end: start + span };
+}
+
+/** Zoom by `factor` (> 1 zooms in) keeping `anchorMs` where it is on screen. */
+export function zoomWindow(win: TimeWindow, factor: number, anchorMs: number, bounds: TimeWindow): TimeWindow {
+  const span = win.end - win.start;
+  const next = span / factor;
+  const frac = span > 0 ? (anchorMs - win.start) / span : 0.5;
+  return clampWindow({ start: anchorMs - frac * next, end: anchorMs - frac * next + next }, bounds);
+}
+
+export function panWindow(win: TimeWindow, deltaMs: number, bounds: TimeWindow): TimeWindow {
+  return clampWindow({ start: win.start + deltaMs, end: win.end + deltaMs }, bounds);
+}
+
+/** Window covering [a, b] (either order), clamped. */
+export function rangeWindow(a: number, b: number, bounds: TimeWindow): TimeWindow {
+  return clampWindow({ start: Math.min(a, b), end: Math.max(a, b) }, bounds);
+}
+
+export const msToX = (ms: number, win: TimeWindow, width: number): number =>
+  ((ms - win.start) / (win.end - win.start)) * width;
+export const xToMs = (x: number, win: TimeWindow, width: number): number =>
+  win.start + (x / Math.max(width, 1)) * (win.end - win.start);
+
+/**
+ * A bar's pixel box in a `width`-wide lane, clipped to a little outside the lane so huge
+ * zoom factors never produce huge pixel values; at least `minPx` wide.
+ */
+export function barBox(startMs: number, endMs: number, win: TimeWindow, width: number, minPx = 2): { x: number; w: number } {
+  let x0 = msToX(startMs, win, width);
+  let x1 = msToX(endMs, win, width);
+  if (x1 - x0 < minPx) x1 = x0 + minPx;
+  x0 = Math.max(x0, -8);
+  x1 = Math.min(x1, width + 8);
+  return { x: x0, w: Math.max(x1 - x0, 0) };
+}
+
+// ---------------------------------------------------------------------------------------
+// Virtualisation
+
+/** Rows to materialise for a scroll position: [first, last) with `overscan` rows either side. */
+export function visibleRange(
+  scrollTop: number,
+  viewportHeight: number,
+  rowHeight: number,
+  rowCount: number,
+  overscan = 6,
+): { first: number; last: number } {
+  if (rowCount <= 0 || rowHeight <= 0) return { first: 0, last: 0 };
+  const top = Math.max(0, scrollTop);
+  const first = Math.max(0, Math.floor(top / rowHeight) - overscan);
+  const last = Math.min(rowCount, Math.ceil((top + Math.max(0, viewportHeight)) / rowHeight) + overscan);
+  return { first: Math.min(first, last), last };
+}
+
+/** scrollTop that brings row `index` into view (unchanged when it already is). */
+export function scrollToReveal(index: number, scrollTop: number, viewportHeight: number, rowHeight: number): number {
+  const y = index * rowHeight;
+  if (y < scrollTop) return y;
+  if (y + rowHeight > scrollTop + viewportHeight) return Math.max(0, y + rowHeight - viewportHeight);
+  return scrollTop;
+}
+
+// ---------------------------------------------------------------------------------------
+// Critical path and self time
+
+/**
+ * The critical path: the chain of spans that determined when the run ended. From the
+ * last-ending root, walk back in time: at each span the child that finished last before the
+ * current point is on the path, then the child that finished last before *that* one started,
+ * and so on, recursively. Returns 1 per position on the path.
+ */
+export function criticalPath(tree: Tree, startOf: (p: number) => number, endOf: (p: number) => number): Uint8Array {
+  const on = new Uint8Array(tree.size);
+  const roots: number[] = [];
+  for (let p = 0; p < tree.size; p = tree.end[p]!) roots.push(p);
+  // Work items: a list of sibling candidates with the time point to walk back from.
+  const work: { kids: number[]; until: number; from: number }[] = [];
+  if (roots.length) {
+    let last = -Infinity;
+    for (const r of roots) last = Math.max(last, endOf(r));
+    work.push({ kids: roots, until: last, from: -Infinity });
+  }
+  while (work.length) {
+    const { kids, until, from } = work.pop()!;
+    const sorted = kids.slice().sort((a, b) => endOf(b) - endOf(a));
+    let cur = until;
+    for (const c of sorted) {
+      if (cur <= from) break;
+      // Children are clipped to their parent's end; one that was still going at `cur`
+      // (ended after it) did not hold up what came next, so it is not on the path.
+      const kidEnd = Math.min(endOf(c), until);
+      if (kidEnd > cur) continue;
+      on[c] = 1;
+      if (hasChildren(tree, c)) work.push({ kids: childrenOf(tree, c), until: kidEnd, from: startOf(c) });
+      cur = Math.min(cur, startOf(c));
+    }
+  }
+  return on;
+}
+
+/** Time inside the span not covered by any of its direct children (clipped to the span). */
+export function selfTime(tree: Tree, p: number, startOf: (p: number) => number, endOf: (p: number) => number): number {
+  const s = startOf(p);
+  const e = endOf(p);
+  if (!(e > s)) return 0;
+  const iv = childrenOf(tree, p)
+    .map((c) => [Math.max(startOf(c), s), Math.min(endOf(c), e)] as const)
+    .filter(([a, b]) => b > a)
+    .sort((x, y) => x[0] - y[0]);
+  let covered = 0;
+  let curS = -Infinity;
+  let curE = -Infinity;
+  for (const [a, b] of iv) {
+    if (a > curE) {
+      if (curE > curS) covered += curE - curS;
+      curS = a;
+      curE = b;
+    } else if (b > curE) curE = b;
+  }
+  if (curE > curS) covered += curE - curS;
+  return Math.max(0, e - s - covered);
+}
