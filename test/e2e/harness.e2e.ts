@@ -25,8 +25,8 @@ describe('E2E harness (probe extension in code-server + Chromium)', function () 
     const wb = s.session.workbench;
     const parent = await wb.treeItem('Items', 'parent');
     assert.equal(await wb.description(parent), 'DONE 3 items');
-    await wb.expand(parent);
-    const child = await wb.treeItem('Items', 'child-fails');
+    const child = await wb.expandUntil('Items', parent, 'child-fails');
+    assert.equal(await parent.getAttribute('aria-expanded'), 'true');
     assert.equal(await wb.description(child), 'ValueError: boom');
     await child.click();
     const editor = await wb.waitForEditor('/sample.py', 3);
@@ -56,7 +56,7 @@ describe('E2E harness (probe extension in code-server + Chromium)', function () 
 
   it('fails with what is on screen when a command, quick pick item or tree item is missing', async () => {
     const wb = s.session.workbench;
-    await assert.rejects(wb.runCommand('Probe: No Such Command'), /"Probe" shows: .*Probe: Pick Fruit…/);
+    await assert.rejects(wb.runCommand('Probe: No Such Command', 5_000), /"Probe" shows: .*Probe: Pick Fruit…/);
     await assert.rejects(wb.treeItem('Items', 'no such item', 2_000), /it shows: .*parent/);
     await wb.runCommand('Probe: Pick Fruit…');
     await assert.rejects(wb.pickQuickPickItem('durian', { timeoutMs: 3_000 }), /the quick pick shows: .*apple/);

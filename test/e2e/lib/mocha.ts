@@ -1,5 +1,9 @@
 // Mocha wiring: one session per `describe` (the stories in it run in order on one workbench),
-// artifacts saved for every failed test and for a failed start.
+// artifacts saved for every failed test. A session that cannot start (say the extension does
+// not build) makes every story in the describe fail with that reason — never a silent skip.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { RESULTS_DIR } from './paths';
 import { Session, type SessionOptions } from './session';
 
 export interface SessionRef {
@@ -8,10 +12,10 @@ export interface SessionRef {
 
 export function useSession(options: () => SessionOptions | Promise<SessionOptions>): SessionRef {
   let current: Session | undefined;
-  let startError: unknown;
+  let startError: Error | undefined;
   const ref: SessionRef = {
     get session(): Session {
-      if (!current) throw new Error(`the E2E session did not start: ${(startError as Error | undefined)?.message ?? 'unknown'}`);
+      if (!current) throw new Error(`the E2E session did not start: ${startError?.message ?? 'unknown reason'}`);
       return current;
     },
   };
@@ -19,17 +23,20 @@ export function useSession(options: () => SessionOptions | Promise<SessionOption
     const started = Date.now();
     try {
       current = await Session.start(await options());
+      console.log(`      (session up in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
     } catch (err) {
-      startError = err;
-      throw err;
+      startError = err instanceof Error ? err : new Error(String(err));
+      const file = path.join(RESULTS_DIR, `${(this.test?.parent?.fullTitle() ?? 'session').replace(/[^\w.-]+/g, '_')}.start-error.txt`);
+      mkdirSync(RESULTS_DIR, { recursive: true });
+      writeFileSync(file, startError.stack ?? startError.message);
+      console.log(`      (session failed to start: ${startError.message.split('\n')[0]})`);
     }
-    console.log(`      (session up in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
   });
   afterEach(async function () {
     const test = this.currentTest;
     if (current && test?.state === 'failed') {
       const dir = await current.saveFailureArtifacts(test.fullTitle());
-      console.log(`      artifacts: ${dir}`);
+      console.log(`      artifacts: ${path.relative(process.cwd(), dir)}`);
     }
   });
   after(async function () {

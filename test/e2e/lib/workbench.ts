@@ -113,13 +113,20 @@ export class Workbench {
   }
 
   /** F1, type the command's title, run it. Fails with the palette's matches when absent. */
-  async runCommand(title: string): Promise<void> {
-    await this.openQuickInput();
-    await this.quickInput.locator('.quick-input-box input').fill(`>${title}`);
+  async runCommand(title: string, timeoutMs = UI_TIMEOUT): Promise<void> {
     const row = this.quickPickRows().filter({ has: this.page.locator('.label-name', { hasText: exactly(title) }) });
-    try {
-      await row.first().waitFor({ state: 'visible', timeout: 10_000 * SCALE });
-    } catch {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      // The palette lists the commands known when it opens: an extension whose contributions
+      // arrive later needs the palette reopened.
+      await this.openQuickInput();
+      await this.quickInput.locator('.quick-input-box input').fill(`>${title}`);
+      try {
+        await row.first().waitFor({ state: 'visible', timeout: 5_000 * SCALE });
+        break;
+      } catch {
+        if (Date.now() < deadline) continue;
+      }
       const prefix = title.split(':')[0];
       await this.quickInput.locator('.quick-input-box input').fill(`>${prefix}`);
       const shown = await this.quickPickItems().catch(() => []);
@@ -217,6 +224,52 @@ export class Workbench {
       await row.locator('.monaco-tl-twistie').click();
     }
     await pollUntil('the tree item to expand', () => row.getAttribute('aria-expanded'), (v) => v === 'true');
+  }
+
+  /**
+   * Expands `row` and then, level by level, the collapsed items below it, until an item with
+   * `label` shows inside its subtree (steps can nest under a workflow span). Returns that item.
+   */
+  async expandUntil(viewName: string, row: Locator, label: string | RegExp, maxDepth = 5): Promise<Locator> {
+    const index = await row.getAttribute('data-index');
+    if (index === null) throw new Error('expandUntil: the row has no data-index');
+    await this.expand(row);
+    const re = exactly(label);
+    const rows = this.view(viewName).locator('.monaco-list-row[role=treeitem]');
+    for (let round = 0; round <= maxDepth; round++) {
+      const found = await pollUntil(
+        `the subtree of row ${index} to render`,
+        () =>
+          rows.evaluateAll(
+            (els, [start, source, flags]) => {
+              const all = els
+                .map((e) => ({
+                  index: Number(e.getAttribute('data-index')),
+                  level: Number(e.getAttribute('aria-level')),
+                  label: (e.querySelector('.label-name')?.textContent ?? '').trim(),
+                  expanded: e.getAttribute('aria-expanded'),
+                }))
+                .sort((a, b) => a.index - b.index);
+              const at = all.findIndex((r) => r.index === Number(start));
+              if (at < 0) return { match: -1, collapsed: [] as number[], rendered: false };
+              const sub = [];
+              for (let i = at + 1; i < all.length && all[i]!.level > all[at]!.level; i++) sub.push(all[i]!);
+              const matcher = new RegExp(source, flags);
+              return {
+                match: sub.find((r) => matcher.test(r.label))?.index ?? -1,
+                collapsed: sub.filter((r) => r.expanded === 'false').map((r) => r.index),
+                rendered: sub.length > 0,
+              };
+            },
+            [index, re.source, re.flags] as const,
+          ),
+        (r) => r.rendered || r.match >= 0,
+      );
+      if (found.match >= 0) return rows.and(this.page.locator(`[data-index="${found.match}"]`));
+      if (found.collapsed.length === 0) break;
+      for (const i of found.collapsed) await this.expand(rows.and(this.page.locator(`[data-index="${i}"]`)));
+    }
+    throw new Error(`no item ${String(label)} under the expanded row; the "${viewName}" view shows: ${JSON.stringify(await this.treeRows(viewName))}`);
   }
 
   // ---- editors -------------------------------------------------------------------------------

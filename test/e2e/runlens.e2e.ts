@@ -1,0 +1,165 @@
+// The Runlens user stories of issue 5, in a real VS Code (code-server) in real Chromium.
+// One workbench for the whole file: the stories follow each other the way a person works
+// (run twice → the tree → the code → the lens → the timeline → compare → attach).
+// Each story asserts what a person sees; a missing feature fails it, nothing is skipped.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Locator } from 'playwright-core';
+import { buildExtension, extensionId } from './lib/extension';
+import { useSession } from './lib/mocha';
+import { FIXTURES_DIR, REPO_ROOT } from './lib/paths';
+import { cleanEnv } from './lib/proc';
+import { pollUntil, UI_TIMEOUT, type Workbench } from './lib/workbench';
+
+const EXAMPLE = 'examples/event_generation.py';
+const WORKFLOW = 'event generation';
+const RUNS_VIEW = 'Runs';
+const FAILED_STEP = 'validate';
+const RUN_TIMEOUT = 120_000;
+
+/** 1-based line of a `# RUNLENS-MARK: <mark>` comment in a file of the repository. */
+function markedLine(rel: string, mark: string): number {
+  const lines = readFileSync(path.join(REPO_ROOT, rel), 'utf8').split('\n');
+  const i = lines.findIndex((l) => l.includes(`RUNLENS-MARK: ${mark}`));
+  if (i < 0) throw new Error(`no RUNLENS-MARK: ${mark} in ${rel}`);
+  return i + 1;
+}
+
+/** Top-level run rows of the Runs view with this label, newest first (the tree's order). */
+async function runRows(wb: Workbench, label: string): Promise<Array<{ description: string }>> {
+  return (await wb.treeRows(RUNS_VIEW)).filter((r) => r.level === 1 && r.label === label);
+}
+
+function firstRun(wb: Workbench, label: string): Locator {
+  return wb.treeItems(RUNS_VIEW, label).and(wb.page.locator('[aria-level="1"]')).first();
+}
+
+describe('Runlens in VS Code (code-server + Chromium)', function () {
+  const RAISE_LINE = markedLine(EXAMPLE, 'validate-raises');
+  const RUNLENS_ID = extensionId(REPO_ROOT);
+
+  const s = useSession(async () => {
+    await buildExtension();
+    return {
+      extensions: [REPO_ROOT],
+      workspace: {
+        copy: [[path.join(REPO_ROOT, 'examples'), 'examples']],
+        settings: {
+          'runlens.workflows': [{ name: WORKFLOW, command: 'python3', args: [EXAMPLE] }],
+        },
+      },
+    };
+  });
+
+  it('runs a workflow from the command palette: its terminal shows output, the run appears in the tree and turns FAILED on the second run', async () => {
+    const wb = s.session.workbench;
+    // First run: succeeds and leaves the cache behind.
+    await wb.runCommand('Runlens: Run Workflow…');
+    await wb.pickQuickPickItem(WORKFLOW);
+    await wb.waitForTerminalText(/done: \{'tests': 4\}/, RUN_TIMEOUT);
+    await wb.openViewContainer('Runlens');
+    await pollUntil('the first run to show SUCCESS in the Runs view', () => runRows(wb, WORKFLOW), (r) => r.length === 1 && r[0]!.description.startsWith('SUCCESS'), RUN_TIMEOUT);
+
+    // Second run: the persisted cache makes `validate` fail.
+    await wb.runCommand('Runlens: Run Workflow…');
+    await wb.pickQuickPickItem(WORKFLOW);
+    await wb.waitForTerminalText(/ValueError: duplicate test ids/, RUN_TIMEOUT);
+    const rows = await pollUntil(
+      'the second run to show FAILED above the first',
+      () => runRows(wb, WORKFLOW),
+      (r) => r.length === 2 && r[0]!.description.startsWith('FAILED'),
+      RUN_TIMEOUT,
+    );
+    assert.match(rows[0]!.description, /^FAILED\b.*\bexit 1\b/);
+    assert.match(rows[1]!.description, /^SUCCESS\b/);
+  });
+
+  it('expanding the failed run shows the failed step with its error', async () => {
+    const wb = s.session.workbench;
+    const step = await wb.expandUntil(RUNS_VIEW, firstRun(wb, WORKFLOW), FAILED_STEP);
+    assert.match(await wb.description(step), /^ValueError: duplicate test ids: t1\b/);
+    await s.session.screenshot('runs-tree');
+  });
+
+  it('clicking the failed step opens the file with the cursor on the line that raised', async () => {
+    const wb = s.session.workbench;
+    const step = await wb.expandUntil(RUNS_VIEW, firstRun(wb, WORKFLOW), FAILED_STEP);
+    await step.click();
+    const editor = await wb.waitForEditor(`/${EXAMPLE}`, RAISE_LINE);
+    assert.equal(editor.tab, path.basename(EXAMPLE));
+  });
+
+  it('shows a CodeLens above the failing line, and clicking it opens the run timeline', async () => {
+    const wb = s.session.workbench;
+    const lens = wb.codeLens(new RegExp(`^\\s*${FAILED_STEP} failed`));
+    try {
+      await lens.first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    } catch {
+      throw new Error(`no "${FAILED_STEP} failed" CodeLens; the editor shows lenses: ${JSON.stringify(await wb.codeLenses())}`);
+    }
+    const lenses = (await wb.codeLenses()).filter((l) => l.text.startsWith(`${FAILED_STEP} failed`));
+    assert.equal(lenses.length, 1, JSON.stringify(lenses));
+    assert.deepEqual({ line: lenses[0]!.line, icon: lenses[0]!.icons[0] }, { line: RAISE_LINE, icon: 'error' });
+    await s.session.screenshot('codelens');
+    await lens.first().click();
+    await wb.waitForTab(`Timeline: ${WORKFLOW}`);
+  });
+
+  it('the timeline shows the run steps as bars, and selecting one shows its detail', async () => {
+    const wb = s.session.workbench;
+    await wb.waitForTab(`Timeline: ${WORKFLOW}`);
+    const frame = wb.webview(RUNLENS_ID);
+    for (const name of ['TestGenerationWorkflow.run', 'generate', FAILED_STEP]) {
+      await frame.getByText(name, { exact: true }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    }
+    // Attribute keys appear only in the detail of a selected step.
+    assert.equal(await frame.getByText('workflow.event', { exact: true }).count(), 0, 'detail shown before any selection');
+    await frame.getByText(FAILED_STEP, { exact: true }).first().click();
+    await frame.getByText('workflow.event', { exact: true }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await frame.getByText('ValidateEvent').first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await frame.getByText(/ValueError: duplicate test ids/).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await s.session.screenshot('timeline');
+  });
+
+  it('compare mode shows that the second run failed in validate where the first succeeded', async () => {
+    const wb = s.session.workbench;
+    await wb.waitForTab(`Timeline: ${WORKFLOW}`);
+    await wb.runCommand('Runlens: Compare With…');
+    // The other run to compare with: the earlier, successful one.
+    await wb.pickQuickPickItem(new RegExp(`${WORKFLOW}`), { filter: '' });
+    const frame = wb.webview(RUNLENS_ID);
+    await frame.getByText(/first divergence/i).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await frame.getByText(FAILED_STEP, { exact: true }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await s.session.screenshot('compare');
+  });
+
+  it('attach: a process started outside VS Code that exports OTLP to the shown endpoint appears live', async () => {
+    const wb = s.session.workbench;
+    const status = await pollUntil('the Runlens status bar item with its port', () => wb.statusBarTexts(), (t) => t.some((x) => /Runlens\b.*:(\d+)/.test(x)));
+    const port = Number(/Runlens\b.*:(\d+)/.exec(status.find((x) => /Runlens\b.*:(\d+)/.test(x))!)![1]);
+    const child = spawn('python3', [path.join(FIXTURES_DIR, 'attach_otlp.py'), `http://127.0.0.1:${port}`], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: cleanEnv(),
+    });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await pollUntil('the attached process to export its first span', async () => out, (o) => o.includes('exported attach.load'), UI_TIMEOUT);
+      // Live: the run and its first step are in the tree while the process still runs.
+      await wb.openViewContainer('Runlens');
+      const run = await wb.treeItem(RUNS_VIEW, 'e2e-attached', UI_TIMEOUT);
+      await wb.expandUntil(RUNS_VIEW, run, 'attach.load');
+      assert.equal(child.exitCode, null, 'the attached process ended before the check');
+      child.stdin.end('go\n');
+      assert.equal(await exited, 0, out);
+      await wb.expandUntil(RUNS_VIEW, firstRun(wb, 'e2e-attached'), 'attach.finish');
+      await pollUntil('the attached run to end as SUCCESS', () => runRows(wb, 'e2e-attached'), (r) => r.length === 1 && r[0]!.description.startsWith('SUCCESS'));
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+});
