@@ -57,8 +57,14 @@ export class Journal {
     return { records };
   }
 
-  append(record: JournalRecord): void {
-    const line = encode(record) + '\n';
+  /** Append one record; `preEncoded` fields are inserted as given (already JSON). */
+  append(record: JournalRecord, preEncoded?: Record<string, string>): void {
+    let line = encode(record);
+    if (preEncoded) {
+      const extra = Object.entries(preEncoded).map(([k, json]) => `${JSON.stringify(k)}:${json}`);
+      line = line.slice(0, -1) + (line.length > 2 ? ',' : '') + extra.join(',') + '}';
+    }
+    line += '\n';
     if (this.fd === undefined) {
       this.fd = fs.openSync(this.path, 'a');
       this.bytes = fs.fstatSync(this.fd).size;

@@ -24,7 +24,8 @@ export const MIGRATIONS: readonly string[] = [
     workflow TEXT,
     attributes TEXT NOT NULL DEFAULT '{}',
     span_count INTEGER NOT NULL DEFAULT 0,
-    error_count INTEGER NOT NULL DEFAULT 0
+    error_count INTEGER NOT NULL DEFAULT 0,   -- spans ERROR or INCOMPLETE
+    running_count INTEGER NOT NULL DEFAULT 0  -- spans RUNNING
   );
   CREATE INDEX runs_by_start ON runs (start_ns DESC);
   CREATE INDEX runs_by_workflow ON runs (workflow, start_ns DESC);

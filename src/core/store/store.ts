@@ -12,7 +12,7 @@ import type { Attributes, IngestBatch, Run, RunPatch, Span, SpanEvent } from '..
 import { deriveRunStatus, nowNs } from '../model';
 import { Journal, type JournalRecord } from './journal';
 import { MIGRATIONS } from './schema';
-import { decode, encode } from './codec';
+import { decode, encode, encodeSpanList } from './codec';
 
 export interface StoreOptions {
   /** Database file; undefined keeps everything in memory (tests, forwarding). */
@@ -80,6 +80,19 @@ function loadSql(): Promise<SqlJsStatic> {
 }
 
 type Row = Record<string, unknown>;
+
+interface RunCounts {
+  spans: number;
+  errors: number;
+  running: number;
+  first?: bigint;
+  last?: bigint;
+}
+const emptyCounts = (): RunCounts => ({ spans: 0, errors: 0, running: 0 });
+function countStatus(c: RunCounts, status: string, sign: 1 | -1): void {
+  if (status === 'ERROR' || status === 'INCOMPLETE') c.errors += sign;
+  else if (status === 'RUNNING') c.running += sign;
+}
 /** sql.js reads INTEGER columns as bigint with this option (its typings predate it). */
 interface BigIntRows {
   getAsObject(params: null, config: { useBigInt: boolean }): Row;
@@ -94,6 +107,7 @@ export class TraceStore {
   private closed = false;
   private readOnly = false;
   private readonly resourceIds = new Map<string, number>();
+  private readonly resourceDigests = new WeakMap<object, string>();
   private readonly outputSeq = new Map<string, number>();
   readonly maxAttrLength: number;
   /** Messages about recoveries made while opening (corrupt file moved aside…). */
@@ -185,7 +199,8 @@ export class TraceStore {
     const spans = batch.spans.map((s) => this.truncate(s));
     // Fix a new run's start now, so replaying the journal later gives the same row.
     const runs = batch.runs.map((r) => (r.startNs === undefined && !this.runExists(r.id) ? { ...r, startNs: nowNs() } : r));
-    const rec = this.record('apply', { runs, spans });
+    const rec = this.record('apply', { runs }, { spans: encodeSpanList(spans) });
+    rec.spans = spans;
     const runIds = this.transaction(() => this.applyRecord(rec));
     this.emit({ type: 'runs', runIds });
     if (spans.length) this.emit({ type: 'spans', runIds, spans });
@@ -353,11 +368,11 @@ export class TraceStore {
 
   // ------------------------------------------------------------------ internals
 
-  private record(op: string, body: Record<string, unknown>): JournalRecord {
+  private record(op: string, body: Record<string, unknown>, preEncoded?: Record<string, string>): JournalRecord {
     if (this.closed) throw new Error('the trace store is closed');
     if (this.readOnly) throw new Error('this trace store was opened read-only');
     const rec: JournalRecord = { seq: this.seq + 1, op, ...body };
-    this.journal?.append(rec);
+    this.journal?.append(rec, preEncoded);
     this.seq = rec.seq;
     return rec;
   }
@@ -368,26 +383,45 @@ export class TraceStore {
       case 'apply': {
         const runs = rec.runs as RunPatch[];
         const spans = rec.spans as Span[];
-        const ids = new Set<string>();
+        const counts = new Map<string, RunCounts>();
         for (const r of runs) {
           this.upsertRun(r);
-          ids.add(r.id);
+          counts.set(r.id, emptyCounts());
         }
         for (const s of spans) {
-          if (!ids.has(s.runId) && !this.runExists(s.runId)) {
-            this.upsertRun({ id: s.runId, name: s.runId, source: 'otlp', startNs: s.startNs, traceId: s.traceId });
+          let c = counts.get(s.runId);
+          if (!c) {
+            if (!this.runExists(s.runId)) this.upsertRun({ id: s.runId, name: s.runId, source: 'otlp', startNs: s.startNs, traceId: s.traceId });
+            counts.set(s.runId, (c = emptyCounts()));
           }
-          ids.add(s.runId);
-          this.upsertSpan(s);
+          // New spans (the usual case) insert in one step; only a span seen before is looked up.
+          const inserted = this.upsertSpan(s, true);
+          const before = inserted ? undefined : this.all('SELECT run_id, status FROM spans WHERE trace_id = ? AND span_id = ?', [s.traceId, s.spanId])[0];
+          if (before && before.run_id !== s.runId) {
+            // A span moving between runs (rare: a re-import): take it off the old run's counts.
+            const old = counts.get(String(before.run_id)) ?? emptyCounts();
+            counts.set(String(before.run_id), old);
+            countStatus(old, String(before.status), -1);
+            old.spans--;
+          } else if (before) {
+            countStatus(c, String(before.status), -1);
+            c.spans--;
+          }
+          if (!inserted) this.upsertSpan(s, false);
+          countStatus(c, s.status, 1);
+          c.spans++;
+          if (c.first === undefined || s.startNs < c.first) c.first = s.startNs;
+          if (s.endNs !== undefined && (c.last === undefined || s.endNs > c.last)) c.last = s.endNs;
         }
-        for (const id of ids) this.refreshRun(id);
-        return [...ids];
+        for (const [id, c] of counts) this.refreshRun(id, c);
+        return [...counts.keys()];
       }
       case 'end': {
         const runId = rec.runId as string;
         const endNs = rec.endNs as bigint;
         this.run('UPDATE spans SET status = ? WHERE run_id = ? AND status = ?', ['INCOMPLETE', runId, 'RUNNING']);
-        this.refreshRun(runId, false);
+        const hung = this.db.getRowsModified();
+        this.run('UPDATE runs SET running_count = running_count - ?, error_count = error_count + ? WHERE id = ?', [hung, hung, runId]);
         const counts = this.all('SELECT error_count, attributes FROM runs WHERE id = ?', [runId])[0];
         if (!counts) return [];
         const declared = (JSON.parse(String(counts.attributes)) as Attributes).pipeline_status;
@@ -447,8 +481,8 @@ export class TraceStore {
     if (existing && p.startNs !== undefined && cur.startNs !== undefined && cur.startNs < p.startNs) merged.startNs = cur.startNs;
     this.run(
       `INSERT OR REPLACE INTO runs (id, name, status, source, command, cwd, start_ns, end_ns, exit_code, signal, git_commit,
-         trace_id, root_span_id, workflow, attributes, span_count, error_count)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         trace_id, root_span_id, workflow, attributes, span_count, error_count, running_count)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         merged.id,
         merged.name ?? merged.id,
@@ -467,18 +501,25 @@ export class TraceStore {
         JSON.stringify(merged.attributes ?? {}),
         cur.spanCount ?? 0,
         cur.errorCount ?? 0,
+        existing ? Number(existing.running_count) : 0,
       ],
     );
   }
 
-  private upsertSpan(s: Span): void {
+  /** With `onlyIfNew`, inserts and returns true, or does nothing and returns false when the span exists. */
+  private upsertSpan(s: Span, onlyIfNew: boolean): boolean {
     let resourceId: number | null = null;
     if (s.resource) {
-      const json = JSON.stringify(s.resource);
-      const digest = createHash('sha1').update(json).digest('hex');
+      // Spans of one export share their resource object: hash it once.
+      let digest = this.resourceDigests.get(s.resource);
+      const json = digest ? '' : JSON.stringify(s.resource);
+      if (!digest) {
+        digest = createHash('sha1').update(json).digest('hex');
+        this.resourceDigests.set(s.resource, digest);
+      }
       resourceId = this.resourceIds.get(digest) ?? null;
       if (resourceId === null) {
-        this.run('INSERT OR IGNORE INTO resources (digest, attributes) VALUES (?, ?)', [digest, json]);
+        this.run('INSERT OR IGNORE INTO resources (digest, attributes) VALUES (?, ?)', [digest, json || JSON.stringify(s.resource)]);
         resourceId = Number(this.all('SELECT id FROM resources WHERE digest = ?', [digest])[0].id);
         this.resourceIds.set(digest, resourceId);
       }
@@ -487,12 +528,12 @@ export class TraceStore {
       `INSERT INTO spans (trace_id, span_id, run_id, parent_span_id, name, kind, start_ns, end_ns, status, status_message,
          status_label, attributes, events, truncated, resource_id, scope_name, scope_version)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (trace_id, span_id) DO UPDATE SET
+       ON CONFLICT (trace_id, span_id) DO ${onlyIfNew ? 'NOTHING' : `UPDATE SET
          run_id = excluded.run_id, parent_span_id = excluded.parent_span_id, name = excluded.name, kind = excluded.kind,
          start_ns = excluded.start_ns, end_ns = excluded.end_ns, status = excluded.status,
          status_message = excluded.status_message, status_label = excluded.status_label,
          attributes = excluded.attributes, events = excluded.events, truncated = excluded.truncated,
-         resource_id = excluded.resource_id, scope_name = excluded.scope_name, scope_version = excluded.scope_version`,
+         resource_id = excluded.resource_id, scope_name = excluded.scope_name, scope_version = excluded.scope_version`}`,
       [
         s.traceId,
         s.spanId,
@@ -506,34 +547,37 @@ export class TraceStore {
         s.statusMessage ?? null,
         s.statusLabel ?? null,
         JSON.stringify(s.attributes),
-        encode(s.events),
+        s.events.length ? encode(s.events) : '[]',
         s.truncated && Object.keys(s.truncated).length ? JSON.stringify(s.truncated) : null,
         resourceId,
         s.scope?.name ?? null,
         s.scope?.version ?? null,
       ],
     );
+    return onlyIfNew && this.db.getRowsModified() === 1;
   }
 
-  /** Recount a run's spans; runs without a process (attached, imported) get their status from spans. */
-  private refreshRun(runId: string, deriveStatus = true): void {
-    const c = this.all(
-      `SELECT count(*) AS n, coalesce(sum(status IN ('ERROR','INCOMPLETE')), 0) AS errors,
-              coalesce(sum(status = 'RUNNING'), 0) AS running, min(start_ns) AS first, max(end_ns) AS last
-       FROM spans WHERE run_id = ?`,
-      [runId],
-    )[0];
-    this.run('UPDATE runs SET span_count = ?, error_count = ? WHERE id = ?', [Number(c.n), Number(c.errors), runId]);
-    if (!deriveStatus) return;
-    const run = this.all('SELECT source, status, attributes FROM runs WHERE id = ?', [runId])[0];
+  /**
+   * Add a batch's span counts to its run (O(batch), never O(run): live runs grow large).
+   * Runs without a process (attached, imported) get their status and time range from spans.
+   */
+  private refreshRun(runId: string, c: RunCounts): void {
+    this.run(
+      `UPDATE runs SET span_count = span_count + ?, error_count = error_count + ?, running_count = running_count + ?
+       WHERE id = ?`,
+      [c.spans, c.errors, c.running, runId],
+    );
+    const run = this.all('SELECT source, attributes, running_count, error_count, end_ns FROM runs WHERE id = ?', [runId])[0];
     if (!run || run.source === 'launch') return;
     const declared = (JSON.parse(String(run.attributes)) as Attributes).pipeline_status;
     if (run.source === 'import' && typeof declared === 'string') return;
-    const status = Number(c.running) > 0 ? 'RUNNING' : Number(c.errors) > 0 ? 'FAILED' : 'SUCCESS';
+    const status = Number(run.running_count) > 0 ? 'RUNNING' : Number(run.error_count) > 0 ? 'FAILED' : 'SUCCESS';
+    const prevEnd = run.end_ns === null || run.end_ns === undefined ? undefined : BigInt(run.end_ns as bigint);
+    const end = c.last !== undefined && (prevEnd === undefined || c.last > prevEnd) ? c.last : prevEnd;
     this.run('UPDATE runs SET status = ?, start_ns = min(start_ns, coalesce(?, start_ns)), end_ns = ? WHERE id = ?', [
       status,
-      (c.first as bigint | null) ?? null,
-      status === 'RUNNING' ? null : ((c.last as bigint | null) ?? null),
+      c.first ?? null,
+      status === 'RUNNING' ? null : (end ?? null),
       runId,
     ]);
   }

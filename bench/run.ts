@@ -1,0 +1,28 @@
+/** `npm run bench`: every benchmark, printed and written to bench/results.json. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { benchIngest } from './ingest';
+
+(async () => {
+  const results: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+  };
+  const only = process.argv[2];
+  if (!only || only === 'ingest') results.ingest = await benchIngest();
+  const timelineModule = path.join(__dirname, 'timeline.ts');
+  if ((!only || only === 'timeline') && fs.existsSync(timelineModule)) {
+    // Written by the timeline work; loaded by path so this file builds without it.
+    const { benchTimeline } = (await import(timelineModule)) as { benchTimeline: () => Promise<unknown> };
+    results.timeline = await benchTimeline();
+  }
+  const out = path.join(__dirname, 'results.json');
+  fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
+  console.log(`wrote ${path.relative(process.cwd(), out)}`);
+})().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
