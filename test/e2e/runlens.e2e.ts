@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Locator } from 'playwright-core';
-import { buildExtension, extensionId } from './lib/extension';
+import { buildExtension, EXTENSION_DIR, extensionId } from './lib/extension';
 import { useSession } from './lib/mocha';
 import { FIXTURES_DIR, REPO_ROOT } from './lib/paths';
 import { cleanEnv } from './lib/proc';
@@ -38,12 +38,12 @@ function firstRun(wb: Workbench, label: string): Locator {
 
 describe('Runlens in VS Code (code-server + Chromium)', function () {
   const RAISE_LINE = markedLine(EXAMPLE, 'validate-raises');
-  const RUNLENS_ID = extensionId(REPO_ROOT);
+  const RUNLENS_ID = extensionId(EXTENSION_DIR);
 
   const s = useSession(async () => {
     await buildExtension();
     return {
-      extensions: [REPO_ROOT],
+      extensions: [EXTENSION_DIR],
       workspace: {
         copy: [[path.join(REPO_ROOT, 'examples'), 'examples']],
         settings: {

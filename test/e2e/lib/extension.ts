@@ -18,8 +18,18 @@ export function extensionId(dir: string): string {
 
 let built: Promise<void> | undefined;
 
-/** `node esbuild.config.mjs` once per test process. */
+/**
+ * The extension under test: the repository, or RUNLENS_E2E_EXTENSION_DIR — an already built
+ * copy (used to check that a deliberately broken extension makes the stories fail).
+ */
+export const EXTENSION_DIR = process.env.RUNLENS_E2E_EXTENSION_DIR ? path.resolve(process.env.RUNLENS_E2E_EXTENSION_DIR) : REPO_ROOT;
+
+/** `node esbuild.config.mjs` once per test process (not for RUNLENS_E2E_EXTENSION_DIR). */
 export function buildExtension(): Promise<void> {
+  if (EXTENSION_DIR !== REPO_ROOT) {
+    if (!existsSync(path.join(EXTENSION_DIR, 'dist', 'extension.js'))) throw new Error(`no dist/extension.js in ${EXTENSION_DIR}`);
+    return Promise.resolve();
+  }
   built ??= run(process.execPath, ['esbuild.config.mjs'], { cwd: REPO_ROOT }).then(() => {
     const main = path.join(REPO_ROOT, 'dist', 'extension.js');
     if (!existsSync(main)) {
@@ -39,7 +49,7 @@ const STAGED_WHEN_NO_VSCODEIGNORE = ['package.json', 'dist', 'media', 'README.md
 export async function packageVsix(dir: string, outDir: string): Promise<string> {
   mkdirSync(outDir, { recursive: true });
   let from = dir;
-  if (!existsSync(path.join(dir, '.vscodeignore')) && dir === REPO_ROOT) {
+  if (!existsSync(path.join(dir, '.vscodeignore')) && existsSync(path.join(dir, 'src'))) {
     from = path.join(outDir, 'stage');
     rmSync(from, { recursive: true, force: true });
     for (const name of STAGED_WHEN_NO_VSCODEIGNORE) {
