@@ -55,7 +55,6 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (trace_id, span_id)
   );
   CREATE INDEX spans_by_run ON spans (run_id, start_ns);
-  CREATE INDEX spans_by_run_status ON spans (run_id, status);
   CREATE INDEX spans_by_name ON spans (name);
   CREATE TABLE output (
     run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,

@@ -335,6 +335,7 @@ export class TraceStore {
     this.setMeta('journal_seq', String(this.seq));
     this.freeStatements(); // export() closes and reopens the database: statements die
     const data = this.db.export();
+    this.tune();
     const tmp = `${this.opts.path}.tmp-${process.pid}`;
     const fd = fs.openSync(tmp, 'w');
     try {
@@ -669,7 +670,16 @@ export class TraceStore {
     }
   }
 
+  /**
+   * The database lives in memory and our journal makes writes durable, so SQLite's own
+   * rollback journal and syncs are pure cost. export() resets pragmas: call again after it.
+   */
+  private tune(): void {
+    this.db.exec('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;');
+  }
+
   private migrate(): void {
+    this.tune();
     const version = Number(this.all('PRAGMA user_version')[0].user_version);
     if (version > MIGRATIONS.length) {
       throw new Error(`database schema version ${version} is newer than this Runlens (${MIGRATIONS.length}); update Runlens`);
