@@ -80,4 +80,16 @@ describe('JSON-lines ingest', () => {
     assert.ok(r.spans.every((s) => s.runId === 'r1' && s.parentSpanId === ctx.rootSpanId));
     assert.deepEqual(r.runs[0].attributes?.pipeline_status, 'PARTIAL');
   });
+
+  it('reads an execution-trace document pretty-printed over many lines, and gives up unfinished ones as output', () => {
+    const p = new JsonLinesParser(ctx);
+    const pretty = JSON.stringify(fixtureJson('import/execution-trace.json'), null, 2);
+    const r = p.push(`log before\n${pretty}\nlog after\n`, 'stdout');
+    assert.equal(r.spans.length, 3);
+    assert.deepEqual(r.output, ['log before', 'log after']);
+    const q = new JsonLinesParser(ctx);
+    const open = q.push('{\n  "not": "closed",\n', 'stdout');
+    assert.deepEqual(open.output, []);
+    assert.deepEqual(q.finish('stdout').output, ['{', '  "not": "closed",']);
+  });
 });

@@ -26,12 +26,16 @@ export interface JsonLinesResult extends IngestBatch {
 }
 
 const MAX_OPEN = 50_000;
+/** Longest pretty-printed document gathered before its lines are given up as plain output. */
+const MAX_DOC_LINES = 20_000;
 /** Longest line buffered while waiting for its newline; longer ones are passed through as output. */
 const MAX_LINE = 8 * 1024 * 1024;
 
 export class JsonLinesParser {
   /** Unfinished last line per stream (stdout and stderr interleave, but lines never mix). */
   private readonly partial = new Map<string, string>();
+  /** A pretty-printed JSON document being gathered, per stream. */
+  private readonly multiline = new Map<string, { lines: string[]; bytes: number }>();
   /** Spans by id, kept while they may still receive lines (bounded). */
   private readonly spans = new Map<string, Span>();
   /** Structured step logs: open attempt per workflow/step, and per-workflow group spans. */
@@ -55,14 +59,14 @@ export class JsonLinesParser {
       rest = '';
     }
     this.partial.set(stream, rest);
-    return this.parseLines(lines);
+    return this.parseLines(lines, stream);
   }
 
   /** End of a stream: parse what is left of it without a newline. */
   finish(stream = 'default'): JsonLinesResult {
     const rest = this.partial.get(stream) ?? '';
     this.partial.delete(stream);
-    return this.parseLines(rest ? [rest] : []);
+    return this.parseLines(rest ? [rest] : [], stream, true);
   }
 
   /** Every span this parser has seen that has not ended. */
@@ -70,14 +74,39 @@ export class JsonLinesParser {
     return [...this.spans.values()].filter((s) => s.status === 'RUNNING');
   }
 
-  private parseLines(lines: string[]): JsonLinesResult {
+  private parseLines(lines: string[], stream = 'default', final = false): JsonLinesResult {
     const out: JsonLinesResult = { runs: [], spans: [], output: [] };
     const touched = new Map<string, Span>();
     for (const rawLine of lines) {
-      const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
+      let line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
+      // A pretty-printed document (json.dumps(doc, indent=2)) opens with a lone "{" and
+      // closes with "}" at the start of a line: gather it, within limits.
+      const pending = this.multiline.get(stream);
+      if (pending) {
+        pending.lines.push(line);
+        pending.bytes += line.length;
+        if (!line.startsWith('}')) {
+          if (pending.lines.length <= MAX_DOC_LINES && pending.bytes <= MAX_LINE) continue;
+          this.multiline.delete(stream);
+          out.output.push(...pending.lines);
+          continue;
+        }
+        const joined = pending.lines.join('\n');
+        if (parseObject(joined) === undefined) continue; // a nested "}" at column 0: keep going
+        this.multiline.delete(stream);
+        line = joined;
+      } else if (line.trim() === '{') {
+        this.multiline.set(stream, { lines: [line], bytes: 1 });
+        continue;
+      }
       const obj = parseObject(line);
       const handled = obj !== undefined && this.handle(obj, touched, out.runs);
-      if (!handled) out.output.push(line);
+      if (!handled) out.output.push(...line.split('\n'));
+    }
+    const unfinished = final ? this.multiline.get(stream) : undefined;
+    if (unfinished) {
+      this.multiline.delete(stream);
+      out.output.push(...unfinished.lines);
     }
     out.spans = [...touched.values()].map((s) => ({ ...s, attributes: { ...s.attributes }, events: [...s.events] }));
     return out;
