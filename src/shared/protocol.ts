@@ -197,7 +197,8 @@ export const WebviewMessage = z.discriminatedUnion('type', [
     line: z.number().int().nonnegative(),
     column: z.number().int().nonnegative().optional(),
   }),
-  z.object({ type: z.literal('goToSource'), spanId: z.string().min(1).max(512) }),
+  /** Open the span's resolved source; runId names the compared run for its spans (default: this run). */
+  z.object({ type: z.literal('goToSource'), spanId: z.string().min(1).max(512), runId: z.string().min(1).max(512).optional() }),
   /** Compare with a run: the given one, or ask the user (QuickPick) when runId is absent. */
   z.object({ type: z.literal('pickCompareRun'), runId: z.string().min(1).max(512).optional() }),
   z.object({ type: z.literal('clearCompare') }),

@@ -1,0 +1,254 @@
+/**
+ * Emulates the VS Code webview host for the timeline bundle in real headless Chromium:
+ * serves the page that src/extension/timeline/html.ts builds (same CSP, nonce, resource
+ * layout) from a loopback server, injects theme variables the way VS Code does, and
+ * provides a fake `acquireVsCodeApi` that records what the webview posts and keeps state.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Run, Span } from '../../src/core/model';
+import { makeNonce, timelineHtml } from '../../src/extension/timeline/html';
+import { asOfMs, toRunView, toSpanView } from '../../src/extension/timeline/views';
+import type { HostMessage, WebviewMessage } from '../../src/shared/protocol';
+import { loadFixture } from '../fixtures/timeline/load';
+
+export const ROOT = path.resolve(__dirname, '../..');
+const DIST = path.join(ROOT, 'dist/webview');
+const THEMES = path.join(ROOT, 'test/fixtures/timeline/themes');
+export const CHROMIUM = process.env.RUNLENS_CHROMIUM ?? '/usr/bin/chromium';
+
+export type Theme = 'light' | 'dark' | 'hc';
+const BODY_CLASS: Record<Theme, string> = { light: 'vscode-light', dark: 'vscode-dark', hc: 'vscode-high-contrast' };
+
+export function requireBundle(): void {
+  if (!existsSync(path.join(DIST, 'timeline.js'))) {
+    throw new Error('dist/webview/timeline.js is missing: run `node esbuild.config.mjs` first');
+  }
+}
+
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`);
+  // playwright gives every launch a fresh temporary --user-data-dir.
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+}
+
+/** Loopback server for the page, the bundle and the theme stylesheets; records every request. */
+export class PageServer {
+  readonly requests: string[] = [];
+  private server!: http.Server;
+  origin = '';
+
+  async start(): Promise<this> {
+    this.server = http.createServer((req, res) => this.serve(req, res));
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  private serve(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const url = new URL(req.url ?? '/', this.origin);
+    this.requests.push(url.pathname);
+    const send = (status: number, type: string, body: string | Buffer) => {
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+      res.end(body);
+    };
+    if (url.pathname === '/') {
+      const theme = (url.searchParams.get('theme') ?? 'dark') as Theme;
+      let html = timelineHtml({
+        cspSource: this.origin,
+        scriptUri: `${this.origin}/dist/webview/timeline.js`,
+        styleUri: `${this.origin}/dist/webview/timeline.css`,
+        nonce: makeNonce(),
+      });
+      // What VS Code adds around the page: theme variables + default styles, body class.
+      html = html
+        .replace('<head>', `<head>\n<link rel="stylesheet" href="${this.origin}/theme/${theme}.css">`)
+        .replace('<body>', `<body class="${BODY_CLASS[theme]}" data-vscode-theme-kind="${BODY_CLASS[theme]}">`);
+      return send(200, 'text/html; charset=utf-8', html);
+    }
+    const file = url.pathname.startsWith('/dist/webview/')
+      ? path.join(DIST, path.basename(url.pathname))
+      : url.pathname.startsWith('/theme/')
+        ? path.join(THEMES, path.basename(url.pathname))
+        : null;
+    if (file && existsSync(file)) {
+      const type = file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : 'application/octet-stream';
+      return send(200, type, readFileSync(file));
+    }
+    send(404, 'text/plain', 'not found');
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** Installed before any page script: the fake VS Code API and CSP/violation recorders. */
+function fakeHost(initialState: unknown): void {
+  const w = window as unknown as Record<string, unknown>;
+  let state = initialState;
+  let acquired = false;
+  w.__posted = [];
+  w.__csp = [];
+  w.__state = initialState;
+  // tsx compiles with keepNames: functions passed to page.evaluate may call __name.
+  w.__name = w.__name ?? ((f: unknown) => f);
+  w.acquireVsCodeApi = () => {
+    if (acquired) throw new Error('An instance of the VS Code API has already been acquired');
+    acquired = true;
+    return Object.freeze({
+      postMessage: (m: unknown) => (w.__posted as unknown[]).push(JSON.parse(JSON.stringify(m))),
+      getState: () => state,
+      setState: (s: unknown) => {
+        state = s;
+        w.__state = JSON.parse(JSON.stringify(s));
+        return s;
+      },
+    });
+  };
+  document.addEventListener('securitypolicyviolation', (e) => {
+    (w.__csp as unknown[]).push({ directive: e.violatedDirective, blocked: e.blockedURI, sample: e.sample });
+  });
+}
+
+export interface OpenOptions {
+  theme?: Theme;
+  width?: number;
+  height?: number;
+  state?: unknown;
+  deviceScaleFactor?: number;
+}
+
+export class TimelinePage {
+  readonly errors: string[] = [];
+  readonly console: string[] = [];
+
+  constructor(
+    readonly context: BrowserContext,
+    readonly page: Page,
+  ) {
+    page.on('pageerror', (e) => this.errors.push(String(e)));
+    page.on('console', (m) => this.console.push(`${m.type()}: ${m.text()}`));
+  }
+
+  static async open(browser: Browser, server: PageServer, o: OpenOptions = {}): Promise<TimelinePage> {
+    const context = await browser.newContext({
+      viewport: { width: o.width ?? 1280, height: o.height ?? 760 },
+      deviceScaleFactor: o.deviceScaleFactor ?? 1,
+      colorScheme: o.theme === 'light' ? 'light' : 'dark',
+    });
+    const page = await context.newPage();
+    const tp = new TimelinePage(context, page);
+    await page.addInitScript(fakeHost, o.state ?? undefined);
+    await page.goto(`${server.origin}/?theme=${o.theme ?? 'dark'}`);
+    await tp.waitForPosted('ready');
+    return tp;
+  }
+
+  /** Post a host message; resolves after the webview rendered the next frame. */
+  async post(msg: HostMessage | Record<string, unknown>, opts: { render?: boolean } = {}): Promise<void> {
+    await this.page.evaluate(
+      ({ m, render }) =>
+        new Promise<void>((resolve) => {
+          if (render) window.addEventListener('runlens:rendered', () => resolve(), { once: true });
+          window.postMessage(m, '*');
+          if (!render) setTimeout(resolve, 50);
+        }),
+      { m: msg, render: opts.render ?? true },
+    );
+  }
+
+  async posted(): Promise<WebviewMessage[]> {
+    return this.page.evaluate(() => (window as unknown as { __posted: WebviewMessage[] }).__posted);
+  }
+
+  async waitForPosted<T extends WebviewMessage['type']>(type: T, count = 1): Promise<Extract<WebviewMessage, { type: T }>> {
+    const handle = await this.page.waitForFunction(
+      ({ type, count }) => {
+        const all = (window as unknown as { __posted: { type: string }[] }).__posted.filter((m) => m.type === type);
+        return all.length >= count ? all[count - 1] : undefined;
+      },
+      { type, count },
+      { timeout: 5000 },
+    );
+    return (await handle.jsonValue()) as Extract<WebviewMessage, { type: T }>;
+  }
+
+  async state(): Promise<Record<string, unknown>> {
+    return this.page.evaluate(() => (window as unknown as { __state: Record<string, unknown> }).__state);
+  }
+
+  async cspViolations(): Promise<unknown[]> {
+    return this.page.evaluate(() => (window as unknown as { __csp: unknown[] }).__csp);
+  }
+
+  /** Wait until the app has rendered (any frame). */
+  async frame(): Promise<void> {
+    await this.page.evaluate(
+      () =>
+        new Promise<void>((resolve) => {
+          window.addEventListener('runlens:rendered', () => resolve(), { once: true });
+          requestAnimationFrame(() => requestAnimationFrame(() => resolve()));
+        }),
+    );
+  }
+
+  /** Visible rows top to bottom: indentation level, name, status classes. */
+  async rows(): Promise<{ level: number; name: string; selected: boolean; classes: string; delta: string; bar: string }[]> {
+    return this.page.evaluate(() => {
+      const scroller = document.querySelector('.wf-scroll')!;
+      const top = scroller.scrollTop;
+      const bottom = top + scroller.clientHeight;
+      return [...document.querySelectorAll<HTMLElement>('.row:not([hidden])')]
+        .map((r) => ({ r, y: new DOMMatrix(getComputedStyle(r).transform).m42 }))
+        .filter(({ y }) => y + 22 > top && y < bottom)
+        .sort((a, b) => a.y - b.y)
+        .map(({ r }) => ({
+          level: Number(r.getAttribute('aria-level')),
+          name: r.querySelector('.nm')!.textContent ?? '',
+          selected: r.getAttribute('aria-selected') === 'true',
+          classes: r.className,
+          delta: r.querySelector('.c-delta')?.textContent ?? '',
+          bar: r.querySelector('.btxt')?.textContent ?? '',
+        }));
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.context.close();
+  }
+}
+
+/** Source resolution as the host would do it for the fixtures: the code.* attributes. */
+export function fixtureSource(span: Span): { file: string; line: number } | undefined {
+  const file = span.attributes['code.filepath'];
+  const line = span.attributes['code.lineno'];
+  return typeof file === 'string' && typeof line === 'number' ? { file, line } : undefined;
+}
+
+export function initFromFixture(name: string, extra: Partial<Extract<HostMessage, { type: 'init' }>> = {}): Extract<HostMessage, { type: 'init' }> {
+  const fx = loadFixture(name);
+  return initFrom(fx.run, fx.spans, fx.asOfMs, extra);
+}
+
+export function initFrom(
+  run: Run,
+  spans: Span[],
+  asOf?: number,
+  extra: Partial<Extract<HostMessage, { type: 'init' }>> = {},
+): Extract<HostMessage, { type: 'init' }> {
+  return {
+    type: 'init',
+    run: toRunView(run),
+    spans: spans.map((s) => toSpanView(s, run, fixtureSource)),
+    asOfMs: asOf ?? (run.endNs !== undefined ? asOfMs(run, run.endNs) : 0),
+    ...extra,
+  };
+}

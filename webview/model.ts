@@ -1,0 +1,250 @@
+/**
+ * The webview's data: the run, its spans, an optional comparison, and the arrays derived
+ * from them per tree position (start, duration, status) that rendering reads every frame.
+ * DOM-free.
+ */
+import type { CompareRowView, CompareView, RunChoiceView, RunView, SpanStatusView, SpanView } from '../src/shared/protocol';
+import { buildTree, criticalPath, subtreeAny, treeFromPreorder, type TimeWindow, type Tree } from './layout';
+
+export const ST_OK = 0;
+export const ST_ERROR = 1;
+export const ST_RUNNING = 2;
+export const ST_INCOMPLETE = 3;
+export const ST_NONE = 255;
+export const STATUS_CODE: Record<SpanStatusView, number> = { OK: ST_OK, ERROR: ST_ERROR, RUNNING: ST_RUNNING, INCOMPLETE: ST_INCOMPLETE };
+export const STATUS_NAME = ['OK', 'ERROR', 'RUNNING', 'INCOMPLETE'] as const;
+
+/** One side's timing per position: start offset, duration (NaN when open) and status code. */
+export interface Lane {
+  start: Float64Array;
+  dur: Float64Array;
+  status: Uint8Array;
+  /** Where open bars end: RUNNING → now, INCOMPLETE → the run's end (or now). */
+  openEnd(status: number): number;
+}
+
+const EMPTY_TREE: Tree = treeFromPreorder([], []);
+
+export class TimelineModel {
+  run: RunView | null = null;
+  readonly spans = new Map<string, SpanView>();
+  compare: CompareView | null = null;
+  readonly otherSpans = new Map<string, SpanView>();
+  candidates: RunChoiceView[] = [];
+  missing: string | null = null;
+  private asOfMs = 0;
+  private asOfAt = 0;
+
+  // Derived by rebuild().
+  tree: Tree = EMPTY_TREE;
+  /** Spans mode: span at each position. Compare mode: B's span (or undefined). */
+  spanAt: (SpanView | undefined)[] = [];
+  /** Compare mode: A's span and the compare row at each position. */
+  otherAt: (SpanView | undefined)[] = [];
+  rowAt: (CompareRowView | undefined)[] = [];
+  lane!: Lane;
+  laneA: Lane | null = null;
+  /** 1 where the node or a descendant failed (ERROR / INCOMPLETE; in compare: either side, or a difference). */
+  errorBelow: Uint8Array = new Uint8Array(0);
+  private criticalCache: Uint8Array | null = null;
+  /** Extent of the data on the run clock (both runs' in compare mode). */
+  bounds: TimeWindow = { start: 0, end: 1 };
+  version = 0;
+
+  get comparing(): boolean {
+    return this.compare !== null;
+  }
+
+  setAsOf(ms: number, at: number): void {
+    this.asOfMs = ms;
+    this.asOfAt = at;
+  }
+
+  /** Ms since the run's start, now (advances while the run is live). */
+  now(at: number = performance.now()): number {
+    if (this.run && this.run.status !== 'RUNNING' && this.run.durationMs !== null) return Math.max(this.run.durationMs, this.asOfMs);
+    return this.asOfMs + Math.max(0, at - this.asOfAt);
+  }
+
+  private runningSpans = 0;
+
+  /** Whether anything on screen grows with time. */
+  isLive(): boolean {
+    if (!this.run) return false;
+    return this.run.status === 'RUNNING' || this.runningSpans > 0;
+  }
+
+  private countRunning(): void {
+    let n = 0;
+    const st = this.lane.status;
+    for (let p = 0; p < st.length; p++) if (st[p] === ST_RUNNING) n++;
+    this.runningSpans = n;
+  }
+
+  upsert(spans: readonly SpanView[]): void {
+    for (const s of spans) this.spans.set(s.id, s);
+  }
+
+  setCompare(c: CompareView | null): void {
+    this.compare = c;
+    this.otherSpans.clear();
+    if (c) for (const s of c.otherSpans) this.otherSpans.set(s.id, s);
+  }
+
+  /** Rebuild the tree and per-position arrays after data changed. */
+  rebuild(): void {
+    this.version++;
+    this.criticalCache = null;
+    if (this.compare) this.rebuildCompare(this.compare);
+    else this.rebuildSpans();
+  }
+
+  private makeLane(n: number, openEnd: (status: number) => number): Lane {
+    return { start: new Float64Array(n), dur: new Float64Array(n), status: new Uint8Array(n).fill(ST_NONE), openEnd };
+  }
+
+  private fill(lane: Lane, p: number, s: SpanView | undefined): void {
+    if (!s) return;
+    lane.start[p] = s.startMs;
+    lane.dur[p] = s.durationMs ?? NaN;
+    lane.status[p] = STATUS_CODE[s.status];
+  }
+
+  private thisOpenEnd = (status: number): number => {
+    const now = this.now();
+    if (status === ST_INCOMPLETE && this.run?.durationMs != null) return this.run.durationMs;
+    return now;
+  };
+
+  private rebuildSpans(): void {
+    const items = Array.from(this.spans.values());
+    const tree = buildTree(items);
+    const n = tree.size;
+    const lane = this.makeLane(n, this.thisOpenEnd);
+    const spanAt: SpanView[] = new Array(n);
+    for (let p = 0; p < n; p++) {
+      const s = items[tree.item[p]!]!;
+      spanAt[p] = s;
+      this.fill(lane, p, s);
+    }
+    this.tree = tree;
+    this.spanAt = spanAt;
+    this.otherAt = [];
+    this.rowAt = [];
+    this.lane = lane;
+    this.laneA = null;
+    this.countRunning();
+    this.errorBelow = subtreeAny(tree, (p) => lane.status[p] === ST_ERROR || lane.status[p] === ST_INCOMPLETE);
+    this.bounds = this.extent([lane]);
+  }
+
+  private rebuildCompare(c: CompareView): void {
+    const rows = c.rows;
+    const tree = treeFromPreorder(
+      rows.map((r) => r.key),
+      rows.map((r) => r.depth),
+    );
+    const n = tree.size;
+    const otherEnd = (status: number) => {
+      if (status === ST_INCOMPLETE && c.other.durationMs !== null) return c.other.durationMs;
+      return c.other.durationMs ?? this.maxEnd(this.laneA!);
+    };
+    const lane = this.makeLane(n, this.thisOpenEnd);
+    const laneA = this.makeLane(n, otherEnd);
+    const spanAt: (SpanView | undefined)[] = new Array(n);
+    const otherAt: (SpanView | undefined)[] = new Array(n);
+    for (let p = 0; p < n; p++) {
+      const r = rows[p]!;
+      spanAt[p] = r.bId !== null ? this.spans.get(r.bId) : undefined;
+      otherAt[p] = r.aId !== null ? this.otherSpans.get(r.aId) : undefined;
+      this.fill(lane, p, spanAt[p]);
+      this.fill(laneA, p, otherAt[p]);
+    }
+    this.tree = tree;
+    this.spanAt = spanAt;
+    this.otherAt = otherAt;
+    this.rowAt = rows.slice();
+    this.lane = lane;
+    this.laneA = laneA;
+    this.countRunning();
+    const bad = (st: number) => st === ST_ERROR || st === ST_INCOMPLETE;
+    this.errorBelow = subtreeAny(
+      tree,
+      (p) => bad(lane.status[p]!) || bad(laneA.status[p]!) || (rows[p]!.divergence !== null && rows[p]!.divergence !== 'attributes'),
+    );
+    this.bounds = this.extent([lane, laneA]);
+  }
+
+  private maxEnd(lane: Lane): number {
+    let end = 0;
+    for (let p = 0; p < lane.start.length; p++) {
+      if (lane.status[p] === ST_NONE) continue;
+      const d = lane.dur[p]!;
+      if (!Number.isNaN(d)) end = Math.max(end, lane.start[p]! + d);
+      else end = Math.max(end, lane.start[p]!);
+    }
+    return end;
+  }
+
+  private extent(lanes: Lane[]): TimeWindow {
+    let start = 0;
+    let end = this.run?.durationMs ?? 0;
+    if (this.compare?.other.durationMs) end = Math.max(end, this.compare.other.durationMs);
+    for (const lane of lanes) {
+      for (let p = 0; p < lane.start.length; p++) {
+        if (lane.status[p] === ST_NONE) continue;
+        const s = lane.start[p]!;
+        if (s < start) start = s;
+        const e = this.endIn(lane, p);
+        if (e > end) end = e;
+      }
+    }
+    if (this.isLive()) end = Math.max(end, this.now());
+    if (!(end > start)) end = start + 1;
+    return { start, end };
+  }
+
+  /** Extent including live growth (call each frame while live). */
+  liveBounds(): TimeWindow {
+    if (!this.isLive()) return this.bounds;
+    return { start: this.bounds.start, end: Math.max(this.bounds.end, this.now()) };
+  }
+
+  endIn(lane: Lane, p: number): number {
+    const d = lane.dur[p]!;
+    return Number.isNaN(d) ? Math.max(lane.start[p]!, lane.openEnd(lane.status[p]!)) : lane.start[p]! + d;
+  }
+
+  /** Critical path flags for this run (spans mode only), computed on first use. */
+  critical(): Uint8Array {
+    if (this.compare) return new Uint8Array(this.tree.size);
+    if (!this.criticalCache) {
+      const lane = this.lane;
+      this.criticalCache = criticalPath(
+        this.tree,
+        (p) => lane.start[p]!,
+        (p) => this.endIn(lane, p),
+      );
+    }
+    return this.criticalCache;
+  }
+
+  /** Text searched for a position: the step name. */
+  nameAt(p: number): string {
+    if (this.compare) return this.rowAt[p]?.name ?? '';
+    return this.spanAt[p]?.name ?? '';
+  }
+
+  /** The span id to tell the host about for a position (this run's span when there is one). */
+  spanIdAt(p: number): string | null {
+    if (this.compare) return this.rowAt[p]?.bId ?? null;
+    return this.spanAt[p]?.id ?? null;
+  }
+
+  /** Row id (selection, collapse) for a span id: itself, or its compare row's key. */
+  rowIdForSpan(spanId: string): string | null {
+    if (!this.compare) return this.spans.has(spanId) ? spanId : null;
+    const row = this.compare.rows.find((r) => r.bId === spanId) ?? this.compare.rows.find((r) => r.aId === spanId);
+    return row ? row.key : null;
+  }
+}

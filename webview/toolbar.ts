@@ -1,0 +1,219 @@
+/**
+ * Run header and toolbar, built from webview-ui-toolkit components: zoom buttons, search
+ * field with next/previous, errors-only and critical-path checkboxes, the compare dropdown
+ * and the compare layout switch.
+ */
+import type { CompareView, RunChoiceView, RunView } from '../src/shared/protocol';
+import { custom, el, icon, setText, STATUS_ICON, type IconName } from './dom';
+import { formatDelta, formatDuration } from './layout';
+
+export interface ToolbarEvents {
+  zoomIn(): void;
+  zoomOut(): void;
+  fit(): void;
+  search(query: string): void;
+  next(dir: 1 | -1): void;
+  errorsOnly(on: boolean): void;
+  critical(on: boolean): void;
+  compareWith(runId: string | null): void;
+  pickOther(): void;
+  layout(l: 'overlay' | 'side'): void;
+  gotoDivergence(): void;
+}
+
+const PICK = '__pick__';
+
+type ToolkitValue = HTMLElement & { value: string };
+type ToolkitCheck = HTMLElement & { checked: boolean };
+
+function iconButton(name: IconName, label: string, onClick: () => void): HTMLElement {
+  const b = custom('vscode-button', { appearance: 'icon', 'aria-label': label, title: label });
+  b.appendChild(icon(name));
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+export function relativeTime(epochMs: number, now = Date.now()): string {
+  const s = Math.round((now - epochMs) / 1000);
+  if (s < 45) return 'just now';
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  if (s < 86_400) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86_400)} d ago`;
+}
+
+export class Toolbar {
+  readonly header: HTMLElement;
+  readonly bar: HTMLElement;
+  readonly banner: HTMLElement;
+  private readonly runIcon: HTMLSpanElement;
+  private readonly runName: HTMLSpanElement;
+  private readonly runMeta: HTMLSpanElement;
+  private readonly runError: HTMLDivElement;
+  readonly search: ToolkitValue;
+  private readonly count: HTMLSpanElement;
+  private readonly rangeLabel: HTMLSpanElement;
+  readonly errorsBox: ToolkitCheck;
+  readonly criticalBox: ToolkitCheck;
+  readonly compareSelect: ToolkitValue;
+  private readonly layoutSelect: ToolkitValue;
+  private readonly stopCompare: HTMLElement;
+  private candidatesKey = '';
+  private compareValue = '';
+
+  constructor(parent: HTMLElement, ev: ToolbarEvents) {
+    this.header = el('header', 'tl-run');
+    this.runIcon = el('span', 'sicon');
+    this.runName = el('span', 'tl-run-name');
+    this.runMeta = el('span', 'tl-run-meta');
+    this.runError = el('div', 'tl-run-error');
+    const line = el('div', 'tl-run-line');
+    line.append(this.runIcon, this.runName, this.runMeta);
+    this.header.append(line, this.runError);
+
+    this.bar = el('div', 'toolbar');
+    this.bar.setAttribute('role', 'toolbar');
+    this.bar.setAttribute('aria-label', 'Timeline');
+    const zoom = el('div', 'tb-group');
+    zoom.append(
+      iconButton('zoomOut', 'Zoom out (-)', ev.zoomOut),
+      iconButton('zoomIn', 'Zoom in (+)', ev.zoomIn),
+      iconButton('fit', 'Fit the whole run (0)', ev.fit),
+    );
+    this.rangeLabel = el('span', 'tb-range');
+    zoom.appendChild(this.rangeLabel);
+
+    const find = el('div', 'tb-group tb-search');
+    this.search = custom('vscode-text-field', { placeholder: 'Search spans', 'aria-label': 'Search spans', size: '24' }) as ToolkitValue;
+    this.count = el('span', 'tb-count');
+    this.count.slot = 'end';
+    this.search.appendChild(this.count);
+    this.search.addEventListener('input', () => ev.search(this.search.value ?? ''));
+    this.search.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') {
+        e.preventDefault();
+        ev.next(e.shiftKey ? -1 : 1);
+      }
+    });
+    find.append(this.search, iconButton('up', 'Previous match (Shift+Enter)', () => ev.next(-1)), iconButton('down', 'Next match (Enter)', () => ev.next(1)));
+
+    const filters = el('div', 'tb-group');
+    this.errorsBox = custom('vscode-checkbox', {}, 'Errors only') as ToolkitCheck;
+    this.errorsBox.addEventListener('change', () => ev.errorsOnly(this.errorsBox.checked));
+    this.criticalBox = custom('vscode-checkbox', {}, 'Critical path') as ToolkitCheck;
+    this.criticalBox.title = 'Highlight the chain of spans that determined when the run ended';
+    this.criticalBox.addEventListener('change', () => ev.critical(this.criticalBox.checked));
+    filters.append(this.errorsBox, this.criticalBox);
+
+    const cmp = el('div', 'tb-group tb-compare');
+    cmp.appendChild(icon('compare', 'tb-compare-icon'));
+    this.compareSelect = custom('vscode-dropdown', { 'aria-label': 'Compare with another run', position: 'below' }) as ToolkitValue;
+    this.compareSelect.addEventListener('change', () => {
+      const v = this.compareSelect.value;
+      if (v === this.compareValue) return;
+      if (v === PICK) {
+        this.compareSelect.value = this.compareValue;
+        ev.pickOther();
+      } else ev.compareWith(v || null);
+    });
+    this.layoutSelect = custom('vscode-dropdown', { 'aria-label': 'Compare layout', position: 'below' }) as ToolkitValue;
+    this.layoutSelect.append(custom('vscode-option', { value: 'overlay' }, 'Overlay'), custom('vscode-option', { value: 'side' }, 'Side by side'));
+    this.layoutSelect.addEventListener('change', () => ev.layout(this.layoutSelect.value === 'side' ? 'side' : 'overlay'));
+    this.stopCompare = iconButton('close', 'Stop comparing', () => ev.compareWith(null));
+    cmp.append(this.compareSelect, this.layoutSelect, this.stopCompare);
+
+    this.bar.append(zoom, find, filters, el('div', 'tb-spacer'), cmp);
+
+    this.banner = el('div', 'tl-banner');
+    this.banner.hidden = true;
+    this.banner.addEventListener('click', (e) => {
+      if ((e.target as HTMLElement).closest?.('.tl-goto-div')) {
+        e.preventDefault();
+        ev.gotoDivergence();
+      }
+    });
+    parent.append(this.header, this.bar, this.banner);
+    this.setCandidates([], null);
+  }
+
+  setRun(run: RunView, now: number): void {
+    const iconName = STATUS_ICON[run.status] ?? 'dot';
+    const cls = `sicon st-${run.status.toLowerCase()}`;
+    if (this.runIcon.className !== cls || this.runIcon.dataset.icon !== iconName) {
+      this.runIcon.className = cls;
+      this.runIcon.dataset.icon = iconName;
+      this.runIcon.replaceChildren(icon(iconName));
+    }
+    setText(this.runName, run.name);
+    const meta = [
+      run.status,
+      run.durationMs !== null ? formatDuration(run.durationMs) : `${formatDuration(now)} so far`,
+      `${run.spanCount.toLocaleString('en-US')} span${run.spanCount === 1 ? '' : 's'}`,
+      run.errorCount ? `${run.errorCount} error${run.errorCount === 1 ? '' : 's'}` : '',
+      `started ${new Date(run.startEpochMs).toLocaleString()}`,
+      run.exitCode !== null ? `exit ${run.exitCode}` : '',
+      run.signal ? `signal ${run.signal}` : '',
+      run.gitCommit ? `git ${run.gitCommit.slice(0, 7)}` : '',
+    ].filter(Boolean);
+    setText(this.runMeta, meta.join(' · '));
+    setText(this.runError, run.errorSummary ?? '');
+    this.runError.hidden = !run.errorSummary;
+  }
+
+  setRange(text: string): void {
+    setText(this.rangeLabel, text);
+  }
+
+  setCount(text: string): void {
+    setText(this.count, text);
+  }
+
+  setCandidates(runs: readonly RunChoiceView[], current: CompareView | null): void {
+    const ids = runs.map((r) => `${r.id}:${r.status}`).join(',') + `|${current?.other.id ?? ''}`;
+    const value = current?.other.id ?? '';
+    if (ids !== this.candidatesKey) {
+      this.candidatesKey = ids;
+      const opts: HTMLElement[] = [custom('vscode-option', { value: '' }, 'Compare with…')];
+      const seen = new Set<string>();
+      const add = (r: RunChoiceView) => {
+        if (seen.has(r.id)) return;
+        seen.add(r.id);
+        const dur = r.durationMs !== null ? formatDuration(r.durationMs) : 'running';
+        opts.push(custom('vscode-option', { value: r.id }, `${r.name} · ${r.status} · ${dur} · ${relativeTime(r.startEpochMs)}`));
+      };
+      if (current) add({ ...current.other });
+      runs.forEach(add);
+      opts.push(custom('vscode-option', { value: PICK }, 'Choose another run…'));
+      this.compareSelect.replaceChildren(...opts);
+    }
+    this.compareValue = value;
+    if (this.compareSelect.value !== value) this.compareSelect.value = value;
+    this.layoutSelect.hidden = !current;
+    this.stopCompare.hidden = !current;
+  }
+
+  setLayout(l: 'overlay' | 'side'): void {
+    if (this.layoutSelect.value !== l) this.layoutSelect.value = l;
+  }
+
+  setBanner(c: CompareView | null, firstName: string | null): void {
+    this.banner.hidden = !c;
+    if (!c) return;
+    const s = c.summary;
+    const parts = [
+      s.durationDeltaMs !== null ? `run ${formatDelta(s.durationDeltaMs)}` : '',
+      s.statusChanged ? `${s.statusChanged} status change${s.statusChanged === 1 ? '' : 's'}` : '',
+      s.onlyA ? `${s.onlyA} only in baseline` : '',
+      s.onlyB ? `${s.onlyB} only in this run` : '',
+      s.attributesChanged ? `${s.attributesChanged} with different attributes` : '',
+    ].filter(Boolean);
+    const frag = document.createDocumentFragment();
+    frag.append(el('span', 'tl-banner-lead', 'Comparing with baseline '), el('strong', undefined, c.other.name), el('span', undefined, ` (${c.other.status})`));
+    frag.append(el('span', 'tl-banner-stats', parts.length ? ` — ${parts.join(' · ')}` : ' — no differences'));
+    if (firstName !== null) {
+      const a = el('a', 'tl-goto-div', `◆ First divergence: ${firstName}`);
+      a.href = '#';
+      frag.append(el('span', undefined, ' '), a);
+    }
+    this.banner.replaceChildren(frag);
+  }
+}
