@@ -1,0 +1,188 @@
+/**
+ * The timeline as a VS Code WebviewPanel (viewType `runlens.timeline`): one panel per run,
+ * strict CSP with a fresh nonce, resources only from dist/webview, state restored after a
+ * window reload through a WebviewPanelSerializer. All behaviour lives in TimelineSession.
+ */
+import * as vscode from 'vscode';
+import type { Run, Span } from '../../core/model';
+import { TimelineState } from '../../shared/protocol';
+import { makeNonce, timelineHtml } from './html';
+import { TimelineSession, type TimelineLog, type TimelineStore } from './session';
+import type { SourceLike } from './views';
+
+export const TIMELINE_VIEW_TYPE = 'runlens.timeline';
+
+export interface TimelineContext {
+  extensionUri: vscode.Uri;
+  store: TimelineStore;
+  /** Span → source location (core/source.ts resolveSource with the workspace options). */
+  resolveSource(span: Span): SourceLike | undefined;
+  /** Open a file at a line (stack-frame links, Go to Source). Paths come from traces: map/validate them. */
+  openSource(loc: SourceLike): unknown;
+  log: TimelineLog;
+  /** Optional: the user selected a span (e.g. reveal it in the runs tree). */
+  onDidSelectSpan?(runId: string, spanId: string | null): void;
+}
+
+export interface ShowOptions {
+  viewColumn?: vscode.ViewColumn;
+  preserveFocus?: boolean;
+}
+
+function describeRun(r: Run): string {
+  const parts: string[] = [r.status];
+  if (r.endNs !== undefined) parts.push(`${(Number((r.endNs - r.startNs) / 1_000_000n) / 1000).toFixed(2)} s`);
+  parts.push(new Date(Number(r.startNs / 1_000_000n)).toLocaleString());
+  return parts.join(' · ');
+}
+
+export class TimelinePanel implements vscode.Disposable {
+  private static readonly panels = new Map<string, TimelinePanel>();
+  private readonly session: TimelineSession;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  /** Open (or reveal) the timeline of a run, optionally selecting a span. */
+  static show(ctx: TimelineContext, runId: string, spanId?: string, opts: ShowOptions = {}): TimelinePanel {
+    const existing = TimelinePanel.panels.get(runId);
+    if (existing) {
+      existing.panel.reveal(opts.viewColumn, opts.preserveFocus);
+      existing.session.reveal(spanId);
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      TIMELINE_VIEW_TYPE,
+      'Timeline',
+      { viewColumn: opts.viewColumn ?? vscode.ViewColumn.Active, preserveFocus: opts.preserveFocus ?? false },
+      TimelinePanel.webviewOptions(ctx.extensionUri),
+    );
+    return new TimelinePanel(ctx, panel, runId, { selectSpanId: spanId ?? null });
+  }
+
+  /** The open timeline of a run, if any. */
+  static get(runId: string): TimelinePanel | undefined {
+    return TimelinePanel.panels.get(runId);
+  }
+
+  static disposeAll(): void {
+    for (const p of [...TimelinePanel.panels.values()]) p.dispose();
+  }
+
+  private static webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+    return {
+      enableScripts: true,
+      enableCommandUris: false,
+      localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview')],
+      retainContextWhenHidden: false,
+    };
+  }
+
+  private constructor(
+    ctx: TimelineContext,
+    readonly panel: vscode.WebviewPanel,
+    readonly runId: string,
+    init: { selectSpanId?: string | null; compareRunId?: string | null },
+  ) {
+    TimelinePanel.panels.set(runId, this);
+    const webview = panel.webview;
+    // Revived panels keep the options they were created with: set them again.
+    webview.options = TimelinePanel.webviewOptions(ctx.extensionUri);
+    const root = vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview');
+    this.session = new TimelineSession(
+      {
+        store: ctx.store,
+        resolveSource: ctx.resolveSource,
+        openSource: ctx.openSource,
+        log: ctx.log,
+        onDidSelectSpan: ctx.onDidSelectSpan,
+        ui: {
+          post: (m) => void webview.postMessage(m),
+          pickRun: async (runs, current) => {
+            const items = runs.map((r) => ({
+              label: r.name,
+              description: describeRun(r),
+              detail: r.workflow && r.workflow === current.workflow ? `same workflow (${r.workflow})` : r.workflow,
+              id: r.id,
+            }));
+            const picked = await vscode.window.showQuickPick(items, {
+              title: `Compare “${current.name}” with…`,
+              placeHolder: 'Pick the baseline run (usually the last one that worked)',
+              matchOnDescription: true,
+            });
+            return picked?.id;
+          },
+          copy: async (text) => {
+            await vscode.env.clipboard.writeText(text);
+            vscode.window.setStatusBarMessage('$(copy) Copied to the clipboard', 2000);
+          },
+          info: (m) => void vscode.window.showInformationMessage(m),
+          setTitle: (t) => {
+            if (panel.title !== t) panel.title = t;
+          },
+        },
+      },
+      runId,
+      init,
+    );
+    webview.html = timelineHtml({
+      cspSource: webview.cspSource,
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(root, 'timeline.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(root, 'timeline.css')).toString(),
+      nonce: makeNonce(),
+    });
+    this.disposables.push(
+      webview.onDidReceiveMessage((m) => this.session.receive(m)),
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) this.session.suspend();
+      }),
+      panel.onDidDispose(() => this.dispose()),
+    );
+  }
+
+  /** What the serializer would restore. */
+  get state(): TimelineState {
+    return this.session.state;
+  }
+
+  /** Select and reveal a span in this timeline. */
+  reveal(spanId: string): void {
+    this.session.reveal(spanId);
+  }
+
+  /** Compare with another run (null to stop). */
+  compareWith(runId: string | null): void {
+    this.session.setCompare(runId);
+  }
+
+  private disposed = false;
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (TimelinePanel.panels.get(this.runId) === this) TimelinePanel.panels.delete(this.runId);
+    this.session.dispose();
+    for (const d of this.disposables.splice(0)) d.dispose();
+    this.panel.dispose();
+  }
+
+  /** Rebuild a panel VS Code restored after a reload, from the state the webview saved. */
+  static revive(ctx: TimelineContext, panel: vscode.WebviewPanel, state: unknown): TimelinePanel | undefined {
+    const parsed = TimelineState.safeParse(state);
+    if (!parsed.success) {
+      ctx.log.warn('timeline: could not restore a panel (no saved run id)');
+      panel.dispose();
+      return undefined;
+    }
+    const { runId, selectedSpanId, compareRunId } = parsed.data;
+    TimelinePanel.panels.get(runId)?.dispose();
+    return new TimelinePanel(ctx, panel, runId, { selectSpanId: selectedSpanId ?? null, compareRunId: compareRunId ?? null });
+  }
+}
+
+/** Register the serializer so timelines survive a window reload. Add the disposable to the extension's list. */
+export function registerTimelineSerializer(ctx: TimelineContext): vscode.Disposable {
+  return vscode.window.registerWebviewPanelSerializer(TIMELINE_VIEW_TYPE, {
+    async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
+      TimelinePanel.revive(ctx, panel, state);
+    },
+  });
+}

@@ -1,0 +1,323 @@
+/**
+ * One timeline's host-side logic, without `vscode`: answers the webview's `ready` with the
+ * run, validates every message it receives, forwards live store changes in ~100 ms batches,
+ * computes comparisons, and delegates opening source / picking runs / clipboard to the
+ * adapter. TimelinePanel wires it to a real WebviewPanel; unit tests drive it directly.
+ */
+import { compareRuns, type CompareOptions } from '../../core/compare';
+import type { Run, Span } from '../../core/model';
+import type { StoreChange } from '../../core/store/store';
+import { parseWebviewMessage, type HostMessage, type TimelineState, type WebviewMessage } from '../../shared/protocol';
+import { asOfMs, toCompareView, toRunChoice, toRunView, toSpanView, type SourceLike } from './views';
+
+/** The parts of TraceStore a timeline reads. */
+export interface TimelineStore {
+  getRun(idOrPrefix: string): Run | undefined;
+  getSpans(runId: string): Span[];
+  listRuns(opts?: { limit?: number; workflow?: string }): Run[];
+  onChange(listener: (c: StoreChange) => void): { dispose(): void };
+}
+
+export interface TimelineLog {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** What the VS Code adapter does for the session. */
+export interface SessionUi {
+  post(message: HostMessage): void;
+  /** Let the user choose a run to compare with (QuickPick); undefined when dismissed. */
+  pickRun(runs: Run[], current: Run): Promise<string | undefined>;
+  copy(text: string): Promise<void>;
+  info(message: string): void;
+  setTitle(title: string): void;
+}
+
+export interface SessionDeps {
+  store: TimelineStore;
+  resolveSource(span: Span): SourceLike | undefined;
+  openSource(loc: SourceLike): unknown;
+  log: TimelineLog;
+  ui: SessionUi;
+  /** Called when the user selects a span in the timeline. */
+  onDidSelectSpan?(runId: string, spanId: string | null): void;
+  /** Live-update batching window (ms). */
+  batchMs?: number;
+  compareOptions?: CompareOptions;
+}
+
+const CANDIDATES = 25;
+
+export class TimelineSession {
+  private ready = false;
+  private selectedSpanId: string | null;
+  private compareRunId: string | null;
+  private pendingSelect: string | null;
+  private readonly pendingSpans = new Map<string, Span>();
+  private runDirty = false;
+  private compareDirty = false;
+  private candidatesDirty = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly sub: { dispose(): void };
+  private disposed = false;
+  private missing = false;
+  private lastCompareAt = 0;
+
+  constructor(
+    private readonly deps: SessionDeps,
+    readonly runId: string,
+    init: { selectSpanId?: string | null; compareRunId?: string | null } = {},
+  ) {
+    this.selectedSpanId = init.selectSpanId ?? null;
+    this.pendingSelect = init.selectSpanId ?? null;
+    this.compareRunId = init.compareRunId ?? null;
+    this.sub = deps.store.onChange((c) => this.onStoreChange(c));
+    const run = deps.store.getRun(runId);
+    if (run) deps.ui.setTitle(`Timeline: ${run.name}`);
+  }
+
+  /** What the panel serializer saves. */
+  get state(): TimelineState {
+    return { runId: this.runId, selectedSpanId: this.selectedSpanId, compareRunId: this.compareRunId };
+  }
+
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  /** The webview went away (panel hidden without retained context): it will say `ready` again. */
+  suspend(): void {
+    this.ready = false;
+  }
+
+  /** Select and reveal a span (CodeLens, tree). Sent now if the webview is up, else with init. */
+  reveal(spanId: string | undefined): void {
+    if (!spanId) return;
+    this.selectedSpanId = spanId;
+    if (this.ready) this.deps.ui.post({ type: 'selectSpan', spanId });
+    else this.pendingSelect = spanId;
+  }
+
+  /** A message from the webview: validated, then handled. Invalid ones are logged and dropped. */
+  async receive(raw: unknown): Promise<void> {
+    const parsed = parseWebviewMessage(raw);
+    if (!parsed.ok) {
+      this.deps.log.warn(`timeline: ignored an invalid message from the webview (${parsed.error})`);
+      return;
+    }
+    try {
+      await this.handle(parsed.message);
+    } catch (err) {
+      this.deps.log.error(`timeline: ${parsed.message.type} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    }
+  }
+
+  private async handle(msg: WebviewMessage): Promise<void> {
+    switch (msg.type) {
+      case 'ready':
+        this.ready = true;
+        this.sendInit();
+        return;
+      case 'selectSpan':
+        this.selectedSpanId = msg.spanId;
+        this.deps.onDidSelectSpan?.(this.runId, msg.spanId);
+        return;
+      case 'openSource':
+        await this.deps.openSource(msg.column !== undefined ? { file: msg.file, line: msg.line, column: msg.column } : { file: msg.file, line: msg.line });
+        return;
+      case 'goToSource': {
+        const runId = msg.runId ?? this.runId;
+        if (runId !== this.runId && runId !== this.compareRunId) {
+          this.deps.log.warn(`timeline: goToSource for a run this panel does not show (${runId})`);
+          return;
+        }
+        const span = this.deps.store.getSpans(runId).find((s) => s.spanId === msg.spanId);
+        if (!span) {
+          this.deps.ui.info('That span is no longer in the database.');
+          return;
+        }
+        const loc = this.deps.resolveSource(span);
+        if (loc) await this.deps.openSource(loc);
+        else this.deps.ui.info(`No source location recorded for “${span.name}”.`);
+        return;
+      }
+      case 'pickCompareRun': {
+        let id: string | undefined = msg.runId;
+        if (id === undefined) {
+          const current = this.deps.store.getRun(this.runId);
+          if (!current) return;
+          const runs = this.deps.store.listRuns({ limit: 200 }).filter((r) => r.id !== this.runId);
+          if (!runs.length) {
+            this.deps.ui.info('There is no other run to compare with yet.');
+            return;
+          }
+          id = await this.deps.ui.pickRun(runs, current);
+          if (id === undefined) return;
+        }
+        this.setCompare(id);
+        return;
+      }
+      case 'clearCompare':
+        this.setCompare(null);
+        return;
+      case 'copy':
+        await this.deps.ui.copy(msg.text);
+        return;
+      case 'reportError':
+        this.deps.log.warn(`timeline webview: ${msg.message}`);
+        return;
+    }
+  }
+
+  /** Compare with another run (or stop comparing with null). */
+  setCompare(runId: string | null): void {
+    if (runId !== null && (runId === this.runId || !this.deps.store.getRun(runId))) {
+      this.deps.ui.info('That run can no longer be compared (it was deleted).');
+      return;
+    }
+    this.compareRunId = runId;
+    if (this.ready) {
+      this.lastCompareAt = Date.now();
+      this.deps.ui.post({ type: 'compareData', compare: this.compareView() });
+    }
+  }
+
+  private compareView() {
+    if (this.compareRunId === null) return null;
+    const a = this.deps.store.getRun(this.compareRunId);
+    const b = this.deps.store.getRun(this.runId);
+    if (!a || !b) return null;
+    const aSpans = this.deps.store.getSpans(a.id);
+    const cmp = compareRuns({ run: a, spans: aSpans }, { run: b, spans: this.deps.store.getSpans(b.id) }, this.deps.compareOptions);
+    return toCompareView(cmp, a, aSpans, this.resolve);
+  }
+
+  private readonly resolve = (span: Span) => this.deps.resolveSource(span);
+
+  private candidates(run: Run) {
+    const runs = this.deps.store.listRuns({ limit: 100 }).filter((r) => r.id !== this.runId);
+    // Runs of the same workflow first (the usual "works once, then fails" pair), newest first.
+    const same = runs.filter((r) => run.workflow !== undefined && r.workflow === run.workflow);
+    const other = runs.filter((r) => !same.includes(r));
+    return [...same, ...other].slice(0, CANDIDATES).map(toRunChoice);
+  }
+
+  private sendInit(): void {
+    const run = this.deps.store.getRun(this.runId);
+    if (!run) {
+      this.missing = true;
+      this.deps.ui.post({ type: 'runMissing', runId: this.runId, message: 'This run is no longer in the Runlens database.' });
+      return;
+    }
+    this.missing = false;
+    this.pendingSpans.clear();
+    this.runDirty = this.compareDirty = this.candidatesDirty = false;
+    const spans = this.deps.store.getSpans(this.runId);
+    const selectSpanId = this.pendingSelect ?? this.selectedSpanId;
+    this.pendingSelect = null;
+    this.deps.ui.setTitle(`Timeline: ${run.name}`);
+    this.deps.ui.post({
+      type: 'init',
+      run: toRunView(run),
+      spans: spans.map((s) => toSpanView(s, run, this.resolve)),
+      asOfMs: asOfMs(run),
+      selectSpanId,
+      compare: this.compareView(),
+      candidates: this.candidates(run),
+    });
+  }
+
+  private onStoreChange(c: StoreChange): void {
+    if (this.disposed) return;
+    const mine = c.runIds.includes(this.runId);
+    const theirs = this.compareRunId !== null && c.runIds.includes(this.compareRunId);
+    switch (c.type) {
+      case 'spans':
+        if (mine) {
+          if (c.spans) {
+            for (const s of c.spans) if (s.runId === this.runId) this.pendingSpans.set(s.spanId, s);
+          } else this.runDirty = true;
+          if (this.compareRunId !== null) this.compareDirty = true;
+        }
+        if (theirs) this.compareDirty = true;
+        break;
+      case 'runs':
+        if (mine) this.runDirty = true;
+        if (theirs) this.compareDirty = true;
+        this.candidatesDirty = true;
+        break;
+      case 'deleted':
+      case 'cleared':
+        if (mine) {
+          this.missing = true;
+          if (this.ready) this.deps.ui.post({ type: 'runMissing', runId: this.runId, message: 'This run was deleted from the Runlens database.' });
+          return;
+        }
+        if (theirs) {
+          this.compareRunId = null;
+          if (this.ready) this.deps.ui.post({ type: 'compareData', compare: null });
+        }
+        this.candidatesDirty = true;
+        break;
+      default:
+        return;
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush();
+    }, this.deps.batchMs ?? 100);
+  }
+
+  /** Send what changed since the last batch (public for tests). */
+  flush(): void {
+    if (this.disposed || !this.ready) {
+      // The init message sent on `ready` will carry everything.
+      this.pendingSpans.clear();
+      return;
+    }
+    const run = this.deps.store.getRun(this.runId);
+    if (!run) return;
+    if (this.missing) {
+      // The run came back (re-imported): start over.
+      this.sendInit();
+      return;
+    }
+    const post = this.deps.ui.post;
+    if (this.pendingSpans.size) {
+      const spans = [...this.pendingSpans.values()].map((s) => toSpanView(s, run, this.resolve));
+      this.pendingSpans.clear();
+      post({ type: 'spansUpdated', run: toRunView(run), spans, asOfMs: asOfMs(run) });
+      this.runDirty = false;
+    } else if (this.runDirty) {
+      post({ type: 'runUpdated', run: toRunView(run), asOfMs: asOfMs(run) });
+      this.runDirty = false;
+      this.deps.ui.setTitle(`Timeline: ${run.name}`);
+    }
+    if (this.compareDirty) {
+      // Comparing re-reads both runs: at most once a second while spans stream in.
+      const now = Date.now();
+      if (now - this.lastCompareAt < 1000) this.schedule();
+      else {
+        this.compareDirty = false;
+        this.lastCompareAt = now;
+        if (this.compareRunId !== null) post({ type: 'compareData', compare: this.compareView() });
+      }
+    }
+    if (this.candidatesDirty) {
+      this.candidatesDirty = false;
+      post({ type: 'candidates', runs: this.candidates(run) });
+    }
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.sub.dispose();
+  }
+}

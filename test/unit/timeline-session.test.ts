@@ -1,0 +1,223 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Run, Span } from '../../src/core/model';
+import { TraceStore } from '../../src/core/store/store';
+import { TimelineSession, type SessionDeps } from '../../src/extension/timeline/session';
+import type { SourceLike } from '../../src/extension/timeline/views';
+import { parseHostMessage, type HostMessage } from '../../src/shared/protocol';
+import { loadFixture } from '../fixtures/timeline/load';
+
+const patch = ({ spanCount: _c, errorCount: _e, ...rest }: Run) => rest;
+
+function source(span: Span): SourceLike | undefined {
+  const file = span.attributes['code.filepath'];
+  const line = span.attributes['code.lineno'];
+  return typeof file === 'string' && typeof line === 'number' ? { file, line } : undefined;
+}
+
+interface Harness {
+  store: TraceStore;
+  posted: HostMessage[];
+  opened: SourceLike[];
+  infos: string[];
+  warnings: string[];
+  copied: string[];
+  titles: string[];
+  picks: { runs: Run[]; answer: string | undefined }[];
+  deps: SessionDeps;
+  of<T extends HostMessage['type']>(type: T): Extract<HostMessage, { type: T }>[];
+}
+
+async function harness(pickAnswer?: string): Promise<Harness> {
+  const store = await TraceStore.open();
+  for (const name of ['agent-ok', 'agent-failed']) {
+    const fx = loadFixture(name);
+    store.apply({ runs: [patch(fx.run)], spans: fx.spans });
+  }
+  const h: Harness = {
+    store,
+    posted: [],
+    opened: [],
+    infos: [],
+    warnings: [],
+    copied: [],
+    titles: [],
+    picks: [],
+    deps: undefined as unknown as SessionDeps,
+    of: (type) => h.posted.filter((m) => m.type === type) as never,
+  };
+  h.deps = {
+    store,
+    resolveSource: source,
+    openSource: (loc) => h.opened.push(loc),
+    log: { info: () => undefined, warn: (m) => h.warnings.push(m), error: (m) => h.warnings.push(m) },
+    batchMs: 20,
+    ui: {
+      post: (m) => {
+        // Everything the host sends must pass the webview's own validation.
+        const parsed = parseHostMessage(JSON.parse(JSON.stringify(m)));
+        assert.ok(parsed.ok, `host sent an invalid message: ${parsed.ok ? '' : parsed.error}`);
+        h.posted.push(m);
+      },
+      pickRun: async (runs) => {
+        h.picks.push({ runs, answer: pickAnswer });
+        return pickAnswer;
+      },
+      copy: async (t) => void h.copied.push(t),
+      info: (m) => h.infos.push(m),
+      setTitle: (t) => h.titles.push(t),
+    },
+  };
+  return h;
+}
+
+describe('timeline session (host side)', () => {
+  let h: Harness;
+  let session: TimelineSession | undefined;
+  afterEach(async () => {
+    session?.dispose();
+    session = undefined;
+    await h.store.close();
+  });
+
+  it('waits for ready, then sends the run with its spans, candidates, and the title', async () => {
+    h = await harness();
+    session = new TimelineSession(h.deps, 'r-fail-42');
+    assert.equal(h.posted.length, 0);
+    await session.receive({ type: 'ready' });
+    const [init] = h.of('init');
+    assert.ok(init);
+    assert.equal(init.run.name, 'nightly-eval #42');
+    assert.equal(init.spans.length, 11);
+    const batch = init.spans.find((s) => s.status === 'ERROR' && s.name === 'batch')!;
+    assert.equal(batch.error, 'ValueError: duplicate test ids: t1');
+    assert.deepEqual(batch.source, { file: '/work/examples/eval/pipeline.py', line: 88 });
+    assert.deepEqual(
+      init.candidates?.map((c) => c.id),
+      ['r-ok-41'],
+    );
+    assert.equal(h.titles.at(-1), 'Timeline: nightly-eval #42');
+  });
+
+  it('drops invalid messages from the webview and logs them', async () => {
+    h = await harness();
+    session = new TimelineSession(h.deps, 'r-fail-42');
+    await session.receive({ type: 'openSource', file: 42, line: 'x' });
+    await session.receive({ type: 'runCommand', command: 'rm -rf /' });
+    await session.receive('ready');
+    assert.equal(h.opened.length, 0);
+    assert.equal(h.posted.length, 0);
+    assert.equal(h.warnings.length, 3);
+    assert.match(h.warnings[0]!, /invalid message/);
+  });
+
+  it('batches live span updates into one message per window and reports spans left open as INCOMPLETE', async () => {
+    h = await harness();
+    const live = loadFixture('live-run');
+    h.store.apply({ runs: [patch(live.run)], spans: live.spans });
+    session = new TimelineSession(h.deps, 'r-live-7');
+    await session.receive({ type: 'ready' });
+    assert.equal(h.of('init')[0]!.spans.length, 3);
+    const upd = loadFixture('live-update');
+    for (const s of upd.spans) h.store.apply({ runs: [], spans: [s] });
+    assert.equal(h.of('spansUpdated').length, 0, 'nothing before the batch window closes');
+    await sleep(80);
+    const batches = h.of('spansUpdated');
+    assert.equal(batches.length, 1);
+    assert.deepEqual(batches[0]!.spans.map((s) => s.name).sort(), ['parse', 'rule: not-null', 'validate']);
+    assert.equal(batches[0]!.spans.find((s) => s.name === 'parse')!.durationMs, 890);
+
+    h.store.endRun('r-live-7', { exitCode: 0 });
+    await sleep(80);
+    const last = h.of('spansUpdated').at(-1)!;
+    assert.notEqual(last, batches[0]);
+    assert.deepEqual(last.spans.map((s) => [s.name, s.status]).sort(), [
+      ['ingest-pipeline', 'INCOMPLETE'],
+      ['validate', 'INCOMPLETE'],
+    ]);
+    assert.notEqual(last.run.status, 'RUNNING');
+  });
+
+  it('compares with the picked run and points at the first divergence', async () => {
+    h = await harness('r-ok-41');
+    session = new TimelineSession(h.deps, 'r-fail-42');
+    await session.receive({ type: 'ready' });
+    await session.receive({ type: 'pickCompareRun' });
+    assert.deepEqual(
+      h.picks[0]!.runs.map((r) => r.id),
+      ['r-ok-41'],
+    );
+    const cmp = h.of('compareData')[0]!.compare!;
+    assert.equal(cmp.other.id, 'r-ok-41');
+    const first = cmp.rows[cmp.firstDivergence!]!;
+    assert.equal(first.name, 'batch');
+    assert.equal(first.divergence, 'status');
+    assert.ok(cmp.otherSpans.some((s) => s.id === first.aId));
+    assert.equal(session.state.compareRunId, 'r-ok-41');
+
+    await session.receive({ type: 'clearCompare' });
+    assert.equal(h.of('compareData').at(-1)!.compare, null);
+    assert.equal(session.state.compareRunId, null);
+  });
+
+  it('does nothing when the run picker is dismissed', async () => {
+    h = await harness(undefined);
+    session = new TimelineSession(h.deps, 'r-fail-42');
+    await session.receive({ type: 'ready' });
+    await session.receive({ type: 'pickCompareRun' });
+    assert.equal(h.picks.length, 1);
+    assert.equal(h.of('compareData').length, 0);
+  });
+
+  it('opens the resolved source of a span, and says so when a span has none', async () => {
+    h = await harness();
+    session = new TimelineSession(h.deps, 'r-fail-42');
+    await session.receive({ type: 'ready' });
+    const spans = h.of('init')[0]!.spans;
+    const failed = spans.find((s) => s.status === 'ERROR' && s.name === 'batch')!;
+    await session.receive({ type: 'goToSource', spanId: failed.id });
+    assert.deepEqual(h.opened, [{ file: '/work/examples/eval/pipeline.py', line: 88 }]);
+    await session.receive({ type: 'goToSource', spanId: spans.find((s) => s.name === 'plan')!.id });
+    assert.deepEqual(h.infos, ['No source location recorded for “plan”.']);
+    // A span of a run this panel does not show is refused.
+    await session.receive({ type: 'goToSource', spanId: failed.id, runId: 'r-ok-41' });
+    assert.equal(h.opened.length, 1);
+    await session.receive({ type: 'openSource', file: '/work/examples/eval/checks.py', line: 17 });
+    assert.deepEqual(h.opened[1], { file: '/work/examples/eval/checks.py', line: 17 });
+    await session.receive({ type: 'copy', text: 'ValueError' });
+    assert.deepEqual(h.copied, ['ValueError']);
+  });
+
+  it('restores the selection and the comparison a reloaded panel saved', async () => {
+    h = await harness();
+    const spanId = loadFixture('agent-failed').spans.find((s) => s.name === 'plan')!.spanId;
+    session = new TimelineSession(h.deps, 'r-fail-42', { selectSpanId: spanId, compareRunId: 'r-ok-41' });
+    await session.receive({ type: 'ready' });
+    const init = h.of('init')[0]!;
+    assert.equal(init.selectSpanId, spanId);
+    assert.equal(init.compare?.other.id, 'r-ok-41');
+    await session.receive({ type: 'selectSpan', spanId: 'abcdef0123456789' });
+    assert.deepEqual(session.state, { runId: 'r-fail-42', selectedSpanId: 'abcdef0123456789', compareRunId: 'r-ok-41' });
+  });
+
+  it('asks the webview to reveal a span (CodeLens) once it is ready', async () => {
+    h = await harness();
+    session = new TimelineSession(h.deps, 'r-fail-42');
+    session.reveal('0123456789abcdef');
+    assert.equal(h.posted.length, 0);
+    await session.receive({ type: 'ready' });
+    assert.equal(h.of('init')[0]!.selectSpanId, '0123456789abcdef');
+    session.reveal('fedcba9876543210');
+    assert.deepEqual(h.posted.at(-1), { type: 'selectSpan', spanId: 'fedcba9876543210' });
+  });
+
+  it('tells the webview when its run is deleted, and stops comparing with a deleted run', async () => {
+    h = await harness();
+    session = new TimelineSession(h.deps, 'r-fail-42', { compareRunId: 'r-ok-41' });
+    await session.receive({ type: 'ready' });
+    h.store.deleteRun('r-ok-41');
+    assert.equal(h.of('compareData').at(-1)!.compare, null);
+    h.store.deleteRun('r-fail-42');
+    assert.equal(h.of('runMissing').length, 1);
+  });
+});
