@@ -18,6 +18,7 @@ const WORKFLOW = 'event generation';
 const RUNS_VIEW = 'Runs';
 const FAILED_STEP = 'validate';
 const RUN_TIMEOUT = 120_000;
+const COMPARE_COMMAND = 'Runlens: Compare With…';
 
 /** 1-based line of a `# RUNLENS-MARK: <mark>` comment in a file of the repository. */
 function markedLine(rel: string, mark: string): number {
@@ -111,27 +112,36 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
     const wb = s.session.workbench;
     await wb.waitForTab(`Timeline: ${WORKFLOW}`);
     const frame = wb.webview(RUNLENS_ID);
-    for (const name of ['TestGenerationWorkflow.run', 'generate', FAILED_STEP]) {
-      await frame.getByText(name, { exact: true }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    const row = (name: string): Locator =>
+      frame.locator('[role=tree][aria-label="Spans"] [role=treeitem]:not([hidden])').filter({ has: frame.locator('.nm', { hasText: new RegExp(`^${name.replace(/\./g, '\\.')}$`) }) }).first();
+    for (const name of ['TestGenerationWorkflow.run', 'start', 'generate', FAILED_STEP]) {
+      await row(name).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      const bar = await row(name).locator('.bar-b').boundingBox();
+      assert.ok(bar && bar.width > 0, `the ${name} row has no visible bar`);
     }
-    // Attribute keys appear only in the detail of a selected step.
-    assert.equal(await frame.getByText('workflow.event', { exact: true }).count(), 0, 'detail shown before any selection');
-    await frame.getByText(FAILED_STEP, { exact: true }).first().click();
-    await frame.getByText('workflow.event', { exact: true }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    await frame.getByText('ValidateEvent').first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    await frame.getByText(/ValueError: duplicate test ids/).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    const detail = frame.locator('aside[aria-label="Span details"]');
+    const showsDetailOf = async (name: string, event: string): Promise<void> => {
+      await row(name).click();
+      await pollUntil(`${name} selected`, () => row(name).getAttribute('aria-selected'), (v) => v === 'true');
+      await detail.locator('h2', { hasText: new RegExp(`^${name}$`) }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await detail.locator('.d-key', { hasText: /^workflow\.event$/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await detail.getByText(event, { exact: true }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    };
+    await showsDetailOf('start', 'StartEvent');
+    await showsDetailOf(FAILED_STEP, 'ValidateEvent');
+    await detail.getByText(/^ValueError: duplicate test ids: t1\b/).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await s.session.screenshot('timeline');
   });
 
   it('compare mode shows that the second run failed in validate where the first succeeded', async () => {
     const wb = s.session.workbench;
     await wb.waitForTab(`Timeline: ${WORKFLOW}`);
-    await wb.runCommand('Runlens: Compare With…');
-    // The other run to compare with: the earlier, successful one.
-    await wb.pickQuickPickItem(new RegExp(`${WORKFLOW}`), { filter: '' });
+    await wb.runCommand(COMPARE_COMMAND);
+    // The baseline: the earlier, successful run of the same workflow.
+    await wb.pickQuickPickItem(new RegExp(WORKFLOW), { filter: 'SUCCESS' });
     const frame = wb.webview(RUNLENS_ID);
-    await frame.getByText(/first divergence/i).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    await frame.getByText(FAILED_STEP, { exact: true }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await frame.getByText(/Comparing with baseline/).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await frame.getByText(`◆ First divergence: ${FAILED_STEP}`, { exact: true }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await s.session.screenshot('compare');
   });
 
