@@ -394,9 +394,22 @@ export class App {
     }
   }
 
+  private saveTimer = 0;
+
+  /** Persist view state: at most every 300 ms, and always once after the last change. */
   private saveState(force = false): void {
     const t = performance.now();
-    if (!force && t - this.lastStateSave < 300) return;
+    if (!force && t - this.lastStateSave < 300) {
+      if (!this.saveTimer) {
+        this.saveTimer = window.setTimeout(() => {
+          this.saveTimer = 0;
+          this.saveState(true);
+        }, 300 - (t - this.lastStateSave));
+      }
+      return;
+    }
+    window.clearTimeout(this.saveTimer);
+    this.saveTimer = 0;
     this.lastStateSave = t;
     const m = this.model;
     this.ui.collapsed = [...this.collapsed].slice(0, MAX_PERSISTED_COLLAPSED);
@@ -479,10 +492,7 @@ export class App {
   private toggleRow(i: number): void {
     const p = this.rows[i];
     if (p === undefined || !hasChildren(this.model.tree, p)) return;
-    const id = this.model.tree.ids[p]!;
-    if (!this.collapsed.delete(id)) this.collapsed.add(id);
-    this.dirtyRows = true;
-    this.invalidate();
+    this.setCollapsed(p, !this.collapsed.has(this.model.tree.ids[p]!));
   }
 
   private setCollapsed(p: number, collapsed: boolean): void {
@@ -490,7 +500,18 @@ export class App {
     if (collapsed === this.collapsed.has(id)) return;
     if (collapsed) this.collapsed.add(id);
     else this.collapsed.delete(id);
-    this.dirtyRows = true;
+    this.reflatten();
+  }
+
+  /** Recompute the visible rows now (keyboard handlers read them before the next frame). */
+  private reflatten(): void {
+    if (this.dirtyData) {
+      this.dirtyRows = true;
+    } else {
+      const m = this.model;
+      this.rows = flatten(m.tree, { collapsed: this.collapsed, keep: this.ui.errorsOnly ? m.errorBelow : undefined });
+      this.dirtyRows = false;
+    }
     this.invalidate();
   }
 
@@ -666,8 +687,7 @@ export class App {
 
   private setErrorsOnly(on: boolean): void {
     this.ui.errorsOnly = on;
-    this.dirtyRows = true;
-    this.invalidate();
+    this.reflatten();
   }
 
   // -------------------------------------------------------------------------------------

@@ -157,9 +157,17 @@ export class TimelinePage {
     await this.page.evaluate(
       ({ m, render }) =>
         new Promise<void>((resolve) => {
-          if (render) window.addEventListener('runlens:rendered', () => resolve(), { once: true });
+          // This listener runs after the app's own (registered at startup) for the same
+          // event: from there, wait for the frame that renders what the message changed.
+          window.addEventListener(
+            'message',
+            () => {
+              if (render) window.addEventListener('runlens:rendered', () => resolve(), { once: true });
+              else setTimeout(resolve, 50);
+            },
+            { once: true },
+          );
           window.postMessage(m, '*');
-          if (!render) setTimeout(resolve, 50);
         }),
       { m: msg, render: opts.render ?? true },
     );
