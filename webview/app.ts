@@ -53,6 +53,8 @@ const objId = (o: object | undefined): number => {
 
 export class App {
   readonly model = new TimelineModel();
+  /** Timings of the last message and frame, reported with each `runlens:rendered` event. */
+  readonly perf = { deserializeMs: 0, parseMs: 0, rebuildMs: 0 };
   private ui: UiState;
   private readonly collapsed: Set<string>;
   private selectedId: string | null = null;
@@ -186,8 +188,7 @@ export class App {
         const sameRun = m.run?.id === msg.run.id;
         m.missing = null;
         m.run = msg.run;
-        m.spans.clear();
-        m.upsert(msg.spans);
+        m.resetSpans(msg.spans);
         m.setAsOf(msg.asOfMs, now);
         m.setCompare(msg.compare ?? null);
         m.candidates = msg.candidates ?? m.candidates;
@@ -296,19 +297,24 @@ export class App {
         const i = Math.min(this.waterfall.firstVisibleRow(), this.rows.length - 1);
         anchor = { id: m.tree.ids[this.rows[i]!]!, offset: st - i * ROW_HEIGHT };
       }
+      const tb = performance.now();
       m.rebuild();
       this.recomputeMatches();
-      this.dirtyRows = true;
       this.dirtyData = false;
+      this.rows = flatten(m.tree, { collapsed: this.collapsed, keep: this.ui.errorsOnly ? m.errorBelow : undefined });
+      this.dirtyRows = false;
+      this.perf.rebuildMs = performance.now() - tb;
     }
     if (this.dirtyRows) {
       this.rows = flatten(m.tree, { collapsed: this.collapsed, keep: this.ui.errorsOnly ? m.errorBelow : undefined });
       this.dirtyRows = false;
-      if (anchor) {
-        const p = m.tree.pos.get(anchor.id);
-        const i = p === undefined ? -1 : rowIndexOf(this.rows, p);
-        if (i >= 0) this.waterfall.scrollTop = i * ROW_HEIGHT + anchor.offset;
-      }
+    }
+    this.waterfall.setRowCount(this.rows.length);
+    if (anchor) {
+      // Keep the rows in view where they were when spans arrive above them.
+      const p = m.tree.pos.get(anchor.id);
+      const i = p === undefined ? -1 : rowIndexOf(this.rows, p);
+      if (i >= 0) this.waterfall.scrollTop = i * ROW_HEIGHT + anchor.offset;
     }
     if (this.restoreScroll !== null) {
       this.waterfall.scrollTop = this.restoreScroll;
@@ -381,7 +387,9 @@ export class App {
     this.root.removeAttribute('aria-busy');
     this.firstPaint = false;
     window.dispatchEvent(
-      new CustomEvent('runlens:rendered', { detail: { ms: performance.now() - t0, first: wasFirst, rows: this.rows.length, spans: m.tree.size } }),
+      new CustomEvent('runlens:rendered', {
+        detail: { ms: performance.now() - t0, first: wasFirst, rows: this.rows.length, spans: m.tree.size, deserializeMs: this.perf.deserializeMs, parseMs: this.perf.parseMs, rebuildMs: this.perf.rebuildMs },
+      }),
     );
   }
 

@@ -8,6 +8,11 @@
 // ---------------------------------------------------------------------------------------
 // Tree
 
+/** Position of a node by id. */
+export interface PosLookup {
+  get(id: string): number | undefined;
+}
+
 /** The tree in pre-order positions (`pos`). Children of `p` are p+1 … end[p]-1, grouped. */
 export interface Tree {
   readonly size: number;
@@ -18,7 +23,7 @@ export interface Tree {
   readonly parent: Int32Array;
   /** Exclusive end of the subtree: descendants of p are the positions (p, end[p]). */
   readonly end: Int32Array;
-  readonly pos: ReadonlyMap<string, number>;
+  readonly pos: PosLookup;
   /** For trees built from items: the item index at each position. */
   readonly item: Int32Array;
 }
@@ -33,80 +38,126 @@ export interface TreeItem {
  * Build the tree of items (spans): children ordered by start (id breaks ties); an item
  * whose parent is absent (or itself) is a root; items caught in a parent cycle are cut
  * loose at the first one met, so every item appears exactly once. Duplicate ids: last wins.
+ *
+ * `index` (id → item index, one entry per live item) may be passed when the caller keeps
+ * one already. One global sort by start plus compressed child lists keep this ~linear.
  */
-export function buildTree(items: readonly TreeItem[]): Tree {
+export function buildTree(items: readonly TreeItem[], index?: ReadonlyMap<string, number>): Tree {
   const n0 = items.length;
-  const indexOf = new Map<string, number>();
-  for (let i = 0; i < n0; i++) indexOf.set(items[i]!.id, i);
-  // Children lists as linked arrays (fast for 100k items).
-  const parentIdx = new Int32Array(n0).fill(-1);
+  let indexOf = index;
+  if (!indexOf) {
+    const m = new Map<string, number>();
+    for (let i = 0; i < n0; i++) m.set(items[i]!.id, i);
+    indexOf = m;
+  }
   const live = new Uint8Array(n0);
   for (const i of indexOf.values()) live[i] = 1;
-  const kids: number[][] = [];
-  const roots: number[] = [];
+  const n = indexOf.size;
+
+  // Compressed child lists (and the roots, under a virtual parent n0), in arrival order.
+  const start = new Float64Array(n0);
+  for (let i = 0; i < n0; i++) start[i] = items[i]!.startMs;
+  const parentItem = new Int32Array(n0).fill(-1);
+  const childCount = new Int32Array(n0 + 1);
   for (let i = 0; i < n0; i++) {
     if (!live[i]) continue;
     const it = items[i]!;
     const p = it.parentId === null || it.parentId === it.id ? undefined : indexOf.get(it.parentId);
-    if (p === undefined) roots.push(i);
+    if (p === undefined) childCount[n0]!++;
     else {
-      parentIdx[i] = p;
-      (kids[p] ??= []).push(i);
+      parentItem[i] = p;
+      childCount[p]!++;
     }
   }
-  const cmp = (a: number, b: number) => {
-    const x = items[a]!;
-    const y = items[b]!;
-    return x.startMs - y.startMs || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
+  const firstChild = new Int32Array(n0 + 2);
+  for (let i = 0; i <= n0; i++) firstChild[i + 1] = firstChild[i]! + childCount[i]!;
+  const fill = firstChild.slice(0, n0 + 1);
+  const children = new Int32Array(n);
+  for (let i = 0; i < n0; i++) {
+    if (!live[i]) continue;
+    const p = parentItem[i]!;
+    children[fill[p >= 0 ? p : n0]!++] = i;
+  }
+  // Order each list by start (id breaks ties); spans mostly arrive in order, so most lists
+  // are already sorted and cost one pass.
+  const before = (a: number, b: number): number => {
+    const d = start[a]! - start[b]!;
+    if (d !== 0) return d;
+    const x = items[a]!.id;
+    const y = items[b]!.id;
+    return x < y ? -1 : x > y ? 1 : 0;
   };
-  for (const k of kids) if (k && k.length > 1) k.sort(cmp);
-  roots.sort(cmp);
+  for (let p = 0; p <= n0; p++) {
+    const a = firstChild[p]!;
+    const b = firstChild[p + 1]!;
+    for (let c = a + 1; c < b; c++) {
+      if (before(children[c - 1]!, children[c]!) > 0) {
+        children.subarray(a, b).sort(before);
+        break;
+      }
+    }
+  }
 
-  const n = indexOf.size;
   const ids: string[] = new Array(n);
   const depth = new Int32Array(n);
   const parent = new Int32Array(n);
   const end = new Int32Array(n);
   const item = new Int32Array(n);
-  const pos = new Map<string, number>();
-  const placed = new Uint8Array(n0);
+  const posOfItem = new Int32Array(n0).fill(-1);
   let next = 0;
+  // Explicit stack of (item, parent position, depth); a negative item closes a subtree.
+  const stack = new Int32Array(3 * (n + n + 2));
+  const open = new Int32Array(n + 1);
 
-  const walk = (root: number, rootParentPos: number, rootDepth: number) => {
-    // Stack of [item, parentPos, depth]; a negative marker closes a subtree.
-    const stack: number[] = [root, rootParentPos, rootDepth];
-    const open: number[] = [];
-    while (stack.length) {
-      const d = stack.pop()!;
-      const pp = stack.pop()!;
-      const i = stack.pop()!;
+  const walk = (root: number) => {
+    let sp = 0;
+    let op = 0;
+    stack[sp++] = root;
+    stack[sp++] = -1;
+    stack[sp++] = 0;
+    while (sp > 0) {
+      const d = stack[--sp]!;
+      const pp = stack[--sp]!;
+      const i = stack[--sp]!;
       if (i < 0) {
-        const p = open.pop()!;
-        end[p] = next;
+        end[open[--op]!] = next;
         continue;
       }
-      if (placed[i]) continue;
-      placed[i] = 1;
+      if (posOfItem[i]! >= 0) continue;
       const p = next++;
+      posOfItem[i] = p;
       ids[p] = items[i]!.id;
       depth[p] = d;
       parent[p] = pp;
       item[p] = i;
-      pos.set(items[i]!.id, p);
-      open.push(p);
-      stack.push(-1, 0, 0);
-      const k = kids[i];
-      if (k) for (let j = k.length - 1; j >= 0; j--) stack.push(k[j]!, p, d + 1);
+      open[op++] = p;
+      stack[sp++] = -1;
+      stack[sp++] = 0;
+      stack[sp++] = 0;
+      for (let c = firstChild[i + 1]! - 1; c >= firstChild[i]!; c--) {
+        stack[sp++] = children[c]!;
+        stack[sp++] = p;
+        stack[sp++] = d + 1;
+      }
     }
   };
-  for (const r of roots) walk(r, -1, 0);
+  for (let c = firstChild[n0]!; c < firstChild[n0 + 1]!; c++) walk(children[c]!);
   // Whatever is left sits on a parent cycle: start each leftover cycle at its earliest item.
   if (next < n) {
     const left: number[] = [];
-    for (const i of indexOf.values()) if (!placed[i]) left.push(i);
-    left.sort(cmp);
-    for (const i of left) if (!placed[i]) walk(i, -1, 0);
+    for (let i = 0; i < n0; i++) if (live[i] && posOfItem[i]! < 0) left.push(i);
+    left.sort(before);
+    for (const i of left) if (posOfItem[i]! < 0) walk(i);
   }
+  const lookup = indexOf;
+  const pos: PosLookup = {
+    get: (id) => {
+      const i = lookup.get(id);
+      if (i === undefined) return undefined;
+      const p = posOfItem[i]!;
+      return p >= 0 ? p : undefined;
+    },
+  };
   return { size: n, ids, depth, parent, end, pos, item };
 }
 

@@ -40,7 +40,12 @@ window.addEventListener('unhandledrejection', (e) => report(`unhandled rejection
 
 const app = new App(document.getElementById('app')!, host);
 window.addEventListener('message', (e: MessageEvent) => {
-  const parsed = parseHostMessage(e.data);
+  const td = performance.now();
+  const data: unknown = e.data; // deserialises the message (lazily, on first access)
+  const t0 = performance.now();
+  app.perf.deserializeMs = t0 - td;
+  const parsed = parseHostMessage(data);
+  app.perf.parseMs = performance.now() - t0;
   if (!parsed.ok) {
     report(`ignored an invalid host message: ${parsed.error}`);
     return;

@@ -27,7 +27,9 @@ const EMPTY_TREE: Tree = treeFromPreorder([], []);
 
 export class TimelineModel {
   run: RunView | null = null;
-  readonly spans = new Map<string, SpanView>();
+  /** This run's spans, in arrival order, and id → index into it. */
+  private items: SpanView[] = [];
+  private readonly index = new Map<string, number>();
   compare: CompareView | null = null;
   readonly otherSpans = new Map<string, SpanView>();
   candidates: RunChoiceView[] = [];
@@ -82,7 +84,27 @@ export class TimelineModel {
   }
 
   upsert(spans: readonly SpanView[]): void {
-    for (const s of spans) this.spans.set(s.id, s);
+    const items = this.items;
+    const index = this.index;
+    for (const s of spans) {
+      const i = index.get(s.id);
+      if (i === undefined) {
+        index.set(s.id, items.length);
+        items.push(s);
+      } else items[i] = s;
+    }
+  }
+
+  /** Replace all spans (init). */
+  resetSpans(spans: readonly SpanView[]): void {
+    this.items = [];
+    this.index.clear();
+    this.upsert(spans);
+  }
+
+  getSpan(id: string): SpanView | undefined {
+    const i = this.index.get(id);
+    return i === undefined ? undefined : this.items[i];
   }
 
   setCompare(c: CompareView | null): void {
@@ -117,8 +139,8 @@ export class TimelineModel {
   };
 
   private rebuildSpans(): void {
-    const items = Array.from(this.spans.values());
-    const tree = buildTree(items);
+    const items = this.items;
+    const tree = buildTree(items, this.index);
     const n = tree.size;
     const lane = this.makeLane(n, this.thisOpenEnd);
     const spanAt: SpanView[] = new Array(n);
@@ -155,7 +177,7 @@ export class TimelineModel {
     const otherAt: (SpanView | undefined)[] = new Array(n);
     for (let p = 0; p < n; p++) {
       const r = rows[p]!;
-      spanAt[p] = r.bId !== null ? this.spans.get(r.bId) : undefined;
+      spanAt[p] = r.bId !== null ? this.getSpan(r.bId) : undefined;
       otherAt[p] = r.aId !== null ? this.otherSpans.get(r.aId) : undefined;
       this.fill(lane, p, spanAt[p]);
       this.fill(laneA, p, otherAt[p]);
@@ -243,7 +265,7 @@ export class TimelineModel {
 
   /** Row id (selection, collapse) for a span id: itself, or its compare row's key. */
   rowIdForSpan(spanId: string): string | null {
-    if (!this.compare) return this.spans.has(spanId) ? spanId : null;
+    if (!this.compare) return this.index.has(spanId) ? spanId : null;
     const row = this.compare.rows.find((r) => r.bId === spanId) ?? this.compare.rows.find((r) => r.aId === spanId);
     return row ? row.key : null;
   }

@@ -286,6 +286,12 @@ export class Waterfall {
     return Math.floor(this.scroller.scrollTop / ROW_HEIGHT);
   }
 
+  /** Size the scrollable area for n rows (before restoring a scroll position into it). */
+  setRowCount(n: number): void {
+    const h = `${n * ROW_HEIGHT}px`;
+    if (this.spacer.style.height !== h) this.spacer.style.height = h;
+  }
+
   setNamesWidth(px: number): void {
     this.root.style.setProperty('--names-w', `${Math.round(px)}px`);
   }
@@ -307,8 +313,7 @@ export class Waterfall {
     toggleClass(this.root, 'focused', f.focused);
 
     const n = f.rows.length;
-    const h = `${n * ROW_HEIGHT}px`;
-    if (this.spacer.style.height !== h) this.spacer.style.height = h;
+    this.setRowCount(n);
     setText(this.headCount, n === f.model.tree.size ? `${n}` : `${n} of ${f.model.tree.size}`);
 
     // Measure once per frame: the lane starts after the names (and delta) columns.

@@ -109,6 +109,51 @@ export const SpanView = z.object({
 });
 export type SpanView = z.infer<typeof SpanView>;
 
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isNonNegInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const isStrOrNull = (v: unknown): boolean => v === null || typeof v === 'string';
+const isRecord = (v: unknown): v is Record<string, unknown> => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+};
+const isAttributes = (v: unknown): boolean => isRecord(v) && isAttrJson(v);
+const SPAN_STATUS_SET: ReadonlySet<unknown> = new Set(SPAN_STATUS_VALUES);
+
+function isSourceView(v: unknown): boolean {
+  if (!isRecord(v)) return false;
+  return isStr(v.file) && v.file.length >= 1 && isNonNegInt(v.line) && (v.column === undefined || isNonNegInt(v.column));
+}
+
+function isEventView(v: unknown): boolean {
+  return isRecord(v) && isStr(v.name) && isNum(v.offsetMs) && isAttributes(v.attributes);
+}
+
+/**
+ * Exactly the SpanView schema, hand-written: checking 100k spans this way takes tens of
+ * milliseconds instead of half a second (the webview's CSP forbids zod's compiled parsers).
+ * test/unit/timeline-protocol.test.ts fuzzes it against the zod schema.
+ */
+export function isSpanView(v: unknown): v is SpanView {
+  if (!isRecord(v)) return false;
+  if (!(isStr(v.id) && v.id.length >= 1)) return false;
+  if (!isStrOrNull(v.parentId) || !isStr(v.name)) return false;
+  if (!(typeof v.kind === 'number' && Number.isSafeInteger(v.kind))) return false;
+  if (!isNum(v.startMs)) return false;
+  if (!(v.durationMs === null || (isNum(v.durationMs) && v.durationMs >= 0))) return false;
+  if (!SPAN_STATUS_SET.has(v.status)) return false;
+  if (!isStrOrNull(v.statusLabel) || !isStrOrNull(v.error)) return false;
+  if (!isAttributes(v.attributes)) return false;
+  if (!Array.isArray(v.events) || !v.events.every(isEventView)) return false;
+  if (!isRecord(v.truncated)) return false;
+  for (const k in v.truncated) if (!isNonNegInt(v.truncated[k])) return false;
+  return v.source === null || isSourceView(v.source);
+}
+
+/** A list of spans, checked with the hand-written guard (see isSpanView). */
+const SpanList = z.custom<SpanView[]>((v) => Array.isArray(v) && v.every(isSpanView), { message: 'invalid span list' });
+
 /** A run offered for comparison. */
 export const RunChoiceView = z.object({
   id: z.string().min(1),
@@ -140,10 +185,11 @@ export const CompareRowView = z.object({
 });
 export type CompareRowView = z.infer<typeof CompareRowView>;
 
-export const CompareView = z.object({
+const compareView = (spans: z.ZodType<SpanView[]>) =>
+  z.object({
   /** The baseline run (A); this panel's run is B. */
   other: RunView,
-  otherSpans: z.array(SpanView),
+  otherSpans: spans,
   rows: z.array(CompareRowView),
   /** Index into rows of the first divergence, or null when the runs match. */
   firstDivergence: nonNegInt.nullable(),
@@ -155,33 +201,39 @@ export const CompareView = z.object({
     durationDeltaMs: finite.nullable(),
   }),
 });
+export const CompareView = compareView(z.array(SpanView));
 export type CompareView = z.infer<typeof CompareView>;
 
 // ---------------------------------------------------------------------------------------
 // Host → webview
 
-export const HostMessage = z.discriminatedUnion('type', [
+const hostMessage = (spans: z.ZodType<SpanView[]>) =>
+  z.discriminatedUnion('type', [
   z.object({
     type: z.literal('init'),
     run: RunView,
-    spans: z.array(SpanView),
+    spans,
     /** Ms since run start at the moment the host sent this (drives RUNNING bars). */
     asOfMs: finite,
     selectSpanId: z.string().nullable().optional(),
-    compare: CompareView.nullable().optional(),
+    compare: compareView(spans).nullable().optional(),
     candidates: z.array(RunChoiceView).optional(),
   }),
   /** Batched live update: spans upserted since the last message, and the run as it is now. */
-  z.object({ type: z.literal('spansUpdated'), run: RunView, spans: z.array(SpanView), asOfMs: finite }),
+  z.object({ type: z.literal('spansUpdated'), run: RunView, spans, asOfMs: finite }),
   z.object({ type: z.literal('runUpdated'), run: RunView, asOfMs: finite }),
   /** A comparison to show, or null to leave compare mode. */
-  z.object({ type: z.literal('compareData'), compare: CompareView.nullable() }),
+  z.object({ type: z.literal('compareData'), compare: compareView(spans).nullable() }),
   z.object({ type: z.literal('candidates'), runs: z.array(RunChoiceView) }),
   /** The host asks the webview to select and reveal a span (CodeLens, tree). */
   z.object({ type: z.literal('selectSpan'), spanId: z.string().min(1) }),
   /** The run is gone (deleted, cleared, or never existed). */
   z.object({ type: z.literal('runMissing'), runId: z.string(), message: z.string() }),
 ]);
+/** Host → webview messages, spans validated with the full zod schema (precise errors). */
+export const HostMessage = hostMessage(z.array(SpanView));
+/** The same, spans validated by the hand-written guard: what the webview runs on every message. */
+const HostMessageFast = hostMessage(SpanList);
 export type HostMessage = z.infer<typeof HostMessage>;
 
 // ---------------------------------------------------------------------------------------
@@ -226,7 +278,15 @@ function parseWith<T>(schema: z.ZodType<T>, data: unknown): ParseResult<T> {
   return { ok: false, error: `${issue?.message ?? 'invalid message'}${where}` };
 }
 
-/** Validate a message the webview received from the host. */
-export const parseHostMessage = (data: unknown): ParseResult<HostMessage> => parseWith(HostMessage, data);
+/**
+ * Validate a message the webview received from the host. The fast schema decides; when it
+ * rejects, the full schema says where.
+ */
+export function parseHostMessage(data: unknown): ParseResult<HostMessage> {
+  const fast = HostMessageFast.safeParse(data);
+  if (fast.success) return { ok: true, message: fast.data as HostMessage };
+  const full = parseWith(HostMessage, data);
+  return full.ok ? { ok: false, error: 'invalid span list' } : full;
+}
 /** Validate a message the host received from the webview. */
 export const parseWebviewMessage = (data: unknown): ParseResult<WebviewMessage> => parseWith(WebviewMessage, data);

@@ -15,6 +15,17 @@ import { asOfMs, toRunView, toSpanView } from '../../src/extension/timeline/view
 import type { HostMessage, WebviewMessage } from '../../src/shared/protocol';
 import { loadFixture } from '../fixtures/timeline/load';
 
+// Functions passed to addInitScript / page.evaluate run in Chromium. This module is also
+// type-checked with node's types only (bench/timeline.ts imports it under the root
+// tsconfig), so the page globals those functions use are declared here, loosely.
+/* eslint-disable @typescript-eslint/no-explicit-any */
+declare const window: any;
+declare const document: any;
+declare const requestAnimationFrame: (cb: (ts: number) => void) => number;
+declare const getComputedStyle: (el: unknown) => { transform: string };
+declare const DOMMatrix: new (t: string) => { m42: number };
+type PageElement = { id: string; className: string; textContent: string | null; getAttribute(n: string): string | null; querySelector(s: string): PageElement | null };
+
 export const ROOT = path.resolve(__dirname, '../..');
 const DIST = path.join(ROOT, 'dist/webview');
 const THEMES = path.join(ROOT, 'test/fixtures/timeline/themes');
@@ -113,7 +124,7 @@ function fakeHost(initialState: unknown): void {
       },
     });
   };
-  document.addEventListener('securitypolicyviolation', (e) => {
+  document.addEventListener('securitypolicyviolation', (e: { violatedDirective: string; blockedURI: string; sample: string }) => {
     (w.__csp as unknown[]).push({ directive: e.violatedDirective, blocked: e.blockedURI, sample: e.sample });
   });
 }
@@ -154,8 +165,10 @@ export class TimelinePage {
 
   /** Post a host message; resolves after the webview rendered the next frame. */
   async post(msg: HostMessage | Record<string, unknown>, opts: { render?: boolean } = {}): Promise<void> {
+    // `unknown` keeps playwright's serialisable-argument typing from recursing into the protocol.
+    const arg: { m: unknown; render: boolean } = { m: msg, render: opts.render ?? true };
     await this.page.evaluate(
-      ({ m, render }) =>
+      ({ m, render }: { m: unknown; render: boolean }) =>
         new Promise<void>((resolve) => {
           // This listener runs after the app's own (registered at startup) for the same
           // event: from there, wait for the frame that renders what the message changed.
@@ -169,7 +182,7 @@ export class TimelinePage {
           );
           window.postMessage(m, '*');
         }),
-      { m: msg, render: opts.render ?? true },
+      arg,
     );
   }
 
@@ -214,7 +227,7 @@ export class TimelinePage {
       const scroller = document.querySelector('.wf-scroll')!;
       const top = scroller.scrollTop;
       const bottom = top + scroller.clientHeight;
-      return [...document.querySelectorAll<HTMLElement>('.row:not([hidden])')]
+      return ([...document.querySelectorAll('.row:not([hidden])')] as PageElement[])
         .map((r) => ({ r, y: new DOMMatrix(getComputedStyle(r).transform).m42 }))
         .filter(({ y }) => y + 22 > top && y < bottom)
         .sort((a, b) => a.y - b.y)

@@ -38,6 +38,7 @@ function describeRun(r: Run): string {
 
 export class TimelinePanel implements vscode.Disposable {
   private static readonly panels = new Map<string, TimelinePanel>();
+  private static lastActive: TimelinePanel | undefined;
   private readonly session: TimelineSession;
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -56,6 +57,11 @@ export class TimelinePanel implements vscode.Disposable {
       TimelinePanel.webviewOptions(ctx.extensionUri),
     );
     return new TimelinePanel(ctx, panel, runId, { selectSpanId: spanId ?? null });
+  }
+
+  /** The timeline panel the user used last (for commands like Compare With… run from the palette). */
+  static get current(): TimelinePanel | undefined {
+    return TimelinePanel.lastActive;
   }
 
   /** The open timeline of a run, if any. */
@@ -83,6 +89,7 @@ export class TimelinePanel implements vscode.Disposable {
     init: { selectSpanId?: string | null; compareRunId?: string | null },
   ) {
     TimelinePanel.panels.set(runId, this);
+    TimelinePanel.lastActive = this;
     const webview = panel.webview;
     // Revived panels keep the options they were created with: set them again.
     webview.options = TimelinePanel.webviewOptions(ctx.extensionUri);
@@ -133,6 +140,7 @@ export class TimelinePanel implements vscode.Disposable {
       webview.onDidReceiveMessage((m) => this.session.receive(m)),
       panel.onDidChangeViewState(() => {
         if (!panel.visible) this.session.suspend();
+        if (panel.active) TimelinePanel.lastActive = this;
       }),
       panel.onDidDispose(() => this.dispose()),
     );
@@ -153,12 +161,18 @@ export class TimelinePanel implements vscode.Disposable {
     this.session.setCompare(runId);
   }
 
+  /** Ask the user for a baseline run (QuickPick, same workflow first) and compare with it. */
+  pickCompare(): Promise<void> {
+    return this.session.pickCompare();
+  }
+
   private disposed = false;
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     if (TimelinePanel.panels.get(this.runId) === this) TimelinePanel.panels.delete(this.runId);
+    if (TimelinePanel.lastActive === this) TimelinePanel.lastActive = undefined;
     this.session.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
     this.panel.dispose();

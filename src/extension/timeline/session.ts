@@ -142,22 +142,9 @@ export class TimelineSession {
         else this.deps.ui.info(`No source location recorded for “${span.name}”.`);
         return;
       }
-      case 'pickCompareRun': {
-        let id: string | undefined = msg.runId;
-        if (id === undefined) {
-          const current = this.deps.store.getRun(this.runId);
-          if (!current) return;
-          const runs = this.deps.store.listRuns({ limit: 200 }).filter((r) => r.id !== this.runId);
-          if (!runs.length) {
-            this.deps.ui.info('There is no other run to compare with yet.');
-            return;
-          }
-          id = await this.deps.ui.pickRun(runs, current);
-          if (id === undefined) return;
-        }
-        this.setCompare(id);
+      case 'pickCompareRun':
+        await this.pickCompare(msg.runId);
         return;
-      }
       case 'clearCompare':
         this.setCompare(null);
         return;
@@ -168,6 +155,25 @@ export class TimelineSession {
         this.deps.log.warn(`timeline webview: ${msg.message}`);
         return;
     }
+  }
+
+  /** Compare with `runId`, or with a run the user picks (QuickPick) when it is absent. */
+  async pickCompare(runId?: string): Promise<void> {
+    let id = runId;
+    if (id === undefined) {
+      const current = this.deps.store.getRun(this.runId);
+      if (!current) return;
+      const runs = this.deps.store.listRuns({ limit: 200 }).filter((r) => r.id !== this.runId);
+      if (!runs.length) {
+        this.deps.ui.info('There is no other run to compare with yet.');
+        return;
+      }
+      // Same workflow first: the usual baseline is its last run that worked.
+      const same = runs.filter((r) => current.workflow !== undefined && r.workflow === current.workflow);
+      id = await this.deps.ui.pickRun([...same, ...runs.filter((r) => !same.includes(r))], current);
+      if (id === undefined) return;
+    }
+    this.setCompare(id);
   }
 
   /** Compare with another run (or stop comparing with null). */
