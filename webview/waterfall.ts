@@ -311,6 +311,7 @@ export class Waterfall {
     toggleClass(this.root, 'side', comparing && f.layout === 'side');
     toggleClass(this.root, 'crit-on', f.critical !== null);
     toggleClass(this.root, 'focused', f.focused);
+    toggleClass(this.root, 'has-selection', f.selectedPos >= 0);
 
     const n = f.rows.length;
     this.setRowCount(n);
@@ -528,7 +529,12 @@ export class Waterfall {
     // bar, else left of it, else inside — within the bar's own half in side-by-side.
     const useB = boxB !== null;
     const lane = useB ? m.lane : m.laneA;
-    const box = useB ? boxB : boxA;
+    let box = useB ? boxB : boxA;
+    if (box && boxA && boxB && !side) {
+      // Overlay: keep the label clear of both runs' bars.
+      const x0 = Math.min(boxA.x, boxB.x);
+      box = { x: x0, w: Math.max(boxA.x + boxA.w, boxB.x + boxB.w) - x0 };
+    }
     if (!lane || !box) {
       if (pr.text.textContent) pr.text.textContent = '';
       return;
@@ -544,8 +550,9 @@ export class Waterfall {
     let inside = false;
     if (box.x + box.w + tw <= limit) x = box.x + box.w + 4;
     else if (box.x - tw >= lo) x = box.x - tw + 2;
-    else if (st === ST_INCOMPLETE) {
-      // No readable place: the hatched bar and the tag already say it never ended.
+    else if (st === ST_INCOMPLETE || m.comparing) {
+      // No readable place (hatched bar, or two bars on one row): the delta column and the
+      // detail panel carry the numbers.
       if (pr.text.textContent) pr.text.textContent = '';
       return;
     } else {
@@ -582,6 +589,9 @@ export class Waterfall {
       t.style.left = left;
       g.style.left = left;
       setText(t.firstChild!, tick.label);
+      // A label that would run past the lane's (or its half's) right edge is left out.
+      const edge = side && i < ticks.length ? w : this.laneWidth;
+      (t.firstChild as HTMLElement).hidden = tick.x + tick.label.length * CHAR_PX + 6 > edge;
     }
     // The "now" line while the run is live.
     const live = f.model.isLive();
