@@ -299,6 +299,25 @@ describe('timeline webview (Chromium)', function () {
     assert.equal(await range(), '0 ms – 9.13 s');
   });
 
+  it('navigates from the minimap: time to the clicked point, rows to the clicked height', async () => {
+    await open('dark', { height: 500 });
+    const { run, spans } = syntheticRun(3000);
+    await tp.post({ type: 'init', run, spans, asOfMs: run.durationMs! });
+    await tp.page.locator('.wf-scroll').focus();
+    for (let i = 0; i < 4; i++) await tp.page.keyboard.press('+');
+    await tp.frame();
+    const before = await tp.page.locator('.tb-range').innerText();
+    const box = (await tp.page.locator('canvas.minimap').boundingBox())!;
+    await tp.page.mouse.click(box.x + box.width * 0.9, box.y + box.height * 0.95);
+    await tp.frame();
+    const after = await tp.page.locator('.tb-range').innerText();
+    assert.notEqual(after, before);
+    const [a, b] = after.split(' – ').map((t) => parseFloat(t));
+    assert.ok(a! > 1 && b! > a!, `the window moved towards the end of the run (${after})`);
+    const { scrollTop, scrollHeight } = await tp.page.locator('.wf-scroll').evaluate((s) => ({ scrollTop: s.scrollTop, scrollHeight: s.scrollHeight }));
+    assert.ok(scrollTop > scrollHeight * 0.8, `rows scrolled near the bottom (${scrollTop} of ${scrollHeight})`);
+  });
+
   it('highlights the critical path and dims the rest', async () => {
     await open();
     await tp.post(initFromFixture('agent-ok'));
