@@ -195,10 +195,15 @@ export class Toolbar {
     if (this.layoutSelect.value !== l) this.layoutSelect.value = l;
   }
 
+  private bannerKey = '';
+
   setBanner(c: CompareView | null, firstName: string | null): void {
     this.banner.hidden = !c;
     if (!c) return;
     const s = c.summary;
+    const key = JSON.stringify([c.other.id, c.other.name, c.other.status, s, firstName]);
+    if (key === this.bannerKey) return;
+    this.bannerKey = key;
     const parts = [
       s.durationDeltaMs !== null ? `run ${formatDelta(s.durationDeltaMs)}` : '',
       s.statusChanged ? `${s.statusChanged} status change${s.statusChanged === 1 ? '' : 's'}` : '',
