@@ -19,6 +19,38 @@ export interface CodeServerOptions {
   startTimeoutMs?: number;
 }
 
+/** Process groups of the servers still running: ended when the test process itself ends. */
+const running = new Set<number>();
+let exitHooked = false;
+
+function killRunning(): void {
+  for (const pgid of running) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  running.clear();
+}
+
+/**
+ * code-server runs in its own process group (detached), so it would outlive a mocha that is
+ * interrupted (Ctrl-C, or the run script's time budget) before its `after` hooks ran.
+ */
+function hookProcessExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  process.on('exit', killRunning);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      killRunning();
+      // Playwright's own handlers close Chromium meanwhile.
+      setTimeout(() => process.exit(sig === 'SIGINT' ? 130 : 143), 3_000);
+    });
+  }
+}
+
 export class CodeServer {
   private output = '';
   private exited = false;
@@ -31,6 +63,7 @@ export class CodeServer {
   ) {
     child.on('exit', () => {
       this.exited = true;
+      if (child.pid !== undefined && !groupAlive(child.pid)) running.delete(child.pid);
     });
   }
 
@@ -75,6 +108,10 @@ export class CodeServer {
         env: cleanEnv({ XDG_CONFIG_HOME: xdg, XDG_DATA_HOME: xdg, ...opts.env }),
       },
     );
+    if (child.pid !== undefined) {
+      hookProcessExit();
+      running.add(child.pid);
+    }
     let output = '';
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(
@@ -123,6 +160,7 @@ export class CodeServer {
       await new Promise((r) => setTimeout(r, 100));
     }
     signalGroup('SIGKILL');
+    running.delete(pid);
   }
 }
 
