@@ -21,15 +21,16 @@ export function useSession(options: () => SessionOptions | Promise<SessionOption
   };
   before(async function () {
     const started = Date.now();
+    const name = (this.test?.parent?.fullTitle() ?? 'session').replace(/[^\w.-]+/g, '_').slice(0, 120);
+    const failureDir = path.join(RESULTS_DIR, `${name}.start-failure`);
     try {
-      current = await Session.start(await options());
+      current = await Session.start(await options(), failureDir);
       console.log(`      (session up in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
     } catch (err) {
       startError = err instanceof Error ? err : new Error(String(err));
-      const file = path.join(RESULTS_DIR, `${(this.test?.parent?.fullTitle() ?? 'session').replace(/[^\w.-]+/g, '_')}.start-error.txt`);
-      mkdirSync(RESULTS_DIR, { recursive: true });
-      writeFileSync(file, startError.stack ?? startError.message);
-      console.log(`      (session failed to start: ${startError.message.split('\n')[0]})`);
+      mkdirSync(failureDir, { recursive: true });
+      writeFileSync(path.join(failureDir, 'error.txt'), startError.stack ?? startError.message);
+      console.log(`      (session failed to start: ${startError.message.split('\n')[0]}; artifacts: ${path.relative(process.cwd(), failureDir)})`);
     }
   });
   afterEach(async function () {

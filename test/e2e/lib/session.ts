@@ -1,6 +1,6 @@
 // One end-to-end session: fresh folders, the extension(s) installed from .vsix, code-server
 // on a free loopback port, and headless Debian Chromium driven by Playwright.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -22,8 +22,6 @@ export interface SessionOptions {
 }
 
 export class Session {
-  readonly consoleErrors: string[] = [];
-
   private constructor(
     readonly home: string,
     readonly workspaceDir: string,
@@ -32,22 +30,32 @@ export class Session {
     readonly context: BrowserContext,
     readonly page: Page,
     readonly workbench: Workbench,
+    readonly consoleErrors: string[],
     private readonly keep: boolean,
   ) {}
 
-  static async start(opts: SessionOptions): Promise<Session> {
+  /**
+   * Starts everything. When the workbench does not come up, what is known so far (a
+   * screenshot, the server's output, code-server's logs folder) is saved into
+   * `failureDir` before the error is thrown.
+   */
+  static async start(opts: SessionOptions, failureDir?: string): Promise<Session> {
     const home = mkdtempSync(path.join(os.tmpdir(), 'runlens-e2e-'));
+    const keep = Boolean(opts.keep || process.env.RUNLENS_E2E_KEEP);
     const userDataDir = path.join(home, 'user-data');
     const extensionsDir = path.join(home, 'extensions');
-    const workspaceDir = makeWorkspace(path.join(home, 'workspace'), opts.workspace);
-    writeUserSettings(userDataDir, opts.userSettings ?? {});
-    for (const dir of opts.extensions) {
-      const vsix = await packageVsix(dir, path.join(home, 'vsix'));
-      await installVsix(vsix, extensionsDir, userDataDir, extensionId(dir));
-    }
-    const server = await CodeServer.start({ home, extensionsDir, userDataDir, workspace: workspaceDir, env: opts.env });
+    let server: CodeServer | undefined;
     let context: BrowserContext | undefined;
+    let page: Page | undefined;
+    const consoleErrors: string[] = [];
     try {
+      const workspaceDir = makeWorkspace(path.join(home, 'workspace'), opts.workspace);
+      writeUserSettings(userDataDir, opts.userSettings ?? {});
+      for (const dir of opts.extensions) {
+        const vsix = await packageVsix(dir, path.join(home, 'vsix'));
+        await installVsix(vsix, extensionsDir, userDataDir, extensionId(dir));
+      }
+      server = await CodeServer.start({ home, extensionsDir, userDataDir, workspace: workspaceDir, env: opts.env });
       context = await chromium.launchPersistentContext(path.join(home, 'chromium-profile'), {
         executablePath: CHROMIUM,
         headless: true,
@@ -63,20 +71,49 @@ export class Session {
           '--disable-dev-shm-usage',
         ],
       });
-      const page = context.pages()[0] ?? (await context.newPage());
-      const session = new Session(home, workspaceDir, userDataDir, server, context, page, new Workbench(page), Boolean(opts.keep || process.env.RUNLENS_E2E_KEEP));
+      page = context.pages()[0] ?? (await context.newPage());
       page.on('console', (m) => {
-        if (m.type() === 'error') session.consoleErrors.push(m.text());
+        if (m.type() === 'error') consoleErrors.push(m.text());
       });
-      page.on('pageerror', (e) => session.consoleErrors.push(`pageerror: ${e.message}`));
+      page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
       await page.goto(server.workbenchUrl);
-      await session.workbench.waitForReady();
-      return session;
+      const workbench = new Workbench(page);
+      await workbench.waitForReady();
+      return new Session(home, workspaceDir, userDataDir, server, context, page, workbench, consoleErrors, keep);
     } catch (err) {
+      if (failureDir) {
+        mkdirSync(failureDir, { recursive: true });
+        await page?.screenshot({ path: path.join(failureDir, 'screenshot.png') }).catch(() => undefined);
+        if (server) writeFileSync(path.join(failureDir, 'code-server.log'), server.log);
+        writeFileSync(path.join(failureDir, 'browser-console-errors.log'), consoleErrors.join('\n'));
+        const logs = path.join(userDataDir, 'logs');
+        if (existsSync(logs)) cpSync(logs, path.join(failureDir, 'logs'), { recursive: true });
+      }
       await context?.close().catch(() => undefined);
-      await server.stop();
+      await server?.stop();
+      if (!keep) rmSync(home, { recursive: true, force: true, maxRetries: 3 });
       throw err;
     }
+  }
+
+  /**
+   * Log files the extension `id` wrote through its LogOutputChannel(s), e.g.
+   * `<user-data>/logs/<ts>/exthost1/runlens.runlens/Runlens.log` (code-server runs the extension
+   * host on the server, so they are under the server's user-data folder).
+   */
+  extensionLogFiles(id: string): string[] {
+    const logs = path.join(this.userDataDir, 'logs');
+    if (!existsSync(logs)) return [];
+    const out: string[] = [];
+    for (const session of readdirSync(logs)) {
+      const sessionDir = path.join(logs, session);
+      if (!statSync(sessionDir).isDirectory()) continue;
+      for (const host of readdirSync(sessionDir).filter((n) => n.startsWith('exthost'))) {
+        const dir = path.join(sessionDir, host, id);
+        if (existsSync(dir)) out.push(...readdirSync(dir).filter((n) => n.endsWith('.log')).map((n) => path.join(dir, n)));
+      }
+    }
+    return out;
   }
 
   /** Path of a file inside the workspace copy. */
