@@ -1,11 +1,17 @@
 // The harness proves itself on a tiny probe extension (test/fixtures/e2e/probe-extension):
 // if these pass and a Runlens story fails, the story found a product problem, not a harness one.
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { extensionId } from './lib/extension';
 import { useSession } from './lib/mocha';
 import { FIXTURES_DIR } from './lib/paths';
+import { pollUntil } from './lib/workbench';
 
-const PROBE = path.join(FIXTURES_DIR, 'probe-extension');
+// RUNLENS_E2E_PROBE_DIR: a modified copy of the probe, to check that a broken extension makes
+// these stories fail (see README).
+const PROBE = process.env.RUNLENS_E2E_PROBE_DIR ? path.resolve(process.env.RUNLENS_E2E_PROBE_DIR) : path.join(FIXTURES_DIR, 'probe-extension');
+const PROBE_ID = extensionId(PROBE);
 
 describe('E2E harness (probe extension in code-server + Chromium)', function () {
   const s = useSession(() => ({
@@ -19,6 +25,27 @@ describe('E2E harness (probe extension in code-server + Chromium)', function () 
     await wb.pickQuickPickItem('banana');
     await wb.openViewContainer('Probe');
     await wb.treeItem('Items', 'picked banana');
+  });
+
+  it("saves a failure's screenshot and the extension's own log channel as artifacts", async () => {
+    const session = s.session;
+    // The probe logged the pick of the first story through its LogOutputChannel.
+    await pollUntil(
+      'the probe log channel file to hold the pick',
+      async () => session.extensionLogFiles(PROBE_ID).map((f) => readFileSync(f, 'utf8')).join(''),
+      (text) => text.includes('picked banana'),
+    );
+    const dir = await session.saveFailureArtifacts('harness self-check');
+    try {
+      assert.ok(statSync(path.join(dir, 'screenshot.png')).size > 1_000, 'no screenshot');
+      assert.match(readFileSync(path.join(dir, 'code-server.log'), 'utf8'), /HTTP server listening/);
+      const saved = readdirSync(path.join(dir, 'logs'), { recursive: true, encoding: 'utf8' });
+      const probeLog = saved.find((f) => f.endsWith(path.join(PROBE_ID, 'Probe.log')));
+      assert.ok(probeLog, `no ${PROBE_ID}/Probe.log in the saved logs: ${JSON.stringify(saved)}`);
+      assert.match(readFileSync(path.join(dir, 'logs', probeLog), 'utf8'), /picked banana/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads a tree item description and opens its target at a line', async () => {
@@ -40,7 +67,7 @@ describe('E2E harness (probe extension in code-server + Chromium)', function () 
     assert.deepEqual(lenses, [{ text: 'probe failed here', icons: ['error'], line: 3 }]);
     await wb.codeLens('probe failed here').first().click();
     await wb.waitForTab('Probe Panel');
-    const frame = wb.webview('runlens-e2e.e2e-probe');
+    const frame = wb.webview(PROBE_ID);
     await frame.locator('.bar[data-id="b"]').click();
     await frame.locator('#detail', { hasText: 'selected b' }).waitFor();
   });
