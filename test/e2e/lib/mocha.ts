@@ -25,7 +25,7 @@ export function useSession(options: () => SessionOptions | Promise<SessionOption
     const failureDir = path.join(RESULTS_DIR, `${name}.start-failure`);
     try {
       current = await Session.start(await options(), failureDir);
-      console.log(`      (session up in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      console.log(`      (session up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${current.startTimings})`);
     } catch (err) {
       startError = err instanceof Error ? err : new Error(String(err));
       mkdirSync(failureDir, { recursive: true });

@@ -32,6 +32,8 @@ export class Session {
     readonly workbench: Workbench,
     readonly consoleErrors: string[],
     private readonly keep: boolean,
+    /** Where the start-up time went, for the log. */
+    readonly startTimings: string,
   ) {}
 
   /**
@@ -51,11 +53,19 @@ export class Session {
     try {
       const workspaceDir = makeWorkspace(path.join(home, 'workspace'), opts.workspace);
       writeUserSettings(userDataDir, opts.userSettings ?? {});
+      let t = Date.now();
+      const lap = (): string => {
+        const s = ((Date.now() - t) / 1000).toFixed(1);
+        t = Date.now();
+        return s;
+      };
       for (const dir of opts.extensions) {
         const vsix = await packageVsix(dir, path.join(home, 'vsix'));
         await installVsix(vsix, extensionsDir, userDataDir, extensionId(dir));
       }
+      const timings = [`package+install ${lap()} s`];
       server = await CodeServer.start({ home, extensionsDir, userDataDir, workspace: workspaceDir, env: opts.env });
+      timings.push(`code-server listening ${lap()} s`);
       context = await chromium.launchPersistentContext(path.join(home, 'chromium-profile'), {
         executablePath: CHROMIUM,
         headless: true,
@@ -79,7 +89,8 @@ export class Session {
       await page.goto(server.workbenchUrl);
       const workbench = new Workbench(page);
       await workbench.waitForReady();
-      return new Session(home, workspaceDir, userDataDir, server, context, page, workbench, consoleErrors, keep);
+      timings.push(`browser + workbench ready ${lap()} s`);
+      return new Session(home, workspaceDir, userDataDir, server, context, page, workbench, consoleErrors, keep, timings.join(', '));
     } catch (err) {
       if (failureDir) {
         mkdirSync(failureDir, { recursive: true });

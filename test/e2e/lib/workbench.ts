@@ -70,10 +70,22 @@ export class Workbench {
   /** The workbench is up, the folder is open in the Explorer and the server is connected. */
   async waitForReady(timeoutMs = READY_TIMEOUT): Promise<void> {
     const page = this.page;
-    await page.locator('.monaco-workbench .part.statusbar').waitFor({ timeout: timeoutMs });
-    await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: timeoutMs });
-    // The remote indicator loses its "opening remote" spinner once the server connection is up.
-    await page.locator('#status\\.host:not(:has(.codicon-loading))').waitFor({ timeout: timeoutMs });
+    const deadline = Date.now() + timeoutMs;
+    const steps: Array<[what: string, selector: string]> = [
+      ['the workbench status bar', '.monaco-workbench .part.statusbar'],
+      ['the workspace folder in the Explorer', '.explorer-folders-view .monaco-list-row'],
+      // The remote indicator loses its "opening remote" spinner once the server connection is up.
+      ['the server connection (remote indicator without spinner)', '#status\\.host:not(:has(.codicon-loading))'],
+    ];
+    for (const [what, selector] of steps) {
+      try {
+        await page.locator(selector).first().waitFor({ timeout: Math.max(1, deadline - Date.now()) });
+      } catch {
+        const title = await page.title().catch(() => '');
+        const notes = await this.notifications();
+        throw new Error(`the workbench did not become ready within ${timeoutMs} ms: no ${what}; page "${title}" at ${page.url()}, notifications: ${JSON.stringify(notes)}`);
+      }
+    }
   }
 
   // ---- command palette and quick picks ------------------------------------------------------
