@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { TraceStore, describeLock } from '../../src/core/store/store';
 import { Collector } from '../../src/core/collector';
 import { FIXTURES, REPO, tempDir } from './helpers/fixtures';
+import { request } from './helpers/http';
 
 const BIN = path.join(REPO, 'bin', 'runlens.js');
 
@@ -135,5 +136,32 @@ describe('runlens CLI', function () {
     const show = await runlens(['show', 'nope'], dir);
     assert.equal(show.code, 2);
     assert.match(show.stderr, /no run "nope"/);
+  });
+
+  it('serve collects OTLP from any process until Ctrl-C, then the runs are in the database', async () => {
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const endpoint = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', () => {
+        const m = /collecting OTLP traces at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+        if (m) resolve(m[1]);
+      });
+      child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
+    });
+    const body = fs.readFileSync(path.join(FIXTURES, 'otlp', 'agent-run.json'));
+
+    const reply = await request(`${endpoint}/v1/traces`, { headers: { 'content-type': 'application/json' }, body });
+    assert.equal(reply.status, 200);
+    await new Promise<void>((resolve) => {
+      const check = () => (/\+ run /.test(out) ? resolve() : setTimeout(check, 50));
+      check();
+    });
+    child.kill('SIGINT');
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    assert.equal(code, 0);
+    assert.match(out, /\+ run t5b8efff798038103d269b633813fc60c {2}support-agent: agent\.run/);
+    const list = await runlens(['list', '--json'], dir);
+    assert.equal(JSON.parse(list.stdout)[0].name, 'support-agent: agent.run');
   });
 });
