@@ -42,4 +42,13 @@ describe('architecture: one direction of dependencies', () => {
   it('keeps the CLI away from the extension', () => {
     assert.deepEqual(offenders('src/cli', (s, f) => s === 'vscode' || resolvesInto(s, f, 'src/extension')), []);
   });
+
+  it('keeps the extension\'s models (tree, source index, workflow sources) free of vscode, so they run in plain node', () => {
+    const pure = ['treeModel.ts', 'sourceIndex.ts', 'workflowSources.ts', 'markdown.ts'].map((f) => path.join(REPO, 'src/extension', f));
+    for (const f of pure) assert.ok(fs.existsSync(f), f);
+    assert.deepEqual(
+      pure.flatMap((f) => imports(f).filter((i) => i === 'vscode').map((i) => `${path.relative(REPO, f)} imports ${i}`)),
+      [],
+    );
+  });
 });
