@@ -1,0 +1,59 @@
+/** One typed view over `contributes.configuration` (every key, its default, in one place). */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { DEFAULT_DB } from '../core/workspace';
+
+export interface Config {
+  workflows: unknown[];
+  collectorEnabled: boolean;
+  collectorPort: number;
+  /** Absolute database path. */
+  databasePath: string;
+  retentionMaxRuns: number;
+  retentionMaxSizeMB: number;
+  pathMappings: Record<string, string>;
+  attributesMaxLength: number;
+  codeLensEnabled: boolean;
+  historyLensEnabled: boolean;
+  problemsEnabled: boolean;
+  pythonPath: string;
+}
+
+export const SECTION = 'runlens';
+
+export function workspaceRoot(): string | undefined {
+  return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+}
+
+/** Settings that affect which database is opened or how the collector listens (restart them). */
+export const RESTART_KEYS = ['runlens.database.path', 'runlens.collector.port', 'runlens.collector.enabled', 'runlens.retention.maxRuns', 'runlens.retention.maxSizeMB', 'runlens.attributes.maxLength'];
+
+export function readConfig(fallbackDir: string): Config {
+  const c = vscode.workspace.getConfiguration(SECTION);
+  const root = workspaceRoot();
+  const rawDb = c.get<string>('database.path', '').trim();
+  const substituted = rawDb.replace(/\$\{workspaceFolder\}/g, root ?? fallbackDir);
+  const databasePath = substituted
+    ? path.isAbsolute(substituted)
+      ? substituted
+      : path.resolve(root ?? fallbackDir, substituted)
+    : path.join(root ?? fallbackDir, DEFAULT_DB);
+  const mappings: Record<string, string> = {};
+  for (const [k, v] of Object.entries(c.get<Record<string, unknown>>('pathMappings', {}) ?? {})) {
+    if (typeof v === 'string') mappings[k] = v.replace(/\$\{workspaceFolder\}/g, root ?? fallbackDir);
+  }
+  return {
+    workflows: c.get<unknown[]>('workflows', []) ?? [],
+    collectorEnabled: c.get<boolean>('collector.enabled', true),
+    collectorPort: c.get<number>('collector.port', 4318),
+    databasePath,
+    retentionMaxRuns: c.get<number>('retention.maxRuns', 200),
+    retentionMaxSizeMB: c.get<number>('retention.maxSizeMB', 200),
+    pathMappings: mappings,
+    attributesMaxLength: c.get<number>('attributes.maxLength', 4096),
+    codeLensEnabled: c.get<boolean>('codeLens.enabled', true),
+    historyLensEnabled: c.get<boolean>('codeLens.history', true),
+    problemsEnabled: c.get<boolean>('problems.enabled', true),
+    pythonPath: c.get<string>('pythonPath', '') || 'python3',
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * Failures where the code is: CodeLens above the failing line and above each step
+ * function, Problems entries, and a hover — all reading one SourceIndex.
+ */
+import * as vscode from 'vscode';
+import { nowNs } from '../core/model';
+import { formatDuration, relativeTime } from '../core/report';
+import { oneLine } from './markdown';
+import { historyText, type FailureFact, type SourceIndex } from './sourceIndex';
+
+export interface EditorFeatureSettings {
+  codeLens: boolean;
+  history: boolean;
+  problems: boolean;
+}
+
+const line0 = (line: number) => Math.max(0, line - 1);
+
+export class FailureLensProvider implements vscode.CodeLensProvider, vscode.HoverProvider, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.emitter.event;
+  private readonly diagnostics = vscode.languages.createDiagnosticCollection('runlens');
+
+  constructor(
+    private readonly index: SourceIndex,
+    private settings: () => EditorFeatureSettings,
+  ) {}
+
+  /** The index changed (runs or settings): lenses re-asked, Problems rebuilt. */
+  refresh(): void {
+    this.emitter.fire();
+    this.updateDiagnostics();
+  }
+
+  provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
+    const s = this.settings();
+    if (!s.codeLens && !s.history) return [];
+    const lenses: vscode.CodeLens[] = [];
+    const now = nowNs();
+    if (s.codeLens) {
+      for (const f of this.index.failuresIn(doc.uri.fsPath)) {
+        if (f.line > doc.lineCount) continue;
+        const range = doc.lineAt(line0(f.line)).range;
+        const ref = { runId: f.runId, spanId: f.spanId };
+        const verb = f.status === 'INCOMPLETE' ? 'hung' : 'failed';
+        lenses.push(
+          new vscode.CodeLens(range, {
+            title: `$(error) ${f.step} ${verb} ${relativeTime(f.atNs, now)}: ${oneLine(f.error, 120)}`,
+            tooltip: `${f.runName} — open the timeline at this step`,
+            command: 'runlens.openTimeline',
+            arguments: [ref],
+          }),
+          new vscode.CodeLens(range, { title: 'Show Run', command: 'runlens.revealRun', arguments: [ref] }),
+          new vscode.CodeLens(range, { title: 'Compare with last success', command: 'runlens.compareWithLastSuccess', arguments: [ref] }),
+          new vscode.CodeLens(range, { title: 'Debug from here', command: 'runlens.debugFromHere', arguments: [ref] }),
+        );
+      }
+    }
+    if (s.history) {
+      for (const h of this.index.historyIn(doc.uri.fsPath)) {
+        if (h.line > doc.lineCount) continue;
+        lenses.push(
+          new vscode.CodeLens(doc.lineAt(line0(h.line)).range, {
+            title: `$(history) ${historyText(h, formatDuration)}`,
+            tooltip: `Runs of step “${h.step}” — pick one to open its timeline`,
+            command: 'runlens.showStepHistory',
+            arguments: [{ file: h.file, line: h.line, step: h.step }],
+          }),
+        );
+      }
+    }
+    return lenses;
+  }
+
+  provideHover(doc: vscode.TextDocument, pos: vscode.Position): vscode.Hover | undefined {
+    const here = this.index.failuresIn(doc.uri.fsPath).filter((f) => line0(f.line) === pos.line);
+    if (!here.length) return undefined;
+    const now = nowNs();
+    const md = new vscode.MarkdownString(undefined, true);
+    md.isTrusted = { enabledCommands: ['runlens.openTimeline'] };
+    for (const f of here) {
+      md.appendMarkdown('$(error) **');
+      md.appendText(f.step);
+      md.appendMarkdown(`** ${f.status === 'INCOMPLETE' ? 'hung' : 'failed'} in run **`);
+      md.appendText(f.runName);
+      md.appendMarkdown(`** ${relativeTime(f.atNs, now)}\n\n`);
+      md.appendCodeblock(f.error, 'text');
+      const samples = this.index.samplesOf(f.step, 8);
+      if (samples.length) {
+        md.appendMarkdown('\nRecent durations: ');
+        md.appendText(samples.map((s) => `${s.durationMs !== undefined ? formatDuration(s.durationMs) : '—'} ${s.status === 'OK' ? '✓' : '✗'}`).join(' · '));
+        md.appendMarkdown('\n\n');
+      }
+      const args = encodeURIComponent(JSON.stringify([{ runId: f.runId, spanId: f.spanId }]));
+      md.appendMarkdown(`[Open in Timeline](command:runlens.openTimeline?${args})\n\n`);
+    }
+    return new vscode.Hover(md);
+  }
+
+  updateDiagnostics(): void {
+    this.diagnostics.clear();
+    if (!this.settings().problems) return;
+    for (const [file, facts] of this.index.failuresByFile()) {
+      const uri = vscode.Uri.file(file);
+      this.diagnostics.set(uri, facts.map((f) => toDiagnostic(f)));
+    }
+  }
+
+  dispose(): void {
+    this.emitter.dispose();
+    this.diagnostics.dispose();
+  }
+}
+
+function toDiagnostic(f: FailureFact): vscode.Diagnostic {
+  const line = line0(f.line);
+  const range = new vscode.Range(line, f.column ? f.column - 1 : 0, line, Number.MAX_SAFE_INTEGER);
+  const d = new vscode.Diagnostic(range, `${f.step} ${f.status === 'INCOMPLETE' ? 'hung' : 'failed'} (run ${f.runName}): ${f.error}`, vscode.DiagnosticSeverity.Error);
+  d.source = 'runlens';
+  if (f.errorType) d.code = f.errorType;
+  d.relatedInformation = f.outerFrames.map(
+    (fr) => new vscode.DiagnosticRelatedInformation(new vscode.Location(vscode.Uri.file(fr.file), new vscode.Position(line0(fr.line), 0)), `called from ${fr.function ?? 'here'}`),
+  );
+  return d;
+}
