@@ -282,7 +282,7 @@ class Extension implements vscode.Disposable {
           }
         }),
       );
-    reg('runlens.runWorkflow', () => this.runWorkflow());
+    reg('runlens.runWorkflow', (name?: unknown) => this.runWorkflow(name));
     reg('runlens.stopRun', (t?: Target) => this.stopRun(t));
     reg('runlens.rerun', (t?: Target) => this.rerun(t));
     reg('runlens.rerunLast', () => this.rerunLast());
@@ -386,9 +386,15 @@ class Extension implements vscode.Disposable {
     return false;
   }
 
-  private async runWorkflow(): Promise<string | undefined> {
+  /** The QuickPick; with a name (keybindings, tasks, tests) that workflow runs directly. */
+  private async runWorkflow(name?: unknown): Promise<string | undefined> {
     if (!(await this.requireTrust('runs workflows'))) return undefined;
     const { specs, skipped } = this.workflows();
+    if (typeof name === 'string') {
+      const spec = specs.find((s) => s.name === name);
+      if (!spec) throw new Error(`no workflow named “${name}” (${skipped.find((s) => s.name === name)?.reason ?? 'not in runlens.workflows or launch.json'})`);
+      return this.launch(spec);
+    }
     type Item = vscode.QuickPickItem & { spec?: WorkflowSpec; skip?: SkippedWorkflow; add?: boolean };
     const items: Item[] = [];
     const section = (label: string, list: WorkflowSpec[]) => {
