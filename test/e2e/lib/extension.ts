@@ -61,7 +61,13 @@ export async function packageVsix(dir: string, outDir: string): Promise<string> 
   const vsce = path.join(REPO_ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
   await run(
     process.execPath,
-    [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--allow-star-activation', '--out', out],
+    [
+      vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--allow-star-activation',
+      // Without a `repository` in package.json vsce refuses relative links in README.md; the
+      // test install never shows them, so any base will do.
+      '--baseContentUrl', 'https://runlens.invalid/', '--baseImagesUrl', 'https://runlens.invalid/',
+      '--out', out,
+    ],
     { cwd: from, env: cleanEnv(), timeoutMs: 120_000 },
   );
   return out;

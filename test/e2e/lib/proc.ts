@@ -1,5 +1,6 @@
 // Child processes for the harness: short commands with captured output, and env hygiene.
 import { execFile } from 'node:child_process';
+import path from 'node:path';
 
 export interface Ran { stdout: string; stderr: string }
 
@@ -11,7 +12,11 @@ export function run(file: string, args: string[], opts: { cwd: string; env?: Nod
       { cwd: opts.cwd, env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 300_000, maxBuffer: 64 * 1024 * 1024 },
       (err, stdout, stderr) => {
         if (err) {
-          reject(new Error(`${file} ${args.join(' ')} failed: ${err.message}\n${stdout}\n${stderr}`.trim()));
+          // First line: the command and its first complaint; then everything it printed.
+          const how = err.killed ? `killed (${err.signal ?? 'timeout'})` : `exit ${String(err.code ?? err.signal)}`;
+          const said = `${stderr}\n${stdout}`.split('\n').map((l) => l.trim()).find(Boolean) ?? '';
+          const cmd = [path.basename(file), ...args.slice(0, 2)].join(' ');
+          reject(new Error(`${cmd} failed (${how}): ${said}\n--- full command: ${file} ${args.join(' ')}\n--- stderr:\n${stderr}\n--- stdout:\n${stdout}`.trim()));
         } else {
           resolve({ stdout, stderr });
         }
