@@ -60,6 +60,13 @@ describe('E2E harness (probe extension in code-server + Chromium)', function () 
     assert.equal(editor.tab, 'sample.py');
   });
 
+  it('finds a tree item that arrives after its parent was expanded', async () => {
+    const wb = s.session.workbench;
+    await wb.runCommand('Probe: Add Late Child');
+    const parent = await wb.treeItem('Items', 'parent');
+    await wb.expandUntil('Items', parent, 'late-child-1');
+  });
+
   it('reads a CodeLens above its line, and clicking it opens a webview that can be queried', async () => {
     const wb = s.session.workbench;
     await wb.codeLens('probe failed here').first().waitFor();
@@ -85,6 +92,7 @@ describe('E2E harness (probe extension in code-server + Chromium)', function () 
     const wb = s.session.workbench;
     await assert.rejects(wb.runCommand('Probe: No Such Command', 5_000), /"Probe" shows: .*Probe: Pick Fruit…/);
     await assert.rejects(wb.treeItem('Items', 'no such item', 2_000), /it shows: .*parent/);
+    await assert.rejects(wb.expandUntil('Items', await wb.treeItem('Items', 'parent'), 'no such child', 5, 2_000), /no item no such child under .*child-fails/);
     await wb.runCommand('Probe: Pick Fruit…');
     await assert.rejects(wb.pickQuickPickItem('durian', { timeoutMs: 3_000 }), /the quick pick shows: .*apple/);
     await s.session.page.keyboard.press('Escape');

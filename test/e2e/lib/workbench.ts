@@ -241,19 +241,20 @@ export class Workbench {
   /**
    * Expands `row` and then, level by level, the collapsed items below it, until an item with
    * `label` shows inside its subtree (steps can nest under a workflow span). Returns that item.
+   * Keeps looking until `timeoutMs`: children that arrive later (a live run) count too.
    */
-  async expandUntil(viewName: string, row: Locator, label: string | RegExp, maxDepth = 5): Promise<Locator> {
-    const index = await row.getAttribute('data-index');
-    if (index === null) throw new Error('expandUntil: the row has no data-index');
-    await this.expand(row);
+  async expandUntil(viewName: string, row: Locator, label: string | RegExp, maxDepth = 5, timeoutMs = UI_TIMEOUT): Promise<Locator> {
     const re = exactly(label);
     const rows = this.view(viewName).locator('.monaco-list-row[role=treeitem]');
-    for (let round = 0; round <= maxDepth; round++) {
-      const found = await pollUntil(
-        `the subtree of row ${index} to render`,
-        () =>
-          rows.evaluateAll(
-            (els, [start, source, flags]) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      // Read the row's place every round: rows above it may come and go while we wait.
+      const index = await row.getAttribute('data-index', { timeout: 2_000 }).catch(() => null);
+      if (index !== null) {
+        if ((await row.getAttribute('aria-expanded').catch(() => null)) === 'false') await this.expand(row);
+        const found = await rows
+          .evaluateAll(
+            (els, [start, source, flags, depth]) => {
               const all = els
                 .map((e) => ({
                   index: Number(e.getAttribute('data-index')),
@@ -263,25 +264,26 @@ export class Workbench {
                 }))
                 .sort((a, b) => a.index - b.index);
               const at = all.findIndex((r) => r.index === Number(start));
-              if (at < 0) return { match: -1, collapsed: [] as number[], rendered: false };
+              if (at < 0) return { match: -1, collapsed: [] as number[] };
               const sub = [];
               for (let i = at + 1; i < all.length && all[i]!.level > all[at]!.level; i++) sub.push(all[i]!);
               const matcher = new RegExp(source, flags);
               return {
                 match: sub.find((r) => matcher.test(r.label))?.index ?? -1,
-                collapsed: sub.filter((r) => r.expanded === 'false').map((r) => r.index),
-                rendered: sub.length > 0,
+                collapsed: sub.filter((r) => r.expanded === 'false' && r.level - all[at]!.level < Number(depth)).map((r) => r.index),
               };
             },
-            [index, re.source, re.flags] as const,
-          ),
-        (r) => r.rendered || r.match >= 0,
-      );
-      if (found.match >= 0) return rows.and(this.page.locator(`[data-index="${found.match}"]`));
-      if (found.collapsed.length === 0) break;
-      for (const i of found.collapsed) await this.expand(rows.and(this.page.locator(`[data-index="${i}"]`)));
+            [index, re.source, re.flags, String(maxDepth)] as const,
+          )
+          .catch(() => ({ match: -1, collapsed: [] as number[] }));
+        if (found.match >= 0) return rows.and(this.page.locator(`[data-index="${found.match}"]`));
+        for (const i of found.collapsed) await this.expand(rows.and(this.page.locator(`[data-index="${i}"]`)));
+        if (found.collapsed.length > 0) continue;
+      }
+      if (Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 250));
     }
-    throw new Error(`no item ${String(label)} under the expanded row; the "${viewName}" view shows: ${JSON.stringify(await this.treeRows(viewName))}`);
+    throw new Error(`no item ${String(label)} under the expanded row within ${timeoutMs} ms; the "${viewName}" view shows: ${JSON.stringify(await this.treeRows(viewName))}`);
   }
 
   // ---- editors -------------------------------------------------------------------------------
