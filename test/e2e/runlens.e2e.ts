@@ -19,6 +19,9 @@ const RUNS_VIEW = 'Runs';
 const FAILED_STEP = 'validate';
 const RUN_TIMEOUT = 120_000;
 const COMPARE_COMMAND = 'Runlens: Compare With…';
+// An attached run is named after its service; once the root span arrives the name may also
+// carry the root span's name (`e2e-attached: attached-workflow`).
+const ATTACHED_RUN = /^\s*e2e-attached(: attached-workflow)?\s*$/;
 
 /** 1-based line of a `# RUNLENS-MARK: <mark>` comment in a file of the repository. */
 function markedLine(rel: string, mark: string): number {
@@ -29,11 +32,11 @@ function markedLine(rel: string, mark: string): number {
 }
 
 /** Top-level run rows of the Runs view with this label, newest first (the tree's order). */
-async function runRows(wb: Workbench, label: string): Promise<Array<{ description: string }>> {
-  return (await wb.treeRows(RUNS_VIEW)).filter((r) => r.level === 1 && r.label === label);
+async function runRows(wb: Workbench, label: string | RegExp): Promise<Array<{ description: string }>> {
+  return (await wb.treeRows(RUNS_VIEW)).filter((r) => r.level === 1 && (typeof label === 'string' ? r.label === label : label.test(r.label)));
 }
 
-function firstRun(wb: Workbench, label: string): Locator {
+function firstRun(wb: Workbench, label: string | RegExp): Locator {
   return wb.treeItems(RUNS_VIEW, label).and(wb.page.locator('[aria-level="1"]')).first();
 }
 
@@ -124,7 +127,9 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
       await row(name).click();
       await pollUntil(`${name} selected`, () => row(name).getAttribute('aria-selected'), (v) => v === 'true');
       await detail.locator('h2', { hasText: new RegExp(`^${name}$`) }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-      await detail.locator('.d-key', { hasText: /^workflow\.event$/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      // The keys are toolkit grid cells: Playwright's text of one includes its shadow root's
+      // whitespace around <slot>, so the pattern allows blanks at both ends.
+      await detail.locator('.d-key', { hasText: /^\s*workflow\.event\s*$/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
       await detail.getByText(event, { exact: true }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     };
     await showsDetailOf('start', 'StartEvent');
@@ -161,13 +166,13 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
       await pollUntil('the attached process to export its first span', async () => out, (o) => o.includes('exported attach.load'), UI_TIMEOUT);
       // Live: the run and its first step are in the tree while the process still runs.
       await wb.openViewContainer('Runlens');
-      const run = await wb.treeItem(RUNS_VIEW, 'e2e-attached', UI_TIMEOUT);
+      const run = await wb.treeItem(RUNS_VIEW, ATTACHED_RUN, UI_TIMEOUT);
       await wb.expandUntil(RUNS_VIEW, run, 'attach.load');
       assert.equal(child.exitCode, null, 'the attached process ended before the check');
       child.stdin.end('go\n');
       assert.equal(await exited, 0, out);
-      await wb.expandUntil(RUNS_VIEW, firstRun(wb, 'e2e-attached'), 'attach.finish');
-      await pollUntil('the attached run to end as SUCCESS', () => runRows(wb, 'e2e-attached'), (r) => r.length === 1 && r[0]!.description.startsWith('SUCCESS'));
+      await wb.expandUntil(RUNS_VIEW, firstRun(wb, ATTACHED_RUN), 'attach.finish');
+      await pollUntil('the attached run to end as SUCCESS', () => runRows(wb, ATTACHED_RUN), (r) => r.length === 1 && r[0]!.description.startsWith('SUCCESS'));
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
