@@ -69,7 +69,7 @@ export class App {
   private frameQueued = false;
   private firstPaint = true;
   private initialised = false;
-  private pendingSelect: { id: string; center: boolean } | null = null;
+  private pendingSelect: { id: string; center: boolean; open?: boolean } | null = null;
   private lastCompareId: string | null = null;
   private themeVersion = 0;
   private lastStateSave = 0;
@@ -201,7 +201,8 @@ export class App {
           this.selectedId = null;
         }
         const want = msg.selectSpanId ?? (saved.runId === msg.run.id ? saved.selectedSpanId : null) ?? null;
-        if (want) this.pendingSelect = { id: want, center: true };
+        // A span the host asked for (CodeLens, tree, Problems) opens with its detail.
+        if (want) this.pendingSelect = { id: want, center: true, open: !!msg.selectSpanId };
         this.lastCompareId = msg.compare?.other.id ?? null;
         if (msg.compare && !want) this.pendingDivergence = true;
         if (this.ui.view && !this.initialised) {
@@ -325,10 +326,10 @@ export class App {
       this.selectFirstDivergence(false);
     }
     if (this.pendingSelect) {
-      const { id, center } = this.pendingSelect;
+      const { id, center, open } = this.pendingSelect;
       this.pendingSelect = null;
       const rowId = m.rowIdForSpan(id);
-      if (rowId !== null) this.revealRowId(rowId, center, false);
+      if (rowId !== null) this.revealRowId(rowId, center, !!open);
     }
 
     const bounds = m.liveBounds();

@@ -217,7 +217,8 @@ class Extension implements vscode.Disposable {
   }
 
   private updateStatus(): void {
-    const live = this.treeProvider.model.allRuns().filter((r) => r.status === 'RUNNING').length;
+    // From the store, not the tree model: the model folds changes in 100 ms later.
+    const live = this.store.listRuns({ status: 'RUNNING' }).length;
     const liveText = live ? ` · ${live} live` : '';
     if (this.collector) {
       this.statusItem.text = `$(pulse) Runlens :${this.collector.port}${liveText}`;

@@ -19,6 +19,8 @@ const RUNS_VIEW = 'Runs';
 const FAILED_STEP = 'validate';
 const RUN_TIMEOUT = 120_000;
 const COMPARE_COMMAND = 'Runlens: Compare With…';
+/** A second workflow: the example with --reset, which clears the cache that makes it fail. */
+const CACHE_RESET = 'cache reset';
 // An attached run is named after its service; once the root span arrives the name may also
 // carry the root span's name (`e2e-attached: attached-workflow`).
 const ATTACHED_RUN = /^\s*e2e-attached(: attached-workflow)?\s*$/;
@@ -51,7 +53,10 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
       workspace: {
         copy: [[path.join(REPO_ROOT, 'examples'), 'examples']],
         settings: {
-          'runlens.workflows': [{ name: WORKFLOW, command: 'python3', args: [EXAMPLE] }],
+          'runlens.workflows': [
+            { name: WORKFLOW, command: 'python3', args: [EXAMPLE] },
+            { name: CACHE_RESET, command: 'python3', args: [EXAMPLE, '--reset'] },
+          ],
         },
       },
     };
@@ -122,7 +127,10 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
       const bar = await row(name).locator('.bar-b').boundingBox();
       assert.ok(bar && bar.width > 0, `the ${name} row has no visible bar`);
     }
+    // The lens opened the timeline on the failed span: it is selected and its detail shown.
+    await pollUntil(`${FAILED_STEP} selected by the CodeLens`, () => row(FAILED_STEP).getAttribute('aria-selected'), (v) => v === 'true');
     const detail = frame.locator('aside[aria-label="Span details"]');
+    await detail.locator('h2', { hasText: new RegExp(`^${FAILED_STEP}$`) }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     const showsDetailOf = async (name: string, event: string): Promise<void> => {
       await row(name).click();
       await pollUntil(`${name} selected`, () => row(name).getAttribute('aria-selected'), (v) => v === 'true');
@@ -169,6 +177,7 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
       const run = await wb.treeItem(RUNS_VIEW, ATTACHED_RUN, UI_TIMEOUT);
       await wb.expandUntil(RUNS_VIEW, run, 'attach.load');
       assert.equal(child.exitCode, null, 'the attached process ended before the check');
+      await s.session.screenshot('runs-tree-live');
       child.stdin.end('go\n');
       assert.equal(await exited, 0, out);
       await wb.expandUntil(RUNS_VIEW, firstRun(wb, ATTACHED_RUN), 'attach.finish');
@@ -176,5 +185,21 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
+  });
+
+  it('lists the failed step in Problems at the failing line, and a passing run of the workflow clears it', async () => {
+    const wb = s.session.workbench;
+    const entry = (rows: string[]) => rows.filter((r) => /validate failed .*ValueError: duplicate test ids/.test(r));
+    const rows = await pollUntil('the Problems entry of the failed step', () => wb.problems(), (r) => entry(r).length === 1);
+    assert.match(entry(rows)[0]!, new RegExp(`\\b${RAISE_LINE}\\b`), `the entry names line ${RAISE_LINE}`);
+    await s.session.screenshot('problems');
+    // Clear the example's cache, then run it again: it passes, so the entry goes.
+    await wb.runCommand('Runlens: Run Workflow…');
+    await wb.pickQuickPickItem(CACHE_RESET);
+    await wb.waitForTerminalText(/cache cleared|removed|reset/i, RUN_TIMEOUT);
+    await wb.runCommand('Runlens: Run Workflow…');
+    await wb.pickQuickPickItem(WORKFLOW);
+    await pollUntil('a third run of the workflow to show SUCCESS', () => runRows(wb, WORKFLOW), (r) => r.length === 3 && r[0]!.description.startsWith('SUCCESS'), RUN_TIMEOUT);
+    await pollUntil('the Problems entry to go', () => wb.problems(), (r) => entry(r).length === 0);
   });
 });

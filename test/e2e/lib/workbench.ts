@@ -413,4 +413,19 @@ export class Workbench {
       .evaluateAll((els) => els.map((e) => (e.textContent ?? '').trim()))
       .catch(() => []);
   }
+
+  // ---- problems -----------------------------------------------------------------------------
+
+  /** Rows of the Problems panel (opened with its default keybinding), as their accessible labels. */
+  async problems(): Promise<string[]> {
+    const panel = this.page.locator('.markers-panel');
+    if (!(await panel.isVisible().catch(() => false))) {
+      await this.page.keyboard.press('Control+Shift+M');
+      await panel.first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    }
+    return panel
+      .locator('.monaco-list-row')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label') ?? (r.textContent ?? '').trim()))
+      .catch(() => []);
+  }
 }
