@@ -21,6 +21,8 @@ const RUN_TIMEOUT = 120_000;
 const COMPARE_COMMAND = 'Runlens: Compare With…';
 /** A second workflow: the example with --reset, which clears the cache that makes it fail. */
 const CACHE_RESET = 'cache reset';
+/** The staged manager, whose implementation stage hangs (its watchdog set far away). */
+const HUNG_WORKFLOW = 'staged manager';
 // An attached run is named after its service; once the root span arrives the name may also
 // carry the root span's name (`e2e-attached: attached-workflow`).
 const ATTACHED_RUN = /^\s*e2e-attached(: attached-workflow)?\s*$/;
@@ -56,6 +58,7 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
           'runlens.workflows': [
             { name: WORKFLOW, command: 'python3', args: [EXAMPLE] },
             { name: CACHE_RESET, command: 'python3', args: [EXAMPLE, '--reset'] },
+            { name: HUNG_WORKFLOW, command: 'python3', args: ['examples/staged_manager.py'], env: { STAGE_TIMEOUT_SECONDS: '120' } },
           ],
         },
       },
@@ -201,5 +204,21 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
     await wb.pickQuickPickItem(WORKFLOW);
     await pollUntil('a third run of the workflow to show SUCCESS', () => runRows(wb, WORKFLOW), (r) => r.length === 3 && r[0]!.description.startsWith('SUCCESS'), RUN_TIMEOUT);
     await pollUntil('the Problems entry to go', () => wb.problems(), (r) => entry(r).length === 0);
+  });
+
+  it('shows a hanging stage RUNNING with a live elapsed time, and hung once the run is stopped', async () => {
+    const wb = s.session.workbench;
+    await wb.runCommand('Runlens: Run Workflow…');
+    await wb.pickQuickPickItem(HUNG_WORKFLOW);
+    await wb.openViewContainer('Runlens');
+    const stage = await wb.expandUntil(RUNS_VIEW, firstRun(wb, HUNG_WORKFLOW), 'implementation', 5, RUN_TIMEOUT);
+    const first = await pollUntil('the stage to show running with its elapsed time', () => wb.description(stage), (d) => /^running · \d/.test(d));
+    await pollUntil('the elapsed time to tick', () => wb.description(stage), (d) => /^running · \d/.test(d) && d !== first);
+    assert.match((await runRows(wb, HUNG_WORKFLOW))[0]!.description, /^RUNNING\b/);
+    await s.session.screenshot('runs-tree-running');
+    await wb.runCommand('Runlens: Stop');
+    await pollUntil('the stopped run to show FAILED with its signal', () => runRows(wb, HUNG_WORKFLOW), (r) => r.length === 1 && /^FAILED\b.*SIG(TERM|KILL)/.test(r[0]!.description), RUN_TIMEOUT);
+    const hung = await wb.expandUntil(RUNS_VIEW, firstRun(wb, HUNG_WORKFLOW), 'implementation');
+    await pollUntil('the stage to be marked hung', () => wb.description(hung), (d) => /^hung\b/.test(d));
   });
 });
