@@ -4,7 +4,6 @@
 // Each story asserts what a person sees; a missing feature fails it, nothing is skipped.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Locator } from 'playwright-core';
 import { buildExtension, EXTENSION_DIR, extensionId } from './lib/extension';
@@ -12,11 +11,9 @@ import { useSession } from './lib/mocha';
 import { FIXTURES_DIR, REPO_ROOT } from './lib/paths';
 import { cleanEnv } from './lib/proc';
 import { pollUntil, UI_TIMEOUT, type Workbench } from './lib/workbench';
+import { EXAMPLE, FAILED_STEP, markedLine as markedLineIn, WORKFLOW } from '../scenario';
 
-const EXAMPLE = 'examples/event_generation.py';
-const WORKFLOW = 'event generation';
 const RUNS_VIEW = 'Runs';
-const FAILED_STEP = 'validate';
 const RUN_TIMEOUT = 120_000;
 const COMPARE_COMMAND = 'Runlens: Compare With…';
 /** A second workflow: the example with --reset, which clears the cache that makes it fail. */
@@ -28,12 +25,7 @@ const HUNG_WORKFLOW = 'staged manager';
 const ATTACHED_RUN = /^\s*e2e-attached(: attached-workflow)?\s*$/;
 
 /** 1-based line of a `# RUNLENS-MARK: <mark>` comment in a file of the repository. */
-function markedLine(rel: string, mark: string): number {
-  const lines = readFileSync(path.join(REPO_ROOT, rel), 'utf8').split('\n');
-  const i = lines.findIndex((l) => l.includes(`RUNLENS-MARK: ${mark}`));
-  if (i < 0) throw new Error(`no RUNLENS-MARK: ${mark} in ${rel}`);
-  return i + 1;
-}
+const markedLine = (rel: string, mark: string): number => markedLineIn(REPO_ROOT, rel, mark);
 
 /** Top-level run rows of the Runs view with this label, newest first (the tree's order). */
 async function runRows(wb: Workbench, label: string | RegExp): Promise<Array<{ description: string }>> {

@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as esbuild from 'esbuild';
 import { runTests } from '@vscode/test-electron';
-import { WORKFLOW, EXAMPLE } from './suite/scenario';
+import { WORKFLOW, EXAMPLE } from '../scenario';
 
 const REPO = path.resolve(__dirname, '..', '..');
 

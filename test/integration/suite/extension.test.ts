@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunlensApi } from '../../../src/extension/main';
 import type { RunsElement } from '../../../src/extension/treeModel';
-import { EXAMPLE, FAILED_ERROR, FAILED_STEP, markedLine, WORKFLOW } from './scenario';
+import { EXAMPLE, FAILED_ERROR, FAILED_STEP, markedLine, WORKFLOW } from '../../scenario';
 
 const WS = process.env.RUNLENS_TEST_WORKSPACE ?? vscode.workspace.workspaceFolders![0]!.uri.fsPath;
 
