@@ -508,8 +508,7 @@ class Extension implements vscode.Disposable {
   private async openTimeline(t?: Target): Promise<void> {
     const target = await this.target(t, 'Pick a run to open in the timeline');
     if (!target) return;
-    const spanId = target.span?.spanId ?? (t && 'kind' in t && t.kind === 'more' ? undefined : undefined);
-    TimelinePanel.show(this.timeline, target.run.id, spanId);
+    TimelinePanel.show(this.timeline, target.run.id, target.span?.spanId);
   }
 
   private async goToSource(t?: Target): Promise<boolean> {

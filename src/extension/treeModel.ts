@@ -408,8 +408,10 @@ export class RunsTreeModel {
     if (run) md.row('Started', `+${formatDuration(nsToMs(span.startNs > run.startNs ? span.startNs - run.startNs : 0n))} into the run`);
     const err = failed ? errorSummary(span) : undefined;
     if (err) md.row(span.status === 'INCOMPLETE' ? 'Hung' : 'Error', oneLine(err, 400));
+    let located = false;
     if (run && this.opts.resolve) {
       const loc = this.opts.resolve(span, run);
+      located = !!loc;
       if (loc) {
         const where = `${this.opts.displayPath ? this.opts.displayPath(loc.file) : loc.file}:${loc.line}`;
         md.row('Source', `${where}${loc.via === 'stack' ? ' (from the stack trace)' : ''}`);
@@ -432,7 +434,9 @@ export class RunsTreeModel {
       icon: spanIcon(span),
       collapsible: !hasKids ? 'none' : t.failurePath.has(span.spanId) || this.filter.text ? 'expanded' : 'collapsed',
       contextValue: failed ? 'span-failed' : 'span',
-      command: failed ? 'goToSource' : undefined,
+      // Like the Testing view: a click on a step opens its code when it is known; a failed
+      // step always tries (Go to Source falls back to a symbol named like it).
+      command: failed || located ? 'goToSource' : undefined,
     };
   }
 

@@ -139,6 +139,14 @@ describe('runs tree model', () => {
     assert.equal(m.item(kids[3]!).command, 'openTimeline');
   });
 
+  it('opens a step\'s code on click when its location is known, and always tries for a failed step', () => {
+    const loc = { file: '/ws/flow.py', line: 12, via: 'attribute' as const };
+    const m = new RunsTreeModel(store, { now: () => now, resolve: (s) => (s.name === 'located' ? loc : undefined) });
+    store.apply({ runs: [runPatch('click-1', T0)], spans: [span('click-1', { name: 'located' }), span('click-1', { name: 'nowhere' }), span('click-1', { name: 'broken', status: 'ERROR' })] });
+    const cmds = Object.fromEntries(m.children(m.runElement('click-1')).map((e) => [m.item(e).label, m.item(e).command]));
+    assert.deepEqual(cmds, { located: 'goToSource', nowhere: undefined, broken: 'goToSource' });
+  });
+
   it('escapes trace text in tooltips and says when a step has no known source', () => {
     const m = new RunsTreeModel(store, { now: () => now, resolve: () => undefined });
     store.apply({ runs: [runPatch('esc-1', T0)], spans: [span('esc-1', { name: '**bold** <img src=x onerror=alert(1)>' })] });
