@@ -723,7 +723,7 @@ class Extension implements vscode.Disposable {
         s,
         now,
       })),
-      { title: `Runs of step “${a.step}”`, placeHolder: 'Pick a run to open its timeline at this step' },
+      { title: `Runs of step “${a.step}”`, placeHolder: 'Pick a run to open its timeline at this step', matchOnDescription: true },
     );
     if (picked) TimelinePanel.show(this.timeline, picked.s.runId, picked.s.spanId);
   }

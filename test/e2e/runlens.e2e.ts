@@ -107,6 +107,12 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
     assert.equal(lenses.length, 1, JSON.stringify(lenses));
     assert.deepEqual({ line: lenses[0]!.line, icon: lenses[0]!.icons[0] }, { line: RAISE_LINE, icon: 'error' });
     await s.session.screenshot('codelens');
+    // The hover on that line says the same, with the run and the step's recent durations.
+    const hover = await wb.hoverLine('validate-raises', /validate\s+failed\s+in\s+run/);
+    assert.match(hover, /validate\s+failed\s+in\s+run\s+event\s+generation/);
+    assert.match(hover, /ValueError: duplicate test ids: t1/);
+    assert.match(hover, /Recent\s+durations/);
+    await wb.page.keyboard.press('Escape');
     await lens.first().click();
     await wb.waitForTab(`Timeline: ${WORKFLOW}`);
   });
@@ -212,5 +218,38 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
     await pollUntil('the stopped run to show FAILED with its signal', () => runRows(wb, HUNG_WORKFLOW), (r) => r.length === 1 && /^FAILED\b.*SIG(TERM|KILL)/.test(r[0]!.description), RUN_TIMEOUT);
     const hung = await wb.expandUntil(RUNS_VIEW, firstRun(wb, HUNG_WORKFLOW), 'implementation');
     await pollUntil('the stage to be marked hung', () => wb.description(hung), (d) => /^hung\b/.test(d));
+  });
+
+  it('filters the runs tree by status, and clears the filter', async () => {
+    const wb = s.session.workbench;
+    await wb.openViewContainer('Runlens');
+    await wb.runCommand('Runlens: Filter Runs…');
+    await wb.toggleQuickPickItem('FAILED');
+    await wb.acceptQuickInput();
+    await wb.acceptQuickInput(); // no text filter
+    const rows = await pollUntil('only FAILED runs in the tree', async () => (await wb.treeRows(RUNS_VIEW)).filter((r) => r.level === 1), (r) => r.length >= 2 && r.every((x) => x.description.startsWith('FAILED')));
+    assert.deepEqual(rows.map((r) => r.label).sort(), [HUNG_WORKFLOW, WORKFLOW].sort());
+    await wb.runCommand('Runlens: Clear Filter');
+    await pollUntil('every run back', async () => (await wb.treeRows(RUNS_VIEW)).filter((r) => r.level === 1), (r) => r.some((x) => x.description.startsWith('SUCCESS')));
+  });
+
+  it('shows each step function\'s history above it, and picking a run opens its timeline at that step', async () => {
+    const wb = s.session.workbench;
+    await wb.openFile(EXAMPLE);
+    const defLine = markedLine(EXAMPLE, 'validate-def');
+    await wb.goToLine(defLine);
+    // Three runs of the workflow reached validate: passed, failed, passed.
+    const lens = await pollUntil(
+      'the history lens above validate',
+      async () => (await wb.codeLenses()).filter((l) => l.line === defLine && /\bruns\b/.test(l.text)),
+      (l) => l.length === 1 && /^3 runs · 1 failed · p50 \S+ \S+ · p95 \S+ \S+ · last: OK$/.test(l[0]!.text),
+    );
+    assert.equal(lens[0]!.icons[0], 'history');
+    await wb.codeLens(/^\s*3 runs · 1 failed/).first().click();
+    await wb.pickQuickPickItem(/event generation/, { filter: 'ERROR' });
+    await wb.waitForTab(`Timeline: ${WORKFLOW}`);
+    const frame = wb.webview(RUNLENS_ID);
+    const detail = frame.locator('aside[aria-label="Span details"]');
+    await detail.locator('h2', { hasText: new RegExp(`^${FAILED_STEP}$`) }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
   });
 });

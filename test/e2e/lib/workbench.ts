@@ -428,4 +428,68 @@ export class Workbench {
       .evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label') ?? (r.textContent ?? '').trim()))
       .catch(() => []);
   }
+
+  // ---- editor ---------------------------------------------------------------------------------
+
+  /** Quick Open (Ctrl+P) a workspace file by its path and wait for its editor. */
+  async openFile(rel: string): Promise<EditorState> {
+    await this.page.keyboard.press('Control+P');
+    const input = this.quickInput.locator('.quick-input-box input');
+    await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await input.fill(rel);
+    const base = rel.split('/').pop()!;
+    await this.quickPickRows().filter({ has: this.page.locator('.label-name', { hasText: exactly(base) }) }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await this.page.keyboard.press('Enter');
+    return this.waitForEditor(`/${rel}`);
+  }
+
+  /** Hover the editor line that contains `text`; returns the text of the hover that appears. */
+  async hoverLine(text: string, expect: RegExp, timeoutMs = UI_TIMEOUT): Promise<string> {
+    const line = this.activeGroup().locator('.monaco-editor .view-line', { hasText: text }).first();
+    await line.waitFor({ state: 'visible', timeout: timeoutMs });
+    const hover = this.page.locator('.monaco-hover:not(.hidden)').filter({ hasText: expect });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const box = await line.boundingBox();
+      if (box) await this.page.mouse.move(box.x + Math.min(40, box.width / 2), box.y + box.height / 2, { steps: 3 });
+      try {
+        await hover.first().waitFor({ state: 'visible', timeout: 3_000 * SCALE });
+        return (await hover.first().textContent()) ?? '';
+      } catch {
+        if (Date.now() > deadline) {
+          const shown = await this.page.locator('.monaco-hover:not(.hidden)').allTextContents().catch(() => []);
+          throw new Error(`no hover matching ${expect} over the line with "${text}"; hovers shown: ${JSON.stringify(shown)}`);
+        }
+        await this.page.mouse.move(0, 0);
+      }
+    }
+  }
+
+  /** Accept the open quick input as it is (multi-select pick, input box). */
+  async acceptQuickInput(): Promise<void> {
+    await this.quickInput.locator('.quick-input-box input').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await this.page.keyboard.press('Enter');
+  }
+
+  /** Go to a line of the active editor (Ctrl+G), so its CodeLenses are rendered. */
+  async goToLine(line: number): Promise<void> {
+    await this.page.keyboard.press('Control+G');
+    const input = this.quickInput.locator('.quick-input-box input');
+    await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await input.fill(`:${line}`);
+    await this.page.keyboard.press('Enter');
+    await pollUntil(`the cursor on line ${line}`, () => this.activeEditor(), (e) => e.line === line);
+  }
+
+  /** Toggle the checkbox of an item of an open multi-select quick pick. */
+  async toggleQuickPickItem(label: string): Promise<void> {
+    const row = this.quickInput.locator('.quick-input-list .monaco-list-row').filter({ has: this.page.locator('.label-name', { hasText: exactly(label) }) });
+    try {
+      await row.first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    } catch {
+      const shown = await this.quickInput.locator('.quick-input-list .monaco-list-row .label-name').allTextContents().catch(() => []);
+      throw new Error(`no quick pick item ${label} to toggle; the quick pick shows: ${JSON.stringify(shown)}`);
+    }
+    await row.first().click();
+  }
 }
