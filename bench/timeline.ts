@@ -1,8 +1,9 @@
 /**
  * Timeline webview benchmark in headless Chromium (Debian chromium + playwright-core), on
  * synthetic runs of 1k, 10k and 100k spans:
- *  - first paint: from the host's `init` message being posted to the first frame after the
- *    webview rendered it (structured clone + zod validation + tree + rows + minimap + paint);
+ *  - first paint: from the host starting to encode and post its `init` message to the first
+ *    frame after the webview rendered it (encode + structured clone + validation + decode +
+ *    tree + rows + minimap + paint); span details are not in it (fetched on selection);
  *  - frames while scrolling and while zooming (ctrl+wheel): intervals between animation
  *    frames (60 Hz = 16.7 ms when nothing is slow) and the webview's own render time;
  *  - JS heap after a full GC with the run loaded.
@@ -14,6 +15,7 @@
 import { execFileSync } from 'node:child_process';
 import { launchChromium, PageServer, requireBundle, TimelinePage } from '../test/webview/harness';
 import { syntheticRun } from '../test/fixtures/timeline/synthetic';
+import { encodeSpans } from '../src/shared/protocol';
 
 // The callbacks passed to page.evaluate run in Chromium. This file is type-checked with
 // node's types only (the root tsconfig), so the page globals they use are declared here.
@@ -43,7 +45,7 @@ export interface TimelineSizeResult {
   spans: number;
   /** Posted → first frame painted with the run (all of it on the page's thread). */
   firstPaintMs: number;
-  /** The sender's share (postMessage serialising the message): in VS Code another process pays it. */
+  /** The sender's share (encoding spans to columns + postMessage serialising the message): in VS Code another process pays it. */
   serializeMs: number;
   /** The webview's share: firstPaintMs − serializeMs. */
   webviewMs: number;
@@ -82,7 +84,7 @@ function stats(intervals: number[], renders: number[]): FrameStats {
 async function measure(tp: TimelinePage, n: number): Promise<TimelineSizeResult> {
   const page = tp.page;
   // Build the run inside the page (not timed), as the host would have it ready to post.
-  await page.evaluate(`window.__bench = (${syntheticRun.toString()})(${n}, { seed: 7 });`);
+  await page.evaluate(`window.__bench = (${syntheticRun.toString()})(${n}, { seed: 7 }); window.__encodeSpans = ${encodeSpans.toString()};`);
 
   const first = await page.evaluate(
     () =>
@@ -95,9 +97,8 @@ async function measure(tp: TimelinePage, n: number): Promise<TimelineSizeResult>
         rebuildMs: number;
         renderMs: number;
       }>((resolve) => {
-        const w = window as { __bench?: { run: { durationMs: number }; spans: unknown[] } };
+        const w = window as { __bench?: { run: { durationMs: number }; spans: unknown[] }; __encodeSpans: (s: unknown[]) => unknown };
         const data = w.__bench!;
-        const msg = { type: 'init', run: data.run, spans: data.spans, asOfMs: data.run.durationMs };
         delete w.__bench;
         let t0 = 0;
         let serializeMs = 0;
@@ -122,7 +123,10 @@ async function measure(tp: TimelinePage, n: number): Promise<TimelineSizeResult>
           { once: true },
         );
         t0 = performance.now();
-        window.postMessage(msg, '*'); // serialises synchronously
+        // The sender's share: the host's encoding of the spans into the protocol's columns
+        // (src/shared/protocol.ts encodeSpans, the same code) and posting, which serialises synchronously.
+        const msg = { type: 'init', run: data.run, spans: w.__encodeSpans(data.spans), asOfMs: data.run.durationMs };
+        window.postMessage(msg, '*');
         serializeMs = performance.now() - t0;
       }),
   );

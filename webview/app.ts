@@ -3,7 +3,7 @@
  * search), applies host messages, and renders everything in one requestAnimationFrame pass
  * so bursts of live updates never cause more than one layout per frame.
  */
-import type { HostMessage, SpanView } from '../src/shared/protocol';
+import { decodeSpans, type HostMessage, type SpanCore } from '../src/shared/protocol';
 import { DetailPanel } from './detail';
 import { el, setText } from './dom';
 import {
@@ -21,7 +21,7 @@ import {
   type TimeWindow,
 } from './layout';
 import { Minimap } from './minimap';
-import { TimelineModel } from './model';
+import { DetailCache, TimelineModel } from './model';
 import { Toolbar } from './toolbar';
 import type { Host, UiState } from './vscode';
 import { ROW_HEIGHT, Waterfall } from './waterfall';
@@ -142,6 +142,11 @@ export class App {
     const sash = el('div', 'tl-sash');
     sash.title = 'Drag to resize the details';
     this.main.appendChild(sash);
+    this.model.details = new DetailCache((side, spanId) => {
+      const other = this.model.compare?.other.id;
+      if (side === 'this') host.post({ type: 'getSpanDetail', spanId });
+      else if (other) host.post({ type: 'getSpanDetail', spanId, runId: other });
+    });
     this.detail = new DetailPanel(this.main, {
       close: () => this.setDetailOpen(false),
       goToSource: (span, side) =>
@@ -188,7 +193,8 @@ export class App {
         const sameRun = m.run?.id === msg.run.id;
         m.missing = null;
         m.run = msg.run;
-        m.resetSpans(msg.spans);
+        m.resetSpans(decodeSpans(msg.spans));
+        m.details.clear();
         m.setAsOf(msg.asOfMs, now);
         m.setCompare(msg.compare ?? null);
         m.candidates = msg.candidates ?? m.candidates;
@@ -216,7 +222,8 @@ export class App {
       }
       case 'spansUpdated':
         this.model.run = msg.run;
-        this.model.upsert(msg.spans);
+        this.model.upsert(decodeSpans(msg.spans));
+        this.model.details.invalidate('this', msg.spans.ids);
         this.model.setAsOf(msg.asOfMs, now);
         this.dirtyData = true;
         break;
@@ -229,6 +236,8 @@ export class App {
         const prevSel = this.selectedSpanId();
         const newOther = msg.compare?.other.id ?? null;
         this.model.setCompare(msg.compare);
+        if (newOther !== this.lastCompareId) this.model.details.clear('other');
+        else this.model.details.invalidate('other');
         if (newOther !== this.lastCompareId) {
           this.lastCompareId = newOther;
           this.collapsed.clear();
@@ -248,6 +257,13 @@ export class App {
         this.ui.detailOpen = true;
         this.applyDetailOpen();
         break;
+      case 'spanDetail': {
+        const m = this.model;
+        const side = msg.runId === m.run?.id ? 'this' : msg.runId === m.compare?.other.id ? 'other' : null;
+        if (!side) return;
+        m.details.receive(side, msg.spanId, msg.detail);
+        break;
+      }
       case 'runMissing':
         this.model.missing = msg.message;
         this.initialised = true;
@@ -373,7 +389,7 @@ export class App {
       themeVersion: this.themeVersion,
     });
     if (this.ui.detailOpen) {
-      const key = `${this.selectedId}#${objId(m.spanAt[selPos])}.${objId(m.otherAt[selPos])}.${objId(m.rowAt[selPos])}.${m.comparing}`;
+      const key = `${this.selectedId}#${objId(m.spanAt[selPos])}.${objId(m.otherAt[selPos])}.${objId(m.rowAt[selPos])}.${m.comparing}.${m.details.version}`;
       this.detail.render(m, selPos, key);
     }
     this.toolbar.setRun(m.run, now);
@@ -740,7 +756,7 @@ export class App {
   }
 
   /** For tests and the bench: the span id shown in the detail panel. */
-  get selectedSpan(): SpanView | undefined {
+  get selectedSpan(): SpanCore | undefined {
     const p = this.selectedPos();
     return p >= 0 ? (this.model.spanAt[p] ?? this.model.otherAt[p]) : undefined;
   }

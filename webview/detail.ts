@@ -4,7 +4,7 @@
  * events, and — in compare mode — the step in both runs side by side.
  * All trace text goes in as text nodes.
  */
-import type { AttrJson, CompareRowView, RunView, SpanView } from '../src/shared/protocol';
+import type { AttrJson, CompareRowView, RunView, SpanCore, SpanDetailView } from '../src/shared/protocol';
 import { custom, el, icon, STATUS_ICON } from './dom';
 import { formatDelta, formatDuration, selfTime } from './layout';
 import type { TimelineModel } from './model';
@@ -12,7 +12,7 @@ import { parseStack } from './stack';
 
 export interface DetailEvents {
   close(): void;
-  goToSource(span: SpanView, side: 'this' | 'other'): void;
+  goToSource(span: SpanCore, side: 'this' | 'other'): void;
   openSource(file: string, line: number, column?: number): void;
   copy(text: string): void;
 }
@@ -71,7 +71,7 @@ export class DetailPanel {
     this.root.scrollTop = sameItem ? scroll : 0;
   }
 
-  private header(frag: Node, span: SpanView): void {
+  private header(frag: Node, span: SpanCore): void {
     const head = el('div', 'd-head');
     const ic = el('span', `sicon st-${span.status.toLowerCase()}`);
     ic.appendChild(icon(STATUS_ICON[span.status] ?? 'dot'));
@@ -90,9 +90,11 @@ export class DetailPanel {
     frag.appendChild(st);
   }
 
-  private renderSpan(frag: Node, model: TimelineModel, span: SpanView, pos: number, side: 'this' | 'other'): void {
+  private renderSpan(frag: Node, model: TimelineModel, span: SpanCore, pos: number, side: 'this' | 'other'): void {
+    // Attributes, events and source arrive from the host on selection (undefined until then).
+    const detail = model.details.get(side, span.id);
     this.header(frag, span);
-    this.sourceRow(frag, span, side);
+    this.sourceRow(frag, span, side, detail);
 
     const facts = el('dl', 'd-facts');
     const fact = (k: string, v: string, cls = '') => {
@@ -116,13 +118,19 @@ export class DetailPanel {
     if (span.parentId) fact('Parent', span.parentId, 'mono');
     frag.appendChild(facts);
 
-    this.errorSection(frag, span);
-    this.llmSection(frag, span);
-    this.attributesSection(frag, span);
-    this.eventsSection(frag, span);
+    this.errorSection(frag, span, detail);
+    if (detail === undefined) {
+      frag.appendChild(el('div', 'd-loading', 'Loading attributes and events…'));
+    } else if (detail === null) {
+      frag.appendChild(el('div', 'd-none', 'This span is no longer in the database.'));
+    } else {
+      this.llmSection(frag, span, detail);
+      this.attributesSection(frag, span, detail);
+      this.eventsSection(frag, span, detail);
+    }
   }
 
-  private sourceRow(frag: Node, span: SpanView, side: 'this' | 'other'): void {
+  private sourceRow(frag: Node, span: SpanCore, side: 'this' | 'other', detail: SpanDetailView | null | undefined): void {
     const row = el('div', 'd-source');
     const btn = custom('vscode-button', { appearance: 'secondary', title: 'Open the code of this step' });
     btn.classList.add('d-goto');
@@ -132,11 +140,13 @@ export class DetailPanel {
     btn.append(start, document.createTextNode('Go to Source'));
     btn.addEventListener('click', () => this.ev.goToSource(span, side));
     row.appendChild(btn);
-    if (span.source) {
-      const loc = el('a', 'd-loc', `${shortPath(span.source.file)}:${span.source.line}`);
+    const src = detail?.source;
+    if (detail === undefined) {
+      row.appendChild(el('span', 'd-loc muted', '…'));
+    } else if (src) {
+      const loc = el('a', 'd-loc', `${shortPath(src.file)}:${src.line}`);
       loc.href = '#';
-      loc.title = `${span.source.file}:${span.source.line}`;
-      const src = span.source;
+      loc.title = `${src.file}:${src.line}`;
       loc.addEventListener('click', (e) => {
         e.preventDefault();
         this.ev.openSource(src.file, src.line, src.column);
@@ -170,8 +180,8 @@ export class DetailPanel {
     return b;
   }
 
-  private errorSection(frag: Node, span: SpanView): void {
-    const ex = span.events.find((e) => e.name === 'exception');
+  private errorSection(frag: Node, span: SpanCore, detail: SpanDetailView | null | undefined): void {
+    const ex = detail?.events.find((e) => e.name === 'exception');
     if (!span.error && !ex) return;
     const sec = this.section(frag, span.status === 'INCOMPLETE' ? 'Problem' : 'Error');
     sec.classList.add('d-error');
@@ -202,8 +212,8 @@ export class DetailPanel {
     }
   }
 
-  private llmSection(frag: Node, span: SpanView): void {
-    const a = span.attributes;
+  private llmSection(frag: Node, span: SpanCore, detail: SpanDetailView): void {
+    const a = detail.attributes;
     if (!Object.keys(a).some(isLlmKey)) return;
     const sec = this.section(frag, 'LLM');
     sec.classList.add('d-llm');
@@ -243,7 +253,7 @@ export class DetailPanel {
       bar.appendChild(el('span', undefined, title));
       bar.appendChild(this.copyButton(() => text, `Copy ${title.toLowerCase()}`));
       sec.appendChild(bar);
-      sec.appendChild(this.longText(span.id, key, text, 'd-llm-text', span.truncated[key]));
+      sec.appendChild(this.longText(span.id, key, text, 'd-llm-text', detail.truncated[key]));
     };
     block('Input', pick(a, 'input.value', 'gen_ai.prompt'), 'input.value');
     block('Output', pick(a, 'output.value', 'gen_ai.completion'), 'output.value');
@@ -276,8 +286,8 @@ export class DetailPanel {
     return wrap;
   }
 
-  private attributesSection(frag: Node, span: SpanView): void {
-    const keys = Object.keys(span.attributes).sort();
+  private attributesSection(frag: Node, span: SpanCore, detail: SpanDetailView): void {
+    const keys = Object.keys(detail.attributes).sort();
     const sec = this.section(frag, 'Attributes', keys.length);
     if (!keys.length) {
       sec.appendChild(el('div', 'd-none', 'No attributes.'));
@@ -286,7 +296,7 @@ export class DetailPanel {
     const grid = custom('vscode-data-grid', { 'aria-label': 'Attributes', 'grid-template-columns': '38% 1fr 30px', 'generate-header': 'none' });
     grid.classList.add('d-attrs');
     for (const key of keys.slice(0, MAX_ATTRS)) {
-      const value = span.attributes[key]!;
+      const value = detail.attributes[key]!;
       const text = attrToText(value);
       const row = custom('vscode-data-grid-row');
       const k = custom('vscode-data-grid-cell', { 'grid-column': '1' });
@@ -295,7 +305,7 @@ export class DetailPanel {
       k.title = key;
       const v = custom('vscode-data-grid-cell', { 'grid-column': '2' });
       v.classList.add(typeof value === 'string' ? 'v-str' : 'v-json');
-      v.appendChild(this.longText(span.id, key, text, '', span.truncated[key]));
+      v.appendChild(this.longText(span.id, key, text, '', detail.truncated[key]));
       const c = custom('vscode-data-grid-cell', { 'grid-column': '3' });
       c.appendChild(this.copyButton(() => text, `Copy value of ${key}`));
       row.append(k, v, c);
@@ -305,11 +315,11 @@ export class DetailPanel {
     if (keys.length > MAX_ATTRS) sec.appendChild(el('div', 'd-none', `… and ${keys.length - MAX_ATTRS} more`));
   }
 
-  private eventsSection(frag: Node, span: SpanView): void {
-    if (!span.events.length) return;
-    const sec = this.section(frag, 'Events', span.events.length);
+  private eventsSection(frag: Node, span: SpanCore, detail: SpanDetailView): void {
+    if (!detail.events.length) return;
+    const sec = this.section(frag, 'Events', detail.events.length);
     const list = el('ol', 'd-events');
-    for (const e of span.events.slice(0, 500)) {
+    for (const e of detail.events.slice(0, 500)) {
       const li = el('li');
       const head = el('div', 'd-ev-head');
       head.append(el('span', 'd-ev-time', `+${formatDuration(e.offsetMs - span.startMs)}`), el('span', 'd-ev-name', e.name));
@@ -345,7 +355,7 @@ export class DetailPanel {
     };
     tr(['', 'Baseline', 'This run']);
     tr(['Status', a?.status ?? 'did not run', b?.status ?? 'did not run'], row.statusChanged || !a || !b ? 'diff' : '');
-    const dur = (s: SpanView | undefined) => (!s ? '—' : s.durationMs === null ? (s.status === 'RUNNING' ? 'running' : 'never ended') : formatDuration(s.durationMs));
+    const dur = (s: SpanCore | undefined) => (!s ? '—' : s.durationMs === null ? (s.status === 'RUNNING' ? 'running' : 'never ended') : formatDuration(s.durationMs));
     tr(['Duration', dur(a), dur(b)]);
     tr(['Start', a ? `+${formatDuration(a.startMs)}` : '—', b ? `+${formatDuration(b.startMs)}` : '—']);
     if (row.deltaMs !== null) {

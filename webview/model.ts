@@ -3,7 +3,7 @@
  * from them per tree position (start, duration, status) that rendering reads every frame.
  * DOM-free.
  */
-import type { CompareRowView, CompareView, RunChoiceView, RunView, SpanStatusView, SpanView } from '../src/shared/protocol';
+import { decodeSpans, type CompareRowView, type CompareView, type RunChoiceView, type RunView, type SpanCore, type SpanDetailView, type SpanStatusView } from '../src/shared/protocol';
 import { buildTree, criticalPath, subtreeAny, treeFromPreorder, type TimeWindow, type Tree } from './layout';
 
 export const ST_OK = 0;
@@ -23,16 +23,69 @@ export interface Lane {
   openEnd(status: number): number;
 }
 
+export type Side = 'this' | 'other';
+
+/**
+ * Attributes, events and source of the spans the user looked at, fetched from the host on
+ * first use. A span that changed since is refetched (its old detail shows meanwhile).
+ */
+export class DetailCache {
+  private readonly map = new Map<string, SpanDetailView | null>();
+  private readonly stale = new Set<string>();
+  private readonly pending = new Set<string>();
+  /** Bumped when a detail arrives (the detail panel re-renders). */
+  version = 0;
+
+  constructor(private readonly request: (side: Side, spanId: string) => void) {}
+
+  /** The detail if known (null: the host no longer has the span); asks the host when missing or stale. */
+  get(side: Side, spanId: string): SpanDetailView | null | undefined {
+    const k = `${side}|${spanId}`;
+    if ((!this.map.has(k) || this.stale.has(k)) && !this.pending.has(k)) {
+      this.pending.add(k);
+      this.request(side, spanId);
+    }
+    return this.map.get(k);
+  }
+
+  receive(side: Side, spanId: string, detail: SpanDetailView | null): void {
+    const k = `${side}|${spanId}`;
+    this.pending.delete(k);
+    this.stale.delete(k);
+    this.map.set(k, detail);
+    this.version++;
+  }
+
+  /** These spans changed (or, without ids, all of a side's spans may have). */
+  invalidate(side: Side, spanIds?: readonly string[]): void {
+    if (spanIds) {
+      for (const id of spanIds) if (this.map.has(`${side}|${id}`)) this.stale.add(`${side}|${id}`);
+    } else {
+      for (const k of this.map.keys()) if (k.startsWith(`${side}|`)) this.stale.add(k);
+    }
+    this.version++;
+  }
+
+  clear(side?: Side): void {
+    for (const set of [this.map, this.stale, this.pending] as const) {
+      for (const k of [...set.keys()]) if (!side || k.startsWith(`${side}|`)) set.delete(k);
+    }
+    this.version++;
+  }
+}
+
 const EMPTY_TREE: Tree = treeFromPreorder([], []);
 
 export class TimelineModel {
   run: RunView | null = null;
   /** This run's spans, in arrival order, and id → index into it. */
-  private items: SpanView[] = [];
+  private items: SpanCore[] = [];
   private readonly index = new Map<string, number>();
   compare: CompareView | null = null;
-  readonly otherSpans = new Map<string, SpanView>();
+  readonly otherSpans = new Map<string, SpanCore>();
   candidates: RunChoiceView[] = [];
+  /** Set by the app (it knows how to ask the host). */
+  details: DetailCache = new DetailCache(() => undefined);
   missing: string | null = null;
   private asOfMs = 0;
   private asOfAt = 0;
@@ -40,9 +93,9 @@ export class TimelineModel {
   // Derived by rebuild().
   tree: Tree = EMPTY_TREE;
   /** Spans mode: span at each position. Compare mode: B's span (or undefined). */
-  spanAt: (SpanView | undefined)[] = [];
+  spanAt: (SpanCore | undefined)[] = [];
   /** Compare mode: A's span and the compare row at each position. */
-  otherAt: (SpanView | undefined)[] = [];
+  otherAt: (SpanCore | undefined)[] = [];
   rowAt: (CompareRowView | undefined)[] = [];
   lane!: Lane;
   laneA: Lane | null = null;
@@ -83,7 +136,7 @@ export class TimelineModel {
     this.runningSpans = n;
   }
 
-  upsert(spans: readonly SpanView[]): void {
+  upsert(spans: readonly SpanCore[]): void {
     const items = this.items;
     const index = this.index;
     for (const s of spans) {
@@ -96,13 +149,13 @@ export class TimelineModel {
   }
 
   /** Replace all spans (init). */
-  resetSpans(spans: readonly SpanView[]): void {
+  resetSpans(spans: readonly SpanCore[]): void {
     this.items = [];
     this.index.clear();
     this.upsert(spans);
   }
 
-  getSpan(id: string): SpanView | undefined {
+  getSpan(id: string): SpanCore | undefined {
     const i = this.index.get(id);
     return i === undefined ? undefined : this.items[i];
   }
@@ -110,7 +163,7 @@ export class TimelineModel {
   setCompare(c: CompareView | null): void {
     this.compare = c;
     this.otherSpans.clear();
-    if (c) for (const s of c.otherSpans) this.otherSpans.set(s.id, s);
+    if (c) for (const s of decodeSpans(c.otherSpans)) this.otherSpans.set(s.id, s);
   }
 
   /** Rebuild the tree and per-position arrays after data changed. */
@@ -125,7 +178,7 @@ export class TimelineModel {
     return { start: new Float64Array(n), dur: new Float64Array(n), status: new Uint8Array(n).fill(ST_NONE), openEnd };
   }
 
-  private fill(lane: Lane, p: number, s: SpanView | undefined): void {
+  private fill(lane: Lane, p: number, s: SpanCore | undefined): void {
     if (!s) return;
     lane.start[p] = s.startMs;
     lane.dur[p] = s.durationMs ?? NaN;
@@ -143,7 +196,7 @@ export class TimelineModel {
     const tree = buildTree(items, this.index);
     const n = tree.size;
     const lane = this.makeLane(n, this.thisOpenEnd);
-    const spanAt: SpanView[] = new Array(n);
+    const spanAt: SpanCore[] = new Array(n);
     for (let p = 0; p < n; p++) {
       const s = items[tree.item[p]!]!;
       spanAt[p] = s;
@@ -173,8 +226,8 @@ export class TimelineModel {
     };
     const lane = this.makeLane(n, this.thisOpenEnd);
     const laneA = this.makeLane(n, otherEnd);
-    const spanAt: (SpanView | undefined)[] = new Array(n);
-    const otherAt: (SpanView | undefined)[] = new Array(n);
+    const spanAt: (SpanCore | undefined)[] = new Array(n);
+    const otherAt: (SpanCore | undefined)[] = new Array(n);
     for (let p = 0; p < n; p++) {
       const r = rows[p]!;
       spanAt[p] = r.bId !== null ? this.getSpan(r.bId) : undefined;

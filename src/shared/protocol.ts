@@ -109,50 +109,239 @@ export const SpanView = z.object({
 });
 export type SpanView = z.infer<typeof SpanView>;
 
-const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const isNonNegInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-const isStr = (v: unknown): v is string => typeof v === 'string';
-const isStrOrNull = (v: unknown): boolean => v === null || typeof v === 'string';
 const isRecord = (v: unknown): v is Record<string, unknown> => {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
 };
-const isAttributes = (v: unknown): boolean => isRecord(v) && isAttrJson(v);
-const SPAN_STATUS_SET: ReadonlySet<unknown> = new Set(SPAN_STATUS_VALUES);
 
-function isSourceView(v: unknown): boolean {
-  if (!isRecord(v)) return false;
-  return isStr(v.file) && v.file.length >= 1 && isNonNegInt(v.line) && (v.column === undefined || isNonNegInt(v.column));
+// ---------------------------------------------------------------------------------------
+// Spans on the wire
+
+/**
+ * What the webview needs of a span to draw, search and label it. The rest (attributes,
+ * events, truncation, source: SpanDetailView) is fetched when the span is selected: a 100k-span
+ * run then crosses postMessage as a few flat arrays instead of half a million small objects.
+ */
+export type SpanCore = Omit<SpanView, 'attributes' | 'events' | 'truncated' | 'source'>;
+export const SpanCore = SpanView.omit({ attributes: true, events: true, truncated: true, source: true });
+
+export const SpanDetailView = z.object({
+  attributes: AttributesView,
+  events: z.array(SpanEventView),
+  truncated: z.record(z.string(), nonNegInt),
+  source: SourceView.nullable(),
+});
+export type SpanDetailView = z.infer<typeof SpanDetailView>;
+
+/**
+ * A batch of spans as columns, one entry per span in each of ids … status:
+ *  - parent: index into this batch's ids; -1 = no parent; -2-k = the id ext[k] (a parent
+ *    outside the batch);
+ *  - name: index into names (names are interned; most runs repeat a few dozen);
+ *  - dur: the duration, or -1 when the span has none (RUNNING, INCOMPLETE);
+ *  - status: index into SPAN_STATUS_VALUES;
+ *  - statusLabel / error are sparse: labelAt[i] is the span index of labels[i], same for errors.
+ */
+export interface SpanColumns {
+  ids: string[];
+  parent: number[];
+  ext: string[];
+  names: string[];
+  name: number[];
+  kind: number[];
+  start: number[];
+  dur: number[];
+  status: number[];
+  labelAt: number[];
+  labels: string[];
+  errorAt: number[];
+  errors: string[];
 }
 
-function isEventView(v: unknown): boolean {
-  return isRecord(v) && isStr(v.name) && isNum(v.offsetMs) && isAttributes(v.attributes);
+const intIn = (lo: number, hi: number) => z.number().int().min(lo).max(hi);
+/** The full zod schema for SpanColumns (precise errors; the reference the fast check is fuzzed against). */
+export const SpanColumnsSchema: z.ZodType<SpanColumns> = z
+  .object({
+    ids: z.array(z.string().min(1)),
+    parent: z.array(z.number().int()),
+    ext: z.array(z.string()),
+    names: z.array(z.string()),
+    name: z.array(z.number().int().nonnegative()),
+    kind: z.array(z.number().int()),
+    start: z.array(finite),
+    dur: z.array(finite.refine((d) => d >= 0 || d === -1, 'duration must be >= 0 or -1')),
+    status: z.array(intIn(0, SPAN_STATUS_VALUES.length - 1)),
+    labelAt: z.array(nonNegInt),
+    labels: z.array(z.string()),
+    errorAt: z.array(nonNegInt),
+    errors: z.array(z.string()),
+  })
+  .superRefine((c, ctx) => {
+    const n = c.ids.length;
+    for (const k of ['parent', 'name', 'kind', 'start', 'dur', 'status'] as const) {
+      if (c[k].length !== n) ctx.addIssue({ code: 'custom', message: `${k} must have one entry per id`, path: [k] });
+    }
+    c.parent.forEach((p, i) => {
+      if (p >= n || p < -1 - c.ext.length) {
+        ctx.addIssue({ code: 'custom', message: 'parent out of range', path: ['parent', i] });
+      }
+    });
+    c.name.forEach((x, i) => {
+      if (x >= c.names.length) ctx.addIssue({ code: 'custom', message: 'name out of range', path: ['name', i] });
+    });
+    for (const [at, text] of [['labelAt', 'labels'], ['errorAt', 'errors']] as const) {
+      if (c[at].length !== c[text].length) ctx.addIssue({ code: 'custom', message: `${at} and ${text} differ in length`, path: [at] });
+      c[at].forEach((x, i) => {
+        if (x >= n) ctx.addIssue({ code: 'custom', message: `${at} out of range`, path: [at, i] });
+      });
+    }
+  });
+
+const isStrArray = (v: unknown, min = 0): v is string[] => {
+  if (!Array.isArray(v)) return false;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (typeof x !== 'string' || x.length < min) return false;
+  }
+  return true;
+};
+/** Every entry a safe integer in [lo, hi]. */
+const isIntArray = (v: unknown, lo: number, hi: number): v is number[] => {
+  if (!Array.isArray(v)) return false;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < lo || x > hi) return false;
+  }
+  return true;
+};
+
+/**
+ * Exactly SpanColumnsSchema, hand-written: a few flat loops over 100k entries instead of
+ * zod's per-element checks (the webview's CSP forbids zod's compiled parsers).
+ * test/unit/timeline-protocol.test.ts fuzzes it against the zod schema.
+ */
+export function isSpanColumns(v: unknown): v is SpanColumns {
+  if (!isRecord(v)) return false;
+  const c = v as Record<keyof SpanColumns, unknown>;
+  if (!isStrArray(c.ids, 1) || !isStrArray(c.ext) || !isStrArray(c.names) || !isStrArray(c.labels) || !isStrArray(c.errors)) return false;
+  const n = c.ids.length;
+  const M = Number.MAX_SAFE_INTEGER;
+  if (!isIntArray(c.parent, -1 - c.ext.length, n - 1) || c.parent.length !== n) return false;
+  if (!isIntArray(c.name, 0, c.names.length - 1) || c.name.length !== n) return false;
+  if (!isIntArray(c.kind, -M, M) || c.kind.length !== n) return false;
+  if (!isIntArray(c.status, 0, SPAN_STATUS_VALUES.length - 1) || c.status.length !== n) return false;
+  if (!isIntArray(c.labelAt, 0, n - 1) || c.labelAt.length !== c.labels.length) return false;
+  if (!isIntArray(c.errorAt, 0, n - 1) || c.errorAt.length !== c.errors.length) return false;
+  const start = c.start;
+  const dur = c.dur;
+  if (!Array.isArray(start) || start.length !== n || !Array.isArray(dur) || dur.length !== n) return false;
+  for (let i = 0; i < n; i++) {
+    const s = start[i];
+    const d = dur[i];
+    if (typeof s !== 'number' || !Number.isFinite(s)) return false;
+    if (typeof d !== 'number' || !Number.isFinite(d) || (d < 0 && d !== -1)) return false;
+  }
+  return true;
 }
 
 /**
- * Exactly the SpanView schema, hand-written: checking 100k spans this way takes tens of
- * milliseconds instead of half a second (the webview's CSP forbids zod's compiled parsers).
- * test/unit/timeline-protocol.test.ts fuzzes it against the zod schema.
+ * Spans → columns. Self-contained (no module references) so the benchmark can run it in the
+ * page as the sender's share of the cost.
  */
-export function isSpanView(v: unknown): v is SpanView {
-  if (!isRecord(v)) return false;
-  if (!(isStr(v.id) && v.id.length >= 1)) return false;
-  if (!isStrOrNull(v.parentId) || !isStr(v.name)) return false;
-  if (!(typeof v.kind === 'number' && Number.isSafeInteger(v.kind))) return false;
-  if (!isNum(v.startMs)) return false;
-  if (!(v.durationMs === null || (isNum(v.durationMs) && v.durationMs >= 0))) return false;
-  if (!SPAN_STATUS_SET.has(v.status)) return false;
-  if (!isStrOrNull(v.statusLabel) || !isStrOrNull(v.error)) return false;
-  if (!isAttributes(v.attributes)) return false;
-  if (!Array.isArray(v.events) || !v.events.every(isEventView)) return false;
-  if (!isRecord(v.truncated)) return false;
-  for (const k in v.truncated) if (!isNonNegInt(v.truncated[k])) return false;
-  return v.source === null || isSourceView(v.source);
+export function encodeSpans(spans: readonly SpanCore[]): SpanColumns {
+  const STATUS: Record<string, number> = { OK: 0, ERROR: 1, RUNNING: 2, INCOMPLETE: 3 };
+  const n = spans.length;
+  const ids: string[] = new Array(n);
+  const index = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    ids[i] = spans[i]!.id;
+    index.set(spans[i]!.id, i);
+  }
+  const parent: number[] = new Array(n);
+  const name: number[] = new Array(n);
+  const kind: number[] = new Array(n);
+  const start: number[] = new Array(n);
+  const dur: number[] = new Array(n);
+  const status: number[] = new Array(n);
+  const ext: string[] = [];
+  const extIndex = new Map<string, number>();
+  const names: string[] = [];
+  const nameIndex = new Map<string, number>();
+  const labelAt: number[] = [];
+  const labels: string[] = [];
+  const errorAt: number[] = [];
+  const errors: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = spans[i]!;
+    if (s.parentId === null) parent[i] = -1;
+    else {
+      const p = index.get(s.parentId);
+      if (p !== undefined) parent[i] = p;
+      else {
+        let k = extIndex.get(s.parentId);
+        if (k === undefined) {
+          k = ext.length;
+          ext.push(s.parentId);
+          extIndex.set(s.parentId, k);
+        }
+        parent[i] = -2 - k;
+      }
+    }
+    let nm = nameIndex.get(s.name);
+    if (nm === undefined) {
+      nm = names.length;
+      names.push(s.name);
+      nameIndex.set(s.name, nm);
+    }
+    name[i] = nm;
+    kind[i] = s.kind;
+    start[i] = s.startMs;
+    dur[i] = s.durationMs === null ? -1 : s.durationMs;
+    status[i] = STATUS[s.status]!;
+    if (s.statusLabel !== null) {
+      labelAt.push(i);
+      labels.push(s.statusLabel);
+    }
+    if (s.error !== null) {
+      errorAt.push(i);
+      errors.push(s.error);
+    }
+  }
+  return { ids, parent, ext, names, name, kind, start, dur, status, labelAt, labels, errorAt, errors };
 }
 
-/** A list of spans, checked with the hand-written guard (see isSpanView). */
-const SpanList = z.custom<SpanView[]>((v) => Array.isArray(v) && v.every(isSpanView), { message: 'invalid span list' });
+/** Columns → span objects (validated columns only). */
+export function decodeSpans(c: SpanColumns): SpanCore[] {
+  const n = c.ids.length;
+  const out: SpanCore[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const p = c.parent[i]!;
+    const d = c.dur[i]!;
+    out[i] = {
+      id: c.ids[i]!,
+      parentId: p === -1 ? null : p >= 0 ? c.ids[p]! : c.ext[-2 - p]!,
+      name: c.names[c.name[i]!]!,
+      kind: c.kind[i]!,
+      startMs: c.start[i]!,
+      durationMs: d === -1 ? null : d,
+      status: SPAN_STATUS_VALUES[c.status[i]!]!,
+      statusLabel: null,
+      error: null,
+    };
+  }
+  for (let j = 0; j < c.labelAt.length; j++) out[c.labelAt[j]!]!.statusLabel = c.labels[j]!;
+  for (let j = 0; j < c.errorAt.length; j++) out[c.errorAt[j]!]!.error = c.errors[j]!;
+  return out;
+}
+
+/** Split a full span view into what is sent up front and what is sent on selection. */
+export function spanDetailOf(s: SpanView): SpanDetailView {
+  return { attributes: s.attributes, events: s.events, truncated: s.truncated, source: s.source };
+}
+
+/** Columns checked with the hand-written guard (see isSpanColumns). */
+const SpanColumnsFast = z.custom<SpanColumns>(isSpanColumns, { message: 'invalid span columns' });
 
 /** A run offered for comparison. */
 export const RunChoiceView = z.object({
@@ -185,7 +374,7 @@ export const CompareRowView = z.object({
 });
 export type CompareRowView = z.infer<typeof CompareRowView>;
 
-const compareView = (spans: z.ZodType<SpanView[]>) =>
+const compareView = (spans: z.ZodType<SpanColumns>) =>
   z.object({
   /** The baseline run (A); this panel's run is B. */
   other: RunView,
@@ -201,13 +390,13 @@ const compareView = (spans: z.ZodType<SpanView[]>) =>
     durationDeltaMs: finite.nullable(),
   }),
 });
-export const CompareView = compareView(z.array(SpanView));
+export const CompareView = compareView(SpanColumnsSchema);
 export type CompareView = z.infer<typeof CompareView>;
 
 // ---------------------------------------------------------------------------------------
 // Host → webview
 
-const hostMessage = (spans: z.ZodType<SpanView[]>) =>
+const hostMessage = (spans: z.ZodType<SpanColumns>) =>
   z.discriminatedUnion('type', [
   z.object({
     type: z.literal('init'),
@@ -227,13 +416,15 @@ const hostMessage = (spans: z.ZodType<SpanView[]>) =>
   z.object({ type: z.literal('candidates'), runs: z.array(RunChoiceView) }),
   /** The host asks the webview to select and reveal a span (CodeLens, tree). */
   z.object({ type: z.literal('selectSpan'), spanId: z.string().min(1) }),
+  /** Answer to the webview's getSpanDetail: null when the span is not (or no longer) there. */
+  z.object({ type: z.literal('spanDetail'), runId: z.string().min(1), spanId: z.string().min(1), detail: SpanDetailView.nullable() }),
   /** The run is gone (deleted, cleared, or never existed). */
   z.object({ type: z.literal('runMissing'), runId: z.string(), message: z.string() }),
 ]);
 /** Host → webview messages, spans validated with the full zod schema (precise errors). */
-export const HostMessage = hostMessage(z.array(SpanView));
-/** The same, spans validated by the hand-written guard: what the webview runs on every message. */
-const HostMessageFast = hostMessage(SpanList);
+export const HostMessage = hostMessage(SpanColumnsSchema);
+/** The same, span columns validated by the hand-written guard: what the webview runs on every message. */
+const HostMessageFast = hostMessage(SpanColumnsFast);
 export type HostMessage = z.infer<typeof HostMessage>;
 
 // ---------------------------------------------------------------------------------------
@@ -252,6 +443,8 @@ export const WebviewMessage = z.discriminatedUnion('type', [
   /** Open the span's resolved source; runId names the compared run for its spans (default: this run). */
   z.object({ type: z.literal('goToSource'), spanId: z.string().min(1).max(512), runId: z.string().min(1).max(512).optional() }),
   /** Compare with a run: the given one, or ask the user (QuickPick) when runId is absent. */
+  /** Ask for a span's attributes, events and source (runId: the compared run's span; default this run). */
+  z.object({ type: z.literal('getSpanDetail'), spanId: z.string().min(1).max(512), runId: z.string().min(1).max(512).optional() }),
   z.object({ type: z.literal('pickCompareRun'), runId: z.string().min(1).max(512).optional() }),
   z.object({ type: z.literal('clearCompare') }),
   z.object({ type: z.literal('copy'), text: z.string().max(MAX_TEXT) }),
@@ -286,7 +479,7 @@ export function parseHostMessage(data: unknown): ParseResult<HostMessage> {
   const fast = HostMessageFast.safeParse(data);
   if (fast.success) return { ok: true, message: fast.data as HostMessage };
   const full = parseWith(HostMessage, data);
-  return full.ok ? { ok: false, error: 'invalid span list' } : full;
+  return full.ok ? { ok: false, error: 'invalid span columns' } : full;
 }
 /** Validate a message the host received from the webview. */
 export const parseWebviewMessage = (data: unknown): ParseResult<WebviewMessage> => parseWith(WebviewMessage, data);

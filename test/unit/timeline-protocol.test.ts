@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { toRunView, toSpanView } from '../../src/extension/timeline/views';
-import { isSpanView, parseHostMessage, parseWebviewMessage, SpanView } from '../../src/shared/protocol';
+import { toRunView, toSpanColumns, toSpanDetail } from '../../src/extension/timeline/views';
+import { decodeSpans, encodeSpans, isSpanColumns, parseHostMessage, parseWebviewMessage, SpanColumnsSchema, type SpanColumns } from '../../src/shared/protocol';
 import { loadFixture } from '../fixtures/timeline/load';
 import { syntheticRun } from '../fixtures/timeline/synthetic';
 
@@ -51,73 +51,100 @@ const JUNK: unknown[] = [
   { k: -5 },
 ];
 
-function mutate(span: Record<string, unknown>, rnd: () => number): unknown {
-  const copy = structuredClone(span) as Record<string, unknown>;
+/** One random change to a columns batch: a whole column, one entry, a length, or an index at its bounds. */
+function mutate(cols: SpanColumns, rnd: () => number): unknown {
+  const copy = structuredClone(cols) as unknown as Record<string, unknown>;
   const keys = Object.keys(copy);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const n = cols.ids.length;
   const r = rnd();
-  if (r < 0.08) return pick(JUNK);
-  if (r < 0.16) {
+  if (r < 0.05) return pick(JUNK);
+  if (r < 0.1) {
     delete copy[pick(keys)];
     return copy;
   }
-  if (r < 0.22) {
+  if (r < 0.14) {
     copy.extra = pick(JUNK);
     return copy;
   }
   const key = pick(keys);
-  if (r < 0.4 && typeof copy[key] === 'object' && copy[key] !== null) {
-    // Reach one level into attributes / events / truncated / source.
-    const inner = copy[key] as Record<string, unknown>;
-    const innerKeys = Object.keys(inner);
-    if (Array.isArray(inner) && inner.length) {
-      const ev = inner[0] as Record<string, unknown>;
-      ev[pick(Object.keys(ev))] = pick(JUNK);
-    } else if (innerKeys.length) inner[pick(innerKeys)] = pick(JUNK);
-    else inner.k = pick(JUNK);
+  if (r < 0.2) {
+    copy[key] = pick(JUNK);
     return copy;
   }
-  copy[key] = pick(JUNK);
+  const arr = copy[key] as unknown[];
+  if (r < 0.28) {
+    if (rnd() < 0.5) arr.pop();
+    else arr.push(arr.length && rnd() < 0.7 ? arr[0] : pick(JUNK));
+    return copy;
+  }
+  if (!arr.length) return copy;
+  const i = Math.floor(rnd() * arr.length);
+  // Edges of every index range, and junk.
+  const edges = [-3, -2, -1, 0, n - 1, n, cols.names.length, cols.names.length - 1, -1 - cols.ext.length, -2 - cols.ext.length, 3, 4, 0.5, -0.5];
+  arr[i] = rnd() < 0.5 ? pick(edges) : pick(JUNK);
   return copy;
 }
 
 describe('timeline protocol', () => {
-  const samples: Record<string, unknown>[] = [];
-  for (const name of ['agent-ok', 'agent-failed', 'xss-run']) {
+  const samples: SpanColumns[] = [];
+  for (const name of ['agent-ok', 'agent-failed', 'xss-run', 'live-run', 'live-update']) {
     const fx = loadFixture(name);
-    for (const s of fx.spans) samples.push(toSpanView(s, fx.run, () => ({ file: '/w/a.py', line: 3, column: 2 })) as never);
+    samples.push(toSpanColumns(fx.spans, fx.run));
   }
-  samples.push(...(syntheticRun(200).spans as never[]));
+  samples.push(encodeSpans(syntheticRun(200).spans), encodeSpans(syntheticRun(50, { running: true }).spans));
+  // A batch whose parents are outside it (live updates), with labels.
+  samples.push(encodeSpans(syntheticRun(40).spans.slice(5).map((s, i) => ({ ...s, statusLabel: i % 7 ? null : 'BLOCKED' }))));
 
-  it('accepts every real span view', () => {
+  it('accepts every real span batch, and decodes it back to the same spans', () => {
     for (const s of samples) {
-      assert.equal(SpanView.safeParse(s).success, true);
-      assert.equal(isSpanView(s), true);
+      assert.equal(SpanColumnsSchema.safeParse(s).success, true);
+      assert.equal(isSpanColumns(s), true);
     }
+    const views = syntheticRun(300, { running: true }).spans.slice(3);
+    views[4]!.statusLabel = 'BLOCKED';
+    const cores = views.map(({ attributes: _a, events: _e, truncated: _t, source: _s, ...core }) => core);
+    assert.deepEqual(decodeSpans(encodeSpans(views)), cores);
+    assert.ok(encodeSpans(views).ext.length > 0, 'parents outside the batch go by id');
   });
 
-  it('has a fast span check that agrees with the zod schema on 20,000 mutated spans', () => {
+  it('has a fast columns check that agrees with the zod schema on 20,000 mutated batches', () => {
     const rnd = prng(1234);
     let rejected = 0;
     for (let i = 0; i < 20_000; i++) {
       const candidate = mutate(samples[i % samples.length]!, rnd);
-      const zodSays = SpanView.safeParse(candidate).success;
-      assert.equal(isSpanView(candidate), zodSays, `disagree on ${JSON.stringify(candidate, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))}`);
+      const zodSays = SpanColumnsSchema.safeParse(candidate).success;
+      assert.equal(isSpanColumns(candidate), zodSays, `disagree on ${JSON.stringify(candidate, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))}`);
       if (!zodSays) rejected++;
     }
-    assert.ok(rejected > 5000, `the fuzzer produced invalid spans (${rejected})`);
+    assert.ok(rejected > 5000 && rejected < 19_000, `the fuzzer produced both kinds (${rejected} invalid)`);
   });
 
   it('rejects a message with one bad span and says where', () => {
     const fx = loadFixture('agent-failed');
-    const spans = fx.spans.map((s) => toSpanView(s, fx.run));
+    const spans = toSpanColumns(fx.spans, fx.run);
     const ok = parseHostMessage({ type: 'init', run: toRunView(fx.run), spans, asOfMs: 10 });
     assert.equal(ok.ok, true);
-    (spans[3] as unknown as Record<string, unknown>).durationMs = -1;
+    spans.dur[3] = -2;
     const bad = parseHostMessage({ type: 'init', run: toRunView(fx.run), spans, asOfMs: 10 });
     assert.equal(bad.ok, false);
-    assert.match(bad.ok ? '' : bad.error, /spans\.3\.durationMs/);
+    assert.match(bad.ok ? '' : bad.error, /spans\.dur\.3/);
+    spans.dur[3] = 1;
+    spans.parent[2] = 99;
+    const bad2 = parseHostMessage({ type: 'init', run: toRunView(fx.run), spans, asOfMs: 10 });
+    assert.match(bad2.ok ? '' : bad2.error, /parent out of range at spans\.parent\.2/);
     assert.equal(parseHostMessage({ type: 'evil' }).ok, false);
+  });
+
+  it('validates span details with zod (attributes must be plain JSON)', () => {
+    const fx = loadFixture('agent-failed');
+    const detail = toSpanDetail(fx.spans[0]!, fx.run);
+    const msg = { type: 'spanDetail', runId: fx.run.id, spanId: fx.spans[0]!.spanId, detail };
+    assert.equal(parseHostMessage(msg).ok, true);
+    assert.equal(parseHostMessage({ ...msg, detail: null }).ok, true);
+    assert.equal(parseHostMessage({ ...msg, detail: { ...detail, attributes: { a: NaN } } }).ok, false);
+    assert.equal(parseHostMessage({ ...msg, detail: { ...detail, events: [{ name: 'e', offsetMs: 'x', attributes: {} }] } }).ok, false);
+    assert.equal(parseHostMessage({ ...msg, detail: { ...detail, source: { file: '', line: 1 } } }).ok, false);
   });
 
   it('validates what the webview sends', () => {
@@ -127,6 +154,8 @@ describe('timeline protocol', () => {
     assert.equal(parseWebviewMessage({ type: 'copy', text: 'x'.repeat(10_000_001) }).ok, false);
     assert.equal(parseWebviewMessage({ type: 'pickCompareRun' }).ok, true);
     assert.equal(parseWebviewMessage({ type: 'selectSpan', spanId: null }).ok, true);
+    assert.equal(parseWebviewMessage({ type: 'getSpanDetail', spanId: 'a1', runId: 'r1' }).ok, true);
+    assert.equal(parseWebviewMessage({ type: 'getSpanDetail', spanId: '' }).ok, false);
     assert.equal(parseWebviewMessage(null).ok, false);
   });
 });

@@ -5,7 +5,7 @@ import { TraceStore } from '../../src/core/store/store';
 import { makeNonce, timelineHtml } from '../../src/extension/timeline/html';
 import { TimelineSession, type SessionDeps } from '../../src/extension/timeline/session';
 import { toRunView, toSpanView, type SourceLike } from '../../src/extension/timeline/views';
-import { parseHostMessage, type HostMessage } from '../../src/shared/protocol';
+import { decodeSpans, parseHostMessage, type HostMessage } from '../../src/shared/protocol';
 import { loadFixture } from '../fixtures/timeline/load';
 
 const patch = ({ spanCount: _c, errorCount: _e, ...rest }: Run) => rest;
@@ -89,10 +89,18 @@ describe('timeline session (host side)', () => {
     const [init] = h.of('init');
     assert.ok(init);
     assert.equal(init.run.name, 'nightly-eval #42');
-    assert.equal(init.spans.length, 11);
-    const batch = init.spans.find((s) => s.status === 'ERROR' && s.name === 'batch')!;
+    const spans = decodeSpans(init.spans);
+    assert.equal(spans.length, 11);
+    const batch = spans.find((s) => s.status === 'ERROR' && s.name === 'batch')!;
     assert.equal(batch.error, 'ValueError: duplicate test ids: t1');
-    assert.deepEqual(batch.source, { file: '/work/examples/eval/pipeline.py', line: 88 });
+    // Attributes, events and source travel on request only.
+    assert.equal('attributes' in init.spans, false);
+    await session.receive({ type: 'getSpanDetail', spanId: batch.id });
+    const detail = h.of('spanDetail').at(-1)!;
+    assert.equal(detail.runId, 'r-fail-42');
+    assert.equal(detail.spanId, batch.id);
+    assert.deepEqual(detail.detail?.source, { file: '/work/examples/eval/pipeline.py', line: 88 });
+    assert.ok(detail.detail?.events.some((e) => e.name === 'exception'));
     assert.deepEqual(
       init.candidates?.map((c) => c.id),
       ['r-ok-41'],
@@ -118,21 +126,22 @@ describe('timeline session (host side)', () => {
     h.store.apply({ runs: [patch(live.run)], spans: live.spans });
     session = new TimelineSession(h.deps, 'r-live-7');
     await session.receive({ type: 'ready' });
-    assert.equal(h.of('init')[0]!.spans.length, 3);
+    assert.equal(h.of('init')[0]!.spans.ids.length, 3);
     const upd = loadFixture('live-update');
     for (const s of upd.spans) h.store.apply({ runs: [], spans: [s] });
     assert.equal(h.of('spansUpdated').length, 0, 'nothing before the batch window closes');
     await sleep(80);
     const batches = h.of('spansUpdated');
     assert.equal(batches.length, 1);
-    assert.deepEqual(batches[0]!.spans.map((s) => s.name).sort(), ['parse', 'rule: not-null', 'validate']);
-    assert.equal(batches[0]!.spans.find((s) => s.name === 'parse')!.durationMs, 890);
+    const first = decodeSpans(batches[0]!.spans);
+    assert.deepEqual(first.map((s) => s.name).sort(), ['parse', 'rule: not-null', 'validate']);
+    assert.equal(first.find((s) => s.name === 'parse')!.durationMs, 890);
 
     h.store.endRun('r-live-7', { exitCode: 0 });
     await sleep(80);
     const last = h.of('spansUpdated').at(-1)!;
     assert.notEqual(last, batches[0]);
-    assert.deepEqual(last.spans.map((s) => [s.name, s.status]).sort(), [
+    assert.deepEqual(decodeSpans(last.spans).map((s) => [s.name, s.status]).sort(), [
       ['ingest-pipeline', 'INCOMPLETE'],
       ['validate', 'INCOMPLETE'],
     ]);
@@ -153,8 +162,16 @@ describe('timeline session (host side)', () => {
     const first = cmp.rows[cmp.firstDivergence!]!;
     assert.equal(first.name, 'batch');
     assert.equal(first.divergence, 'status');
-    assert.ok(cmp.otherSpans.some((s) => s.id === first.aId));
+    assert.ok(cmp.otherSpans.ids.includes(first.aId!));
     assert.equal(session.state.compareRunId, 'r-ok-41');
+    // The baseline's spans have their detail on request too; runs the panel does not show do not.
+    await session.receive({ type: 'getSpanDetail', spanId: first.aId!, runId: 'r-ok-41' });
+    assert.equal(h.of('spanDetail').at(-1)!.runId, 'r-ok-41');
+    assert.ok(h.of('spanDetail').at(-1)!.detail);
+    await session.receive({ type: 'getSpanDetail', spanId: first.aId!, runId: 'r-other' });
+    assert.equal(h.of('spanDetail').at(-1)!.detail, null);
+    await session.receive({ type: 'getSpanDetail', spanId: 'ffffffffffffffff' });
+    assert.equal(h.of('spanDetail').at(-1)!.detail, null);
 
     await session.receive({ type: 'clearCompare' });
     assert.equal(h.of('compareData').at(-1)!.compare, null);
@@ -174,7 +191,7 @@ describe('timeline session (host side)', () => {
     h = await harness();
     session = new TimelineSession(h.deps, 'r-fail-42');
     await session.receive({ type: 'ready' });
-    const spans = h.of('init')[0]!.spans;
+    const spans = decodeSpans(h.of('init')[0]!.spans);
     const failed = spans.find((s) => s.status === 'ERROR' && s.name === 'batch')!;
     await session.receive({ type: 'goToSource', spanId: failed.id });
     assert.deepEqual(h.opened, [{ file: '/work/examples/eval/pipeline.py', line: 88 }]);

@@ -12,7 +12,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import type { Run, Span } from '../../src/core/model';
 import { makeNonce, timelineHtml } from '../../src/extension/timeline/html';
 import { asOfMs, toRunView, toSpanView } from '../../src/extension/timeline/views';
-import type { HostMessage, WebviewMessage } from '../../src/shared/protocol';
+import { encodeSpans, spanDetailOf, type CompareView, type HostMessage, type SpanDetailView, type SpanView, type WebviewMessage } from '../../src/shared/protocol';
 import { loadFixture } from '../fixtures/timeline/load';
 
 // Functions passed to addInitScript / page.evaluate run in Chromium. This module is also
@@ -109,13 +109,30 @@ function fakeHost(initialState: unknown): void {
   w.__posted = [];
   w.__csp = [];
   w.__state = initialState;
+  w.__details = new Map();
+  w.__runId = '';
+  w.__inflight = 0;
+  // Registered before the app's listener: counts answers delivered.
+  window.addEventListener('message', (e: { data: { type?: string } }) => {
+    if (e.data?.type === 'spanDetail') w.__inflight = Math.max(0, (w.__inflight as number) - 1);
+  });
   // tsx compiles with keepNames: functions passed to page.evaluate may call __name.
   w.__name = w.__name ?? ((f: unknown) => f);
   w.acquireVsCodeApi = () => {
     if (acquired) throw new Error('An instance of the VS Code API has already been acquired');
     acquired = true;
     return Object.freeze({
-      postMessage: (m: unknown) => (w.__posted as unknown[]).push(JSON.parse(JSON.stringify(m))),
+      postMessage: (m: unknown) => {
+        (w.__posted as unknown[]).push(JSON.parse(JSON.stringify(m)));
+        // Answer detail requests as the host does, from the details of the spans posted so far.
+        const msg = m as { type: string; spanId: string; runId?: string };
+        if (msg.type === 'getSpanDetail') {
+          const runId = msg.runId ?? (w.__runId as string);
+          const detail = (w.__details as Map<string, unknown>).get(`${runId}|${msg.spanId}`) ?? null;
+          w.__inflight = (w.__inflight as number) + 1;
+          setTimeout(() => window.postMessage({ type: 'spanDetail', runId, spanId: msg.spanId, detail }, '*'), 0);
+        }
+      },
       getState: () => state,
       setState: (s: unknown) => {
         state = s;
@@ -163,23 +180,30 @@ export class TimelinePage {
     return tp;
   }
 
-  /** Post a host message; resolves after the webview rendered the next frame. */
-  async post(msg: HostMessage | Record<string, unknown>, opts: { render?: boolean } = {}): Promise<void> {
+  /**
+   * Post a host message; resolves after the webview rendered the next frame. Messages with
+   * full span views (ViewMessage) go out as the host sends them: spans as columns, their
+   * details kept by the fake host to answer getSpanDetail.
+   */
+  async post(msg: ViewMessage | HostMessage | Record<string, unknown>, opts: { render?: boolean } = {}): Promise<void> {
+    const { wire, details, runId } = toWire(msg as Record<string, unknown>);
     // `unknown` keeps playwright's serialisable-argument typing from recursing into the protocol.
-    const arg: { m: unknown; render: boolean } = { m: msg, render: opts.render ?? true };
+    const arg: { m: unknown; render: boolean; details: [string, unknown][]; runId: string | null } = { m: wire, render: opts.render ?? true, details, runId };
     await this.page.evaluate(
-      ({ m, render }: { m: unknown; render: boolean }) =>
+      ({ m, render, details, runId }: { m: unknown; render: boolean; details: [string, unknown][]; runId: string | null }) =>
         new Promise<void>((resolve) => {
+          const w = window as { __details: Map<string, unknown>; __runId: string };
+          for (const [k, d] of details) w.__details.set(k, d);
+          if (runId !== null) w.__runId = runId;
           // This listener runs after the app's own (registered at startup) for the same
           // event: from there, wait for the frame that renders what the message changed.
-          window.addEventListener(
-            'message',
-            () => {
-              if (render) window.addEventListener('runlens:rendered', () => resolve(), { once: true });
-              else setTimeout(resolve, 50);
-            },
-            { once: true },
-          );
+          const onMessage = (e: { data: { type?: string } }) => {
+            if (e.data?.type === 'spanDetail' && (m as { type?: string }).type !== 'spanDetail') return; // a detail answer in between
+            window.removeEventListener('message', onMessage);
+            if (render) window.addEventListener('runlens:rendered', () => resolve(), { once: true });
+            else setTimeout(resolve, 50);
+          };
+          window.addEventListener('message', onMessage);
           window.postMessage(m, '*');
         }),
       arg,
@@ -210,13 +234,18 @@ export class TimelinePage {
     return this.page.evaluate(() => (window as unknown as { __csp: unknown[] }).__csp);
   }
 
-  /** Wait until the app has rendered (any frame). */
+  /** Wait until the fake host answered every detail request, then until the app has rendered (any frame). */
   async frame(): Promise<void> {
     await this.page.evaluate(
       () =>
         new Promise<void>((resolve) => {
-          window.addEventListener('runlens:rendered', () => resolve(), { once: true });
-          requestAnimationFrame(() => requestAnimationFrame(() => resolve()));
+          const w = window as { __inflight: number };
+          const settle = () => {
+            if (w.__inflight > 0) return void setTimeout(settle, 5);
+            window.addEventListener('runlens:rendered', () => resolve(), { once: true });
+            requestAnimationFrame(() => requestAnimationFrame(() => resolve()));
+          };
+          settle();
         }),
     );
   }
@@ -254,7 +283,36 @@ export function fixtureSource(span: Span): { file: string; line: number } | unde
   return typeof file === 'string' && typeof line === 'number' ? { file, line } : undefined;
 }
 
-export function initFromFixture(name: string, extra: Partial<Extract<HostMessage, { type: 'init' }>> = {}): Extract<HostMessage, { type: 'init' }> {
+/** A host message as tests write it: spans as full views (what the host knows). */
+export type ViewCompare = Omit<CompareView, 'otherSpans'> & { otherSpans: SpanView[] };
+export type ViewInit = Omit<Extract<HostMessage, { type: 'init' }>, 'spans' | 'compare'> & { spans: SpanView[]; compare?: ViewCompare | null };
+export type ViewMessage =
+  | ViewInit
+  | (Omit<Extract<HostMessage, { type: 'spansUpdated' }>, 'spans'> & { spans: SpanView[] })
+  | { type: 'compareData'; compare: ViewCompare | null };
+
+/**
+ * What the host would post for a message written with full span views: span arrays become
+ * columns; the details go to the fake host ("runId|spanId" → detail). Anything else
+ * (including deliberately malformed messages) passes through untouched.
+ */
+export function toWire(msg: Record<string, unknown>): { wire: unknown; details: [string, SpanDetailView][]; runId: string | null } {
+  const details: [string, SpanDetailView][] = [];
+  const isViews = (v: unknown): v is SpanView[] => Array.isArray(v) && v.every((s) => typeof s === 'object' && s !== null && 'attributes' in s);
+  const cols = (spans: SpanView[], runId: string) => {
+    for (const s of spans) details.push([`${runId}|${s.id}`, spanDetailOf(s)]);
+    return encodeSpans(spans);
+  };
+  const run = msg.run as { id?: unknown } | undefined;
+  const runId = msg.type === 'init' && typeof run?.id === 'string' ? run.id : null;
+  const wire: Record<string, unknown> = { ...msg };
+  if (isViews(msg.spans) && typeof run?.id === 'string') wire.spans = cols(msg.spans, run.id);
+  const cmp = msg.compare as { other?: { id?: unknown }; otherSpans?: unknown } | null | undefined;
+  if (cmp && isViews(cmp.otherSpans) && typeof cmp.other?.id === 'string') wire.compare = { ...cmp, otherSpans: cols(cmp.otherSpans, cmp.other.id) };
+  return { wire, details, runId };
+}
+
+export function initFromFixture(name: string, extra: Partial<ViewInit> = {}): ViewInit {
   const fx = loadFixture(name);
   return initFrom(fx.run, fx.spans, fx.asOfMs, extra);
 }
@@ -263,8 +321,8 @@ export function initFrom(
   run: Run,
   spans: Span[],
   asOf?: number,
-  extra: Partial<Extract<HostMessage, { type: 'init' }>> = {},
-): Extract<HostMessage, { type: 'init' }> {
+  extra: Partial<ViewInit> = {},
+): ViewInit {
   return {
     type: 'init',
     run: toRunView(run),

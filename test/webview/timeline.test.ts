@@ -8,7 +8,7 @@ import { copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { compareRuns } from '../../src/core/compare';
-import { toCompareView, toRunChoice } from '../../src/extension/timeline/views';
+import { toCompareView, toRunChoice, toSpanView } from '../../src/extension/timeline/views';
 import type { SpanView } from '../../src/shared/protocol';
 import { loadFixture } from '../fixtures/timeline/load';
 import { syntheticRun } from '../fixtures/timeline/synthetic';
@@ -20,7 +20,9 @@ const SHOTS_MEDIA = path.join(ROOT, 'media/screenshots');
 function compareMessage() {
   const a = loadFixture('agent-ok');
   const b = loadFixture('agent-failed');
-  return { type: 'compareData' as const, compare: toCompareView(compareRuns(a, b), a.run, a.spans, fixtureSource) };
+  const compare = toCompareView(compareRuns(a, b), a.run, a.spans);
+  // The fake host answers detail requests for the baseline's spans from these views.
+  return { type: 'compareData' as const, compare: { ...compare, otherSpans: a.spans.map((s) => toSpanView(s, a.run, fixtureSource)) } };
 }
 
 /** Click the n-th visible row (0-based, top to bottom) on its name. */
@@ -117,6 +119,10 @@ describe('timeline webview (Chromium)', function () {
     assert.match(text, /Self time\s+480 ms/);
     assert.match(text, /ValueError: duplicate test ids: t1/);
     assert.match(text, /…\/eval\/pipeline\.py:88/);
+    // Attributes, events and source were fetched from the host for this span only, once.
+    const failedSpanId = loadFixture('agent-failed').spans.find((s) => s.status === 'ERROR' && s.name === 'batch')!.spanId;
+    const asked = (await tp.posted()).filter((m) => m.type === 'getSpanDetail');
+    assert.deepEqual(asked, [{ type: 'getSpanDetail', spanId: failedSpanId }]);
 
     // Stack frames are links that open the file at the line.
     const frames = tp.page.locator('.d-stack a.frame');
@@ -491,7 +497,10 @@ describe('timeline webview (Chromium)', function () {
     await tp.post({ type: 'selectSpan', spanId: target.id });
     const rows = await tp.rows();
     assert.equal(rows.find((r) => r.selected)?.name, target.name);
+    await tp.frame();
     assert.match(await detailText(tp), new RegExp(`Span ID\\s+${target.id}`));
+    // …with its detail, fetched from the host.
+    assert.match(await detailText(tp), new RegExp(`input\\.value\\s+request ${1500}`));
   });
 
   it('reports invalid host messages instead of acting on them, and shows a missing run', async () => {

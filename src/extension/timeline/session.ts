@@ -8,12 +8,14 @@ import { compareRuns, type CompareOptions } from '../../core/compare';
 import type { Run, Span } from '../../core/model';
 import type { StoreChange } from '../../core/store/store';
 import { parseWebviewMessage, type HostMessage, type TimelineState, type WebviewMessage } from '../../shared/protocol';
-import { asOfMs, toCompareView, toRunChoice, toRunView, toSpanView, type SourceLike } from './views';
+import { asOfMs, toCompareView, toRunChoice, toRunView, toSpanColumns, toSpanDetail, type SourceLike } from './views';
 
 /** The parts of TraceStore a timeline reads. */
 export interface TimelineStore {
   getRun(idOrPrefix: string): Run | undefined;
   getSpans(runId: string): Span[];
+  /** One span (indexed lookup); getSpans + find when absent. */
+  getSpan?(runId: string, spanId: string): Span | undefined;
   listRuns(opts?: { limit?: number; workflow?: string }): Run[];
   onChange(listener: (c: StoreChange) => void): { dispose(): void };
 }
@@ -132,7 +134,7 @@ export class TimelineSession {
           this.deps.log.warn(`timeline: goToSource for a run this panel does not show (${runId})`);
           return;
         }
-        const span = this.deps.store.getSpans(runId).find((s) => s.spanId === msg.spanId);
+        const span = this.findSpan(runId, msg.spanId);
         if (!span) {
           this.deps.ui.info('That span is no longer in the database.');
           return;
@@ -140,6 +142,15 @@ export class TimelineSession {
         const loc = this.deps.resolveSource(span);
         if (loc) await this.deps.openSource(loc);
         else this.deps.ui.info(`No source location recorded for “${span.name}”.`);
+        return;
+      }
+      case 'getSpanDetail': {
+        // Attributes, events and source travel only for the span the user looks at.
+        const runId = msg.runId ?? this.runId;
+        const run = runId === this.runId || runId === this.compareRunId ? this.deps.store.getRun(runId) : undefined;
+        const span = run ? this.findSpan(runId, msg.spanId) : undefined;
+        const detail = run && span ? toSpanDetail(span, run, this.resolve) : null;
+        if (this.ready) this.deps.ui.post({ type: 'spanDetail', runId, spanId: msg.spanId, detail });
         return;
       }
       case 'pickCompareRun':
@@ -155,6 +166,11 @@ export class TimelineSession {
         this.deps.log.warn(`timeline webview: ${msg.message}`);
         return;
     }
+  }
+
+  private findSpan(runId: string, spanId: string): Span | undefined {
+    const store = this.deps.store;
+    return store.getSpan ? store.getSpan(runId, spanId) : store.getSpans(runId).find((s) => s.spanId === spanId);
   }
 
   /** Compare with `runId`, or with a run the user picks (QuickPick) when it is absent. */
@@ -196,7 +212,7 @@ export class TimelineSession {
     if (!a || !b) return null;
     const aSpans = this.deps.store.getSpans(a.id);
     const cmp = compareRuns({ run: a, spans: aSpans }, { run: b, spans: this.deps.store.getSpans(b.id) }, this.deps.compareOptions);
-    return toCompareView(cmp, a, aSpans, this.resolve);
+    return toCompareView(cmp, a, aSpans);
   }
 
   private readonly resolve = (span: Span) => this.deps.resolveSource(span);
@@ -226,7 +242,7 @@ export class TimelineSession {
     this.deps.ui.post({
       type: 'init',
       run: toRunView(run),
-      spans: spans.map((s) => toSpanView(s, run, this.resolve)),
+      spans: toSpanColumns(spans, run),
       asOfMs: asOfMs(run),
       selectSpanId,
       compare: this.compareView(),
@@ -296,7 +312,7 @@ export class TimelineSession {
     }
     const post = this.deps.ui.post;
     if (this.pendingSpans.size) {
-      const spans = [...this.pendingSpans.values()].map((s) => toSpanView(s, run, this.resolve));
+      const spans = toSpanColumns([...this.pendingSpans.values()], run);
       this.pendingSpans.clear();
       post({ type: 'spansUpdated', run: toRunView(run), spans, asOfMs: asOfMs(run) });
       this.runDirty = false;

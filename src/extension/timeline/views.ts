@@ -4,7 +4,7 @@
  */
 import type { RunComparison } from '../../core/compare';
 import { errorSummary, nowNs, nsToMs, type AttrValue, type Attributes, type Run, type Span } from '../../core/model';
-import type { AttrJson, CompareView, RunChoiceView, RunView, SourceView, SpanView } from '../../shared/protocol';
+import { encodeSpans, type AttrJson, type CompareView, type RunChoiceView, type RunView, type SourceView, type SpanColumns, type SpanCore, type SpanDetailView, type SpanView } from '../../shared/protocol';
 
 export interface SourceLike {
   file: string;
@@ -85,9 +85,8 @@ function sourceView(span: Span, resolve: ResolveSource | undefined): SourceView 
   return out;
 }
 
-export function toSpanView(span: Span, run: Run, resolve?: ResolveSource): SpanView {
-  const truncated: Record<string, number> = {};
-  for (const [k, n] of Object.entries(span.truncated ?? {})) truncated[k] = n;
+/** What the webview needs up front to draw a span (see SpanCore). */
+export function toSpanCore(span: Span, run: Run): SpanCore {
   return {
     id: span.spanId,
     parentId: span.parentSpanId ?? null,
@@ -98,11 +97,28 @@ export function toSpanView(span: Span, run: Run, resolve?: ResolveSource): SpanV
     status: span.status,
     statusLabel: span.statusLabel ?? null,
     error: errorSummary(span) ?? null,
+  };
+}
+
+/** What the webview fetches when the span is selected. */
+export function toSpanDetail(span: Span, run: Run, resolve?: ResolveSource): SpanDetailView {
+  const truncated: Record<string, number> = {};
+  for (const [k, n] of Object.entries(span.truncated ?? {})) truncated[k] = n;
+  return {
     attributes: attributesView(span.attributes),
     events: span.events.map((e) => ({ name: e.name, offsetMs: ms(e.timeNs - run.startNs), attributes: attributesView(e.attributes) })),
     truncated,
     source: sourceView(span, resolve),
   };
+}
+
+export function toSpanView(span: Span, run: Run, resolve?: ResolveSource): SpanView {
+  return { ...toSpanCore(span, run), ...toSpanDetail(span, run, resolve) };
+}
+
+/** A run's spans as the columns the protocol sends. */
+export function toSpanColumns(spans: readonly Span[], run: Run): SpanColumns {
+  return encodeSpans(spans.map((s) => toSpanCore(s, run)));
 }
 
 /** Ms since the run started, now (what RUNNING bars grow to). */
@@ -114,10 +130,10 @@ const MAX_DIFF_TEXT = 20_000;
 const clip = (s: string | null): string | null => (s !== null && s.length > MAX_DIFF_TEXT ? s.slice(0, MAX_DIFF_TEXT) + '…' : s);
 
 /** A comparison for the webview: A = `other` (the baseline), B = the panel's run. */
-export function toCompareView(cmp: RunComparison, other: Run, otherSpans: readonly Span[], resolve?: ResolveSource): CompareView {
+export function toCompareView(cmp: RunComparison, other: Run, otherSpans: readonly Span[]): CompareView {
   return {
     other: toRunView(other),
-    otherSpans: otherSpans.map((s) => toSpanView(s, other, resolve)),
+    otherSpans: toSpanColumns(otherSpans, other),
     rows: cmp.rows.map((r) => ({
       key: r.key,
       depth: r.depth,
