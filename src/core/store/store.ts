@@ -12,7 +12,7 @@ import type { Attributes, IngestBatch, Run, RunPatch, Span, SpanEvent } from '..
 import { deriveRunStatus, nowNs } from '../model';
 import { Journal, type JournalRecord } from './journal';
 import { MIGRATIONS } from './schema';
-import { decode, encode, encodeSpanList } from './codec';
+import { decode, encode } from './codec';
 
 export interface StoreOptions {
   /** Database file; undefined keeps everything in memory (tests, forwarding). */
@@ -85,14 +85,129 @@ interface RunCounts {
   spans: number;
   errors: number;
   running: number;
-  first?: bigint;
-  last?: bigint;
+  /** Earliest start and latest end of the batch's spans, as decimal ns. */
+  first?: string;
+  last?: string;
 }
 const emptyCounts = (): RunCounts => ({ spans: 0, errors: 0, running: 0 });
 function countStatus(c: RunCounts, status: string, sign: 1 | -1): void {
   if (status === 'ERROR' || status === 'INCOMPLETE') c.errors += sign;
   else if (status === 'RUNNING') c.running += sign;
 }
+/**
+ * A span as the parameters of INSERT_SPAN (column order). Times are decimal strings (what
+ * sql.js binds a bigint as anyway); `resource` is an index into the batch's resources until
+ * the row is written, then the resources row id.
+ */
+type SpanRow = [
+  traceId: string,
+  spanId: string,
+  runId: string,
+  parentSpanId: string | null,
+  name: string,
+  kind: number,
+  startNs: string,
+  endNs: string | null,
+  status: string,
+  statusMessage: string | null,
+  statusLabel: string | null,
+  attributes: string,
+  events: string,
+  truncated: string | null,
+  resource: number | null,
+  scopeName: string | null,
+  scopeVersion: string | null,
+];
+const R = { traceId: 0, spanId: 1, runId: 2, startNs: 6, endNs: 7, status: 8, attributes: 11, events: 12, truncated: 13, resource: 14 } as const;
+
+const SPAN_COLUMNS = `trace_id, span_id, run_id, parent_span_id, name, kind, start_ns, end_ns, status, status_message,
+         status_label, attributes, events, truncated, resource_id, scope_name, scope_version`;
+const INSERT_SPAN_IF_NEW = `INSERT INTO spans (${SPAN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (trace_id, span_id) DO NOTHING`;
+const UPSERT_SPAN = `INSERT INTO spans (${SPAN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (trace_id, span_id) DO UPDATE SET
+         run_id = excluded.run_id, parent_span_id = excluded.parent_span_id, name = excluded.name, kind = excluded.kind,
+         start_ns = excluded.start_ns, end_ns = excluded.end_ns, status = excluded.status,
+         status_message = excluded.status_message, status_label = excluded.status_label,
+         attributes = excluded.attributes, events = excluded.events, truncated = excluded.truncated,
+         resource_id = excluded.resource_id, scope_name = excluded.scope_name, scope_version = excluded.scope_version`;
+
+function spanRow(s: Span, resource: number | null): SpanRow {
+  return [
+    s.traceId,
+    s.spanId,
+    s.runId,
+    s.parentSpanId ?? null,
+    s.name,
+    s.kind,
+    s.startNs.toString(),
+    s.endNs === undefined ? null : s.endNs.toString(),
+    s.status,
+    s.statusMessage ?? null,
+    s.statusLabel ?? null,
+    JSON.stringify(s.attributes),
+    s.events.length ? encode(s.events) : '[]',
+    s.truncated && Object.keys(s.truncated).length ? JSON.stringify(s.truncated) : null,
+    resource,
+    s.scope?.name ?? null,
+    s.scope?.version ?? null,
+  ];
+}
+
+/**
+ * A row in the journal: the scalar columns as a JSON array, then attributes, events and
+ * truncated spliced in as the JSON they already are (not serialised a second time).
+ */
+function journalRow(row: SpanRow): string {
+  const scalars = JSON.stringify([row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[14], row[15], row[16]]);
+  return `${scalars.slice(0, -1)},${row[11]},${row[12]},${row[13] ?? 'null'}]`;
+}
+
+/** A journalled `apply` record → the rows `applyRecord` writes (also reads the older per-span form). */
+function fromJournal(rec: JournalRecord): JournalRecord {
+  if (rec.op !== 'apply') return rec;
+  if (Array.isArray(rec.rows)) {
+    const rows = (rec.rows as unknown[][]).map(
+      (j): SpanRow => [
+        j[0] as string,
+        j[1] as string,
+        j[2] as string,
+        j[3] as string | null,
+        j[4] as string,
+        j[5] as number,
+        j[6] as string,
+        j[7] as string | null,
+        j[8] as string,
+        j[9] as string | null,
+        j[10] as string | null,
+        JSON.stringify(j[14]),
+        (j[15] as unknown[]).length ? encode(j[15]) : '[]',
+        j[16] === null ? null : JSON.stringify(j[16]),
+        j[11] as number | null,
+        j[12] as string | null,
+        j[13] as string | null,
+      ],
+    );
+    return { ...rec, resources: rec.resources ?? [], rows };
+  }
+  // Journals written before rows: whole spans, each with its resource.
+  const resources: string[] = [];
+  const index = new Map<string, number>();
+  const rows = ((rec.spans ?? []) as Span[]).map((s) => {
+    let res: number | null = null;
+    if (s.resource) {
+      const json = JSON.stringify(s.resource);
+      res = index.get(json) ?? null;
+      if (res === null) index.set(json, (res = resources.push(json) - 1));
+    }
+    return spanRow(s, res);
+  });
+  return { ...rec, resources, rows };
+}
+
+/** a < b for non-negative decimal integers without leading zeros. */
+const decLess = (a: string, b: string): boolean => (a.length !== b.length ? a.length < b.length : a < b);
+
 /** sql.js reads INTEGER columns as bigint with this option (its typings predate it). */
 interface BigIntRows {
   getAsObject(params: null, config: { useBigInt: boolean }): Row;
@@ -107,7 +222,6 @@ export class TraceStore {
   private closed = false;
   private readOnly = false;
   private readonly resourceIds = new Map<string, number>();
-  private readonly resourceDigests = new WeakMap<object, string>();
   private readonly outputSeq = new Map<string, number>();
   readonly maxAttrLength: number;
   /** Messages about recoveries made while opening (corrupt file moved aside…). */
@@ -158,7 +272,7 @@ export class TraceStore {
       store.transaction(() => {
         for (const rec of replay.records) {
           if (rec.seq <= snapshotSeq) continue;
-          store.applyRecord(rec);
+          store.applyRecord(fromJournal(rec));
           store.seq = rec.seq;
         }
       });
@@ -185,7 +299,7 @@ export class TraceStore {
     const snapshotSeq = Number(store.meta('journal_seq') ?? '0');
     const { records } = new Journal(`${dbPath}.journal`).replay(true);
     store.transaction(() => {
-      for (const rec of records) if (rec.seq > snapshotSeq) store.applyRecord(rec);
+      for (const rec of records) if (rec.seq > snapshotSeq) store.applyRecord(fromJournal(rec));
     });
     store.readOnly = true;
     return store;
@@ -199,8 +313,30 @@ export class TraceStore {
     const spans = batch.spans.map((s) => this.truncate(s));
     // Fix a new run's start now, so replaying the journal later gives the same row.
     const runs = batch.runs.map((r) => (r.startNs === undefined && !this.runExists(r.id) ? { ...r, startNs: nowNs() } : r));
-    const rec = this.record('apply', { runs }, { spans: encodeSpanList(spans) });
-    rec.spans = spans;
+    // Each span becomes its SQL row once; the journal line is made of the same strings
+    // (attributes serialised once, shared by the journal and the database).
+    const resources: string[] = [];
+    const resourceIndex = new Map<object, number>();
+    const rows: SpanRow[] = new Array(spans.length);
+    const lines: string[] = new Array(spans.length);
+    for (let i = 0; i < spans.length; i++) {
+      const s = spans[i];
+      let res: number | null = null;
+      if (s.resource) {
+        // Spans of one export share their resource object: serialise it once.
+        const known = resourceIndex.get(s.resource);
+        if (known === undefined) {
+          res = resources.push(JSON.stringify(s.resource)) - 1;
+          resourceIndex.set(s.resource, res);
+        } else res = known;
+      }
+      const row = spanRow(s, res);
+      rows[i] = row;
+      lines[i] = journalRow(row);
+    }
+    const rec = this.record('apply', { runs }, { resources: JSON.stringify(resources), rows: `[${lines.join(',')}]` });
+    rec.resources = resources;
+    rec.rows = rows;
     const runIds = this.transaction(() => this.applyRecord(rec));
     this.emit({ type: 'runs', runIds });
     if (spans.length) this.emit({ type: 'spans', runIds, spans });
@@ -383,36 +519,45 @@ export class TraceStore {
     switch (rec.op) {
       case 'apply': {
         const runs = rec.runs as RunPatch[];
-        const spans = rec.spans as Span[];
+        const rows = rec.rows as SpanRow[];
+        const resourceIds = (rec.resources as string[]).map((json) => this.resourceId(json));
         const counts = new Map<string, RunCounts>();
         for (const r of runs) {
           this.upsertRun(r);
           counts.set(r.id, emptyCounts());
         }
-        for (const s of spans) {
-          let c = counts.get(s.runId);
+        const insert = this.stmt(INSERT_SPAN_IF_NEW);
+        for (const row of rows) {
+          const runId = row[R.runId];
+          let c = counts.get(runId);
           if (!c) {
-            if (!this.runExists(s.runId)) this.upsertRun({ id: s.runId, name: s.runId, source: 'otlp', startNs: s.startNs, traceId: s.traceId });
-            counts.set(s.runId, (c = emptyCounts()));
+            if (!this.runExists(runId)) this.upsertRun({ id: runId, name: runId, source: 'otlp', startNs: BigInt(row[R.startNs]), traceId: row[R.traceId] });
+            counts.set(runId, (c = emptyCounts()));
           }
+          const res = row[R.resource];
+          if (res !== null) row[R.resource] = resourceIds[res];
           // New spans (the usual case) insert in one step; only a span seen before is looked up.
-          const inserted = this.upsertSpan(s, true);
-          const before = inserted ? undefined : this.all('SELECT run_id, status FROM spans WHERE trace_id = ? AND span_id = ?', [s.traceId, s.spanId])[0];
-          if (before && before.run_id !== s.runId) {
-            // A span moving between runs (rare: a re-import): take it off the old run's counts.
-            const old = counts.get(String(before.run_id)) ?? emptyCounts();
-            counts.set(String(before.run_id), old);
-            countStatus(old, String(before.status), -1);
-            old.spans--;
-          } else if (before) {
-            countStatus(c, String(before.status), -1);
-            c.spans--;
+          insert.run(row as never);
+          if (this.db.getRowsModified() !== 1) {
+            const before = this.all('SELECT run_id, status FROM spans WHERE trace_id = ? AND span_id = ?', [row[R.traceId], row[R.spanId]])[0];
+            if (before && before.run_id !== runId) {
+              // A span moving between runs (rare: a re-import): take it off the old run's counts.
+              const old = counts.get(String(before.run_id)) ?? emptyCounts();
+              counts.set(String(before.run_id), old);
+              countStatus(old, String(before.status), -1);
+              old.spans--;
+            } else if (before) {
+              countStatus(c, String(before.status), -1);
+              c.spans--;
+            }
+            this.run(UPSERT_SPAN, row);
           }
-          if (!inserted) this.upsertSpan(s, false);
-          countStatus(c, s.status, 1);
+          countStatus(c, row[R.status], 1);
           c.spans++;
-          if (c.first === undefined || s.startNs < c.first) c.first = s.startNs;
-          if (s.endNs !== undefined && (c.last === undefined || s.endNs > c.last)) c.last = s.endNs;
+          const start = row[R.startNs];
+          if (c.first === undefined || decLess(start, c.first)) c.first = start;
+          const end = row[R.endNs];
+          if (end !== null && (c.last === undefined || decLess(c.last, end))) c.last = end;
         }
         for (const [id, c] of counts) this.refreshRun(id, c);
         return [...counts.keys()];
@@ -507,55 +652,16 @@ export class TraceStore {
     );
   }
 
-  /** With `onlyIfNew`, inserts and returns true, or does nothing and returns false when the span exists. */
-  private upsertSpan(s: Span, onlyIfNew: boolean): boolean {
-    let resourceId: number | null = null;
-    if (s.resource) {
-      // Spans of one export share their resource object: hash it once.
-      let digest = this.resourceDigests.get(s.resource);
-      const json = digest ? '' : JSON.stringify(s.resource);
-      if (!digest) {
-        digest = createHash('sha1').update(json).digest('hex');
-        this.resourceDigests.set(s.resource, digest);
-      }
-      resourceId = this.resourceIds.get(digest) ?? null;
-      if (resourceId === null) {
-        this.run('INSERT OR IGNORE INTO resources (digest, attributes) VALUES (?, ?)', [digest, json || JSON.stringify(s.resource)]);
-        resourceId = Number(this.all('SELECT id FROM resources WHERE digest = ?', [digest])[0].id);
-        this.resourceIds.set(digest, resourceId);
-      }
+  /** The resources row of a resource (attributes as JSON), created on first use. */
+  private resourceId(json: string): number {
+    const digest = createHash('sha1').update(json).digest('hex');
+    let id = this.resourceIds.get(digest);
+    if (id === undefined) {
+      this.run('INSERT OR IGNORE INTO resources (digest, attributes) VALUES (?, ?)', [digest, json]);
+      id = Number(this.all('SELECT id FROM resources WHERE digest = ?', [digest])[0].id);
+      this.resourceIds.set(digest, id);
     }
-    this.run(
-      `INSERT INTO spans (trace_id, span_id, run_id, parent_span_id, name, kind, start_ns, end_ns, status, status_message,
-         status_label, attributes, events, truncated, resource_id, scope_name, scope_version)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (trace_id, span_id) DO ${onlyIfNew ? 'NOTHING' : `UPDATE SET
-         run_id = excluded.run_id, parent_span_id = excluded.parent_span_id, name = excluded.name, kind = excluded.kind,
-         start_ns = excluded.start_ns, end_ns = excluded.end_ns, status = excluded.status,
-         status_message = excluded.status_message, status_label = excluded.status_label,
-         attributes = excluded.attributes, events = excluded.events, truncated = excluded.truncated,
-         resource_id = excluded.resource_id, scope_name = excluded.scope_name, scope_version = excluded.scope_version`}`,
-      [
-        s.traceId,
-        s.spanId,
-        s.runId,
-        s.parentSpanId ?? null,
-        s.name,
-        s.kind,
-        s.startNs,
-        s.endNs ?? null,
-        s.status,
-        s.statusMessage ?? null,
-        s.statusLabel ?? null,
-        JSON.stringify(s.attributes),
-        s.events.length ? encode(s.events) : '[]',
-        s.truncated && Object.keys(s.truncated).length ? JSON.stringify(s.truncated) : null,
-        resourceId,
-        s.scope?.name ?? null,
-        s.scope?.version ?? null,
-      ],
-    );
-    return onlyIfNew && this.db.getRowsModified() === 1;
+    return id;
   }
 
   /**
@@ -574,10 +680,11 @@ export class TraceStore {
     if (run.source === 'import' && typeof declared === 'string') return;
     const status = Number(run.running_count) > 0 ? 'RUNNING' : Number(run.error_count) > 0 ? 'FAILED' : 'SUCCESS';
     const prevEnd = run.end_ns === null || run.end_ns === undefined ? undefined : BigInt(run.end_ns as bigint);
-    const end = c.last !== undefined && (prevEnd === undefined || c.last > prevEnd) ? c.last : prevEnd;
+    const last = c.last === undefined ? undefined : BigInt(c.last);
+    const end = last !== undefined && (prevEnd === undefined || last > prevEnd) ? last : prevEnd;
     this.run('UPDATE runs SET status = ?, start_ns = min(start_ns, coalesce(?, start_ns)), end_ns = ? WHERE id = ?', [
       status,
-      c.first ?? null,
+      c.first === undefined ? null : BigInt(c.first),
       status === 'RUNNING' ? null : (end ?? null),
       runId,
     ]);
