@@ -755,15 +755,31 @@ class Extension implements vscode.Disposable {
     delete env.RUNLENS_STDOUT_CAPTURED; // the debugger owns stdout: the helpers post their events instead
     const folder = vscode.workspace.workspaceFolders?.find((f) => spec.cwd.startsWith(f.uri.fsPath)) ?? vscode.workspace.workspaceFolders?.[0];
     const sessionName = String(config.name);
+    // The process's exit code, from the debug adapter's `exited` event (of the session or,
+    // with js-debug, of its child session for the process).
+    let exitCode: number | undefined;
+    const ours = (s: vscode.DebugSession) => s.name === sessionName || s.parentSession?.name === sessionName;
+    const tracker = vscode.debug.registerDebugAdapterTrackerFactory('*', {
+      createDebugAdapterTracker: (s) =>
+        ours(s)
+          ? {
+              onDidSendMessage: (m: { type?: string; event?: string; body?: { exitCode?: number } }) => {
+                if (m.type === 'event' && m.event === 'exited' && typeof m.body?.exitCode === 'number') exitCode = m.body.exitCode;
+              },
+            }
+          : undefined,
+    });
     const sub = vscode.debug.onDidTerminateDebugSession((s) => {
       if (s.name !== sessionName) return;
       sub.dispose();
-      this.store.endRun(run.id, {});
+      tracker.dispose();
+      this.store.endRun(run.id, { exitCode });
     });
-    this.disposables.push(sub);
+    this.disposables.push(sub, tracker);
     const started = await vscode.debug.startDebugging(folder, { ...config, env } as unknown as vscode.DebugConfiguration);
     if (!started) {
       sub.dispose();
+      tracker.dispose();
       this.store.endRun(run.id, { exitCode: 127 });
       void vscode.window.showErrorMessage(`Runlens: the debugger did not start (is the ${config.type === 'debugpy' ? 'Python' : 'JavaScript'} debugger installed?).`);
     }

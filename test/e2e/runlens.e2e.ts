@@ -20,6 +20,8 @@ const COMPARE_COMMAND = 'Runlens: Compare With…';
 const CACHE_RESET = 'cache reset';
 /** The staged manager, whose implementation stage hangs (its watchdog set far away). */
 const HUNG_WORKFLOW = 'staged manager';
+/** A plain-Node workflow whose `parse` step throws (the debugger for Node ships with VS Code). */
+const NODE_WORKFLOW = 'node flow';
 // An attached run is named after its service; once the root span arrives the name may also
 // carry the root span's name (`e2e-attached: attached-workflow`).
 const ATTACHED_RUN = /^\s*e2e-attached(: attached-workflow)?\s*$/;
@@ -45,12 +47,16 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
     return {
       extensions: [EXTENSION_DIR],
       workspace: {
-        copy: [[path.join(REPO_ROOT, 'examples'), 'examples']],
+        copy: [
+          [path.join(REPO_ROOT, 'examples'), 'examples'],
+          [path.join(FIXTURES_DIR, 'node_flow.js'), 'node_flow.js'],
+        ],
         settings: {
           'runlens.workflows': [
             { name: WORKFLOW, command: 'python3', args: [EXAMPLE] },
             { name: CACHE_RESET, command: 'python3', args: [EXAMPLE, '--reset'] },
             { name: HUNG_WORKFLOW, command: 'python3', args: ['examples/staged_manager.py'], env: { STAGE_TIMEOUT_SECONDS: '120' } },
+            { name: NODE_WORKFLOW, command: 'node', args: ['node_flow.js'] },
           ],
         },
       },
@@ -251,5 +257,40 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
     const frame = wb.webview(RUNLENS_ID);
     const detail = frame.locator('aside[aria-label="Span details"]');
     await detail.locator('h2', { hasText: new RegExp(`^${FAILED_STEP}$`) }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+  });
+
+  it('Debug from Here: stops the debugger on the failing line, and the debugged run is traced as a new run', async () => {
+    const wb = s.session.workbench;
+    const throwLine = markedLineIn(FIXTURES_DIR, 'node_flow.js', 'node-throws');
+    await wb.runCommand('Runlens: Run Workflow…');
+    await wb.pickQuickPickItem(NODE_WORKFLOW);
+    await wb.openViewContainer('Runlens');
+    await pollUntil('the node workflow to fail', () => runRows(wb, NODE_WORKFLOW), (r) => r.length === 1 && r[0]!.description.startsWith('FAILED'), RUN_TIMEOUT);
+    const step = await wb.expandUntil(RUNS_VIEW, firstRun(wb, NODE_WORKFLOW), 'parse');
+    await step.click();
+    await wb.waitForEditor('/node_flow.js', throwLine);
+    await wb.runCommand('Runlens: Debug from Here');
+    await wb.page.locator('.debug-toolbar').first().waitFor({ state: 'visible', timeout: RUN_TIMEOUT });
+    await pollUntil('the debugger paused on the failing line', () => wb.activeEditor(), (e) => e.uri.endsWith('/node_flow.js') && e.line === throwLine, RUN_TIMEOUT);
+    await s.session.screenshot('debug-from-here');
+    await wb.openViewContainer('Runlens');
+    await pollUntil('the debugged run in the tree, running', () => runRows(wb, `${NODE_WORKFLOW} (debug)`), (r) => r.length === 1 && r[0]!.description.startsWith('RUNNING'));
+    // Continue (F5) past the breakpoint — the line runs once per row — until the step throws
+    // and the process exits 1.
+    await pollUntil(
+      'the debugged run to end with its failure',
+      async () => {
+        if (await wb.page.locator('.debug-toolbar').first().isVisible()) await wb.page.keyboard.press('F5');
+        else await wb.openViewContainer('Runlens'); // the workbench shows Run and Debug while debugging
+        return runRows(wb, `${NODE_WORKFLOW} (debug)`);
+      },
+      // js-debug sends no DAP `exited` event, so the exit code is unknown: the failed step
+      // makes the run PARTIAL (an adapter that reports the exit code makes it FAILED).
+      (r) => r.length === 1 && /^(FAILED|PARTIAL)\b/.test(r[0]!.description),
+      RUN_TIMEOUT,
+    );
+    // Traced under the debugger: the helper posted its events to the collector.
+    const step2 = await wb.expandUntil(RUNS_VIEW, firstRun(wb, `${NODE_WORKFLOW} (debug)`), 'parse');
+    assert.match(await wb.description(step2), /^TypeError: expected 3 fields, got 2: d,e/);
   });
 });

@@ -433,9 +433,9 @@ export class Workbench {
 
   /** Quick Open (Ctrl+P) a workspace file by its path and wait for its editor. */
   async openFile(rel: string): Promise<EditorState> {
-    await this.page.keyboard.press('Control+P');
+    // Through the palette (its F1 recovers focus from a webview, where Ctrl+P is swallowed).
+    await this.openQuickInput();
     const input = this.quickInput.locator('.quick-input-box input');
-    await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await input.fill(rel);
     const base = rel.split('/').pop()!;
     await this.quickPickRows().filter({ has: this.page.locator('.label-name', { hasText: exactly(base) }) }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
