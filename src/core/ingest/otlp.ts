@@ -3,7 +3,6 @@
  * seen in the wild) and protobuf (decoded with the generated module of the official OTLP
  * schema that ships in @opentelemetry/otlp-transformer). Both decoders feed one converter.
  */
-import { z } from 'zod';
 import type { AttrValue, Attributes, IngestBatch, RunPatch, Span, SpanEvent, SpanStatus } from '../model';
 import { bytesToHex, normaliseId } from '../ids';
 // The generated static protobufjs module of opentelemetry-proto (ExportTraceServiceRequest et al.).
@@ -44,47 +43,6 @@ interface RawResourceSpans {
 }
 
 // ---------------------------------------------------------------- JSON
-
-const JsonKeyValue = z.object({ key: z.string(), value: z.unknown().optional() });
-const JsonSpan = z.object({
-  traceId: z.string().optional(),
-  spanId: z.string().optional(),
-  parentSpanId: z.string().optional(),
-  name: z.string().optional(),
-  kind: z.union([z.number(), z.string()]).optional(),
-  startTimeUnixNano: z.union([z.string(), z.number()]).optional(),
-  endTimeUnixNano: z.union([z.string(), z.number()]).optional(),
-  attributes: z.array(JsonKeyValue).optional(),
-  events: z
-    .array(
-      z.object({
-        timeUnixNano: z.union([z.string(), z.number()]).optional(),
-        name: z.string().optional(),
-        attributes: z.array(JsonKeyValue).optional(),
-      }),
-    )
-    .optional(),
-  status: z.object({ code: z.union([z.number(), z.string()]).optional(), message: z.string().optional() }).optional(),
-});
-const JsonRequest = z.object({
-  resourceSpans: z
-    .array(
-      z.object({
-        resource: z.object({ attributes: z.array(JsonKeyValue).optional() }).optional(),
-        scopeSpans: z
-          .array(
-            z.object({
-              scope: z.object({ name: z.string().optional(), version: z.string().optional() }).optional(),
-              spans: z.array(JsonSpan).optional(),
-            }),
-          )
-          .optional(),
-        // OTLP < 0.19 name, still sent by old SDKs.
-        instrumentationLibrarySpans: z.array(z.any()).optional(),
-      }),
-    )
-    .optional(),
-});
 
 const SPAN_KINDS: Record<string, number> = {
   SPAN_KIND_UNSPECIFIED: 0,
@@ -130,40 +88,129 @@ function intValue(s: string): number | string {
   return Number.isSafeInteger(n) ? n : s;
 }
 
-function readJson(body: unknown): RawResourceSpans[] {
-  const parsed = JsonRequest.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new OtlpFormatError(`not an OTLP ExportTraceServiceRequest: ${issue.path.join('.')}: ${issue.message}`);
+/*
+ * The request is checked while it is read (no validated copy of the whole body first):
+ * a field of the wrong type is a format error naming its path, as a schema would say.
+ */
+type Obj = Record<string, unknown>;
+
+function typeName(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+}
+
+function bad(path: string, expected: string, v: unknown): never {
+  throw new OtlpFormatError(`not an OTLP ExportTraceServiceRequest: ${path || 'the body'}: Expected ${expected}, received ${typeName(v)}`);
+}
+
+function optObj(o: Obj, key: string, path: string): Obj | undefined {
+  const v = o[key];
+  if (v === undefined) return undefined;
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) bad(`${path}${key}`, 'object', v);
+  return v as Obj;
+}
+
+function optArr(o: Obj, key: string, path: string): unknown[] | undefined {
+  const v = o[key];
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v)) bad(`${path}${key}`, 'array', v);
+  return v;
+}
+
+function optStr(o: Obj, key: string, path: string): string | undefined {
+  const v = o[key];
+  if (v !== undefined && typeof v !== 'string') bad(`${path}${key}`, 'string', v);
+  return v as string | undefined;
+}
+
+function optStrNum(o: Obj, key: string, path: string): string | number | undefined {
+  const v = o[key];
+  if (v !== undefined && typeof v !== 'string' && typeof v !== 'number') bad(`${path}${key}`, 'string | number', v);
+  return v as string | number | undefined;
+}
+
+function elem(list: unknown[], i: number, path: string): Obj {
+  const v = list[i];
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) bad(`${path}.${i}`, 'object', v);
+  return v as Obj;
+}
+
+function jsonAttrList(o: Obj, key: string, path: string): Attributes {
+  const list = optArr(o, key, path);
+  const out: Attributes = {};
+  if (!list) return out;
+  for (let i = 0; i < list.length; i++) {
+    const kv = elem(list, i, `${path}${key}`);
+    if (typeof kv.key !== 'string') bad(`${path}${key}.${i}.key`, 'string', kv.key);
+    out[kv.key] = jsonAnyValue(kv.value);
   }
-  return (parsed.data.resourceSpans ?? []).map((rs) => ({
-    resource: jsonAttributes(rs.resource?.attributes),
-    scopeSpans: [...(rs.scopeSpans ?? []), ...((rs.instrumentationLibrarySpans ?? []) as never[])].map(
-      (ss: { scope?: { name?: string; version?: string }; instrumentationLibrary?: { name?: string; version?: string }; spans?: z.infer<typeof JsonSpan>[] }) => {
-        const scope = ss.scope ?? ss.instrumentationLibrary;
-        return {
-          scope: scope?.name !== undefined ? { name: scope.name, version: scope.version || undefined } : undefined,
-          spans: (ss.spans ?? []).map((s) => ({
-            traceId: normaliseId(s.traceId, 16) ?? (s.traceId ? `!${s.traceId}` : undefined),
-            spanId: normaliseId(s.spanId, 8) ?? (s.spanId ? `!${s.spanId}` : undefined),
-            parentSpanId: normaliseId(s.parentSpanId, 8),
-            name: s.name ?? '',
-            kind: typeof s.kind === 'string' ? SPAN_KINDS[s.kind] ?? 0 : s.kind ?? 0,
-            startNs: jsonNs(s.startTimeUnixNano),
-            endNs: jsonNs(s.endTimeUnixNano),
-            attributes: jsonAttributes(s.attributes),
-            events: (s.events ?? []).map((e) => ({
-              name: e.name ?? '',
-              timeNs: jsonNs(e.timeUnixNano),
-              attributes: jsonAttributes(e.attributes),
-            })),
-            statusCode: typeof s.status?.code === 'string' ? STATUS_CODES[s.status.code] ?? 0 : s.status?.code ?? 0,
-            statusMessage: s.status?.message || undefined,
-          })),
-        };
-      },
-    ),
-  }));
+  return out;
+}
+
+function readJsonSpan(s: Obj, p: string): RawSpan {
+  const traceId = optStr(s, 'traceId', p);
+  const spanId = optStr(s, 'spanId', p);
+  const parentSpanId = optStr(s, 'parentSpanId', p);
+  const name = optStr(s, 'name', p);
+  const kind = optStrNum(s, 'kind', p);
+  const start = optStrNum(s, 'startTimeUnixNano', p);
+  const end = optStrNum(s, 'endTimeUnixNano', p);
+  const attributes = jsonAttrList(s, 'attributes', p);
+  const eventList = optArr(s, 'events', p);
+  const events: SpanEvent[] = [];
+  if (eventList) {
+    for (let i = 0; i < eventList.length; i++) {
+      const ep = `${p}events.${i}.`;
+      const e = elem(eventList, i, `${p}events`);
+      const time = optStrNum(e, 'timeUnixNano', ep);
+      const ename = optStr(e, 'name', ep);
+      events.push({ name: ename ?? '', timeNs: jsonNs(time), attributes: jsonAttrList(e, 'attributes', ep) });
+    }
+  }
+  const status = optObj(s, 'status', p);
+  const code = status ? optStrNum(status, 'code', `${p}status.`) : undefined;
+  const message = status ? optStr(status, 'message', `${p}status.`) : undefined;
+  return {
+    traceId: normaliseId(traceId, 16) ?? (traceId ? `!${traceId}` : undefined),
+    spanId: normaliseId(spanId, 8) ?? (spanId ? `!${spanId}` : undefined),
+    parentSpanId: normaliseId(parentSpanId, 8),
+    name: name ?? '',
+    kind: typeof kind === 'string' ? SPAN_KINDS[kind] ?? 0 : kind ?? 0,
+    startNs: jsonNs(start),
+    endNs: jsonNs(end),
+    attributes,
+    events,
+    statusCode: typeof code === 'string' ? STATUS_CODES[code] ?? 0 : code ?? 0,
+    statusMessage: message || undefined,
+  };
+}
+
+function readJsonScopeSpans(ss: Obj, p: string, scopeKey: 'scope' | 'instrumentationLibrary'): RawScopeSpans {
+  const scope = optObj(ss, scopeKey, p);
+  const scopeName = scope ? optStr(scope, 'name', `${p}${scopeKey}.`) : undefined;
+  const scopeVersion = scope ? optStr(scope, 'version', `${p}${scopeKey}.`) : undefined;
+  const list = optArr(ss, 'spans', p) ?? [];
+  const spans: RawSpan[] = new Array(list.length);
+  for (let i = 0; i < list.length; i++) spans[i] = readJsonSpan(elem(list, i, `${p}spans`), `${p}spans.${i}.`);
+  return { scope: scopeName !== undefined ? { name: scopeName, version: scopeVersion || undefined } : undefined, spans };
+}
+
+function readJson(body: unknown): RawResourceSpans[] {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) bad('', 'object', body);
+  const list = optArr(body as Obj, 'resourceSpans', '') ?? [];
+  return list.map((_, i) => {
+    const rs = elem(list, i, 'resourceSpans');
+    const p = `resourceSpans.${i}.`;
+    const resource = optObj(rs, 'resource', p);
+    const scopeSpans: RawScopeSpans[] = [];
+    const current = optArr(rs, 'scopeSpans', p) ?? [];
+    for (let j = 0; j < current.length; j++) scopeSpans.push(readJsonScopeSpans(elem(current, j, `${p}scopeSpans`), `${p}scopeSpans.${j}.`, 'scope'));
+    // OTLP < 0.19 name, still sent by old SDKs.
+    const legacy = optArr(rs, 'instrumentationLibrarySpans', p) ?? [];
+    for (let j = 0; j < legacy.length; j++) {
+      scopeSpans.push(readJsonScopeSpans(elem(legacy, j, `${p}instrumentationLibrarySpans`), `${p}instrumentationLibrarySpans.${j}.`, 'instrumentationLibrary'));
+    }
+    return { resource: resource ? jsonAttrList(resource, 'attributes', `${p}resource.`) : {}, scopeSpans };
+  });
 }
 
 // ---------------------------------------------------------------- protobuf
