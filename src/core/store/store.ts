@@ -124,6 +124,10 @@ const SPAN_COLUMNS = `trace_id, span_id, run_id, parent_span_id, name, kind, sta
          status_label, attributes, events, truncated, resource_id, scope_name, scope_version`;
 const INSERT_SPAN_IF_NEW = `INSERT INTO spans (${SPAN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (trace_id, span_id) DO NOTHING`;
+/** Spans per multi-row INSERT: fewer statement calls (bind/step/reset) per span. */
+const INSERT_CHUNK = 64;
+const INSERT_SPANS_IF_NEW = `INSERT INTO spans (${SPAN_COLUMNS}) VALUES ${Array(INSERT_CHUNK).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
+       ON CONFLICT (trace_id, span_id) DO NOTHING`;
 const UPSERT_SPAN = `INSERT INTO spans (${SPAN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (trace_id, span_id) DO UPDATE SET
          run_id = excluded.run_id, parent_span_id = excluded.parent_span_id, name = excluded.name, kind = excluded.kind,
@@ -203,6 +207,28 @@ function fromJournal(rec: JournalRecord): JournalRecord {
     return spanRow(s, res);
   });
   return { ...rec, resources, rows };
+}
+
+function tooLong(attrs: Attributes, max: number): boolean {
+  for (const k in attrs) {
+    const v = attrs[k];
+    if (typeof v === 'string' && v.length > max) return true;
+  }
+  return false;
+}
+
+/** `attrs` with strings cut to `max` (the same object when none is longer); cut keys → original length. */
+function cutLong(attrs: Attributes, max: number, truncated: Record<string, number>): Attributes {
+  let out: Attributes | undefined;
+  for (const k in attrs) {
+    const v = attrs[k];
+    if (typeof v === 'string' && v.length > max) {
+      out ??= { ...attrs };
+      out[k] = v.slice(0, max);
+      truncated[k] = v.length;
+    }
+  }
+  return out ?? attrs;
 }
 
 /** a < b for non-negative decimal integers without leading zeros. */
@@ -526,38 +552,52 @@ export class TraceStore {
           this.upsertRun(r);
           counts.set(r.id, emptyCounts());
         }
-        const insert = this.stmt(INSERT_SPAN_IF_NEW);
-        for (const row of rows) {
-          const runId = row[R.runId];
-          let c = counts.get(runId);
-          if (!c) {
-            if (!this.runExists(runId)) this.upsertRun({ id: runId, name: runId, source: 'otlp', startNs: BigInt(row[R.startNs]), traceId: row[R.traceId] });
-            counts.set(runId, (c = emptyCounts()));
-          }
-          const res = row[R.resource];
-          if (res !== null) row[R.resource] = resourceIds[res];
-          // New spans (the usual case) insert in one step; only a span seen before is looked up.
-          insert.run(row as never);
-          if (this.db.getRowsModified() !== 1) {
-            const before = this.all('SELECT run_id, status FROM spans WHERE trace_id = ? AND span_id = ?', [row[R.traceId], row[R.spanId]])[0];
-            if (before && before.run_id !== runId) {
-              // A span moving between runs (rare: a re-import): take it off the old run's counts.
-              const old = counts.get(String(before.run_id)) ?? emptyCounts();
-              counts.set(String(before.run_id), old);
-              countStatus(old, String(before.status), -1);
-              old.spans--;
-            } else if (before) {
-              countStatus(c, String(before.status), -1);
-              c.spans--;
+        const insertOne = this.stmt(INSERT_SPAN_IF_NEW);
+        const params: (string | number | null)[] = [];
+        for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+          const n = Math.min(INSERT_CHUNK, rows.length - i);
+          params.length = 0;
+          for (let j = i; j < i + n; j++) {
+            const row = rows[j];
+            const runId = row[R.runId];
+            let c = counts.get(runId);
+            if (!c) {
+              if (!this.runExists(runId)) this.upsertRun({ id: runId, name: runId, source: 'otlp', startNs: BigInt(row[R.startNs]), traceId: row[R.traceId] });
+              counts.set(runId, (c = emptyCounts()));
             }
-            this.run(UPSERT_SPAN, row);
+            const res = row[R.resource];
+            if (res !== null) row[R.resource] = resourceIds[res];
+            countStatus(c, row[R.status], 1);
+            c.spans++;
+            const start = row[R.startNs];
+            if (c.first === undefined || decLess(start, c.first)) c.first = start;
+            const end = row[R.endNs];
+            if (end !== null && (c.last === undefined || decLess(c.last, end))) c.last = end;
+            if (n === INSERT_CHUNK) for (let k = 0; k < row.length; k++) params.push(row[k]);
           }
-          countStatus(c, row[R.status], 1);
-          c.spans++;
-          const start = row[R.startNs];
-          if (c.first === undefined || decLess(start, c.first)) c.first = start;
-          const end = row[R.endNs];
-          if (end !== null && (c.last === undefined || decLess(c.last, end))) c.last = end;
+          // New spans (the usual case) insert in one step, a chunk at a time; only spans seen
+          // before are looked up and updated, in order.
+          if (n === INSERT_CHUNK) {
+            this.stmt(INSERT_SPANS_IF_NEW).run(params as never);
+            const inserted = this.db.getRowsModified();
+            if (inserted === n) continue;
+            // Rows inserted by one statement take consecutive rowids after the largest one.
+            const fresh = new Set<string>();
+            if (inserted > 0) {
+              const last = this.all('SELECT last_insert_rowid() AS id')[0].id as bigint;
+              for (const r of this.all('SELECT trace_id, span_id FROM spans WHERE rowid > ?', [BigInt(last) - BigInt(inserted)])) fresh.add(`${r.trace_id} ${r.span_id}`);
+            }
+            for (let j = i; j < i + n; j++) {
+              const key = `${rows[j][R.traceId]} ${rows[j][R.spanId]}`;
+              if (fresh.delete(key)) continue; // the first of its key in the chunk: inserted
+              this.updateSpan(rows[j], counts);
+            }
+          } else {
+            for (let j = i; j < i + n; j++) {
+              insertOne.run(rows[j] as never);
+              if (this.db.getRowsModified() !== 1) this.updateSpan(rows[j], counts);
+            }
+          }
         }
         for (const [id, c] of counts) this.refreshRun(id, c);
         return [...counts.keys()];
@@ -652,6 +692,20 @@ export class TraceStore {
     );
   }
 
+  /** A span that exists already: take its old status off the counts, then overwrite it. */
+  private updateSpan(row: SpanRow, counts: Map<string, RunCounts>): void {
+    const before = this.all('SELECT run_id, status FROM spans WHERE trace_id = ? AND span_id = ?', [row[R.traceId], row[R.spanId]])[0];
+    if (before) {
+      // A span moving between runs (rare: a re-import) comes off the old run's counts.
+      const runId = String(before.run_id);
+      const c = counts.get(runId) ?? emptyCounts();
+      counts.set(runId, c);
+      countStatus(c, String(before.status), -1);
+      c.spans--;
+    }
+    this.run(UPSERT_SPAN, row);
+  }
+
   /** The resources row of a resource (attributes as JSON), created on first use. */
   private resourceId(json: string): number {
     const digest = createHash('sha1').update(json).digest('hex');
@@ -692,27 +746,18 @@ export class TraceStore {
 
   private truncate(s: Span): Span {
     const limit = this.maxAttrLength;
-    let truncated: Record<string, number> | undefined = s.truncated;
-    const cut = (attrs: Attributes, max: number): Attributes => {
-      let out: Attributes | undefined;
-      for (const [k, v] of Object.entries(attrs)) {
-        if (typeof v === 'string' && v.length > max) {
-          out ??= { ...attrs };
-          out[k] = v.slice(0, max);
-          truncated = { ...(truncated ?? {}), [k]: v.length };
-        }
-      }
-      return out ?? attrs;
-    };
-    const attributes = cut(s.attributes, limit);
+    // The usual case, nothing too long, allocates nothing (no closures per span either).
+    let long = tooLong(s.attributes, limit);
+    for (let i = 0; !long && i < s.events.length; i++) tooLong(s.events[i].attributes, s.events[i].name === 'exception' ? limit * 16 : limit) && (long = true);
+    if (!long) return s;
+    const truncated: Record<string, number> = { ...(s.truncated ?? {}) };
+    const attributes = cutLong(s.attributes, limit, truncated);
     // Stack traces are what source resolution reads (deepest frame last): allow them more room.
     const events: SpanEvent[] = s.events.map((e) => {
-      const a = cut(e.attributes, e.name === 'exception' ? limit * 16 : limit);
+      const a = cutLong(e.attributes, e.name === 'exception' ? limit * 16 : limit, truncated);
       return a === e.attributes ? e : { ...e, attributes: a };
     });
-    return attributes === s.attributes && truncated === s.truncated && events.every((e, i) => e === s.events[i])
-      ? s
-      : { ...s, attributes, events, truncated };
+    return { ...s, attributes, events, truncated: Object.keys(truncated).length ? truncated : s.truncated };
   }
 
   private enforceRetention(): void {
