@@ -8,8 +8,6 @@ import { bytesToHex, normaliseId } from '../ids';
 // The generated static protobufjs module of opentelemetry-proto (ExportTraceServiceRequest et al.).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const protoRoot = require('@opentelemetry/otlp-transformer/build/src/generated/root');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const protobuf = require('protobufjs/minimal');
 
 /** Resource attribute that ties spans to a launched run (set via OTEL_RESOURCE_ATTRIBUTES). */
 export const RUN_ID_ATTRIBUTE = 'runlens.run_id';
@@ -239,182 +237,67 @@ function pbInt(v: PbNumber): number | string {
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-/*
- * The wire format is read straight into RawSpans with protobufjs's Reader, by the field
- * numbers of opentelemetry-proto (collector/trace/v1, trace/v1, common/v1): the generated
- * module's decode would first build a message object for every span, key-value and value.
- * Unknown fields are skipped; truncated or malformed input throws from the Reader.
- */
-function pbReadAnyValue(r: any, end: number): AttrValue {
-  let value: AttrValue = null;
-  while (r.pos < end) {
-    const tag = r.uint32();
-    switch (tag >>> 3) {
-      case 1:
-        value = r.string();
-        break;
-      case 2:
-        value = r.bool();
-        break;
-      case 3:
-        value = pbInt(r.int64());
-        break;
-      case 4:
-        value = r.double();
-        break;
-      case 5: {
-        const list: AttrValue[] = [];
-        const e = r.uint32() + r.pos;
-        while (r.pos < e) {
-          const t = r.uint32();
-          if (t >>> 3 === 1) list.push(pbReadAnyValue(r, r.uint32() + r.pos));
-          else r.skipType(t & 7);
-        }
-        value = list;
-        break;
-      }
-      case 6: {
-        const kv: Attributes = {};
-        const e = r.uint32() + r.pos;
-        while (r.pos < e) {
-          const t = r.uint32();
-          if (t >>> 3 === 1) pbReadKeyValue(r, r.uint32() + r.pos, kv);
-          else r.skipType(t & 7);
-        }
-        value = kv;
-        break;
-      }
-      case 7:
-        value = Buffer.from(r.bytes()).toString('base64');
-        break;
-      default:
-        r.skipType(tag & 7);
-    }
+function pbAnyValue(v: any): AttrValue {
+  if (!v) return null;
+  switch (v.value) {
+    case 'stringValue':
+      return v.stringValue;
+    case 'boolValue':
+      return v.boolValue;
+    case 'intValue':
+      return pbInt(v.intValue);
+    case 'doubleValue':
+      return v.doubleValue;
+    case 'bytesValue':
+      return Buffer.from(v.bytesValue).toString('base64');
+    case 'arrayValue':
+      return (v.arrayValue?.values ?? []).map(pbAnyValue);
+    case 'kvlistValue':
+      return pbAttributes(v.kvlistValue?.values);
+    default:
+      return null;
   }
-  return value;
 }
 
-function pbReadKeyValue(r: any, end: number, into: Attributes): void {
-  let key = '';
-  let value: AttrValue = null;
-  while (r.pos < end) {
-    const tag = r.uint32();
-    if (tag >>> 3 === 1) key = r.string();
-    else if (tag >>> 3 === 2) value = pbReadAnyValue(r, r.uint32() + r.pos);
-    else r.skipType(tag & 7);
-  }
-  into[key] = value;
-}
-
-function pbReadSpan(r: any, end: number): RawSpan {
-  const span: RawSpan = { name: '', kind: 0, startNs: 0n, endNs: 0n, attributes: {}, events: [], statusCode: 0 };
-  while (r.pos < end) {
-    const tag = r.uint32();
-    switch (tag >>> 3) {
-      case 1:
-        span.traceId = bytesToHex(r.bytes());
-        break;
-      case 2:
-        span.spanId = bytesToHex(r.bytes());
-        break;
-      case 4:
-        span.parentSpanId = bytesToHex(r.bytes());
-        break;
-      case 5:
-        span.name = r.string();
-        break;
-      case 6:
-        span.kind = r.int32();
-        break;
-      case 7:
-        span.startNs = pbNs(r.fixed64());
-        break;
-      case 8:
-        span.endNs = pbNs(r.fixed64());
-        break;
-      case 9:
-        pbReadKeyValue(r, r.uint32() + r.pos, span.attributes);
-        break;
-      case 11: {
-        const e = r.uint32() + r.pos;
-        const event: SpanEvent = { name: '', timeNs: 0n, attributes: {} };
-        while (r.pos < e) {
-          const t = r.uint32();
-          if (t >>> 3 === 1) event.timeNs = pbNs(r.fixed64());
-          else if (t >>> 3 === 2) event.name = r.string();
-          else if (t >>> 3 === 3) pbReadKeyValue(r, r.uint32() + r.pos, event.attributes);
-          else r.skipType(t & 7);
-        }
-        span.events.push(event);
-        break;
-      }
-      case 15: {
-        const e = r.uint32() + r.pos;
-        while (r.pos < e) {
-          const t = r.uint32();
-          if (t >>> 3 === 2) span.statusMessage = r.string() || undefined;
-          else if (t >>> 3 === 3) span.statusCode = r.int32();
-          else r.skipType(t & 7);
-        }
-        break;
-      }
-      default:
-        r.skipType(tag & 7);
-    }
-  }
-  return span;
-}
-
-function pbReadScopeSpans(r: any, end: number): RawScopeSpans {
-  const out: RawScopeSpans = { spans: [] };
-  while (r.pos < end) {
-    const tag = r.uint32();
-    if (tag >>> 3 === 1) {
-      const e = r.uint32() + r.pos;
-      const scope: { name: string; version?: string } = { name: '' };
-      while (r.pos < e) {
-        const t = r.uint32();
-        if (t >>> 3 === 1) scope.name = r.string();
-        else if (t >>> 3 === 2) scope.version = r.string() || undefined;
-        else r.skipType(t & 7);
-      }
-      out.scope = scope;
-    } else if (tag >>> 3 === 2) out.spans.push(pbReadSpan(r, r.uint32() + r.pos));
-    else r.skipType(tag & 7);
-  }
+function pbAttributes(list: any[] | undefined): Attributes {
+  const out: Attributes = {};
+  for (const kv of list ?? []) out[kv.key] = pbAnyValue(kv.value);
   return out;
 }
 
 function readProtobuf(body: Uint8Array): RawResourceSpans[] {
-  const out: RawResourceSpans[] = [];
+  const Request = protoRoot.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+  let msg: any;
   try {
-    const r = protobuf.Reader.create(body);
-    while (r.pos < r.len) {
-      const tag = r.uint32();
-      if (tag >>> 3 !== 1) {
-        r.skipType(tag & 7);
-        continue;
-      }
-      const rs: RawResourceSpans = { resource: {}, scopeSpans: [] };
-      const end = r.uint32() + r.pos;
-      while (r.pos < end) {
-        const t = r.uint32();
-        if (t >>> 3 === 1) {
-          const e = r.uint32() + r.pos;
-          while (r.pos < e) {
-            const tt = r.uint32();
-            if (tt >>> 3 === 1) pbReadKeyValue(r, r.uint32() + r.pos, rs.resource);
-            else r.skipType(tt & 7);
-          }
-        } else if (t >>> 3 === 2) rs.scopeSpans.push(pbReadScopeSpans(r, r.uint32() + r.pos));
-        else r.skipType(t & 7);
-      }
-      out.push(rs);
-    }
+    msg = Request.decode(body);
   } catch (err) {
     throw new OtlpFormatError(`not a protobuf ExportTraceServiceRequest: ${(err as Error).message}`);
   }
-  return out;
+  return (msg.resourceSpans ?? []).map((rs: any) => ({
+    resource: pbAttributes(rs.resource?.attributes),
+    scopeSpans: (rs.scopeSpans ?? []).map((ss: any) => ({
+      scope: ss.scope ? { name: ss.scope.name ?? '', version: ss.scope.version || undefined } : undefined,
+      spans: (ss.spans ?? []).map(
+        (s: any): RawSpan => ({
+          traceId: bytesToHex(s.traceId),
+          spanId: bytesToHex(s.spanId),
+          parentSpanId: bytesToHex(s.parentSpanId),
+          name: s.name ?? '',
+          kind: s.kind ?? 0,
+          startNs: pbNs(s.startTimeUnixNano),
+          endNs: pbNs(s.endTimeUnixNano),
+          attributes: pbAttributes(s.attributes),
+          events: (s.events ?? []).map((e: any) => ({
+            name: e.name ?? '',
+            timeNs: pbNs(e.timeUnixNano),
+            attributes: pbAttributes(e.attributes),
+          })),
+          statusCode: s.status?.code ?? 0,
+          statusMessage: s.status?.message || undefined,
+        }),
+      ),
+    })),
+  }));
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
