@@ -14,7 +14,9 @@
 import * as http from 'node:http';
 import * as zlib from 'node:zlib';
 import type { AddressInfo } from 'node:net';
-import type { IngestBatch, Run, RunPatch, Span } from './model';
+import { z } from 'zod';
+import type { IngestBatch, RunPatch } from './model';
+import { NanoTime, Run, Span } from './model';
 import { encodeExportResponse, ingestOtlpJson, ingestOtlpProtobuf, OtlpFormatError } from './ingest/otlp';
 import { JsonLinesParser } from './ingest/jsonl';
 import { newTraceId } from './ids';
@@ -181,13 +183,20 @@ export class Collector {
 
   /** Runs and spans from a Runlens process that could not open the database itself. */
   private batch(store: TraceStore, body: Buffer, res: http.ServerResponse): void {
-    let batch: { runs?: (RunPatch | Run)[]; spans?: Span[]; end?: { runId: string; exitCode?: number; signal?: string; endNs?: bigint } };
+    let raw: unknown;
     try {
-      batch = decode(body.toString('utf8'));
+      raw = decode(body.toString('utf8'));
     } catch (err) {
       throw new HttpError(400, `body is not a Runlens batch: ${(err as Error).message}`);
     }
-    const runs = (batch.runs ?? []).map(({ spanCount: _c, errorCount: _e, ...patch }: RunPatch & { spanCount?: number; errorCount?: number }) => patch);
+    // Validated before anything is written: a bad batch changes nothing.
+    const parsed = BatchBody.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new HttpError(400, `body is not a Runlens batch: ${issue?.path.join('.') || 'the body'}: ${issue?.message}`);
+    }
+    const batch = parsed.data;
+    const runs = (batch.runs ?? []).map(({ spanCount: _c, errorCount: _e, ...patch }) => patch);
     const ingest: IngestBatch = { runs, spans: batch.spans ?? [] };
     store.apply(ingest);
     if (batch.end) store.endRun(batch.end.runId, batch.end);
@@ -195,6 +204,13 @@ export class Collector {
     res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
   }
 }
+
+/** What `runlens run` forwards into the database owner (see forward.ts). */
+const BatchBody = z.object({
+  runs: z.array(Run.partial().extend({ id: z.string().min(1) })).optional(),
+  spans: z.array(Span).optional(),
+  end: z.object({ runId: z.string().min(1), exitCode: z.number().int().optional(), signal: z.string().optional(), endNs: NanoTime.optional() }).optional(),
+});
 
 function listen(server: http.Server, port: number): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -125,6 +125,15 @@ describe('OTLP/HTTP collector', () => {
     assert.equal(store.getSpans('rhttp1')[0].status, 'OK');
   });
 
+  it('validates a forwarded Runlens batch before writing: a bad span is a 400 naming the field, and nothing of the batch is stored', async () => {
+    const run = { id: 'rfwd1', name: 'fwd', status: 'RUNNING', source: 'launch', startNs: { '\u0000n': '1' }, attributes: {} };
+    const bad = { runs: [run], spans: [{ runId: 'rfwd1', traceId: 'zz', spanId: '1111111111111111', name: 's', kind: 1, startNs: { '\u0000n': '1' }, status: 'OK', attributes: {}, events: [] }] };
+    const reply = await postJson(`${collector.endpoint}/runlens/v1/batch`, bad);
+    assert.equal(reply.status, 400);
+    assert.match(reply.body.toString(), /spans\.0\.traceId/);
+    assert.deepEqual(store.listRuns(), []);
+  });
+
   it('receives spans from the real OpenTelemetry JS SDK with its protobuf exporter', async () => {
     const { BasicTracerProvider, SimpleSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
     const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');
