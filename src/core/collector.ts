@@ -28,6 +28,8 @@ export interface CollectorOptions {
   port?: number;
   /** Largest accepted request body (after decompression), bytes. Default 32 MiB. */
   maxBodyBytes?: number;
+  /** An attached trace still missing a parent span is taken as finished after this long without spans. Default 30 s. */
+  settleIdleMs?: number;
   log?: (message: string) => void;
 }
 
@@ -88,11 +90,17 @@ export class Collector {
     }
     const port = (server.address() as AddressInfo).port;
     collector = new Collector(server, port, fellBack);
+    const settleMs = opts.settleIdleMs ?? 30_000;
+    collector.settleTimer = setInterval(() => store.settleIdle(settleMs), Math.max(50, Math.min(5_000, settleMs / 2)));
+    collector.settleTimer.unref();
     if (fellBack) opts.log?.(`port ${wanted} is taken; collecting on ${collector.endpoint} instead`);
     return collector;
   }
 
+  private settleTimer: NodeJS.Timeout | undefined;
+
   close(): Promise<void> {
+    if (this.settleTimer) clearInterval(this.settleTimer);
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();

@@ -184,6 +184,8 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
       const run = await wb.treeItem(RUNS_VIEW, ATTACHED_RUN, UI_TIMEOUT);
       await wb.expandUntil(RUNS_VIEW, run, 'attach.load');
       assert.equal(child.exitCode, null, 'the attached process ended before the check');
+      // Its root span has not been exported yet: the trace is still going.
+      await pollUntil('the attached run to show RUNNING while the process is alive', () => runRows(wb, ATTACHED_RUN), (r) => r.length === 1 && r[0]!.description.startsWith('RUNNING'));
       await s.session.screenshot('runs-tree-live');
       child.stdin.end('go\n');
       assert.equal(await exited, 0, out);

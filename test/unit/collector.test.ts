@@ -125,6 +125,37 @@ describe('OTLP/HTTP collector', () => {
     assert.equal(store.getSpans('rhttp1')[0].status, 'OK');
   });
 
+  it('keeps an attached trace RUNNING while a span waits for its parent, and ends it when the root arrives', async () => {
+    const trace = 'ab'.repeat(16);
+    const span = (id: string, name: string, parent?: string) => ({
+      traceId: trace,
+      spanId: id.repeat(16),
+      ...(parent ? { parentSpanId: parent.repeat(16) } : {}),
+      name,
+      startTimeUnixNano: '1000',
+      endTimeUnixNano: '2000',
+    });
+    const body = (...spans: object[]) => ({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'live' } }] }, scopeSpans: [{ spans }] }] });
+    await postJson(`${collector.endpoint}/v1/traces`, body(span('2', 'child', '1')));
+    assert.equal(store.listRuns()[0]?.status, 'RUNNING', 'the child ended, its parent has not');
+    await postJson(`${collector.endpoint}/v1/traces`, body(span('1', 'root')));
+    assert.equal(store.listRuns()[0]?.status, 'SUCCESS');
+  });
+
+  it('takes an attached trace whose parent never comes (a remote parent) as finished once it goes quiet', async () => {
+    const quiet = await Collector.start(store, { port: 0, settleIdleMs: 100 });
+    try {
+      const s = { traceId: 'cd'.repeat(16), spanId: '3'.repeat(16), parentSpanId: '9'.repeat(16), name: 'handler', startTimeUnixNano: '1000', endTimeUnixNano: '2000', status: { code: 2 } };
+      await postJson(`${quiet.endpoint}/v1/traces`, { resourceSpans: [{ scopeSpans: [{ spans: [s] }] }] });
+      assert.equal(store.listRuns()[0]?.status, 'RUNNING');
+      const changed = new Promise<void>((resolve) => store.onChange((c) => c.type === 'runs' && resolve()));
+      await changed;
+      assert.equal(store.listRuns()[0]?.status, 'FAILED', 'settled from its spans: the handler failed');
+    } finally {
+      await quiet.close();
+    }
+  });
+
   it('validates a forwarded Runlens batch before writing: a bad span is a 400 naming the field, and nothing of the batch is stored', async () => {
     const run = { id: 'rfwd1', name: 'fwd', status: 'RUNNING', source: 'launch', startNs: { '\u0000n': '1' }, attributes: {} };
     const bad = { runs: [run], spans: [{ runId: 'rfwd1', traceId: 'zz', spanId: '1111111111111111', name: 's', kind: 1, startNs: { '\u0000n': '1' }, status: 'OK', attributes: {}, events: [] }] };

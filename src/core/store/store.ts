@@ -254,6 +254,10 @@ export class TraceStore {
   private readOnly = false;
   private readonly resourceIds = new Map<string, number>();
   private readonly outputSeq = new Map<string, number>();
+  /** Attached runs: when spans last arrived, and those taken as finished despite a missing parent. */
+  private readonly lastTouched = new Map<string, number>();
+  private readonly settled = new Set<string>();
+  private readonly openedAt = Date.now();
   readonly maxAttrLength: number;
   /** Messages about recoveries made while opening (corrupt file moved aside…). */
   readonly warnings: string[] = [];
@@ -741,7 +745,13 @@ export class TraceStore {
     if (!run || run.source === 'launch') return;
     const declared = (JSON.parse(String(run.attributes)) as Attributes).pipeline_status;
     if (run.source === 'import' && typeof declared === 'string') return;
-    const status = Number(run.running_count) > 0 ? 'RUNNING' : Number(run.error_count) > 0 ? 'FAILED' : 'SUCCESS';
+    let status = Number(run.running_count) > 0 ? 'RUNNING' : Number(run.error_count) > 0 ? 'FAILED' : 'SUCCESS';
+    if (run.source === 'otlp') {
+      this.lastTouched.set(runId, Date.now());
+      // OTLP exports a span when it ends, so an attached trace is still going while a span
+      // points at a parent that has not arrived (the root ends, and is exported, last).
+      if (status !== 'RUNNING' && !this.settled.has(runId) && this.hasPendingParent(runId)) status = 'RUNNING';
+    }
     const prevEnd = run.end_ns === null || run.end_ns === undefined ? undefined : BigInt(run.end_ns as bigint);
     const last = c.last === undefined ? undefined : BigInt(c.last);
     const end = last !== undefined && (prevEnd === undefined || last > prevEnd) ? last : prevEnd;
@@ -751,6 +761,36 @@ export class TraceStore {
       status === 'RUNNING' ? null : (end ?? null),
       runId,
     ]);
+  }
+
+  private hasPendingParent(runId: string): boolean {
+    return (
+      this.all(
+        `SELECT 1 FROM spans s WHERE s.run_id = ? AND s.parent_span_id IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM spans p WHERE p.trace_id = s.trace_id AND p.span_id = s.parent_span_id) LIMIT 1`,
+        [runId],
+      ).length > 0
+    );
+  }
+
+  /**
+   * Attached (OTLP) runs still waiting for a parent span that has sent nothing for `idleMs`
+   * are taken as finished: the parent lives in a process that does not export here (a
+   * remote parent) or never will. Their status then comes from their spans. Returns the runs
+   * settled; called periodically by the collector.
+   */
+  settleIdle(idleMs: number, now = Date.now()): string[] {
+    if (this.readOnly) return [];
+    const settled: string[] = [];
+    for (const r of this.all("SELECT id FROM runs WHERE source = 'otlp' AND status = 'RUNNING' AND running_count = 0") as { id: string }[]) {
+      const last = this.lastTouched.get(r.id) ?? this.openedAt;
+      if (now - last < idleMs || this.settled.has(r.id)) continue;
+      this.settled.add(r.id);
+      this.refreshRun(r.id, emptyCounts());
+      settled.push(r.id);
+    }
+    if (settled.length) this.emit({ type: 'runs', runIds: settled });
+    return settled;
   }
 
   private truncate(s: Span): Span {
