@@ -88,6 +88,8 @@ interface RunCounts {
   /** Earliest start and latest end of the batch's spans, as decimal ns. */
   first?: string;
   last?: string;
+  /** The batch's spans as [trace id, span id, parent span id] (attached runs track missing parents). */
+  keys?: [string, string, string | null][];
 }
 const emptyCounts = (): RunCounts => ({ spans: 0, errors: 0, running: 0 });
 function countStatus(c: RunCounts, status: string, sign: 1 | -1): void {
@@ -118,7 +120,7 @@ type SpanRow = [
   scopeName: string | null,
   scopeVersion: string | null,
 ];
-const R = { traceId: 0, spanId: 1, runId: 2, startNs: 6, endNs: 7, status: 8, attributes: 11, events: 12, truncated: 13, resource: 14 } as const;
+const R = { traceId: 0, spanId: 1, runId: 2, parent: 3, startNs: 6, endNs: 7, status: 8, attributes: 11, events: 12, truncated: 13, resource: 14 } as const;
 
 const SPAN_COLUMNS = `trace_id, span_id, run_id, parent_span_id, name, kind, start_ns, end_ns, status, status_message,
          status_label, attributes, events, truncated, resource_id, scope_name, scope_version`;
@@ -257,7 +259,10 @@ export class TraceStore {
   /** Attached runs: when spans last arrived, and those taken as finished despite a missing parent. */
   private readonly lastTouched = new Map<string, number>();
   private readonly settled = new Set<string>();
+  private readonly pending = new Map<string, Set<string>>();
   private readonly openedAt = Date.now();
+  /** Size of the database file as last written (see afterWrite). */
+  private snapshotBytes = 0;
   readonly maxAttrLength: number;
   /** Messages about recoveries made while opening (corrupt file moved aside…). */
   readonly warnings: string[] = [];
@@ -297,6 +302,11 @@ export class TraceStore {
     }
     const store = new TraceStore(db, { ...opts, path: dbPath });
     store.warnings.push(...warnings);
+    try {
+      store.snapshotBytes = fs.statSync(dbPath).size;
+    } catch {
+      /* a new database */
+    }
     try {
       store.migrate();
       store.journal = new Journal(`${dbPath}.journal`);
@@ -516,6 +526,7 @@ export class TraceStore {
       fs.closeSync(fd);
     }
     fs.renameSync(tmp, this.opts.path);
+    this.snapshotBytes = data.length;
     this.journal.reset();
   }
 
@@ -578,6 +589,7 @@ export class TraceStore {
             if (res !== null) row[R.resource] = resourceIds[res];
             countStatus(c, row[R.status], 1);
             c.spans++;
+            (c.keys ??= []).push([row[R.traceId], row[R.spanId], row[R.parent]]);
             const start = row[R.startNs];
             if (c.first === undefined || decLess(start, c.first)) c.first = start;
             const end = row[R.endNs];
@@ -750,7 +762,7 @@ export class TraceStore {
       this.lastTouched.set(runId, Date.now());
       // OTLP exports a span when it ends, so an attached trace is still going while a span
       // points at a parent that has not arrived (the root ends, and is exported, last).
-      if (status !== 'RUNNING' && !this.settled.has(runId) && this.hasPendingParent(runId)) status = 'RUNNING';
+      if (status !== 'RUNNING' && !this.settled.has(runId) && this.pendingParents(runId, c).size > 0) status = 'RUNNING';
     }
     const prevEnd = run.end_ns === null || run.end_ns === undefined ? undefined : BigInt(run.end_ns as bigint);
     const last = c.last === undefined ? undefined : BigInt(c.last);
@@ -763,14 +775,38 @@ export class TraceStore {
     ]);
   }
 
-  private hasPendingParent(runId: string): boolean {
-    return (
-      this.all(
-        `SELECT 1 FROM spans s WHERE s.run_id = ? AND s.parent_span_id IS NOT NULL
-           AND NOT EXISTS (SELECT 1 FROM spans p WHERE p.trace_id = s.trace_id AND p.span_id = s.parent_span_id) LIMIT 1`,
+  /**
+   * Parents an attached run's spans point at that have not arrived ("trace parent"). Read
+   * from the database once per run and session, then kept up to date from each batch's
+   * spans: O(batch), whatever the size of the run.
+   */
+  private pendingParents(runId: string, c: RunCounts): Set<string> {
+    let pending = this.pending.get(runId);
+    if (!pending) {
+      pending = new Set();
+      for (const r of this.all(
+        `SELECT DISTINCT s.trace_id AS t, s.parent_span_id AS p FROM spans s WHERE s.run_id = ? AND s.parent_span_id IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM spans q WHERE q.trace_id = s.trace_id AND q.span_id = s.parent_span_id)`,
         [runId],
-      ).length > 0
-    );
+      ))
+        pending.add(`${r.t} ${r.p}`);
+      this.pending.set(runId, pending);
+      return pending; // already includes this batch
+    }
+    if (!c.keys) return pending;
+    const arrived = new Set<string>();
+    for (const [t, id] of c.keys) {
+      const k = `${t} ${id}`;
+      arrived.add(k);
+      pending.delete(k);
+    }
+    for (const [t, , parent] of c.keys) {
+      if (parent === null) continue;
+      const k = `${t} ${parent}`;
+      if (arrived.has(k) || pending.has(k)) continue;
+      if (!this.all('SELECT 1 FROM spans WHERE trace_id = ? AND span_id = ?', [t, parent]).length) pending.add(k);
+    }
+    return pending;
   }
 
   /**
@@ -841,7 +877,10 @@ export class TraceStore {
 
   private afterWrite(): void {
     if (!this.opts.path || !this.journal) return;
-    if (this.journal.size >= (this.opts.snapshotJournalBytes ?? 32 * 1024 * 1024)) {
+    // Rewriting the file costs O(database); waiting until the journal is as large as the
+    // file keeps that cost O(1) per journalled byte however large the database grows.
+    const threshold = this.opts.snapshotJournalBytes ?? Math.max(32 * 1024 * 1024, this.snapshotBytes);
+    if (this.journal.size >= threshold) {
       this.snapshot();
       return;
     }
