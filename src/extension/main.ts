@@ -172,7 +172,9 @@ class Extension implements vscode.Disposable {
     );
     this.registerCommands();
     this.treeProvider.updateMessage();
-    this.lenses.updateDiagnostics();
+    // Problems need every run's facts (spans read, stacks parsed): off the activation path.
+    const initial = setTimeout(() => this.lenses.updateDiagnostics(), 250);
+    this.disposables.push({ dispose: () => clearTimeout(initial) });
   }
 
   api(): RunlensApi {
