@@ -25,8 +25,8 @@ export function workspaceRoot(): string | undefined {
   return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
 }
 
-/** Settings that affect which database is opened or how the collector listens (restart them). */
-export const RESTART_KEYS = ['runlens.database.path', 'runlens.collector.port', 'runlens.collector.enabled', 'runlens.retention.maxRuns', 'runlens.retention.maxSizeMB', 'runlens.attributes.maxLength'];
+/** Settings read when the database is opened: they apply after a window reload (the collector ones restart it live). */
+export const RELOAD_KEYS = ['runlens.database.path', 'runlens.retention.maxRuns', 'runlens.retention.maxSizeMB', 'runlens.attributes.maxLength'];
 
 export function readConfig(fallbackDir: string): Config {
   const c = vscode.workspace.getConfiguration(SECTION);

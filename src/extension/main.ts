@@ -15,13 +15,14 @@ import { runEnvironment } from '../core/runner';
 import { resolveFailure, resolveSource, type SourceLocation, type SourceOptions } from '../core/source';
 import { DatabaseLockedError, describeLock, TraceStore, type StoreChange } from '../core/store/store';
 import { tailFile, type TailHandle } from '../core/tail';
-import { readConfig, RESTART_KEYS, SECTION, workspaceRoot, type Config } from './config';
+import { failureLeaves } from '../core/tree';
+import { readConfig, RELOAD_KEYS, SECTION, workspaceRoot, type Config } from './config';
 import { FailureLensProvider } from './editorFeatures';
 import { Launcher } from './launcher';
 import { RunsTreeProvider } from './runsTree';
 import { SourceIndex } from './sourceIndex';
 import { registerTimelineSerializer, TimelinePanel, type TimelineContext } from './timeline';
-import { RunsTreeModel, type RunsElement } from './treeModel';
+import { runDescription, RunsTreeModel, type RunsElement } from './treeModel';
 import { debugConfigFor, forActiveFile, fromLaunchConfig, fromSetting, type SkippedWorkflow, type WorkflowSpec } from './workflowSources';
 
 /** What commands accept: a tree element, or `{ runId, spanId? }` from lenses, hovers and tests. */
@@ -116,7 +117,7 @@ class Extension implements vscode.Disposable {
     const root = workspaceRoot();
     const displayPath = (f: string) => (root && f.startsWith(root + path.sep) ? path.relative(root, f) : f);
     const model = new RunsTreeModel(store, {
-      resolve: (span, run) => (span.status === 'ERROR' || span.status === 'INCOMPLETE' ? resolveFailure(span, this.sourceOptions(run)) : resolveSource(span, this.sourceOptions(run))),
+      resolve: (span, run) => this.locate(span, run),
       displayPath,
     });
     this.treeProvider = new RunsTreeProvider(model);
@@ -134,8 +135,7 @@ class Extension implements vscode.Disposable {
       store,
       resolveSource: (span) => {
         const run = store.getRun(span.runId);
-        if (!run) return undefined;
-        return span.status === 'ERROR' || span.status === 'INCOMPLETE' ? resolveFailure(span, this.sourceOptions(run)) : resolveSource(span, this.sourceOptions(run));
+        return run ? this.locate(span, run) : undefined;
       },
       openSource: (loc) => this.openLocation(loc),
       log,
@@ -252,7 +252,7 @@ class Extension implements vscode.Disposable {
     if (before.collectorPort !== this.config.collectorPort || before.collectorEnabled !== this.config.collectorEnabled) {
       void this.stopCollector().then(() => (this.config.collectorEnabled ? this.startCollector() : undefined));
     }
-    if (RESTART_KEYS.slice(0, 1).concat(RESTART_KEYS.slice(3)).some((k) => e.affectsConfiguration(k))) {
+    if (RELOAD_KEYS.some((k) => e.affectsConfiguration(k))) {
       void vscode.window.showInformationMessage('Runlens: reload the window to use the new database settings.', 'Reload Window').then((a) => a && vscode.commands.executeCommand('workbench.action.reloadWindow'));
     }
   }
@@ -263,6 +263,12 @@ class Extension implements vscode.Disposable {
     const changes = this.pendingIndex;
     this.pendingIndex = [];
     if (changes.length && this.index.update(changes)) this.lenses.refresh();
+  }
+
+  /** Where a span's code is: the line that failed for a failed or hung step, else the step itself. */
+  private locate(span: Span, run: Run): SourceLocation | undefined {
+    const opts = this.sourceOptions(run);
+    return span.status === 'ERROR' || span.status === 'INCOMPLETE' ? resolveFailure(span, opts) : resolveSource(span, opts);
   }
 
   sourceOptions(run?: Run): SourceOptions {
@@ -352,7 +358,7 @@ class Extension implements vscode.Disposable {
       return undefined;
     }
     const now = nowNs();
-    const items = runs.slice(0, 200).map((r) => ({ label: r.name, description: this.treeProvider.model.item(this.treeProvider.model.runElement(r.id)).description, detail: r.id, id: r.id, now }));
+    const items = runs.slice(0, 200).map((r) => ({ label: r.name, description: runDescription(r, now), detail: r.id, id: r.id }));
     const picked = await vscode.window.showQuickPick(items, { placeHolder, matchOnDescription: true });
     return picked?.id;
   }
@@ -521,9 +527,7 @@ class Extension implements vscode.Disposable {
       void vscode.window.showInformationMessage(`Runlens: “${target.run.name}” has no failed step; pick a step to go to its code.`);
       return false;
     }
-    const failed = span.status === 'ERROR' || span.status === 'INCOMPLETE';
-    const opts = this.sourceOptions(target.run);
-    const loc = failed ? resolveFailure(span, opts) : resolveSource(span, opts);
+    const loc = this.locate(span, target.run);
     if (loc && fs.existsSync(loc.file)) {
       await this.openLocation(loc);
       return true;
@@ -532,9 +536,9 @@ class Extension implements vscode.Disposable {
     return this.symbolSearch(span.name, loc?.file);
   }
 
+  /** Where a run's failure starts: the core's failure leaves (deepest, last attempt), not the root span that re-raised it. */
   private firstFailure(run: Run): Span | undefined {
-    const spans = this.store.getSpans(run.id);
-    return spans.find((s) => s.status === 'ERROR') ?? spans.find((s) => s.status === 'INCOMPLETE');
+    return failureLeaves(this.store.getSpans(run.id))[0];
   }
 
   /** Last resort: a workspace symbol named like the step (a LangGraph node, an @step method). */
@@ -716,14 +720,12 @@ class Extension implements vscode.Disposable {
     if (!a) return;
     const h = this.index.historyIn(a.file).find((x) => x.line === a.line && x.step === a.step);
     if (!h) return;
-    const now = nowNs();
     const picked = await vscode.window.showQuickPick(
       h.samples.map((s) => ({
         label: `${s.status === 'OK' ? '$(pass)' : s.status === 'RUNNING' ? '$(loading~spin)' : '$(error)'} ${s.runName}`,
         description: `${s.status}${s.durationMs !== undefined ? ` · ${(s.durationMs / 1000).toFixed(2)} s` : ''}`,
         detail: `${new Date(Number(s.runStartNs / 1_000_000n)).toLocaleString()} · run ${s.runId}`,
         s,
-        now,
       })),
       { title: `Runs of step “${a.step}”`, placeHolder: 'Pick a run to open its timeline at this step', matchOnDescription: true },
     );
