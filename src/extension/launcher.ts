@@ -62,7 +62,11 @@ export class Launcher implements vscode.Disposable {
         opened = true;
         for (const t of buffered.splice(0)) writeEmitter.fire(t);
       },
-      close: () => running?.stop(),
+      close: () => {
+        running?.stop(); // closing the terminal of a live run stops it
+        writeEmitter.dispose();
+        closeEmitter.dispose();
+      },
       handleInput: (data) => {
         if (exitCode !== undefined) closeEmitter.fire(exitCode);
         else if (data === '\x03') {
