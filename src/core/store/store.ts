@@ -88,8 +88,8 @@ interface RunCounts {
   /** Earliest start and latest end of the batch's spans, as decimal ns. */
   first?: string;
   last?: string;
-  /** The batch's spans as [trace id, span id, parent span id] (attached runs track missing parents). */
-  keys?: [string, string, string | null][];
+  /** The batch's rows of this run (attached runs track missing parents from them). */
+  rows?: SpanRow[];
 }
 const emptyCounts = (): RunCounts => ({ spans: 0, errors: 0, running: 0 });
 function countStatus(c: RunCounts, status: string, sign: 1 | -1): void {
@@ -589,7 +589,7 @@ export class TraceStore {
             if (res !== null) row[R.resource] = resourceIds[res];
             countStatus(c, row[R.status], 1);
             c.spans++;
-            (c.keys ??= []).push([row[R.traceId], row[R.spanId], row[R.parent]]);
+            (c.rows ??= []).push(row);
             const start = row[R.startNs];
             if (c.first === undefined || decLess(start, c.first)) c.first = start;
             const end = row[R.endNs];
@@ -663,6 +663,9 @@ export class TraceStore {
           this.run('DELETE FROM output WHERE run_id = ?', [id]);
           this.run('DELETE FROM runs WHERE id = ?', [id]);
           this.outputSeq.delete(id);
+          this.lastTouched.delete(id);
+          this.settled.delete(id);
+          this.pending.delete(id);
         }
         return ids;
       }
@@ -670,6 +673,9 @@ export class TraceStore {
         this.db.exec('DELETE FROM spans; DELETE FROM output; DELETE FROM runs; DELETE FROM resources;');
         this.resourceIds.clear();
         this.outputSeq.clear();
+        this.lastTouched.clear();
+        this.settled.clear();
+        this.pending.clear();
         return [];
       }
       default:
@@ -793,15 +799,17 @@ export class TraceStore {
       this.pending.set(runId, pending);
       return pending; // already includes this batch
     }
-    if (!c.keys) return pending;
+    if (!c.rows) return pending;
     const arrived = new Set<string>();
-    for (const [t, id] of c.keys) {
-      const k = `${t} ${id}`;
+    for (const row of c.rows) {
+      const k = `${row[R.traceId]} ${row[R.spanId]}`;
       arrived.add(k);
       pending.delete(k);
     }
-    for (const [t, , parent] of c.keys) {
+    for (const row of c.rows) {
+      const parent = row[R.parent];
       if (parent === null) continue;
+      const t = row[R.traceId];
       const k = `${t} ${parent}`;
       if (arrived.has(k) || pending.has(k)) continue;
       if (!this.all('SELECT 1 FROM spans WHERE trace_id = ? AND span_id = ?', [t, parent]).length) pending.add(k);
