@@ -42,7 +42,7 @@ export function tailFile(store: TraceStore, file: string, opts: TailOptions = {}
   let offset = 0;
   let ino = stat.ino;
   let stopped = false;
-  const decoder = new TextDecoder('utf-8');
+  let decoder = new TextDecoder('utf-8');
 
   const take = (text: string, final = false) => {
     const r = final ? parser.finish('file') : parser.push(text, 'file');
@@ -64,6 +64,7 @@ export function tailFile(store: TraceStore, file: string, opts: TailOptions = {}
       parser = new JsonLinesParser({ runId: run.id, traceId: run.traceId, rootSpanId: run.rootSpanId });
       ino = st.ino;
       offset = 0;
+      decoder = new TextDecoder('utf-8'); // drop a half character left from the old content
     }
     if (st.size === offset) return;
     const fd = fs.openSync(abs, 'r');
