@@ -1,5 +1,6 @@
 /** Runs → interchange formats: OTLP/JSON (round-trips what was received) and Jaeger JSON. */
 import type { AttrValue, Attributes, Run, Span } from './model';
+import { isFailedStatus } from './model';
 
 function anyValue(v: AttrValue): Record<string, unknown> {
   if (v === null) return {};
@@ -16,7 +17,7 @@ function keyValues(a: Attributes): { key: string; value: Record<string, unknown>
 
 /** OTLP status code: ERROR → 2; an explicit OK remembered at ingest → 1; else UNSET. */
 function statusCode(s: Span): number {
-  if (s.status === 'ERROR' || s.status === 'INCOMPLETE') return 2;
+  if (isFailedStatus(s.status)) return 2;
   return s.statusLabel === 'OK' ? 1 : 0;
 }
 
@@ -75,7 +76,7 @@ export function toJaegerJson(run: Run, spans: Span[]): { data: unknown[] } {
     traceID: traceId,
     spans: list.map((s) => {
       const tags = Object.entries(s.attributes).map(([k, v]) => jaegerTag(k, v));
-      if (s.status === 'ERROR' || s.status === 'INCOMPLETE') tags.push({ key: 'error', type: 'bool', value: true });
+      if (isFailedStatus(s.status)) tags.push({ key: 'error', type: 'bool', value: true });
       if (s.statusMessage) tags.push(jaegerTag('otel.status_description', s.statusMessage));
       if (s.statusLabel) tags.push(jaegerTag('runlens.status_label', s.statusLabel));
       tags.push(jaegerTag('runlens.status', s.status));

@@ -117,6 +117,11 @@ export function attrText(value: AttrValue | undefined): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
+/** A step that failed or never ended (hung): what failure views, counts and exports treat as failed. */
+export function isFailedStatus(status: SpanStatus): boolean {
+  return status === 'ERROR' || status === 'INCOMPLETE';
+}
+
 /** Status of the run from how its process ended and what its spans say. */
 export function deriveRunStatus(exit: { exitCode?: number; signal?: string }, errorCount: number): RunStatus {
   if (exit.signal || (exit.exitCode !== undefined && exit.exitCode !== 0)) return 'FAILED';

@@ -1,7 +1,7 @@
 /** Plain-text rendering of runs for terminals (CLI `run`, `show`, `list`). */
 import * as path from 'node:path';
 import type { Run, Span } from './model';
-import { durationMs, errorSummary, nowNs } from './model';
+import { durationMs, errorSummary, isFailedStatus, nowNs } from './model';
 import { buildSpanTree, failureLeaves, type SpanNode } from './tree';
 import { resolveFailure, type SourceOptions } from './source';
 
@@ -53,7 +53,7 @@ export function formatRunReport(run: Run, spans: Span[], opts: ReportOptions): s
   const render = (node: SpanNode, prefix: string, last: boolean) => {
     const s = node.span;
     const label = s.statusLabel && s.statusLabel !== 'OK' ? ` [${s.statusLabel}]` : '';
-    const err = s.status === 'ERROR' || s.status === 'INCOMPLETE' ? errorSummary(s) : undefined;
+    const err = isFailedStatus(s.status) ? errorSummary(s) : undefined;
     const dur = s.status === 'INCOMPLETE' ? 'never ended' : formatDuration(durationMs(s));
     lines.push(
       `${prefix}${last ? '└─ ' : '├─ '}${paint(c, statusColor(s.status), ICON[s.status] ?? '?')} ${s.name}${label}  ${paint(c, 2, dur)}${err ? '  ' + paint(c, 31, err) : ''}`,

@@ -1,5 +1,6 @@
 /** Span forest of a run: the shape every view (CLI, sidebar tree, timeline) shows. */
 import type { Run, Span } from './model';
+import { isFailedStatus } from './model';
 
 export interface SpanNode {
   span: Span;
@@ -48,7 +49,7 @@ export function* walk(nodes: SpanNode[]): Generator<SpanNode> {
  * same parent only the last attempt counts (earlier failed attempts were retried).
  */
 export function failureLeaves(spans: Span[]): Span[] {
-  const failed = spans.filter((s) => s.status === 'ERROR' || s.status === 'INCOMPLETE');
+  const failed = spans.filter((s) => isFailedStatus(s.status));
   const failedParents = new Set(failed.map((s) => s.parentSpanId).filter(Boolean));
   const lastAttempt = new Map<string, Span>();
   for (const s of spans) {

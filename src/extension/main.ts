@@ -10,7 +10,7 @@ import { Collector } from '../core/collector';
 import { toJaegerJson, toOtlpJson } from '../core/export';
 import { newRunId, newSpanId, newTraceId } from '../core/ids';
 import { ImportError, importTraceText } from '../core/ingest/importers';
-import { nowNs, type Run, type Span } from '../core/model';
+import { isFailedStatus, nowNs, type Run, type Span } from '../core/model';
 import { runEnvironment } from '../core/runner';
 import { resolveFailure, resolveSource, type SourceLocation, type SourceOptions } from '../core/source';
 import { DatabaseLockedError, describeLock, TraceStore, type StoreChange } from '../core/store/store';
@@ -268,7 +268,7 @@ class Extension implements vscode.Disposable {
   /** Where a span's code is: the line that failed for a failed or hung step, else the step itself. */
   private locate(span: Span, run: Run): SourceLocation | undefined {
     const opts = this.sourceOptions(run);
-    return span.status === 'ERROR' || span.status === 'INCOMPLETE' ? resolveFailure(span, opts) : resolveSource(span, opts);
+    return isFailedStatus(span.status) ? resolveFailure(span, opts) : resolveSource(span, opts);
   }
 
   sourceOptions(run?: Run): SourceOptions {

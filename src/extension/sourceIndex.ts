@@ -9,7 +9,7 @@
  */
 import * as path from 'node:path';
 import type { Run, Span, SpanStatus } from '../core/model';
-import { durationMs, errorSummary, spanException } from '../core/model';
+import { durationMs, errorSummary, isFailedStatus, spanException } from '../core/model';
 import { resolveFailure, resolveSource, type SourceOptions, type StackFrame } from '../core/source';
 import type { StoreChange } from '../core/store/store';
 import { failureLeaves } from '../core/tree';
@@ -218,7 +218,7 @@ export class SourceIndex {
       const durations = g.samples.map((s) => s.durationMs).filter((d): d is number => d !== undefined).sort((a, b) => a - b);
       const h: StepHistory = {
         ...g,
-        failed: g.samples.filter((s) => s.status === 'ERROR' || s.status === 'INCOMPLETE').length,
+        failed: g.samples.filter((s) => isFailedStatus(s.status)).length,
         p50: percentile(durations, 50),
         p95: percentile(durations, 95),
         last: g.samples[0]!.status,

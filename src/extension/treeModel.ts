@@ -8,7 +8,7 @@
  * updates its own row without collapsing anything the user opened.
  */
 import type { Run, RunStatus, Span } from '../core/model';
-import { durationMs, errorSummary, nowNs, nsToMs, attrText, RUN_STATUSES } from '../core/model';
+import { durationMs, errorSummary, isFailedStatus, nowNs, nsToMs, attrText, RUN_STATUSES } from '../core/model';
 import type { StoreChange } from '../core/store/store';
 import { buildSpanTree, failureLeaves, type SpanNode } from '../core/tree';
 import { formatDuration, relativeTime } from '../core/report';
@@ -103,7 +103,7 @@ export const ICONS = {
   queued: { id: 'history', color: 'testing.iconQueued' },
 } satisfies Record<string, IconView>;
 
-const isFailed = (s: Span) => s.status === 'ERROR' || s.status === 'INCOMPLETE';
+const isFailed = (s: Span) => isFailedStatus(s.status);
 const key = (runId: string, spanId: string) => `${runId}\u0000${spanId}`;
 const byStartDesc = (a: Run, b: Run) => (a.startNs > b.startNs ? -1 : a.startNs < b.startNs ? 1 : a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 const workflowOf = (r: Run) => r.workflow ?? r.name;
