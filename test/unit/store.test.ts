@@ -3,28 +3,12 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TraceStore, DatabaseLockedError } from '../../src/core/store/store';
-import type { Span } from '../../src/core/model';
 import { FIXTURES, tempDir } from './helpers/fixtures';
 import { encode } from '../../src/core/store/codec';
 import { postJson } from './helpers/http';
+import { spanFactory } from './helpers/spans';
 
-let n = 0;
-function span(runId: string, over: Partial<Span> = {}): Span {
-  n++;
-  return {
-    runId,
-    traceId: 'c'.repeat(32),
-    spanId: n.toString(16).padStart(16, '0'),
-    name: `step-${n}`,
-    kind: 1,
-    startNs: 1_700_000_000_000_000_000n + BigInt(n) * 1000n,
-    endNs: 1_700_000_000_000_000_000n + BigInt(n) * 1000n + 500n,
-    status: 'OK',
-    attributes: {},
-    events: [],
-    ...over,
-  };
-}
+const span = spanFactory({ traceId: 'c'.repeat(32), durationNs: 500n });
 
 function otlpBody(batch: number, size: number) {
   return {

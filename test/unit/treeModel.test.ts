@@ -4,30 +4,14 @@
  * grouping, and what each row says.
  */
 import { strict as assert } from 'node:assert';
-import type { Run, Span } from '../../src/core/model';
+import type { Run } from '../../src/core/model';
 import { TraceStore, type StoreChange } from '../../src/core/store/store';
 import { RunsTreeModel, type RunsElement } from '../../src/extension/treeModel';
+import { spanFactory } from './helpers/spans';
 
 const T0 = 1_700_000_000_000_000_000n;
 const S = 1_000_000_000n;
-let n = 0;
-
-function span(runId: string, over: Partial<Span> = {}): Span {
-  n++;
-  return {
-    runId,
-    traceId: 'a'.repeat(32),
-    spanId: n.toString(16).padStart(16, '0'),
-    name: `step-${n}`,
-    kind: 1,
-    startNs: T0 + BigInt(n) * 1000n,
-    endNs: T0 + BigInt(n) * 1000n + S,
-    status: 'OK',
-    attributes: {},
-    events: [],
-    ...over,
-  };
-}
+const span = spanFactory({ traceId: 'a'.repeat(32), durationNs: S });
 
 function runPatch(id: string, startNs: bigint, over: Partial<Run> = {}) {
   return { id, name: id, workflow: over.workflow ?? id.replace(/-\d+$/, ''), status: 'RUNNING' as const, source: 'launch' as const, startNs, attributes: {}, ...over };
