@@ -64,32 +64,47 @@ export function gitCommit(cwd: string): Promise<string | undefined> {
   });
 }
 
-export function launch(store: TraceStore, opts: LaunchOptions): RunningWorkflow {
-  if (!opts.command.length) throw new Error('no command to run');
-  const run = {
-    id: newRunId(),
-    traceId: newTraceId(),
-    rootSpanId: newSpanId(),
-    name: opts.name ?? defaultName(opts.command),
-  };
+/** The ids a run's processes join: its own id, the trace and the TRACEPARENT parent span. */
+export interface RunIdentity {
+  id: string;
+  traceId: string;
+  rootSpanId: string;
+  name: string;
+}
+
+/**
+ * Record a new RUNNING run with fresh ids (launched, debugged or followed): the one place
+ * a run that Runlens owns is created, so every such run has a trace and a TRACEPARENT span.
+ */
+export function beginRun(
+  store: TraceStore,
+  run: { name: string; workflow?: string; source: 'launch' | 'log'; command?: string[]; cwd?: string; attributes?: Run['attributes'] },
+): RunIdentity {
+  const ids = { id: newRunId(), traceId: newTraceId(), rootSpanId: newSpanId(), name: run.name };
   store.apply({
     runs: [
       {
-        id: run.id,
+        id: ids.id,
         name: run.name,
         status: 'RUNNING',
-        source: 'launch',
-        command: opts.command,
-        cwd: opts.cwd,
+        source: run.source,
+        command: run.command,
+        cwd: run.cwd,
         startNs: nowNs(),
-        traceId: run.traceId,
-        rootSpanId: run.rootSpanId,
-        workflow: opts.workflow ?? run.name,
-        attributes: {},
+        traceId: ids.traceId,
+        rootSpanId: ids.rootSpanId,
+        workflow: run.workflow ?? run.name,
+        attributes: run.attributes ?? {},
       },
     ],
     spans: [],
   });
+  return ids;
+}
+
+export function launch(store: TraceStore, opts: LaunchOptions): RunningWorkflow {
+  if (!opts.command.length) throw new Error('no command to run');
+  const run = beginRun(store, { name: opts.name ?? defaultName(opts.command), workflow: opts.workflow, source: 'launch', command: opts.command, cwd: opts.cwd });
 
   const listeners: ((stream: 'stdout' | 'stderr', text: string) => void)[] = [];
   const parser = new JsonLinesParser({ runId: run.id, traceId: run.traceId, rootSpanId: run.rootSpanId });

@@ -5,9 +5,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { newRunId, newSpanId, newTraceId } from './ids';
 import { JsonLinesParser } from './ingest/jsonl';
-import { nowNs } from './model';
+import { beginRun } from './runner';
 import type { TraceStore } from './store/store';
 
 export interface TailOptions {
@@ -32,12 +31,7 @@ export function tailFile(store: TraceStore, file: string, opts: TailOptions = {}
   const abs = path.resolve(file);
   const stat = fs.statSync(abs); // throws ENOENT with a clear message before any run is created
   if (!stat.isFile()) throw new Error(`${abs} is not a file`);
-  const run = { id: newRunId(), traceId: newTraceId(), rootSpanId: newSpanId() };
-  const name = opts.name ?? path.basename(abs);
-  store.apply({
-    runs: [{ id: run.id, name, workflow: name, status: 'RUNNING', source: 'log', startNs: nowNs(), traceId: run.traceId, rootSpanId: run.rootSpanId, cwd: path.dirname(abs), attributes: { 'log.file.path': abs } }],
-    spans: [],
-  });
+  const run = beginRun(store, { name: opts.name ?? path.basename(abs), source: 'log', cwd: path.dirname(abs), attributes: { 'log.file.path': abs } });
   let parser = new JsonLinesParser({ runId: run.id, traceId: run.traceId, rootSpanId: run.rootSpanId });
   let offset = 0;
   let ino = stat.ino;

@@ -8,10 +8,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Collector } from '../core/collector';
 import { toJaegerJson, toOtlpJson } from '../core/export';
-import { newRunId, newSpanId, newTraceId } from '../core/ids';
 import { ImportError, importTraceText } from '../core/ingest/importers';
 import { isFailedStatus, nowNs, type Run, type Span } from '../core/model';
-import { runEnvironment } from '../core/runner';
+import { beginRun, runEnvironment } from '../core/runner';
 import { resolveFailure, resolveSource, type SourceLocation, type SourceOptions } from '../core/source';
 import { DatabaseLockedError, describeLock, TraceStore, type StoreChange } from '../core/store/store';
 import { tailFile, type TailHandle } from '../core/tail';
@@ -750,12 +749,8 @@ class Extension implements vscode.Disposable {
       const exists = vscode.debug.breakpoints.some((b) => b instanceof vscode.SourceBreakpoint && b.location.uri.fsPath === loc.file && b.location.range.start.line === loc.line - 1);
       if (!exists) vscode.debug.addBreakpoints([bp]);
     }
-    const run = { id: newRunId(), traceId: newTraceId(), rootSpanId: newSpanId(), name: spec.name };
-    this.store.apply({
-      runs: [{ id: run.id, name: `${spec.name} (debug)`, workflow: spec.name, status: 'RUNNING', source: 'launch', command: spec.command, cwd: spec.cwd, startNs: nowNs(), traceId: run.traceId, rootSpanId: run.rootSpanId, attributes: { 'runlens.debug': true } }],
-      spans: [],
-    });
-    const env = runEnvironment(spec.env, run, this.collector?.endpoint);
+    const run = beginRun(this.store, { name: `${spec.name} (debug)`, workflow: spec.name, source: 'launch', command: spec.command, cwd: spec.cwd, attributes: { 'runlens.debug': true } });
+    const env = runEnvironment(spec.env, { ...run, name: spec.name }, this.collector?.endpoint);
     delete env.RUNLENS_STDOUT_CAPTURED; // the debugger owns stdout: the helpers post their events instead
     const folder = vscode.workspace.workspaceFolders?.find((f) => spec.cwd.startsWith(f.uri.fsPath)) ?? vscode.workspace.workspaceFolders?.[0];
     const sessionName = String(config.name);
