@@ -33,7 +33,14 @@ export const Attributes = z.record(z.string(), AttrValue);
 export const HexTraceId = z.string().regex(/^[0-9a-f]{32}$/);
 export const HexSpanId = z.string().regex(/^[0-9a-f]{16}$/);
 
-export const NanoTime = z.bigint().nonnegative();
+/**
+ * The largest time the store keeps exactly (SQLite INTEGER is signed 64-bit): 2262-04-11.
+ * OTLP's fixed64 allows more; later times are rejected at the boundary, never stored as REAL.
+ */
+export const MAX_NS = (1n << 63n) - 1n;
+export const NanoTime = z.bigint().nonnegative().max(MAX_NS);
+/** A time in nanoseconds the store can keep: 0 ≤ t ≤ MAX_NS. */
+export const isNanoTime = (t: bigint): boolean => t >= 0n && t <= MAX_NS;
 
 export const SpanEvent = z.object({
   name: z.string(),
@@ -89,6 +96,8 @@ export const Run = z.object({
   workflow: z.string().optional(),
   spanCount: z.number().int().nonnegative(),
   errorCount: z.number().int().nonnegative(),
+  /** HMAC proving this user's Runlens launched the run (src/core/launchKey.ts); only such runs can be re-run. */
+  launchSignature: z.string().optional(),
 });
 export type Run = z.infer<typeof Run>;
 

@@ -10,6 +10,7 @@ import { newRunId, newSpanId, newTraceId } from './ids';
 import { JsonLinesParser, type JsonLinesResult } from './ingest/jsonl';
 import { RUN_ID_ATTRIBUTE } from './ingest/otlp';
 import type { TraceStore } from './store/store';
+import { signLaunch } from './launchKey';
 
 export interface LaunchOptions {
   command: string[];
@@ -81,6 +82,9 @@ export function beginRun(
   run: { name: string; workflow?: string; source: 'launch' | 'log'; command?: string[]; cwd?: string; attributes?: Run['attributes'] },
 ): RunIdentity {
   const ids = { id: newRunId(), traceId: newTraceId(), rootSpanId: newSpanId(), name: run.name };
+  const workflow = run.workflow ?? run.name;
+  // Only a launch this user's Runlens made itself can be re-run: sign what it starts.
+  const launchSignature = run.source === 'launch' && run.command?.length ? signLaunch({ id: ids.id, command: run.command, cwd: run.cwd, workflow }) : undefined;
   store.apply({
     runs: [
       {
@@ -93,8 +97,9 @@ export function beginRun(
         startNs: nowNs(),
         traceId: ids.traceId,
         rootSpanId: ids.rootSpanId,
-        workflow: run.workflow ?? run.name,
+        workflow,
         attributes: run.attributes ?? {},
+        launchSignature,
       },
     ],
     spans: [],

@@ -64,4 +64,46 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, seq)
   );
   `,
+  // 2: runs carry a launch signature (only signed runs can be re-run), the time this store
+  //    received them (retention order: clients cannot claim to be newest), and CANCELLED.
+  `
+  CREATE TABLE runs_v2 (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('RUNNING','SUCCESS','PARTIAL','FAILED','CANCELLED')),
+    source TEXT NOT NULL,
+    command TEXT,
+    cwd TEXT,
+    start_ns INTEGER NOT NULL,
+    end_ns INTEGER,
+    exit_code INTEGER,
+    signal TEXT,
+    git_commit TEXT,
+    trace_id TEXT,
+    root_span_id TEXT,
+    workflow TEXT,
+    attributes TEXT NOT NULL DEFAULT '{}',
+    span_count INTEGER NOT NULL DEFAULT 0,
+    error_count INTEGER NOT NULL DEFAULT 0,
+    running_count INTEGER NOT NULL DEFAULT 0,
+    launch_sig TEXT,          -- HMAC of a run Runlens launched (see src/core/launchKey.ts)
+    received_ns INTEGER NOT NULL DEFAULT 0  -- when this store first saw the run (its own clock)
+  );
+  INSERT INTO runs_v2 (id, name, status, source, command, cwd, start_ns, end_ns, exit_code, signal, git_commit, trace_id,
+    root_span_id, workflow, attributes, span_count, error_count, running_count, launch_sig, received_ns)
+  SELECT id, name, status, source, command, cwd,
+    CASE WHEN typeof(start_ns) = 'integer' AND start_ns >= 0 THEN start_ns ELSE 0 END,
+    CASE WHEN typeof(end_ns) = 'integer' AND end_ns >= 0 THEN end_ns ELSE NULL END,
+    exit_code, signal, git_commit, trace_id, root_span_id, workflow, attributes, span_count, error_count, running_count,
+    NULL, min(CASE WHEN typeof(start_ns) = 'integer' AND start_ns >= 0 THEN start_ns ELSE 0 END,
+              CAST(strftime('%s', 'now') AS INTEGER) * 1000000000)
+  FROM runs;
+  DROP TABLE runs;
+  ALTER TABLE runs_v2 RENAME TO runs;
+  CREATE INDEX runs_by_start ON runs (start_ns DESC);
+  CREATE INDEX runs_by_workflow ON runs (workflow, start_ns DESC);
+  CREATE INDEX runs_by_received ON runs (received_ns);
+  UPDATE spans SET start_ns = 0 WHERE typeof(start_ns) != 'integer' OR start_ns < 0;
+  UPDATE spans SET end_ns = NULL WHERE end_ns IS NOT NULL AND (typeof(end_ns) != 'integer' OR end_ns < 0);
+  `,
 ];

@@ -379,7 +379,7 @@ export class TraceStore {
       rows[i] = row;
       lines[i] = journalRow(row);
     }
-    const rec = this.record('apply', { runs }, { resources: JSON.stringify(resources), rows: `[${lines.join(',')}]` });
+    const rec = this.record('apply', { at: nowNs(), runs }, { resources: JSON.stringify(resources), rows: `[${lines.join(',')}]` });
     rec.resources = resources;
     rec.rows = rows;
     const runIds = this.transaction(() => this.applyRecord(rec));
@@ -568,8 +568,10 @@ export class TraceStore {
         const rows = rec.rows as SpanRow[];
         const resourceIds = (rec.resources as string[]).map((json) => this.resourceId(json));
         const counts = new Map<string, RunCounts>();
+        // Journals before received times carry no `at`: their runs count as received on replay.
+        const at = typeof rec.at === 'bigint' ? rec.at : nowNs();
         for (const r of runs) {
-          this.upsertRun(r);
+          this.upsertRun(r, at);
           counts.set(r.id, emptyCounts());
         }
         const insertOne = this.stmt(INSERT_SPAN_IF_NEW);
@@ -582,7 +584,7 @@ export class TraceStore {
             const runId = row[R.runId];
             let c = counts.get(runId);
             if (!c) {
-              if (!this.runExists(runId)) this.upsertRun({ id: runId, name: runId, source: 'otlp', startNs: BigInt(row[R.startNs]), traceId: row[R.traceId] });
+              if (!this.runExists(runId)) this.upsertRun({ id: runId, name: runId, source: 'otlp', startNs: BigInt(row[R.startNs]), traceId: row[R.traceId] }, at);
               counts.set(runId, (c = emptyCounts()));
             }
             const res = row[R.resource];
@@ -687,7 +689,7 @@ export class TraceStore {
     return this.all('SELECT 1 AS x FROM runs WHERE id = ?', [id]).length > 0;
   }
 
-  private upsertRun(p: RunPatch): void {
+  private upsertRun(p: RunPatch, receivedAt: bigint): void {
     const existing = this.all('SELECT * FROM runs WHERE id = ?', [p.id])[0];
     const cur: Partial<Run> = existing ? rowToRun(existing) : {};
     const merged = {
@@ -698,8 +700,8 @@ export class TraceStore {
     if (existing && p.startNs !== undefined && cur.startNs !== undefined && cur.startNs < p.startNs) merged.startNs = cur.startNs;
     this.run(
       `INSERT OR REPLACE INTO runs (id, name, status, source, command, cwd, start_ns, end_ns, exit_code, signal, git_commit,
-         trace_id, root_span_id, workflow, attributes, span_count, error_count, running_count)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         trace_id, root_span_id, workflow, attributes, span_count, error_count, running_count, launch_sig, received_ns)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         merged.id,
         merged.name ?? merged.id,
@@ -719,6 +721,9 @@ export class TraceStore {
         cur.spanCount ?? 0,
         cur.errorCount ?? 0,
         existing ? Number(existing.running_count) : 0,
+        merged.launchSignature ?? null,
+        // Retention's order: when this store first received the run, by its own clock.
+        existing ? ns(existing.received_ns) : receivedAt,
       ],
     );
   }
@@ -770,7 +775,7 @@ export class TraceStore {
       // points at a parent that has not arrived (the root ends, and is exported, last).
       if (status !== 'RUNNING' && !this.settled.has(runId) && this.pendingParents(runId, c).size > 0) status = 'RUNNING';
     }
-    const prevEnd = run.end_ns === null || run.end_ns === undefined ? undefined : BigInt(run.end_ns as bigint);
+    const prevEnd = big(run.end_ns);
     const last = c.last === undefined ? undefined : BigInt(c.last);
     const end = last !== undefined && (prevEnd === undefined || last > prevEnd) ? last : prevEnd;
     this.run('UPDATE runs SET status = ?, start_ns = min(start_ns, coalesce(?, start_ns)), end_ns = ? WHERE id = ?', [
@@ -856,7 +861,7 @@ export class TraceStore {
   private enforceRetention(): void {
     const maxRuns = this.opts.maxRuns ?? 200;
     const maxBytes = this.opts.maxBytes ?? 200 * 1024 * 1024;
-    const finished = this.all("SELECT id FROM runs WHERE status != 'RUNNING' ORDER BY start_ns ASC, id ASC") as { id: string }[];
+    const finished = this.all("SELECT id FROM runs WHERE status != 'RUNNING' ORDER BY received_ns ASC, id ASC") as { id: string }[];
     const total = Number(this.all('SELECT count(*) AS n FROM runs')[0].n);
     const victims = new Set<string>();
     for (let i = 0; i < finished.length && total - victims.size > maxRuns; i++) victims.add(finished[i].id);
@@ -1001,7 +1006,9 @@ export class TraceStore {
 // ---------------------------------------------------------------- rows
 
 const num = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
-const big = (v: unknown): bigint | undefined => (v === null || v === undefined ? undefined : BigInt(v as bigint));
+/** A stored time; a value no valid write produces (REAL, text from an old version) reads as 0, never throws. */
+const ns = (v: unknown): bigint => (typeof v === 'bigint' ? v : typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? BigInt(v) : 0n);
+const big = (v: unknown): bigint | undefined => (v === null || v === undefined ? undefined : ns(v));
 const str = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
 
 function rowToRun(r: Row): Run {
@@ -1012,7 +1019,7 @@ function rowToRun(r: Row): Run {
     source: r.source as Run['source'],
     command: r.command ? (JSON.parse(String(r.command)) as string[]) : undefined,
     cwd: str(r.cwd),
-    startNs: BigInt(r.start_ns as bigint),
+    startNs: ns(r.start_ns),
     endNs: big(r.end_ns),
     exitCode: num(r.exit_code),
     signal: str(r.signal),
@@ -1023,6 +1030,7 @@ function rowToRun(r: Row): Run {
     attributes: JSON.parse(String(r.attributes)) as Attributes,
     spanCount: Number(r.span_count),
     errorCount: Number(r.error_count),
+    launchSignature: str(r.launch_sig),
   };
 }
 
@@ -1034,7 +1042,7 @@ function rowToSpan(r: Row): Span {
     parentSpanId: str(r.parent_span_id),
     name: String(r.name),
     kind: Number(r.kind),
-    startNs: BigInt(r.start_ns as bigint),
+    startNs: ns(r.start_ns),
     endNs: big(r.end_ns),
     status: r.status as Span['status'],
     statusMessage: str(r.status_message),
