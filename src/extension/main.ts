@@ -18,6 +18,7 @@ import { failureLeaves } from '../core/tree';
 import { readConfig, RELOAD_KEYS, SECTION, workspaceRoot, type Config } from './config';
 import { FailureLensProvider } from './editorFeatures';
 import { Launcher } from './launcher';
+import { lastRerunnable, resolveRerun, type RerunDecision } from './rerun';
 import { RunsTreeProvider } from './runsTree';
 import { SourceIndex } from './sourceIndex';
 import { registerTimelineSerializer, TimelinePanel, type TimelineContext } from './timeline';
@@ -449,33 +450,32 @@ class Extension implements vscode.Disposable {
     if (!this.launcher.stop(runId)) void vscode.window.showInformationMessage('Runlens: no run launched from this window is running.');
   }
 
-  /** The spec to run a recorded run again: this window's, the same-named workflow in settings, or its command line. */
+  /** What re-running a recorded run starts, resolved now (see rerun.ts). */
+  private rerunDecision(run: Run): RerunDecision {
+    return resolveRerun(run, { windowSpec: this.launcher.specOf(run.id), declared: this.workflows().specs, fallbackCwd: workspaceRoot() ?? process.cwd() });
+  }
+
   private specForRun(run: Run): WorkflowSpec | undefined {
-    const mine = this.launcher.specOf(run.id);
-    if (mine) return mine;
-    const wf = run.workflow ?? run.name;
-    const declared = this.workflows().specs.find((s) => s.name === wf && s.origin !== 'file');
-    if (declared) return declared;
-    if (run.command?.length) return { name: wf, command: run.command, cwd: run.cwd ?? workspaceRoot() ?? process.cwd(), env: {}, origin: 'run' };
-    return undefined;
+    const d = this.rerunDecision(run);
+    return 'spec' in d ? d.spec : undefined;
   }
 
   private async rerun(t?: Target): Promise<string | undefined> {
     const target = await this.target(t, 'Pick a run to run again');
     if (!target) return undefined;
     if (!(await this.requireTrust('re-runs workflows'))) return undefined;
-    const spec = this.specForRun(target.run);
-    if (!spec) {
-      void vscode.window.showWarningMessage(`Runlens: “${target.run.name}” was ${target.run.source === 'otlp' ? 'attached, not launched' : 'not launched by Runlens'}; there is no command to run again.`);
+    const d = this.rerunDecision(target.run);
+    if ('refusal' in d) {
+      void vscode.window.showWarningMessage(`Runlens: “${target.run.name}” was ${d.refusal}; there is no command to run again.`);
       return undefined;
     }
-    return this.launch(spec);
+    return this.launch(d.spec);
   }
 
   private async rerunLast(): Promise<string | undefined> {
     if (!(await this.requireTrust('re-runs workflows'))) return undefined;
     const spec = this.launcher.lastSpec ?? (() => {
-      const last = this.treeProvider.model.allRuns().find((r) => r.source === 'launch');
+      const last = lastRerunnable(this.treeProvider.model.allRuns());
       return last ? this.specForRun(last) : undefined;
     })();
     if (!spec) return this.runWorkflow();
