@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { JsonLinesParser } from '../../src/core/ingest/jsonl';
 import { ingestExecutionTrace } from '../../src/core/ingest/executionTrace';
 import { fixtureJson, fixtureText } from './helpers/fixtures';
+import { fuzzLines } from './helpers/fuzz';
 
 const ctx = { runId: 'r1', traceId: 'a'.repeat(32), rootSpanId: 'b'.repeat(16) };
 
@@ -91,5 +92,76 @@ describe('JSON-lines ingest', () => {
     const open = q.push('{\n  "not": "closed",\n', 'stdout');
     assert.deepEqual(open.output, []);
     assert.deepEqual(q.finish('stdout').output, ['{', '  "not": "closed",']);
+  });
+
+  it('keeps parsing after a line with a wrong field type, and counts it as a diagnostic', () => {
+    const p = new JsonLinesParser(ctx);
+    const r = p.push(fixtureText('jsonl/unreadable.jsonl'));
+    assert.equal(r.diagnostics.length, 2);
+    assert.match(r.diagnostics[0], /^line 1: .*steps\.0\.status/);
+    assert.match(r.diagnostics[1], /^line 3: .*span_id/);
+    assert.deepEqual(r.output, ['plain output after the bad lines'], 'a bad line is not echoed as output');
+    const span = r.spans.find((s) => s.name === 'after-bad-doc')!;
+    assert.equal(span.status, 'OK', 'the lines after a bad one are still read');
+  });
+
+  it('counts a pretty-printed document it cannot read once, at its first line', () => {
+    const p = new JsonLinesParser(ctx);
+    const doc = JSON.stringify({ trace_id: 't', pipeline_status: 'DONE', started_at: 1, steps: [] }, null, 2);
+    const r = p.push(`first\n${doc}\n{"runlens":"start","span_id":"1111111111111111","name":"next"}\n`);
+    assert.equal(r.diagnostics.length, 1);
+    assert.match(r.diagnostics[0], /^line 2: .*pipeline_status/);
+    assert.deepEqual(r.spans.map((s) => s.name), ['next']);
+  });
+
+  it('reads a step_end whose duration is out of range without the duration', () => {
+    const p = new JsonLinesParser(ctx);
+    const r = p.push('{"event":"step_end","step_name":"parse","workflow_id":"wf","duration_ms":1e400,"timestamp":"1731000000000000000"}\n');
+    assert.deepEqual(r.diagnostics, []);
+    const step = r.spans.find((s) => s.name === 'parse')!;
+    assert.equal(step.status, 'OK');
+    assert.equal(step.endNs, 1731000000000000000n);
+  });
+
+  it('keeps what it says about a bad line short and free of terminal control characters', () => {
+    const p = new JsonLinesParser(ctx);
+    const r = p.push(JSON.stringify({ runlens: `\u001b]0;owned\u0007\u009b2J${'x'.repeat(10_000)}`, span_id: '1' }) + '\n');
+    assert.equal(r.diagnostics.length, 1);
+    assert.ok(r.diagnostics[0].length < 400, r.diagnostics[0]);
+    assert.doesNotMatch(r.diagnostics[0], /[\u0000-\u001f\u007f-\u009f]/);
+  });
+
+  it('never throws, whatever the lines and however they are split, and reads the line after a bad one', function () {
+    this.timeout(60_000);
+    const good = (i: number) => `{"runlens":"start","span_id":"f${String(i).padStart(15, '0')}","name":"probe-${i}"}`;
+    const { lines, seed } = fuzzLines([...fixtureText('jsonl/runlens-events.jsonl').split('\n'), ...fixtureText('jsonl/step-logs.jsonl').split('\n'), JSON.stringify(fixtureJson('import/execution-trace.json'))], 3000);
+    const p = new JsonLinesParser(ctx);
+    let text = '';
+    lines.forEach((l, i) => (text += `${l.replace(/\n/g, ' ')}\n${good(i)}\n`));
+    const seen = new Set<string>();
+    let diagnostics = 0;
+    let at = 0;
+    let n = 0;
+    while (at < text.length) {
+      const size = 1 + ((seed * 31 + n++ * 7919) % 997);
+      const r = p.push(text.slice(at, at + size), 'stdout');
+      at += size;
+      for (const s of r.spans) if (s.name.startsWith('probe-')) seen.add(s.name);
+      for (const s of r.spans) assert.equal(typeof s.startNs, 'bigint');
+      diagnostics += r.diagnostics.length;
+    }
+    const last = p.finish('stdout');
+    for (const s of last.spans) if (s.name.startsWith('probe-')) seen.add(s.name);
+    assert.equal(seen.size, lines.length, `every probe line after a fuzzed one was read (seed ${seed})`);
+    assert.ok(diagnostics > 0, 'some fuzzed lines were counted as unreadable');
+  });
+
+  it('never throws on arbitrary bytes, lone surrogates or non-string chunks', () => {
+    const p = new JsonLinesParser(ctx);
+    for (const chunk of ['\u0000\ud800{"runlens":"start"}\n', '{\n', '\ud800\n', '}\n', '{"a":\n}\n', '\r\n\r', 42 as unknown as string, undefined as unknown as string]) {
+      const r = p.push(chunk);
+      assert.ok(Array.isArray(r.diagnostics) && Array.isArray(r.output));
+    }
+    assert.ok(Array.isArray(p.finish().output));
   });
 });

@@ -6,12 +6,17 @@
  * 1. Runlens span events  {"runlens":"start"|"end"|"event", "span_id", "parent_id"?, "name", …}
  * 2. Structured step logs {"event":"step_start"|"step_end"|"error", "step_name", "workflow_id", …}
  * 3. Execution-trace documents {"trace_id", "pipeline_status", "steps":[…], …}
+ *
+ * The producer's bytes are untrusted: `push` and `finish` never throw. A line that is
+ * span data by its shape but cannot be read (a wrong field type, an unknown event kind) is
+ * skipped and reported in `diagnostics` (`line N: why`); the lines after it are read as usual.
  */
 import type { Attributes, IngestBatch, RunPatch, Span, SpanEvent, SpanStatus } from '../model';
 import { nowNs } from '../model';
 import { derivedSpanId, spanIdFrom } from '../ids';
 import { ingestExecutionTrace, isExecutionTrace } from './executionTrace';
 import { asAttributes, parseTime } from './values';
+import { terminalText } from '../terminal';
 
 export interface JsonLinesContext {
   runId: string;
@@ -23,6 +28,40 @@ export interface JsonLinesContext {
 export interface JsonLinesResult extends IngestBatch {
   /** Lines that were not span data, in order, without their newline. */
   output: string[];
+  /**
+   * Lines (or pretty-printed documents) shaped like span data that could not be read, each
+   * `line N: why` (N counts the lines of its stream from 1; a document is counted at its
+   * first line). Short and free of control characters. Show them as `unreadableLineNotice(d)`.
+   */
+  diagnostics: string[];
+}
+
+/** How a consumer shows a diagnostic in the run's output: `runlens: line 3: why, ignored`. */
+export function unreadableLineNotice(diagnostic: string, stream?: string): string {
+  return `runlens: ${stream ? `${stream} ` : ''}${diagnostic}, ignored`;
+}
+
+/** A line that is span data by its shape but cannot be read; its message says why. */
+class Unreadable extends Error {}
+
+/** Longest reason kept in a diagnostic (the offending value may be megabytes). */
+const MAX_REASON = 200;
+
+function reason(err: unknown): string {
+  const raw = err instanceof Error ? (err instanceof Unreadable ? err.message : `${err.name}: ${err.message}`) : String(err);
+  const text = terminalText(raw);
+  return text.length > MAX_REASON ? `${text.slice(0, MAX_REASON)}…` : text;
+}
+
+/** A producer's value quoted in a diagnostic: JSON, cut short. */
+function quote(v: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(v) ?? String(v);
+  } catch {
+    text = String(v);
+  }
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 
 const MAX_OPEN = 50_000;
@@ -35,7 +74,7 @@ export class JsonLinesParser {
   /** Unfinished last line per stream (stdout and stderr interleave, but lines never mix). */
   private readonly partial = new Map<string, string>();
   /** A pretty-printed JSON document being gathered, per stream. */
-  private readonly multiline = new Map<string, { lines: string[]; bytes: number }>();
+  private readonly multiline = new Map<string, { lines: string[]; bytes: number; firstLine: number }>();
   /** Spans by id, kept while they may still receive lines (bounded). */
   private readonly spans = new Map<string, Span>();
   /** Structured step logs: open attempt per workflow/step, and per-workflow group spans. */
@@ -46,27 +85,41 @@ export class JsonLinesParser {
   private readonly occurrences = new Map<string, number>();
   private readonly erroredSteps = new Set<string>();
   private readonly groupErrors = new Set<string>();
+  /** Lines consumed per stream, for diagnostics. */
+  private readonly lineCount = new Map<string, number>();
 
   constructor(private readonly ctx: JsonLinesContext) {}
 
   /** Feed a chunk of text (any split) of one stream; complete lines are parsed, the rest is kept. */
   push(chunk: string, stream = 'default'): JsonLinesResult {
-    const text = (this.partial.get(stream) ?? '') + chunk;
-    const lines = text.split('\n');
-    let rest = lines.pop() ?? '';
-    if (rest.length > MAX_LINE) {
-      lines.push(rest);
-      rest = '';
+    try {
+      const text = (this.partial.get(stream) ?? '') + (typeof chunk === 'string' ? chunk : chunk === undefined || chunk === null ? '' : String(chunk));
+      const lines = text.split('\n');
+      let rest = lines.pop() ?? '';
+      if (rest.length > MAX_LINE) {
+        lines.push(rest);
+        rest = '';
+      }
+      this.partial.set(stream, rest);
+      return this.parseLines(lines, stream);
+    } catch (err) {
+      // parseLines answers for each line itself; this is the last guard of a stream handler.
+      this.partial.delete(stream);
+      this.multiline.delete(stream);
+      return { runs: [], spans: [], output: [], diagnostics: [`a chunk of ${stream} could not be read: ${reason(err)}`] };
     }
-    this.partial.set(stream, rest);
-    return this.parseLines(lines, stream);
   }
 
   /** End of a stream: parse what is left of it without a newline. */
   finish(stream = 'default'): JsonLinesResult {
-    const rest = this.partial.get(stream) ?? '';
-    this.partial.delete(stream);
-    return this.parseLines(rest ? [rest] : [], stream, true);
+    try {
+      const rest = this.partial.get(stream) ?? '';
+      this.partial.delete(stream);
+      return this.parseLines(rest ? [rest] : [], stream, true);
+    } catch (err) {
+      this.multiline.delete(stream);
+      return { runs: [], spans: [], output: [], diagnostics: [`the end of ${stream} could not be read: ${reason(err)}`] };
+    }
   }
 
   /** Every span this parser has seen that has not ended. */
@@ -75,10 +128,13 @@ export class JsonLinesParser {
   }
 
   private parseLines(lines: string[], stream = 'default', final = false): JsonLinesResult {
-    const out: JsonLinesResult = { runs: [], spans: [], output: [] };
+    const out: JsonLinesResult = { runs: [], spans: [], output: [], diagnostics: [] };
     const touched = new Map<string, Span>();
+    let lineNo = this.lineCount.get(stream) ?? 0;
     for (const rawLine of lines) {
+      lineNo++;
       let line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
+      let firstLine = lineNo;
       // A pretty-printed document (json.dumps(doc, indent=2)) opens with a lone "{" and
       // closes with "}" at the start of a line: gather it, within limits.
       const pending = this.multiline.get(stream);
@@ -94,15 +150,36 @@ export class JsonLinesParser {
         const joined = pending.lines.join('\n');
         if (parseObject(joined) === undefined) continue; // a nested "}" at column 0: keep going
         this.multiline.delete(stream);
+        firstLine = pending.firstLine;
         line = joined;
       } else if (line.trim() === '{') {
-        this.multiline.set(stream, { lines: [line], bytes: 1 });
+        this.multiline.set(stream, { lines: [line], bytes: 1, firstLine: lineNo });
         continue;
       }
       const obj = parseObject(line);
-      const handled = obj !== undefined && this.handle(obj, touched, out.runs);
-      if (!handled) out.output.push(...line.split('\n'));
+      if (obj === undefined) {
+        out.output.push(...line.split('\n'));
+        continue;
+      }
+      // One line's fault costs that line only: its spans and run patches are taken only
+      // when it was read whole.
+      const lineSpans = new Map<string, Span>();
+      const lineRuns: RunPatch[] = [];
+      let handled: boolean;
+      try {
+        handled = this.handle(obj, lineSpans, lineRuns);
+      } catch (err) {
+        out.diagnostics.push(`line ${firstLine}: ${reason(err)}`);
+        continue;
+      }
+      if (!handled) {
+        out.output.push(...line.split('\n'));
+        continue;
+      }
+      for (const [id, span] of lineSpans) touched.set(id, span);
+      out.runs.push(...lineRuns);
     }
+    this.lineCount.set(stream, lineNo);
     const unfinished = final ? this.multiline.get(stream) : undefined;
     if (unfinished) {
       this.multiline.delete(stream);
@@ -129,8 +206,9 @@ export class JsonLinesParser {
 
   private runlensEvent(o: Record<string, unknown>, touched: Map<string, Span>): boolean {
     const kind = o.runlens;
-    if (kind !== 'start' && kind !== 'end' && kind !== 'event') return false;
-    if (typeof o.span_id !== 'string' && typeof o.span_id !== 'number') return false;
+    if (kind !== 'start' && kind !== 'end' && kind !== 'event') throw new Unreadable(`"runlens" must be start, end or event, not ${quote(kind)}`);
+    if (typeof o.span_id !== 'string' && typeof o.span_id !== 'number') throw new Unreadable(`a runlens ${kind} line needs a span_id (a string or number), got ${quote(o.span_id)}`);
+    if (o.span_id === '') throw new Unreadable(`a runlens ${kind} line needs a span_id, got ""`);
     const spanId = spanIdFrom(String(o.span_id), this.ctx.runId);
     const time = parseTime(o.time) ?? nowNs();
     let span = this.spans.get(spanId);
@@ -181,10 +259,12 @@ export class JsonLinesParser {
     const group = this.workflowSpan(workflowId, time);
     const stepName = typeof o.step_name === 'string' ? o.step_name : undefined;
     const key = `${workflowId}\u0000${stepName}`;
+    // A duration that is not a finite, non-negative number of ms is taken as absent.
+    const durationMs = typeof o.duration_ms === 'number' && Number.isFinite(o.duration_ms) && o.duration_ms >= 0 && o.duration_ms < 1e15 ? o.duration_ms : undefined;
     const extra: Attributes = {};
     for (const [k, v] of Object.entries(o)) {
       if (!['timestamp', 'event', 'step_name', 'workflow_id', 'message', 'level', 'success', 'duration_ms'].includes(k)) {
-        extra[k] = asAttributes({ v }).v;
+        Object.defineProperty(extra, k, { value: asAttributes({ v }).v, enumerable: true, writable: true, configurable: true });
       }
     }
     if (o.event === 'step_start' && stepName) {
@@ -192,7 +272,7 @@ export class JsonLinesParser {
       // attempt number wins when it sends one.
       const previous = this.lastAttempt.get(key);
       const retried = previous !== undefined && previous.status === 'ERROR';
-      const own = typeof o.attempt === 'number' ? o.attempt : typeof o.retry === 'number' ? o.retry + 1 : undefined;
+      const own = isCount(o.attempt) ? o.attempt : isCount(o.retry) ? o.retry + 1 : undefined;
       const attempt = own ?? (retried ? (this.attempts.get(key) ?? 1) + 1 : 1);
       this.attempts.set(key, attempt);
       const occurrence = (this.occurrences.get(key) ?? 0) + 1;
@@ -218,7 +298,7 @@ export class JsonLinesParser {
       let span = this.openSteps.get(key);
       if (!span) {
         // An end without a start (log started mid-run): reconstruct the start from duration_ms.
-        const duration = typeof o.duration_ms === 'number' ? BigInt(Math.round(o.duration_ms * 1e6)) : 0n;
+        const duration = durationMs !== undefined ? BigInt(Math.round(durationMs * 1e6)) : 0n;
         span = {
           runId: this.ctx.runId,
           traceId: this.ctx.traceId,
@@ -234,12 +314,12 @@ export class JsonLinesParser {
         this.remember(span);
       }
       this.openSteps.delete(key);
-      span.endNs = typeof o.duration_ms === 'number' && o.duration_ms >= 0 ? span.startNs + BigInt(Math.round(o.duration_ms * 1e6)) : time;
+      span.endNs = durationMs !== undefined ? span.startNs + BigInt(Math.round(durationMs * 1e6)) : time;
       if (span.endNs < span.startNs) span.endNs = time;
       const failed = o.success === false || this.erroredSteps.delete(span.spanId);
       span.status = failed ? 'ERROR' : 'OK';
       if (failed && !span.statusMessage && typeof o.message === 'string') span.statusMessage = o.message;
-      if (typeof o.duration_ms === 'number') span.attributes['duration_ms'] = o.duration_ms;
+      if (durationMs !== undefined) span.attributes['duration_ms'] = durationMs;
       Object.assign(span.attributes, extra);
       this.stepStatus(workflowId).set(stepName, span.status);
       touched.set(span.spanId, span);
@@ -317,6 +397,11 @@ export class JsonLinesParser {
     }
     this.spans.set(span.spanId, span);
   }
+}
+
+/** A whole number fit to count attempts. */
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
 
 function parseObject(line: string): Record<string, unknown> | undefined {
