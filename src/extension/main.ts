@@ -18,7 +18,7 @@ import { failureLeaves } from '../core/tree';
 import { readConfig, RELOAD_KEYS, SECTION, workspaceRoot, type Config } from './config';
 import { FailureLensProvider } from './editorFeatures';
 import { Launcher } from './launcher';
-import { lastRerunnable, resolveRerun, type RerunDecision } from './rerun';
+import { lastRerunnable, rerunBlocked, resolveRerun, type RerunDecision } from './rerun';
 import { RunsTreeProvider } from './runsTree';
 import { SourceIndex } from './sourceIndex';
 import { registerTimelineSerializer, TimelinePanel, type TimelineContext } from './timeline';
@@ -119,6 +119,7 @@ class Extension implements vscode.Disposable {
     const model = new RunsTreeModel(store, {
       resolve: (span, run) => this.locate(span, run),
       displayPath,
+      rerunRefusal: (run) => rerunBlocked(run, this.launcher.specOf(run.id)),
     });
     this.treeProvider = new RunsTreeProvider(model);
     this.treeView = vscode.window.createTreeView('runlens.runs', { treeDataProvider: this.treeProvider, showCollapseAll: true, canSelectMany: false });
@@ -466,7 +467,7 @@ class Extension implements vscode.Disposable {
     if (!(await this.requireTrust('re-runs workflows'))) return undefined;
     const d = this.rerunDecision(target.run);
     if ('refusal' in d) {
-      void vscode.window.showWarningMessage(`Runlens: “${target.run.name}” was ${d.refusal}; there is no command to run again.`);
+      void vscode.window.showWarningMessage(`Runlens does not re-run “${target.run.name}”: ${d.refusal}.`);
       return undefined;
     }
     return this.launch(d.spec);
@@ -475,7 +476,7 @@ class Extension implements vscode.Disposable {
   private async rerunLast(): Promise<string | undefined> {
     if (!(await this.requireTrust('re-runs workflows'))) return undefined;
     const spec = this.launcher.lastSpec ?? (() => {
-      const last = lastRerunnable(this.treeProvider.model.allRuns());
+      const last = lastRerunnable(this.treeProvider.model.allRuns(), (id) => this.launcher.specOf(id));
       return last ? this.specForRun(last) : undefined;
     })();
     if (!spec) return this.runWorkflow();
@@ -738,10 +739,15 @@ class Extension implements vscode.Disposable {
     if (!(await this.requireTrust('debugs workflows'))) return false;
     const span = target.span ?? this.firstFailure(target.run);
     const loc: SourceLocation | undefined = span ? resolveFailure(span, this.sourceOptions(target.run)) : undefined;
-    const spec = this.specForRun(target.run);
-    const config = spec && debugConfigFor(spec);
-    if (!spec || !config) {
-      void vscode.window.showWarningMessage(`Runlens: cannot debug “${target.run.name}”: ${spec ? 'its command is neither python nor node' : 'it was not launched by a command Runlens knows'}.`);
+    const d = this.rerunDecision(target.run);
+    if ('refusal' in d) {
+      void vscode.window.showWarningMessage(`Runlens does not debug “${target.run.name}”: ${d.refusal}.`);
+      return false;
+    }
+    const spec = d.spec;
+    const config = debugConfigFor(spec);
+    if (!config) {
+      void vscode.window.showWarningMessage(`Runlens: cannot debug “${target.run.name}”: its command is neither python nor node.`);
       return false;
     }
     if (loc && fs.existsSync(loc.file)) {

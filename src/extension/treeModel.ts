@@ -13,6 +13,7 @@ import type { StoreChange } from '../core/store/store';
 import { buildSpanTree, failureLeaves, type SpanNode } from '../core/tree';
 import { formatDuration, relativeTime } from '../core/report';
 import type { SourceLocation } from '../core/source';
+import { rerunRefusal } from '../core/launchKey';
 import { MarkdownBuilder, oneLine } from './markdown';
 
 export interface TreeStore {
@@ -83,6 +84,11 @@ export interface TreeModelOptions {
   displayPath?: (file: string) => string;
   /** Children shown under one parent before a "… N more" row. */
   maxChildren?: number;
+  /**
+   * Why a run offers no Re-run / Debug from Here, or undefined when it does. Default: the
+   * core's check (only a run this user's Runlens launched and signed may be re-run).
+   */
+  rerunRefusal?: (run: Run) => string | undefined;
 }
 
 interface RunTree {
@@ -178,6 +184,7 @@ export class RunsTreeModel {
   private loaded = false;
   private readonly now: () => bigint;
   private readonly maxChildren: number;
+  private readonly refusal: (run: Run) => string | undefined;
 
   constructor(
     private readonly store: TreeStore,
@@ -185,6 +192,7 @@ export class RunsTreeModel {
   ) {
     this.now = opts.now ?? nowNs;
     this.maxChildren = opts.maxChildren ?? 500;
+    this.refusal = opts.rerunRefusal ?? rerunRefusal;
   }
 
   // ------------------------------------------------------------------ state
@@ -380,6 +388,8 @@ export class RunsTreeModel {
     md.row('Spans', `${run.spanCount}${run.errorCount ? ` (${run.errorCount} failed or hung)` : ''}`);
     const finalError = run.attributes['final_error'] ?? run.attributes['runlens.launch_error'];
     if (finalError !== undefined) md.row('Error', oneLine(attrText(finalError), 300));
+    const refusal = this.refusal(run);
+    if (refusal) md.row('Re-run', `not offered: ${refusal}`);
     return {
       id: el.id,
       label: run.name,
@@ -387,7 +397,8 @@ export class RunsTreeModel {
       tooltip: md.toString(),
       icon: runIcon(run.status),
       collapsible: run.spanCount > 0 || this.trees.get(run.id)?.roots.length ? 'collapsed' : 'none',
-      contextValue: 'run',
+      // `run+rerun` shows Re-run in the context menu; a run that may not be re-run is plain `run`.
+      contextValue: refusal ? 'run' : 'run+rerun',
     };
   }
 
@@ -433,7 +444,7 @@ export class RunsTreeModel {
       tooltip: md.toString(),
       icon: spanIcon(span),
       collapsible: !hasKids ? 'none' : t.failurePath.has(span.spanId) || this.filter.text ? 'expanded' : 'collapsed',
-      contextValue: failed ? 'span-failed' : 'span',
+      contextValue: !failed ? 'span' : run && !this.refusal(run) ? 'span-failed+rerun' : 'span-failed',
       // Like the Testing view: a click on a step opens its code when it is known; a failed
       // step always tries (Go to Source falls back to a symbol named like it).
       command: failed || located ? 'goToSource' : undefined,

