@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { nowNs } from '../core/model';
 import { formatDuration, relativeTime } from '../core/report';
+import { failureHover } from './hover';
 import { oneLine } from './markdown';
 import { historyText, type FailureFact, type SourceIndex } from './sourceIndex';
 
@@ -75,26 +76,15 @@ export class FailureLensProvider implements vscode.CodeLensProvider, vscode.Hove
   provideHover(doc: vscode.TextDocument, pos: vscode.Position): vscode.Hover | undefined {
     const here = this.index.failuresIn(doc.uri.fsPath).filter((f) => line0(f.line) === pos.line);
     if (!here.length) return undefined;
-    const now = nowNs();
-    const md = new vscode.MarkdownString(undefined, true);
-    md.isTrusted = { enabledCommands: ['runlens.openTimeline'] };
-    for (const f of here) {
-      md.appendMarkdown('$(error) **');
-      md.appendText(f.step);
-      md.appendMarkdown(`** ${f.status === 'INCOMPLETE' ? 'hung' : 'failed'} in run **`);
-      md.appendText(f.runName);
-      md.appendMarkdown(`** ${relativeTime(f.atNs, now)}\n\n`);
-      md.appendCodeblock(f.error, 'text');
-      const samples = this.index.samplesOf(f.step, 8);
-      if (samples.length) {
-        md.appendMarkdown('\nRecent durations: ');
-        md.appendText(samples.map((s) => `${s.durationMs !== undefined ? formatDuration(s.durationMs) : '—'} ${s.status === 'OK' ? '✓' : '✗'}`).join(' · '));
-        md.appendMarkdown('\n\n');
-      }
-      const args = encodeURIComponent(JSON.stringify([{ runId: f.runId, spanId: f.spanId }]));
-      md.appendMarkdown(`[Open in Timeline](command:runlens.openTimeline?${args})\n\n`);
-    }
-    return new vscode.Hover(md);
+    const parts = failureHover(here, (step) => this.index.samplesOf(step, 8), nowNs());
+    return new vscode.Hover(
+      parts.map((p) => {
+        const md = new vscode.MarkdownString(p.markdown, p.themeIcons);
+        md.supportHtml = false;
+        md.isTrusted = p.enabledCommands.length ? { enabledCommands: p.enabledCommands } : false;
+        return md;
+      }),
+    );
   }
 
   updateDiagnostics(): void {
