@@ -1,5 +1,10 @@
-/** Plain-text rendering of runs for terminals (CLI `run`, `show`, `list`). */
+/**
+ * Plain-text rendering of runs for terminals (CLI `run`, `show`, `list`). Every piece of
+ * trace text (names, messages, labels, ids, paths from stacks) goes through `terminalText`
+ * before Runlens adds its own colours, so data cannot drive the terminal.
+ */
 import * as path from 'node:path';
+import { terminalText as text } from './terminal';
 import type { Run, Span } from './model';
 import { durationMs, errorSummary, isFailedStatus, nowNs } from './model';
 import { buildSpanTree, failureLeaves, type SpanNode } from './tree';
@@ -8,6 +13,9 @@ import { resolveFailure, type SourceOptions } from './source';
 export interface ReportOptions extends SourceOptions {
   color?: boolean;
 }
+
+/** Run attribute the runner and tailer count unreadable output lines in (see runner.ts). */
+const UNREADABLE_LINES = 'runlens.unreadable_lines';
 
 const ICON: Record<string, string> = { OK: '✓', ERROR: '✗', RUNNING: '…', INCOMPLETE: '⧗' };
 const RUN_ICON: Record<string, string> = { SUCCESS: '✓', FAILED: '✗', PARTIAL: '!', RUNNING: '…' };
@@ -39,24 +47,33 @@ function statusColor(status: string): number {
 
 export function where(file: string, line: number, base: string): string {
   const rel = path.relative(base, file);
-  return `${rel && !rel.startsWith('..') ? rel : file}:${line}`;
+  return text(`${rel && !rel.startsWith('..') ? rel : file}:${line}`);
+}
+
+/** `2 lines could not be read`, or undefined when every line was read. */
+export function unreadableSummary(run: Run): string | undefined {
+  const n = run.attributes?.[UNREADABLE_LINES];
+  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) return undefined;
+  return `${n} ${n === 1 ? 'line' : 'lines'} could not be read (see the run's output)`;
 }
 
 /** `✗ FAILED  flaky.py  run r123…  2.31 s  exit 1` + the span tree + failures with file:line. */
 export function formatRunReport(run: Run, spans: Span[], opts: ReportOptions): string {
   const c = opts.color;
   const lines: string[] = [];
-  const exit = run.signal ? `signal ${run.signal}` : run.exitCode !== undefined ? `exit ${run.exitCode}` : '';
+  const exit = run.signal ? `signal ${text(run.signal)}` : run.exitCode !== undefined ? `exit ${run.exitCode}` : '';
   lines.push(
-    `${paint(c, statusColor(run.status), `${RUN_ICON[run.status] ?? ''} ${run.status}`)}  ${run.name}  ${paint(c, 2, run.id)}  ${formatDuration(durationMs(run))}${exit ? '  ' + exit : ''}`,
+    `${paint(c, statusColor(run.status), `${RUN_ICON[run.status] ?? ''} ${text(run.status)}`)}  ${text(run.name)}  ${paint(c, 2, text(run.id))}  ${formatDuration(durationMs(run))}${exit ? '  ' + exit : ''}`,
   );
+  const unreadable = unreadableSummary(run);
+  if (unreadable) lines.push(paint(c, 33, unreadable));
   const render = (node: SpanNode, prefix: string, last: boolean) => {
     const s = node.span;
-    const label = s.statusLabel && s.statusLabel !== 'OK' ? ` [${s.statusLabel}]` : '';
-    const err = isFailedStatus(s.status) ? errorSummary(s) : undefined;
+    const label = s.statusLabel && s.statusLabel !== 'OK' ? ` [${text(s.statusLabel)}]` : '';
+    const err = isFailedStatus(s.status) ? text(errorSummary(s)) : undefined;
     const dur = s.status === 'INCOMPLETE' ? 'never ended' : formatDuration(durationMs(s));
     lines.push(
-      `${prefix}${last ? '└─ ' : '├─ '}${paint(c, statusColor(s.status), ICON[s.status] ?? '?')} ${s.name}${label}  ${paint(c, 2, dur)}${err ? '  ' + paint(c, 31, err) : ''}`,
+      `${prefix}${last ? '└─ ' : '├─ '}${paint(c, statusColor(s.status), ICON[s.status] ?? '?')} ${text(s.name)}${label}  ${paint(c, 2, dur)}${err ? '  ' + paint(c, 31, err) : ''}`,
     );
     node.children.forEach((child, i) => render(child, prefix + (last ? '   ' : '│  '), i === node.children.length - 1));
   };
@@ -68,7 +85,7 @@ export function formatRunReport(run: Run, spans: Span[], opts: ReportOptions): s
     for (const s of failures) {
       const loc = resolveFailure(s, opts);
       const at = loc ? where(loc.file, loc.line, opts.cwd ?? opts.workspaceRoot) : 'source unknown';
-      lines.push(`  ${paint(c, 31, ICON[s.status])} ${s.name}  ${at}  ${errorSummary(s) ?? ''}`.trimEnd());
+      lines.push(`  ${paint(c, 31, ICON[s.status])} ${text(s.name)}  ${at}  ${text(errorSummary(s))}`.trimEnd());
     }
   }
   return lines.join('\n');
@@ -79,11 +96,11 @@ export function formatRunList(runs: Run[], color?: boolean): string {
   const now = nowNs();
   return runs
     .map((r) => {
-      const exit = r.exitCode !== undefined ? `exit ${r.exitCode}` : r.signal ? r.signal : '';
+      const exit = r.exitCode !== undefined ? `exit ${r.exitCode}` : r.signal ? text(r.signal) : '';
       return [
-        r.id.padEnd(16),
-        paint(color, statusColor(r.status), r.status.padEnd(8)),
-        r.name.padEnd(28).slice(0, 28),
+        text(r.id).padEnd(16),
+        paint(color, statusColor(r.status), text(r.status).padEnd(8)),
+        text(r.name).padEnd(28).slice(0, 28),
         formatDuration(durationMs(r, now)).padStart(10),
         relativeTime(r.startNs, now).padStart(12),
         `${r.spanCount} spans${r.errorCount ? `, ${r.errorCount} failed` : ''}`,

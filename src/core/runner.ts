@@ -7,10 +7,11 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import type { Run } from './model';
 import { nowNs } from './model';
 import { newRunId, newSpanId, newTraceId } from './ids';
-import { JsonLinesParser, type JsonLinesResult } from './ingest/jsonl';
+import { JsonLinesParser, unreadableLineNotice, type JsonLinesResult } from './ingest/jsonl';
 import { RUN_ID_ATTRIBUTE } from './ingest/otlp';
 import type { TraceStore } from './store/store';
 import { signLaunch } from './launchKey';
+import { terminalText } from './terminal';
 
 export interface LaunchOptions {
   command: string[];
@@ -23,6 +24,96 @@ export interface LaunchOptions {
   endpoint?: string;
   /** Grace period between SIGTERM and SIGKILL when stopping. Default 3 s. */
   killAfterMs?: number;
+  /**
+   * What the workflow reads as stdin: this stream, piped to it (the CLI passes its own stdin),
+   * or nothing (end of file at once). Piped rather than inherited: the workflow runs in its
+   * own process group, which may not read the terminal.
+   */
+  stdin?: NodeJS.ReadableStream;
+}
+
+/** Run attribute counting the lines of a run's output that looked like span data but could not be read. */
+export const UNREADABLE_LINES_ATTRIBUTE = 'runlens.unreadable_lines';
+
+/** Notices shown per run before further unreadable lines are only counted. */
+const MAX_NOTICES = 100;
+
+/**
+ * Records what a JsonLinesParser made of a run's output: spans and run patches, plain
+ * output, and the lines it could not read (a notice in the run's output and a count on the
+ * run). Never throws: a batch the store refuses is retried span by span, and what it still
+ * refuses is counted like an unreadable line.
+ */
+export class ParsedOutputRecorder {
+  private unreadable = 0;
+  private notices = 0;
+
+  constructor(
+    private readonly store: TraceStore,
+    private readonly runId: string,
+    /** Gets the plain output and the notices as they are recorded (text ends with a newline). */
+    private readonly echo?: (stream: 'stdout' | 'stderr', text: string) => void,
+  ) {}
+
+  /** Lines this run could not read so far. */
+  get unreadableLines(): number {
+    return this.unreadable;
+  }
+
+  /** `label` names the stream in notices (`stdout line 3`); omit it for a single stream. */
+  take(stream: 'stdout' | 'stderr', result: JsonLinesResult, label?: string): void {
+    const problems = result.diagnostics.map((d) => unreadableLineNotice(d, label));
+    if (result.runs.length || result.spans.length) problems.push(...this.apply(result));
+    this.append(stream, result.output);
+    if (!problems.length) return;
+    this.unreadable += problems.length;
+    const shown = problems.slice(0, Math.max(0, MAX_NOTICES - this.notices));
+    this.notices += shown.length;
+    if (shown.length < problems.length && this.notices === MAX_NOTICES) {
+      shown.push(`runlens: more lines could not be read; they are counted in the run's ${UNREADABLE_LINES_ATTRIBUTE}, not shown`);
+      this.notices++;
+    }
+    this.append('stderr', shown);
+    this.guard(() => this.store.apply({ runs: [{ id: this.runId, attributes: { [UNREADABLE_LINES_ATTRIBUTE]: this.unreadable } }], spans: [] }));
+  }
+
+  /** Store the batch; on refusal, its parts one by one. Returns a notice per part refused. */
+  private apply(batch: JsonLinesResult): string[] {
+    if (this.guard(() => this.store.apply({ runs: batch.runs, spans: batch.spans })) === undefined) return [];
+    const refused: string[] = [];
+    for (const run of batch.runs) {
+      const err = this.guard(() => this.store.apply({ runs: [run], spans: [] }));
+      if (err) refused.push(`runlens: run data could not be stored: ${noticeReason(err)}, ignored`);
+    }
+    for (const span of batch.spans) {
+      const err = this.guard(() => this.store.apply({ runs: [], spans: [span] }));
+      if (err) refused.push(`runlens: span ${JSON.stringify(span.name.slice(0, 60))} could not be stored: ${noticeReason(err)}, ignored`);
+    }
+    return refused;
+  }
+
+  private append(stream: 'stdout' | 'stderr', lines: string[]): void {
+    if (!lines.length) return;
+    this.guard(() => this.store.appendOutput(this.runId, stream, lines));
+    if (this.echo) {
+      const text = lines.join('\n') + '\n';
+      this.guard(() => this.echo!(stream, text));
+    }
+  }
+
+  private guard(fn: () => void): Error | undefined {
+    try {
+      fn();
+      return undefined;
+    } catch (err) {
+      return err instanceof Error ? err : new Error(String(err));
+    }
+  }
+}
+
+function noticeReason(err: Error): string {
+  const text = terminalText(err.message);
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
 export interface RunningWorkflow {
@@ -36,7 +127,13 @@ export interface RunningWorkflow {
 }
 
 /** The environment a launched workflow gets so its traces land in this run. */
-export function runEnvironment(base: NodeJS.ProcessEnv, run: { id: string; traceId: string; rootSpanId: string; name: string }, endpoint?: string): Record<string, string> {
+export function runEnvironment(
+  base: NodeJS.ProcessEnv,
+  run: { id: string; traceId: string; rootSpanId: string; name: string },
+  endpoint?: string,
+  /** The collector's secret, for the JSON-lines helpers that post to /runlens/v1/events. */
+  token?: string,
+): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
   const resource = `${RUN_ID_ATTRIBUTE}=${encodeURIComponent(run.id)}`;
@@ -50,6 +147,7 @@ export function runEnvironment(base: NodeJS.ProcessEnv, run: { id: string; trace
     env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = `${endpoint}/v1/traces`;
     if (!env.OTEL_EXPORTER_OTLP_PROTOCOL && !env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL) env.OTEL_EXPORTER_OTLP_PROTOCOL = 'http/protobuf';
     env.RUNLENS_ENDPOINT = endpoint;
+    if (token) env.RUNLENS_TOKEN = token;
   }
   // Python buffers stdout when it is a pipe; span events must arrive while the run is going.
   if (!env.PYTHONUNBUFFERED) env.PYTHONUNBUFFERED = '1';
@@ -113,14 +211,16 @@ export function launch(store: TraceStore, opts: LaunchOptions): RunningWorkflow 
 
   const listeners: ((stream: 'stdout' | 'stderr', text: string) => void)[] = [];
   const parser = new JsonLinesParser({ runId: run.id, traceId: run.traceId, rootSpanId: run.rootSpanId });
-  const take = (stream: 'stdout' | 'stderr', result: JsonLinesResult) => {
-    if (result.runs.length || result.spans.length) store.apply(result);
-    store.appendOutput(run.id, stream, result.output);
-    if (result.output.length) {
-      const text = result.output.join('\n') + '\n';
-      for (const l of listeners) l(stream, text);
+  const recorder = new ParsedOutputRecorder(store, run.id, (stream, text) => {
+    for (const l of listeners) {
+      try {
+        l(stream, text);
+      } catch {
+        /* a listener's fault is its own; the run goes on */
+      }
     }
-  };
+  });
+  const take = (stream: 'stdout' | 'stderr', result: JsonLinesResult) => recorder.take(stream, result, stream);
 
   let child: ChildProcess;
   let spawnError: Error | undefined;
@@ -128,8 +228,8 @@ export function launch(store: TraceStore, opts: LaunchOptions): RunningWorkflow 
   try {
     child = spawn(opts.command[0], opts.command.slice(1), {
       cwd: opts.cwd,
-      env: runEnvironment({ ...process.env, ...opts.env }, run, opts.endpoint),
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: runEnvironment({ ...process.env, ...opts.env }, run, opts.endpoint, store.secret),
+      stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       detached: !windows, // its own process group, so stop() reaches grandchildren
       windowsHide: true,
     });
@@ -163,6 +263,7 @@ export function launch(store: TraceStore, opts: LaunchOptions): RunningWorkflow 
     gitCommit(opts.cwd).then((commit) => {
       if (commit) store.apply({ runs: [{ id: run.id, gitCommit: commit }], spans: [] });
     });
+    if (opts.stdin && child.stdin) forwardInput(opts.stdin, child.stdin);
     for (const stream of ['stdout', 'stderr'] as const) {
       const readable = child[stream]!;
       readable.setEncoding('utf8');
@@ -192,6 +293,25 @@ export function launch(store: TraceStore, opts: LaunchOptions): RunningWorkflow 
     },
     done,
   };
+}
+
+/**
+ * Pipe `from` into the workflow's stdin until either ends. The workflow may exit without
+ * reading (EPIPE is its choice, not an error), and `from` is let go when the workflow ends so
+ * it does not keep this process alive.
+ */
+function forwardInput(from: NodeJS.ReadableStream, to: NodeJS.WritableStream): void {
+  const release = () => {
+    from.unpipe(to);
+    // A terminal or pipe stdin would otherwise hold the event loop open after the run.
+    from.pause();
+    const handle = (from as { unref?: () => void }).unref;
+    if (typeof handle === 'function') handle.call(from);
+  };
+  to.on('error', release);
+  to.on('close', release);
+  from.on('error', () => to.end());
+  from.pipe(to);
 }
 
 /** `python3 examples/flaky.py --x` → `flaky.py`. */

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { JsonLinesParser } from './ingest/jsonl';
-import { beginRun } from './runner';
+import { beginRun, ParsedOutputRecorder } from './runner';
 import type { TraceStore } from './store/store';
 
 export interface TailOptions {
@@ -38,11 +38,8 @@ export function tailFile(store: TraceStore, file: string, opts: TailOptions = {}
   let stopped = false;
   let decoder = new TextDecoder('utf-8');
 
-  const take = (text: string, final = false) => {
-    const r = final ? parser.finish('file') : parser.push(text, 'file');
-    if (r.runs.length || r.spans.length) store.apply(r);
-    if (r.output.length) store.appendOutput(run.id, 'stdout', r.output);
-  };
+  const recorder = new ParsedOutputRecorder(store, run.id);
+  const take = (text: string, final = false) => recorder.take('stdout', final ? parser.finish('file') : parser.push(text, 'file'));
 
   const poll = () => {
     if (stopped) return;

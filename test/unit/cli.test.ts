@@ -63,6 +63,19 @@ describe('runlens CLI', function () {
     assert.ok(fs.existsSync(path.join(dir, '.runlens', 'traces.db')), 'recorded into the workspace database');
   });
 
+  it('run: goes on after an output line it cannot read, says which line, and counts them in the summary', async () => {
+    fs.copyFileSync(path.join(FIXTURES, 'jsonl', 'unreadable.jsonl'), path.join(dir, 'unreadable.jsonl'));
+    const r = await runlens(['run', '--port', '0', '--', 'cat', 'unreadable.jsonl'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^plain output after the bad lines$/m);
+    assert.match(r.stderr, /^runlens: stdout line 1: .*steps\.0\.status.*, ignored$/m);
+    assert.match(r.stderr, /✓ SUCCESS {2}unreadable\.jsonl/);
+    assert.match(r.stderr, /^2 lines could not be read/m);
+    assert.match(r.stderr, /└─ ✓ after-bad-doc/);
+    const show = await runlens(['show', 'last'], dir);
+    assert.match(show.stdout, /^2 lines could not be read/m);
+  });
+
   it('list and show read what run recorded; show --json gives ns times as strings', async () => {
     await runlens(['run', '--port', '0', '--name', 'nightly', '--', 'python3', 'flow.py'], dir);
     const list = await runlens(['list'], dir);

@@ -96,6 +96,24 @@ describe('workflow runner', () => {
     assert.equal(store.getRun(run.id)!.gitCommit, head);
   });
 
+  it('keeps recording after an output line with a wrong field type, and says so in the run\'s output and a count on the run', async () => {
+    const unreadable = path.join(FIXTURES, 'jsonl', 'unreadable.jsonl');
+    const running = launch(store, { command: ['cat', unreadable], cwd: FIXTURES });
+    const echoed: string[] = [];
+    running.onOutput((stream, text) => echoed.push(`${stream}:${text}`));
+    const run = await running.done;
+    assert.equal(run.status, 'SUCCESS');
+    assert.deepEqual(store.getSpans(run.id).map((s) => `${s.name}:${s.status}`), ['after-bad-doc:OK'], 'the lines after the bad ones were read');
+    assert.equal(run.attributes['runlens.unreadable_lines'], 2);
+    const output = store.getOutput(run.id);
+    assert.deepEqual(output.filter((o) => o.stream === 'stdout').map((o) => o.text), ['plain output after the bad lines']);
+    const notices = output.filter((o) => o.stream === 'stderr').map((o) => o.text);
+    assert.equal(notices.length, 2);
+    assert.match(notices[0], /^runlens: stdout line 1: .*steps\.0\.status.*, ignored$/);
+    assert.match(notices[1], /^runlens: stdout line 3: .*span_id.*, ignored$/);
+    assert.ok(echoed.some((e) => e.startsWith('stderr:runlens: stdout line 1:')), 'the notice is shown live too');
+  });
+
   it('names a run after its script', () => {
     assert.equal(defaultName(['python3', '-u', 'examples/flaky.py', '--x']), 'flaky.py');
     assert.equal(defaultName(['npx', 'tsx', 'src/main.ts']), 'main.ts');

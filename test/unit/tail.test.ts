@@ -32,7 +32,26 @@ describe('tailing a JSON-lines log file', () => {
     await store.close();
   });
 
-  it('says clearly when the file does not exist, creating no run', async () => {
+  it('keeps following a log after a line it cannot read, counting it on the run', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'workflow.log');
+    fs.writeFileSync(file, fixtureText('jsonl/unreadable.jsonl'));
+    const store = await TraceStore.open();
+    const t = tailFile(store, file, { intervalMs: 10_000 });
+    fs.appendFileSync(file, '{"runlens":"start","span_id":"2222222222222222","name":"appended"}\n');
+    t.poll();
+    t.stop();
+    const run = store.getRun(t.runId)!;
+    assert.equal(run.attributes['runlens.unreadable_lines'], 2);
+    assert.deepEqual(store.getSpans(t.runId).map((s) => s.name).sort(), ['after-bad-doc', 'appended']);
+    assert.deepEqual(
+      store.getOutput(t.runId).filter((o) => o.stream === 'stderr').map((o) => /^runlens: line \d+/.exec(o.text)?.[0]),
+      ['runlens: line 1', 'runlens: line 3'],
+    );
+    await store.close();
+  });
+
+    it('says clearly when the file does not exist, creating no run', async () => {
     const store = await TraceStore.open();
     assert.throws(() => tailFile(store, '/nonexistent/runlens.log'), /ENOENT/);
     assert.deepEqual(store.listRuns(), []);

@@ -48,7 +48,7 @@ class Unreadable extends Error {}
 const MAX_REASON = 200;
 
 function reason(err: unknown): string {
-  const raw = err instanceof Error ? (err instanceof Unreadable ? err.message : `${err.name}: ${err.message}`) : String(err);
+  const raw = err instanceof Error ? (err instanceof Unreadable || err.name === 'Error' ? err.message : `${err.name}: ${err.message}`) : String(err);
   const text = terminalText(raw);
   return text.length > MAX_REASON ? `${text.slice(0, MAX_REASON)}…` : text;
 }
