@@ -5,6 +5,8 @@
  */
 import type { AttrValue, Attributes, IngestBatch, RunPatch, Span, SpanEvent, SpanStatus } from '../model';
 import { bytesToHex, normaliseId } from '../ids';
+import { isNanoTime, MAX_NS } from '../model';
+import { DEFAULT_LIMITS } from '../limits';
 // The generated static protobufjs module of opentelemetry-proto (ExportTraceServiceRequest et al.).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const protoRoot = require('@opentelemetry/otlp-transformer/build/src/generated/root');
@@ -54,14 +56,24 @@ const SPAN_KINDS: Record<string, number> = {
 };
 const STATUS_CODES: Record<string, number> = { STATUS_CODE_UNSET: 0, STATUS_CODE_OK: 1, STATUS_CODE_ERROR: 2 };
 
-function jsonNs(v: string | number | undefined): bigint {
+/** A time field → ns; anything that is not an integer in 0..MAX_NS is a format error naming the field. */
+function jsonNs(v: string | number | undefined, path: string): bigint {
   if (v === undefined || v === '') return 0n;
-  if (typeof v === 'number') return BigInt(Math.trunc(v));
-  if (!/^\d+$/.test(v)) throw new OtlpFormatError(`time is not an integer of nanoseconds: ${JSON.stringify(v).slice(0, 40)}`);
-  return BigInt(v);
+  let ns: bigint | undefined;
+  // Some exporters send a JSON number (a double: exact to 2^53, close enough past it).
+  if (typeof v === 'number') ns = Number.isFinite(v) && v >= 0 && v < 2 ** 63 ? BigInt(Math.trunc(v)) : undefined;
+  else if (/^\d{1,20}$/.test(v)) ns = BigInt(v);
+  if (ns === undefined || !isNanoTime(ns)) {
+    throw new OtlpFormatError(`not an OTLP ExportTraceServiceRequest: ${path}: expected unsigned 64-bit nanoseconds up to ${MAX_NS}, received ${JSON.stringify(v).slice(0, 40)}`);
+  }
+  return ns;
 }
 
-function jsonAnyValue(v: unknown): AttrValue {
+function tooDeep(): never {
+  throw new OtlpFormatError(`not an OTLP ExportTraceServiceRequest: an attribute value is nested more than ${DEFAULT_LIMITS.depth} levels deep`);
+}
+
+function jsonAnyValue(v: unknown, depth = 0): AttrValue {
   if (v === null || typeof v !== 'object') return null;
   const o = v as Record<string, unknown>;
   if ('stringValue' in o) return String(o.stringValue ?? '');
@@ -69,17 +81,19 @@ function jsonAnyValue(v: unknown): AttrValue {
   if ('intValue' in o) return intValue(String(o.intValue));
   if ('doubleValue' in o) return Number(o.doubleValue);
   if ('bytesValue' in o) return String(o.bytesValue ?? '');
+  if (depth >= DEFAULT_LIMITS.depth) tooDeep();
   if ('arrayValue' in o) {
     const values = (o.arrayValue as { values?: unknown[] } | undefined)?.values ?? [];
-    return values.map(jsonAnyValue);
+    return Array.isArray(values) ? values.map((x) => jsonAnyValue(x, depth + 1)) : null;
   }
-  if ('kvlistValue' in o) return jsonAttributes((o.kvlistValue as { values?: unknown[] } | undefined)?.values as never);
+  if ('kvlistValue' in o) return jsonAttributes((o.kvlistValue as { values?: unknown[] } | undefined)?.values as never, depth + 1);
   return null;
 }
 
-function jsonAttributes(list: { key: string; value?: unknown }[] | undefined): Attributes {
+function jsonAttributes(list: { key: string; value?: unknown }[] | undefined, depth: number): Attributes {
   const out: Attributes = {};
-  for (const kv of list ?? []) out[kv.key] = jsonAnyValue(kv.value);
+  if (!Array.isArray(list)) return out;
+  for (const kv of list) if (kv && typeof kv === 'object' && typeof kv.key === 'string') out[kv.key] = jsonAnyValue(kv.value, depth);
   return out;
 }
 
@@ -163,7 +177,7 @@ function readJsonSpan(s: Obj, p: string): RawSpan {
       const e = elem(eventList, i, `${p}events`);
       const time = optStrNum(e, 'timeUnixNano', ep);
       const ename = optStr(e, 'name', ep);
-      events.push({ name: ename ?? '', timeNs: jsonNs(time), attributes: jsonAttrList(e, 'attributes', ep) });
+      events.push({ name: ename ?? '', timeNs: jsonNs(time, `${ep}timeUnixNano`), attributes: jsonAttrList(e, 'attributes', ep) });
     }
   }
   const status = optObj(s, 'status', p);
@@ -175,8 +189,8 @@ function readJsonSpan(s: Obj, p: string): RawSpan {
     parentSpanId: normaliseId(parentSpanId, 8),
     name: name ?? '',
     kind: typeof kind === 'string' ? SPAN_KINDS[kind] ?? 0 : kind ?? 0,
-    startNs: jsonNs(start),
-    endNs: jsonNs(end),
+    startNs: jsonNs(start, `${p}startTimeUnixNano`),
+    endNs: jsonNs(end, `${p}endTimeUnixNano`),
     attributes,
     events,
     statusCode: typeof code === 'string' ? STATUS_CODES[code] ?? 0 : code ?? 0,
@@ -228,6 +242,12 @@ function pbNs(v: PbNumber): bigint {
   return (BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0);
 }
 
+function pbTime(v: PbNumber, field: string): bigint {
+  const ns = pbNs(v);
+  if (!isNanoTime(ns)) throw new OtlpFormatError(`not a protobuf ExportTraceServiceRequest: ${field} ${ns} is past ${MAX_NS} ns`);
+  return ns;
+}
+
 function pbInt(v: PbNumber): number | string {
   if (v === null || v === undefined) return 0;
   if (typeof v === 'number') return v;
@@ -237,8 +257,9 @@ function pbInt(v: PbNumber): number | string {
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-function pbAnyValue(v: any): AttrValue {
+function pbAnyValue(v: any, depth = 0): AttrValue {
   if (!v) return null;
+  if ((v.value === 'arrayValue' || v.value === 'kvlistValue') && depth >= DEFAULT_LIMITS.depth) tooDeep();
   switch (v.value) {
     case 'stringValue':
       return v.stringValue;
@@ -251,17 +272,17 @@ function pbAnyValue(v: any): AttrValue {
     case 'bytesValue':
       return Buffer.from(v.bytesValue).toString('base64');
     case 'arrayValue':
-      return (v.arrayValue?.values ?? []).map(pbAnyValue);
+      return (v.arrayValue?.values ?? []).map((x: any) => pbAnyValue(x, depth + 1));
     case 'kvlistValue':
-      return pbAttributes(v.kvlistValue?.values);
+      return pbAttributes(v.kvlistValue?.values, depth + 1);
     default:
       return null;
   }
 }
 
-function pbAttributes(list: any[] | undefined): Attributes {
+function pbAttributes(list: any[] | undefined, depth = 0): Attributes {
   const out: Attributes = {};
-  for (const kv of list ?? []) out[kv.key] = pbAnyValue(kv.value);
+  for (const kv of list ?? []) out[kv.key] = pbAnyValue(kv.value, depth);
   return out;
 }
 
@@ -284,12 +305,12 @@ function readProtobuf(body: Uint8Array): RawResourceSpans[] {
           parentSpanId: bytesToHex(s.parentSpanId),
           name: s.name ?? '',
           kind: s.kind ?? 0,
-          startNs: pbNs(s.startTimeUnixNano),
-          endNs: pbNs(s.endTimeUnixNano),
+          startNs: pbTime(s.startTimeUnixNano, 'startTimeUnixNano'),
+          endNs: pbTime(s.endTimeUnixNano, 'endTimeUnixNano'),
           attributes: pbAttributes(s.attributes),
           events: (s.events ?? []).map((e: any) => ({
             name: e.name ?? '',
-            timeNs: pbNs(e.timeUnixNano),
+            timeNs: pbTime(e.timeUnixNano, 'timeUnixNano'),
             attributes: pbAttributes(e.attributes),
           })),
           statusCode: s.status?.code ?? 0,

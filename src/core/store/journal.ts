@@ -18,7 +18,9 @@ export interface JournalRecord {
 
 export interface ReplayResult {
   records: JournalRecord[];
-  /** Set when the journal had unreadable content that was moved aside. */
+  /** Lines that could not be read (each costs only itself; the lines after it are kept). */
+  unreadable: number;
+  /** Set when the journal had unreadable content: what happened, where a copy was kept. */
   problem?: string;
 }
 
@@ -28,33 +30,42 @@ export class Journal {
 
   constructor(readonly path: string) {}
 
-  /** Read every complete record; a torn last line (crash mid-write) is dropped. */
+  /**
+   * Read every complete record. A torn last line (crash mid-write) is dropped; any other
+   * unreadable line loses only itself: it is counted, the journal is copied aside once for
+   * inspection, and every intact line after it is still replayed.
+   */
   replay(readOnly = false): ReplayResult {
     let text: string;
     try {
       text = fs.readFileSync(this.path, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: [] };
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], unreadable: 0 };
       throw err;
     }
     const records: JournalRecord[] = [];
     const lines = text.split('\n');
     const last = lines.pop() ?? ''; // after the final newline: '' unless the last write was torn
-    let goodBytes = 0;
+    const bad: number[] = [];
     for (let i = 0; i < lines.length; i++) {
       try {
-        records.push(decode<JournalRecord>(lines[i]));
-        goodBytes += Buffer.byteLength(lines[i]) + 1;
+        const rec = decode<JournalRecord>(lines[i]);
+        if (!rec || typeof rec !== 'object' || typeof rec.seq !== 'number' || typeof rec.op !== 'string') throw new Error('not a record');
+        records.push(rec);
       } catch {
-        if (readOnly) return { records, problem: `journal line ${i + 1} is unreadable` };
-        const aside = `${this.path}.corrupt-${Date.now()}`;
-        fs.copyFileSync(this.path, aside);
-        fs.truncateSync(this.path, goodBytes);
-        return { records, problem: `journal line ${i + 1} is unreadable; kept ${records.length} records, copied the journal to ${aside}` };
+        bad.push(i + 1);
       }
     }
-    if (last !== '' && !readOnly) fs.truncateSync(this.path, goodBytes);
-    return { records };
+    if (last !== '' && !readOnly) fs.truncateSync(this.path, Buffer.byteLength(text) - Buffer.byteLength(last));
+    if (!bad.length) return { records, unreadable: 0 };
+    const where = bad.length > 5 ? `${bad.slice(0, 5).join(', ')}…` : bad.join(', ');
+    let problem = `line ${where} of the journal could not be read`;
+    if (!readOnly) {
+      const aside = `${this.path}.corrupt-${Date.now()}`;
+      fs.copyFileSync(this.path, aside);
+      problem += `; the journal was copied to ${aside}`;
+    }
+    return { records, unreadable: bad.length, problem };
   }
 
   /** Append one record; `preEncoded` fields are inserted as given (already JSON). */

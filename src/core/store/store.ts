@@ -6,13 +6,14 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import initSqlJs, { type Database, type SqlJsStatic, type Statement } from 'sql.js';
 import type { Attributes, IngestBatch, Run, RunPatch, Span, SpanEvent } from '../model';
 import { deriveRunStatus, nowNs } from '../model';
 import { Journal, type JournalRecord } from './journal';
 import { MIGRATIONS } from './schema';
-import { decode, encode } from './codec';
+import { decode, encode, encodeData } from './codec';
+import { boundRun, boundSpan, limitsWith, type Limits } from '../limits';
 
 export interface StoreOptions {
   /** Database file; undefined keeps everything in memory (tests, forwarding). */
@@ -23,6 +24,8 @@ export interface StoreOptions {
   maxBytes?: number;
   /** String attribute values longer than this are truncated at ingest. Default 4096. */
   maxAttrLength?: number;
+  /** Sizes of names, keys, counts… (src/core/limits.ts); `maxAttrLength` wins for attribute values. */
+  limits?: Partial<Limits>;
   /** Rewrite the database file once the journal is this large. Default 32 MB. */
   snapshotJournalBytes?: number;
   /** Rewrite the database file after this long without writes. Default 5 s; 0 = never on idle. */
@@ -31,6 +34,12 @@ export interface StoreOptions {
   log?: (message: string) => void;
   /** Read the file and journal as they are, without locking or writing (another process owns them). */
   readOnly?: boolean;
+}
+
+export interface ApplyResult {
+  /** Spans not stored because their run is full (see Limits.spansPerRun). */
+  rejected: number;
+  rejectMessage?: string;
 }
 
 export interface StoreChange {
@@ -171,8 +180,11 @@ function spanRow(s: Span, resource: number | null): SpanRow {
  */
 function journalRow(row: SpanRow): string {
   const scalars = JSON.stringify([row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[14], row[15], row[16]]);
-  return `${scalars.slice(0, -1)},${row[11]},${row[12]},${row[13] ?? 'null'}]`;
+  return `${scalars.slice(0, -1)},${journalData(row[11])},${row[12]},${row[13] === null ? 'null' : journalData(row[13])}]`;
 }
+
+/** Plain JSON of data (the SQL column) as the journal must hold it: keys starting with U+0000 escaped (see codec). */
+const journalData = (json: string): string => (json.includes('"\\u0000') ? encodeData(JSON.parse(json)) : json);
 
 /** A journalled `apply` record → the rows `applyRecord` writes (also reads the older per-span form). */
 function fromJournal(rec: JournalRecord): JournalRecord {
@@ -216,28 +228,6 @@ function fromJournal(rec: JournalRecord): JournalRecord {
   return { ...rec, resources, rows };
 }
 
-function tooLong(attrs: Attributes, max: number): boolean {
-  for (const k in attrs) {
-    const v = attrs[k];
-    if (typeof v === 'string' && v.length > max) return true;
-  }
-  return false;
-}
-
-/** `attrs` with strings cut to `max` (the same object when none is longer); cut keys → original length. */
-function cutLong(attrs: Attributes, max: number, truncated: Record<string, number>): Attributes {
-  let out: Attributes | undefined;
-  for (const k in attrs) {
-    const v = attrs[k];
-    if (typeof v === 'string' && v.length > max) {
-      out ??= { ...attrs };
-      out[k] = v.slice(0, max);
-      truncated[k] = v.length;
-    }
-  }
-  return out ?? attrs;
-}
-
 /** a < b for non-negative decimal integers without leading zeros. */
 const decLess = (a: string, b: string): boolean => (a.length !== b.length ? a.length < b.length : a < b);
 
@@ -264,6 +254,7 @@ export class TraceStore {
   /** Size of the database file as last written (see afterWrite). */
   private snapshotBytes = 0;
   readonly maxAttrLength: number;
+  readonly limits: Limits;
   /** Messages about recoveries made while opening (corrupt file moved aside…). */
   readonly warnings: string[] = [];
 
@@ -271,17 +262,22 @@ export class TraceStore {
     private readonly db: Database,
     private readonly opts: StoreOptions,
   ) {
-    this.maxAttrLength = opts.maxAttrLength ?? 4096;
+    this.limits = limitsWith({ ...opts.limits, attrValueLength: opts.maxAttrLength ?? opts.limits?.attrValueLength });
+    this.maxAttrLength = this.limits.attrValueLength;
   }
 
   get path(): string | undefined {
     return this.opts.path;
   }
 
+  /** The secret local Runlens clients send to this store's collector (written next to the lock). */
+  secret: string | undefined;
+
   static async open(opts: StoreOptions = {}): Promise<TraceStore> {
     const SQL = await loadSql();
     if (!opts.path) {
       const store = new TraceStore(new SQL.Database(), opts);
+      store.secret = randomBytes(32).toString('hex');
       store.migrate();
       return store;
     }
@@ -292,6 +288,13 @@ export class TraceStore {
     const ignore = path.join(dir, '.gitignore');
     if (path.basename(dir) === '.runlens' && !fs.existsSync(ignore)) fs.writeFileSync(ignore, '# Runlens trace database: local data, not source.\n*\n');
     acquireLock(dbPath);
+    let secret: string;
+    try {
+      secret = writeSecret(dbPath);
+    } catch (err) {
+      releaseLock(dbPath);
+      throw err;
+    }
     const warnings: string[] = [];
     let db: Database;
     try {
@@ -301,6 +304,7 @@ export class TraceStore {
       throw err;
     }
     const store = new TraceStore(db, { ...opts, path: dbPath });
+    store.secret = secret;
     store.warnings.push(...warnings);
     try {
       store.snapshotBytes = fs.statSync(dbPath).size;
@@ -312,17 +316,16 @@ export class TraceStore {
       store.journal = new Journal(`${dbPath}.journal`);
       const snapshotSeq = Number(store.meta('journal_seq') ?? '0');
       const replay = store.journal.replay();
-      if (replay.problem) store.warnings.push(replay.problem);
       store.seq = snapshotSeq;
-      store.transaction(() => {
-        for (const rec of replay.records) {
-          if (rec.seq <= snapshotSeq) continue;
-          store.applyRecord(fromJournal(rec));
-          store.seq = rec.seq;
-        }
-      });
+      const skipped = store.replay(replay.records, snapshotSeq);
+      const lost = replay.unreadable + skipped.length;
+      if (lost) {
+        const details = [replay.problem, ...skipped.slice(0, 3)].filter(Boolean).join('; ');
+        store.warnings.push(`${lost} journal record${lost === 1 ? '' : 's'} unreadable or unusable, skipped; every other record was kept (${details})`);
+      }
       store.recountOutput();
       store.enforceRetention();
+      if (lost) store.snapshot(); // the journal starts over: its damage is reported once, kept aside
     } catch (err) {
       store.journal?.close();
       releaseLock(dbPath);
@@ -342,22 +345,49 @@ export class TraceStore {
     const store = new TraceStore(bytes?.length ? new SQL.Database(bytes) : new SQL.Database(), { ...opts, path: undefined });
     store.migrate();
     const snapshotSeq = Number(store.meta('journal_seq') ?? '0');
-    const { records } = new Journal(`${dbPath}.journal`).replay(true);
-    store.transaction(() => {
-      for (const rec of records) if (rec.seq > snapshotSeq) store.applyRecord(fromJournal(rec));
-    });
+    const replay = new Journal(`${dbPath}.journal`).replay(true);
+    const skipped = store.replay(replay.records, snapshotSeq);
+    if (replay.unreadable + skipped.length) store.warnings.push(`${replay.unreadable + skipped.length} journal record(s) unreadable or unusable, skipped`);
     store.readOnly = true;
     return store;
+  }
+
+  /**
+   * Apply journalled records after `afterSeq`, each on its own: a record that cannot be
+   * applied (damaged, or written by a bug) is rolled back alone and reported, never taking
+   * the records after it, or the store, with it.
+   */
+  private replay(records: JournalRecord[], afterSeq: number): string[] {
+    const skipped: string[] = [];
+    this.transaction(() => {
+      for (const rec of records) {
+        if (rec.seq <= afterSeq) continue;
+        this.db.exec('SAVEPOINT record');
+        try {
+          this.applyRecord(fromJournal(rec));
+          this.db.exec('RELEASE record');
+        } catch (err) {
+          this.db.exec('ROLLBACK TO record; RELEASE record');
+          this.resourceIds.clear(); // ids cached by the rolled-back record may not exist
+          skipped.push(`record ${rec.seq} (${rec.op}): ${(err as Error).message}`);
+        }
+        if (rec.seq > this.seq) this.seq = rec.seq;
+      }
+    });
+    return skipped;
   }
 
   // ------------------------------------------------------------------ writes
 
   /** Upsert runs and spans. Durable (journalled) when it returns. */
-  apply(batch: IngestBatch): void {
-    if (!batch.runs.length && !batch.spans.length) return;
-    const spans = batch.spans.map((s) => this.truncate(s));
+  apply(batch: IngestBatch): ApplyResult {
+    if (!batch.runs.length && !batch.spans.length) return { rejected: 0 };
+    const newRuns = new Set<string>();
+    const spans = this.admit(batch.spans, newRuns);
+    const rejected = batch.spans.length - spans.length;
     // Fix a new run's start now, so replaying the journal later gives the same row.
-    const runs = batch.runs.map((r) => (r.startNs === undefined && !this.runExists(r.id) ? { ...r, startNs: nowNs() } : r));
+    const runs = batch.runs.map((r) => boundRun(r.startNs === undefined && !this.runExists(r.id) ? { ...r, startNs: nowNs() } : r, this.limits));
+    const created = newRuns.size > 0 || runs.some((r) => !this.runExists(r.id));
     // Each span becomes its SQL row once; the journal line is made of the same strings
     // (attributes serialised once, shared by the journal and the database).
     const resources: string[] = [];
@@ -385,7 +415,26 @@ export class TraceStore {
     const runIds = this.transaction(() => this.applyRecord(rec));
     this.emit({ type: 'runs', runIds });
     if (spans.length) this.emit({ type: 'spans', runIds, spans });
+    if (created) this.enforceRetention();
     this.afterWrite();
+    return rejected ? { rejected, rejectMessage: `a run holds at most ${this.limits.spansPerRun} spans` } : { rejected: 0 };
+  }
+
+  /** The spans of a batch within the limits, less those of runs that are full. */
+  private admit(spans: Span[], newRuns: Set<string>): Span[] {
+    const room = new Map<string, number>();
+    const out: Span[] = [];
+    for (const s of spans) {
+      let left = room.get(s.runId);
+      if (left === undefined) {
+        const row = this.all('SELECT span_count FROM runs WHERE id = ?', [s.runId])[0];
+        if (!row) newRuns.add(s.runId);
+        left = this.limits.spansPerRun - (row ? Number(row.span_count) : 0);
+      }
+      room.set(s.runId, left - 1);
+      if (left > 0) out.push(boundSpan(s, this.limits));
+    }
+    return out;
   }
 
   /** A run's process ended: its still-open spans become INCOMPLETE, its status is settled. */
@@ -842,22 +891,6 @@ export class TraceStore {
     return settled;
   }
 
-  private truncate(s: Span): Span {
-    const limit = this.maxAttrLength;
-    // The usual case, nothing too long, allocates nothing (no closures per span either).
-    let long = tooLong(s.attributes, limit);
-    for (let i = 0; !long && i < s.events.length; i++) tooLong(s.events[i].attributes, s.events[i].name === 'exception' ? limit * 16 : limit) && (long = true);
-    if (!long) return s;
-    const truncated: Record<string, number> = { ...(s.truncated ?? {}) };
-    const attributes = cutLong(s.attributes, limit, truncated);
-    // Stack traces are what source resolution reads (deepest frame last): allow them more room.
-    const events: SpanEvent[] = s.events.map((e) => {
-      const a = cutLong(e.attributes, e.name === 'exception' ? limit * 16 : limit, truncated);
-      return a === e.attributes ? e : { ...e, attributes: a };
-    });
-    return { ...s, attributes, events, truncated: Object.keys(truncated).length ? truncated : s.truncated };
-  }
-
   private enforceRetention(): void {
     const maxRuns = this.opts.maxRuns ?? 200;
     const maxBytes = this.opts.maxBytes ?? 200 * 1024 * 1024;
@@ -1140,8 +1173,37 @@ function releaseLock(dbPath: string): void {
   openPaths.delete(dbPath);
   try {
     const info = JSON.parse(fs.readFileSync(lockPath(dbPath), 'utf8')) as LockInfo;
-    if (info.pid === process.pid) fs.rmSync(lockPath(dbPath), { force: true });
+    if (info.pid === process.pid) {
+      fs.rmSync(secretPath(dbPath), { force: true });
+      fs.rmSync(lockPath(dbPath), { force: true });
+    }
   } catch {
     /* already gone */
+  }
+}
+
+const secretPath = (dbPath: string): string => `${dbPath}.secret`;
+
+/**
+ * A fresh secret for this owner of the database, readable only by this user (0600), next
+ * to the lock: local Runlens processes read it to send to the owner's collector; a web page
+ * cannot. Rewritten by every owner, so a secret that came with a cloned repository is void.
+ */
+function writeSecret(dbPath: string): string {
+  const secret = randomBytes(32).toString('hex');
+  const tmp = `${secretPath(dbPath)}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { force: true });
+  fs.writeFileSync(tmp, secret, { mode: 0o600, flag: 'wx' });
+  fs.renameSync(tmp, secretPath(dbPath));
+  return secret;
+}
+
+/** The secret of the process that holds the database (for forwarding to it), if readable. */
+export function readStoreSecret(dbPath: string): string | undefined {
+  try {
+    const text = fs.readFileSync(secretPath(path.resolve(dbPath)), 'utf8').trim();
+    return /^[0-9a-f]{64}$/.test(text) ? text : undefined;
+  } catch {
+    return undefined;
   }
 }
