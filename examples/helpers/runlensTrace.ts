@@ -17,7 +17,8 @@
  * - code.filepath / code.lineno / code.function: where `step(...)` or `traced(...)` was called.
  *
  * Where lines go: stdout when RUNLENS_STDOUT_CAPTURED=1 or RUNLENS_ENDPOINT is unset; else
- * POST to $RUNLENS_ENDPOINT/runlens/v1/events with header x-runlens-run-id: $RUNLENS_RUN_ID.
+ * POST to $RUNLENS_ENDPOINT/runlens/v1/events with headers x-runlens-run-id: $RUNLENS_RUN_ID and
+ * x-runlens-token: $RUNLENS_TOKEN (the collector refuses Runlens requests without it).
  * Best effort: tracing never throws into the workflow.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -53,7 +54,7 @@ function emit(record: Record<string, unknown>): void {
     }
     const sent = fetch(endpoint.replace(/\/+$/, '') + '/runlens/v1/events', {
       method: 'POST',
-      headers: { 'content-type': 'application/x-ndjson', 'x-runlens-run-id': process.env.RUNLENS_RUN_ID ?? '' },
+      headers: { 'content-type': 'application/x-ndjson', 'x-runlens-run-id': process.env.RUNLENS_RUN_ID ?? '', 'x-runlens-token': process.env.RUNLENS_TOKEN ?? '' },
       body: line + '\n',
       signal: AbortSignal.timeout(2000),
     })

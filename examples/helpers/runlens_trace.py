@@ -27,7 +27,7 @@ Wire format: one JSON object per line,
 
 Where the lines go: to stdout (flushed per line) when RUNLENS_STDOUT_CAPTURED=1 (Runlens
 launched the process and reads its output) or when RUNLENS_ENDPOINT is unset; otherwise they
-are POSTed to $RUNLENS_ENDPOINT/runlens/v1/events with header x-runlens-run-id:
+are POSTed to $RUNLENS_ENDPOINT/runlens/v1/events with headers x-runlens-token: $RUNLENS_TOKEN and x-runlens-run-id:
 $RUNLENS_RUN_ID. Tracing is best effort: it never raises into your workflow.
 """
 
@@ -92,6 +92,7 @@ def _post(line: str, endpoint: str) -> None:
         headers={
             "content-type": "application/x-ndjson",
             "x-runlens-run-id": os.environ.get("RUNLENS_RUN_ID", ""),
+            "x-runlens-token": os.environ.get("RUNLENS_TOKEN", ""),
         },
     )
     with urllib.request.urlopen(req, timeout=2) as resp:

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { TraceStore, DatabaseLockedError, describeLock } from '../core/store/store';
+import { TraceStore, DatabaseLockedError, describeLock, readStoreSecret } from '../core/store/store';
 import { Collector } from '../core/collector';
 import { launch } from '../core/runner';
 import { formatRunList, formatRunReport } from '../core/report';
@@ -105,7 +105,7 @@ async function cmdRun(p: Parsed): Promise<number> {
     // hand every change to it, so the run shows up there live.
     log(`${path.relative(process.cwd(), file) || file} is open in ${err.owner.what ?? `process ${err.owner.pid}`}; sending this run to it at ${err.owner.endpoint}`);
     store = await TraceStore.open({});
-    forward = forwardChanges(store, err.owner.endpoint, log);
+    forward = forwardChanges(store, err.owner.endpoint, log, readStoreSecret(file));
   }
   const collector = await Collector.start(store, { port: portOf(p), log });
   if (!forward) describeLock(file, { what: 'runlens run', endpoint: collector.endpoint });

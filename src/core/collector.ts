@@ -2,14 +2,24 @@
  * OTLP/HTTP trace receiver, bound to 127.0.0.1 only.
  *
  *   POST /v1/traces           application/json | application/x-protobuf, optionally gzip
- *   POST /runlens/v1/events   Runlens JSON-lines span events (header x-runlens-run-id)
- *   POST /runlens/v1/batch    a Runlens batch (runs + spans), used by a CLI forwarding into
- *                             the process that holds the database
- *   GET  /runlens/v1/health   liveness
+ *   POST /runlens/v1/events   Runlens JSON-lines span events, application/x-ndjson
+ *                             (headers x-runlens-run-id, x-runlens-token)
+ *   POST /runlens/v1/batch    a Runlens batch (runs + spans), application/json, used by a CLI
+ *                             forwarding into the process that holds the database (x-runlens-token)
+ *   GET  /runlens/v1/health   liveness (x-runlens-token)
+ *
+ * The port is reachable by every local process and, through the user's browser, by every
+ * web page, so it is not a web endpoint: each request must name the loopback address and
+ * this port as its Host (no DNS rebinding), carry no Origin and no browser fetch metadata
+ * unless configured (web pages are refused; CORS preflights too), and use its endpoint's
+ * exact Content-Type (which a page cannot send without a preflight). Runlens's own
+ * endpoints also need the store's secret (see store/secret.ts). Sizes are bounded
+ * (limits.ts), slow or idle connections are closed.
  *
  * Responses follow OTLP: 200 with an ExportTraceServiceResponse (partial_success when
  * spans were rejected), 400 for malformed bodies, 413 over the size limit, 415 for other
- * content types. The body of an error response is a google.rpc.Status-shaped JSON.
+ * content types, 503 (retryable) when too many bodies are being received at once. The body
+ * of an error response is a google.rpc.Status-shaped JSON.
  */
 import * as http from 'node:http';
 import * as zlib from 'node:zlib';
@@ -20,14 +30,22 @@ import { NanoTime, Run, Span } from './model';
 import { encodeExportResponse, ingestOtlpJson, ingestOtlpProtobuf, OtlpFormatError } from './ingest/otlp';
 import { JsonLinesParser } from './ingest/jsonl';
 import { newTraceId } from './ids';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { checkDepth, limitsWith, TooDeepError, type Limits } from './limits';
 import type { TraceStore } from './store/store';
 import { decode } from './store/codec';
 
 export interface CollectorOptions {
   /** Port to try first; 0 = ephemeral. Default 4318. A taken port falls back to an ephemeral one. */
   port?: number;
-  /** Largest accepted request body (after decompression), bytes. Default 32 MiB. */
+  /** Largest accepted request body (after decompression), bytes. Default 32 MiB (Limits.bodyBytes). */
   maxBodyBytes?: number;
+  /** Request-level limits (body bytes, bytes in flight); span-level ones are the store's. */
+  limits?: Partial<Limits>;
+  /** Secret that /runlens/v1/* requests must send as x-runlens-token. Default: the store's, else a fresh one. */
+  token?: string;
+  /** Origins (e.g. `http://localhost:3000`) whose browser requests are accepted on /v1/traces. Default none. */
+  allowedOrigins?: string[];
   /** An attached trace still missing a parent span is taken as finished after this long without spans. Default 30 s. */
   settleIdleMs?: number;
   log?: (message: string) => void;
@@ -53,11 +71,18 @@ export class Collector {
   /** Runlens event parsers for runs that post events over HTTP (attach mode). */
   private readonly eventParsers = new Map<string, JsonLinesParser>();
 
+  /** Bytes of request bodies being received right now, across connections. */
+  private inFlight = 0;
+
   private constructor(
     private readonly server: http.Server,
     readonly port: number,
     /** True when the requested port was taken and an ephemeral one is used instead. */
     readonly fellBack: boolean,
+    /** What /runlens/v1/* requests must carry as x-runlens-token. */
+    readonly token: string,
+    private readonly limits: Limits,
+    private readonly allowedOrigins: ReadonlySet<string>,
   ) {}
 
   /** The address the server listens on (always 127.0.0.1). */
@@ -70,15 +95,21 @@ export class Collector {
   }
 
   static async start(store: TraceStore, opts: CollectorOptions = {}): Promise<Collector> {
-    const maxBody = opts.maxBodyBytes ?? 32 * 1024 * 1024;
+    const limits = limitsWith({ ...opts.limits, bodyBytes: opts.maxBodyBytes ?? opts.limits?.bodyBytes });
     let collector: Collector | undefined;
-    const server = http.createServer((req, res) => {
-      collector!.handle(store, req, res, maxBody, opts.log).catch((err) => {
+    const server = http.createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
+      collector!.handle(store, req, res, opts.log).catch((err) => {
         opts.log?.(`collector: ${(err as Error).stack ?? err}`);
         if (!res.headersSent) sendStatus(res, 500, 'internal error');
       });
     });
-    server.keepAliveTimeout = 5000;
+    // Slow or idle clients cannot hold connections open.
+    server.headersTimeout = 10_000;
+    server.requestTimeout = 60_000;
+    server.keepAliveTimeout = 5_000;
+    server.setTimeout(30_000, (socket) => socket.destroy());
+    server.maxHeadersCount = 64;
+    server.maxConnections = 256;
     const wanted = opts.port ?? 4318;
     let fellBack = false;
     try {
@@ -89,7 +120,8 @@ export class Collector {
       await listen(server, 0);
     }
     const port = (server.address() as AddressInfo).port;
-    collector = new Collector(server, port, fellBack);
+    const token = opts.token ?? store.secret ?? randomBytes(32).toString('hex'); // a read-only store has none
+    collector = new Collector(server, port, fellBack, token, limits, new Set((opts.allowedOrigins ?? []).map((o) => o.toLowerCase())));
     const settleMs = opts.settleIdleMs ?? 30_000;
     collector.settleTimer = setInterval(() => store.settleIdle(settleMs), Math.max(50, Math.min(5_000, settleMs / 2)));
     collector.settleTimer.unref();
@@ -107,24 +139,56 @@ export class Collector {
     });
   }
 
-  private async handle(store: TraceStore, req: http.IncomingMessage, res: http.ServerResponse, maxBody: number, log?: (m: string) => void): Promise<void> {
+  /** Why a request may not come in (the port is not a web endpoint), or undefined. */
+  private refusal(req: http.IncomingMessage, pathname: string): [number, string] | undefined {
+    const host = (req.headers.host ?? '').toLowerCase();
+    if (![`127.0.0.1:${this.port}`, `localhost:${this.port}`, `[::1]:${this.port}`].includes(host)) {
+      return [403, `Host ${JSON.stringify(host.slice(0, 100))} is not this collector (send to 127.0.0.1:${this.port})`];
+    }
+    const origin = req.headers.origin;
+    // Browsers send Origin with every POST, and Sec-Fetch-Site with every request (Node's
+    // fetch sends Sec-Fetch-Mode too, so that one says nothing).
+    const browser = origin !== undefined || req.headers['sec-fetch-site'] !== undefined;
+    const allowed = origin !== undefined && pathname === '/v1/traces' && this.allowedOrigins.has(origin.toLowerCase());
+    if (browser && !allowed) return [403, 'requests from web pages are not accepted (set runlens.collector.allowedOrigins to accept an origin)'];
+    if (req.method === 'OPTIONS') return [403, 'cross-origin requests are not accepted'];
+    if (pathname.startsWith('/runlens/')) {
+      const given = req.headers['x-runlens-token'];
+      const ok = typeof given === 'string' && given.length === this.token.length && timingSafeEqual(Buffer.from(given), Buffer.from(this.token));
+      if (!ok) return [401, 'Runlens endpoints need the store secret in x-runlens-token (runlens run reads it from the database folder)'];
+    }
+    return undefined;
+  }
+
+  private async handle(store: TraceStore, req: http.IncomingMessage, res: http.ServerResponse, log?: (m: string) => void): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const refused = this.refusal(req, url.pathname);
+    if (refused) {
+      req.resume();
+      log?.(`collector: refused ${req.method} ${url.pathname.slice(0, 100)}: ${refused[1]}`);
+      return sendStatus(res, refused[0], refused[1], true);
+    }
     if (req.method === 'GET' && url.pathname === '/runlens/v1/health') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, ...this.stats }));
       return;
     }
-    const routes = ['/v1/traces', '/runlens/v1/events', '/runlens/v1/batch'];
-    if (!routes.includes(url.pathname)) return sendStatus(res, 404, `no such endpoint ${url.pathname}; OTLP traces go to /v1/traces`);
+    const types = ROUTES[url.pathname];
+    if (!types) return sendStatus(res, 404, `no such endpoint ${url.pathname.slice(0, 100)}; OTLP traces go to /v1/traces`);
     if (req.method !== 'POST') return sendStatus(res, 405, 'use POST');
     this.stats.requests++;
     const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (!types.includes(type)) {
+      req.resume();
+      return sendStatus(res, 415, `unsupported content type ${JSON.stringify(type.slice(0, 100))}; ${url.pathname} takes ${types.join(' or ')}`);
+    }
     let body: Buffer;
     try {
-      body = await readBody(req, maxBody);
+      body = await this.readBody(req);
     } catch (err) {
       if (err instanceof HttpError) {
         log?.(`collector: ${err.message}`);
-        return sendStatus(res, err.status, err.message);
+        if (err.status === 503) res.setHeader('retry-after', '1');
+        return sendStatus(res, err.status, err.message, true);
       }
       throw err;
     }
@@ -133,13 +197,33 @@ export class Collector {
       if (url.pathname === '/runlens/v1/events') return this.events(store, req, body, res);
       return this.batch(store, body, res);
     } catch (err) {
-      if (err instanceof HttpError || err instanceof OtlpFormatError || err instanceof SyntaxError) {
+      // A stack overflow (RangeError) can only come from input nested too deep.
+      if (err instanceof HttpError || err instanceof OtlpFormatError || err instanceof SyntaxError || err instanceof TooDeepError || err instanceof RangeError) {
         const status = err instanceof HttpError ? err.status : 400;
-        log?.(`collector: rejected a request: ${err.message}`);
-        return sendStatus(res, status, err.message);
+        const message = err instanceof RangeError && !(err instanceof TooDeepError) ? 'the body is nested too deep' : err.message;
+        log?.(`collector: rejected a request: ${message}`);
+        return sendStatus(res, status, message);
       }
       throw err;
     }
+  }
+
+  /** Read a body, gunzipping when asked, within the body limit and the budget of bytes in flight. */
+  private readBody(req: http.IncomingMessage): Promise<Buffer> {
+    const max = this.limits.bodyBytes;
+    const declared = Number(req.headers['content-length'] ?? 0) || 0;
+    if (declared > max) return Promise.reject(new HttpError(413, `request body of ${declared} bytes is over the ${max}-byte limit`));
+    let held = 0;
+    const hold = (n: number): boolean => {
+      if (this.inFlight + n > this.limits.inFlightBytes) return false;
+      this.inFlight += n;
+      held += n;
+      return true;
+    };
+    if (!hold(declared)) return Promise.reject(new HttpError(503, 'too many request bodies in flight; retry shortly'));
+    return readBody(req, max, (n) => (n > held ? hold(n - held) : true)).finally(() => {
+      this.inFlight -= held;
+    });
   }
 
   private traces(store: TraceStore, type: string, body: Buffer, res: http.ServerResponse): void {
@@ -149,7 +233,7 @@ export class Collector {
       try {
         parsed = JSON.parse(body.toString('utf8'));
       } catch (err) {
-        throw new HttpError(400, `body is not JSON: ${(err as Error).message}`);
+        throw new HttpError(400, err instanceof RangeError ? 'the body is nested too deep' : `body is not JSON: ${(err as Error).message}`);
       }
       result = ingestOtlpJson(parsed);
     } else if (type === 'application/x-protobuf' || type === 'application/protobuf') {
@@ -157,8 +241,13 @@ export class Collector {
     } else {
       throw new HttpError(415, `unsupported content type ${JSON.stringify(type)}; send application/json or application/x-protobuf`);
     }
-    store.apply(result);
-    this.stats.spans += result.spans.length;
+    if (result.spans.length > this.limits.spansPerRequest) throw new HttpError(413, `${result.spans.length} spans in one request; the limit is ${this.limits.spansPerRequest}`);
+    const stored = store.apply(result);
+    if (stored.rejected) {
+      result.rejected += stored.rejected;
+      result.rejectMessage = [result.rejectMessage, stored.rejectMessage].filter(Boolean).join('; ');
+    }
+    this.stats.spans += result.spans.length - stored.rejected;
     this.stats.rejected += result.rejected;
     if (type === 'application/json') {
       const payload = result.rejected ? { partialSuccess: { rejectedSpans: String(result.rejected), errorMessage: result.rejectMessage } } : {};
@@ -194,8 +283,9 @@ export class Collector {
     let raw: unknown;
     try {
       raw = decode(body.toString('utf8'));
+      checkDepth(raw, this.limits.depth + 8); // runs → spans → attributes → value
     } catch (err) {
-      throw new HttpError(400, `body is not a Runlens batch: ${(err as Error).message}`);
+      throw new HttpError(400, `body is not a Runlens batch: ${err instanceof RangeError && !(err instanceof TooDeepError) ? 'nested too deep' : (err as Error).message}`);
     }
     // Validated before anything is written: a bad batch changes nothing.
     const parsed = BatchBody.safeParse(raw);
@@ -206,12 +296,20 @@ export class Collector {
     const batch = parsed.data;
     const runs = (batch.runs ?? []).map(({ spanCount: _c, errorCount: _e, ...patch }) => patch);
     const ingest: IngestBatch = { runs, spans: batch.spans ?? [] };
+    if (ingest.spans.length > this.limits.spansPerRequest) throw new HttpError(413, `${ingest.spans.length} spans in one request; the limit is ${this.limits.spansPerRequest}`);
     store.apply(ingest);
     if (batch.end) store.endRun(batch.end.runId, batch.end);
     this.stats.spans += ingest.spans.length;
     res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
   }
 }
+
+/** Each endpoint and the exact content types it takes (a browser must preflight any of them). */
+const ROUTES: Record<string, readonly string[]> = {
+  '/v1/traces': ['application/json', 'application/x-protobuf', 'application/protobuf'],
+  '/runlens/v1/events': ['application/x-ndjson'],
+  '/runlens/v1/batch': ['application/json'],
+};
 
 /** What `runlens run` forwards into the database owner (see forward.ts). */
 const BatchBody = z.object({
@@ -236,37 +334,37 @@ function listen(server: http.Server, port: number): Promise<void> {
   });
 }
 
-/** Read a body, gunzipping when asked, refusing more than `max` bytes either way. */
-function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
+/**
+ * Read a body, gunzipping when asked, refusing more than `max` bytes either way. `grow(n)`
+ * is asked before the body holds n bytes (false: too many bytes in flight, 503).
+ */
+function readBody(req: http.IncomingMessage, max: number, grow: (bytes: number) => boolean): Promise<Buffer> {
+  const encoding = String(req.headers['content-encoding'] ?? 'identity').toLowerCase();
   return new Promise((resolve, reject) => {
-    if (declared > max) {
-      req.resume();
-      reject(new HttpError(413, `request body of ${declared} bytes is over the ${max}-byte limit`));
-      return;
-    }
     let source: NodeJS.ReadableStream = req;
     if (encoding === 'gzip') source = req.pipe(zlib.createGunzip());
     else if (encoding === 'deflate') source = req.pipe(zlib.createInflate());
     else if (encoding !== 'identity') {
       req.resume();
-      reject(new HttpError(415, `unsupported content-encoding ${encoding}`));
+      reject(new HttpError(415, `unsupported content-encoding ${JSON.stringify(encoding.slice(0, 40))}`));
       return;
     }
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
+    const fail = (err: HttpError) => {
+      done = true;
+      req.unpipe();
+      req.resume();
+      if (source !== req) (source as zlib.Gunzip).destroy();
+      chunks.length = 0;
+      reject(err);
+    };
     source.on('data', (chunk: Buffer) => {
       if (done) return;
       size += chunk.length;
-      if (size > max) {
-        done = true;
-        req.unpipe();
-        req.resume();
-        reject(new HttpError(413, `request body is over the ${max}-byte limit`));
-        return;
-      }
+      if (size > max) return fail(new HttpError(413, `request body is over the ${max}-byte limit`));
+      if (!grow(size)) return fail(new HttpError(503, 'too many request bodies in flight; retry shortly'));
       chunks.push(chunk);
     });
     source.on('end', () => {
@@ -281,13 +379,18 @@ function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
         reject(new HttpError(400, `cannot decode the body (${encoding}): ${err.message}`));
       }
     });
+    req.on('aborted', () => {
+      if (!done) fail(new HttpError(400, 'the request was aborted'));
+    });
   });
 }
 
 /** Error reply shaped like google.rpc.Status (JSON for both wire formats, which exporters log as-is). */
-function sendStatus(res: http.ServerResponse, status: number, message: string): void {
+function sendStatus(res: http.ServerResponse, status: number, message: string, close = false): void {
   if (res.headersSent) return;
   // 3 INVALID_ARGUMENT for client errors, 13 INTERNAL otherwise.
   const code = status >= 500 ? 13 : 3;
+  // A refused or unread body: close the connection rather than read the rest of it.
+  if (close) res.shouldKeepAlive = false;
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ code, message }));
 }

@@ -8,12 +8,13 @@ import type { Span } from './model';
 import type { TraceStore } from './store/store';
 import { encode } from './store/codec';
 
-export function forwardChanges(store: TraceStore, endpoint: string, log: (m: string) => void): { drain(): Promise<void> } {
+/** `token`: the owner's secret (readStoreSecret of the database), sent as x-runlens-token. */
+export function forwardChanges(store: TraceStore, endpoint: string, log: (m: string) => void, token?: string): { drain(): Promise<void> } {
   let chain: Promise<void> = Promise.resolve();
   let warned = false;
   const send = (body: string) => {
     chain = chain.then(() =>
-      post(`${endpoint}/runlens/v1/batch`, body).catch((err: Error) => {
+      post(`${endpoint}/runlens/v1/batch`, body, token).catch((err: Error) => {
         if (!warned) log(`could not send to ${endpoint} (${err.message}); this run is only printed, not recorded`);
         warned = true;
       }),
@@ -30,9 +31,11 @@ export function forwardChanges(store: TraceStore, endpoint: string, log: (m: str
   return { drain: () => chain };
 }
 
-function post(url: string, body: string): Promise<void> {
+function post(url: string, body: string, token: string | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, timeout: 10_000 }, (res) => {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (token) headers['x-runlens-token'] = token;
+    const req = http.request(url, { method: 'POST', headers, timeout: 10_000 }, (res) => {
       res.resume();
       res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
     });

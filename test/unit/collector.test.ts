@@ -117,11 +117,11 @@ describe('OTLP/HTTP collector', () => {
 
   it('takes Runlens span events over HTTP into the run named by x-runlens-run-id', async () => {
     const lines = ['{"runlens":"start","span_id":"1111111111111111","name":"tail-step"}', 'not an event'].join('\n');
-    const reply = await request(`${collector.endpoint}/runlens/v1/events`, { headers: { 'content-type': 'application/x-ndjson', 'x-runlens-run-id': 'rhttp1' }, body: lines });
+    const reply = await request(`${collector.endpoint}/runlens/v1/events`, { headers: { 'content-type': 'application/x-ndjson', 'x-runlens-run-id': 'rhttp1', 'x-runlens-token': collector.token }, body: lines });
     assert.equal(reply.status, 200);
     assert.deepEqual(JSON.parse(reply.body.toString()), { accepted: 1, ignoredLines: 1 });
     assert.equal(store.getSpans('rhttp1')[0].status, 'RUNNING');
-    await request(`${collector.endpoint}/runlens/v1/events`, { headers: { 'x-runlens-run-id': 'rhttp1' }, body: '{"runlens":"end","span_id":"1111111111111111"}' });
+    await request(`${collector.endpoint}/runlens/v1/events`, { headers: { 'content-type': 'application/x-ndjson', 'x-runlens-run-id': 'rhttp1', 'x-runlens-token': collector.token }, body: '{"runlens":"end","span_id":"1111111111111111"}' });
     assert.equal(store.getSpans('rhttp1')[0].status, 'OK');
   });
 
@@ -159,7 +159,7 @@ describe('OTLP/HTTP collector', () => {
   it('validates a forwarded Runlens batch before writing: a bad span is a 400 naming the field, and nothing of the batch is stored', async () => {
     const run = { id: 'rfwd1', name: 'fwd', status: 'RUNNING', source: 'launch', startNs: { '\u0000n': '1' }, attributes: {} };
     const bad = { runs: [run], spans: [{ runId: 'rfwd1', traceId: 'zz', spanId: '1111111111111111', name: 's', kind: 1, startNs: { '\u0000n': '1' }, status: 'OK', attributes: {}, events: [] }] };
-    const reply = await postJson(`${collector.endpoint}/runlens/v1/batch`, bad);
+    const reply = await request(`${collector.endpoint}/runlens/v1/batch`, { headers: { 'content-type': 'application/json', 'x-runlens-token': collector.token }, body: JSON.stringify(bad) });
     assert.equal(reply.status, 400);
     assert.match(reply.body.toString(), /spans\.0\.traceId/);
     assert.deepEqual(store.listRuns(), []);
