@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { nowNs } from '../core/model';
 import { formatDuration, relativeTime } from '../core/report';
 import { failureHover } from './hover';
-import { oneLine } from './markdown';
+import { noIcons, oneLine } from './markdown';
 import { historyText, type FailureFact, type SourceIndex } from './sourceIndex';
 
 export interface EditorFeatureSettings {
@@ -46,7 +46,7 @@ export class FailureLensProvider implements vscode.CodeLensProvider, vscode.Hove
         const verb = f.status === 'INCOMPLETE' ? 'hung' : 'failed';
         lenses.push(
           new vscode.CodeLens(range, {
-            title: `$(error) ${f.step} ${verb} ${relativeTime(f.atNs, now)}: ${oneLine(f.error, 120)}`,
+            title: `$(error) ${noIcons(f.step)} ${verb} ${relativeTime(f.atNs, now)}: ${noIcons(oneLine(f.error, 120))}`,
             tooltip: `${f.runName} — open the timeline at this step`,
             command: 'runlens.openTimeline',
             arguments: [ref],
@@ -79,6 +79,7 @@ export class FailureLensProvider implements vscode.CodeLensProvider, vscode.Hove
     const parts = failureHover(here, (step) => this.index.samplesOf(step, 8), nowNs());
     return new vscode.Hover(
       parts.map((p) => {
+        // Trace text lives only in parts with no commands, no HTML and no theme icons.
         const md = new vscode.MarkdownString(p.markdown, p.themeIcons);
         md.supportHtml = false;
         md.isTrusted = p.enabledCommands.length ? { enabledCommands: p.enabledCommands } : false;

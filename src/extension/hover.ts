@@ -1,51 +1,46 @@
 /**
  * The hover on a line where a step failed, as markdown parts. Pure: no `vscode` import;
  * editorFeatures.ts turns each part into a MarkdownString.
+ *
+ * Trace text (step and run names, the status message) goes in a part that may run no
+ * command and renders no HTML or theme icon; the part that may run a command holds only
+ * our own fixed words and links, so nothing a trace says can become a link there even if
+ * some escaping were wrong.
  */
 import { formatDuration, relativeTime } from '../core/report';
+import { codeBlock, commandLink, MarkdownBuilder } from './markdown';
 import type { FailureFact, StepSample } from './sourceIndex';
 
 export interface HoverPart {
   markdown: string;
-  /** May run these commands (a trusted MarkdownString); empty = untrusted. */
+  /** Commands this part's links may run (a trusted MarkdownString limited to them); empty = untrusted. */
   enabledCommands: string[];
   themeIcons: boolean;
 }
 
-/** What `vscode.MarkdownString.appendText` does (VS Code 1.100, base/common/htmlContent.ts). */
-function appendText(value: string): string {
-  return value
-    .replace(/\$\([a-zA-Z0-9-~]+\)/g, '\\$&')
-    .replace(/[\\`*_{}[\]()#+\-!~]/g, '\\$&')
-    .replace(/([ \t]+)/g, (_m, g1: string) => '&nbsp;'.repeat(g1.length))
-    .replace(/>/gm, '\\>')
-    .replace(/\n/g, '\n\n');
-}
-
-/** What `vscode.MarkdownString.appendCodeblock` does (VS Code 1.100, base/common/htmlContent.ts). */
-function appendCodeblock(code: string, langId: string): string {
-  const longestFenceLength = code.match(/^`+/gm)?.reduce((a, b) => (a.length > b.length ? a : b)).length ?? 0;
-  const desiredFenceLength = longestFenceLength >= 3 ? longestFenceLength + 1 : 3;
-  return `\n${[`${'`'.repeat(desiredFenceLength)}${langId}`, code, `${'`'.repeat(desiredFenceLength)}`].join('\n')}\n`;
-}
+/** The only commands a hover's trusted part links to. */
+export const HOVER_COMMANDS = ['runlens.openTimeline'] as const;
 
 export function failureHover(facts: readonly FailureFact[], samplesOf: (step: string) => StepSample[], now: bigint): HoverPart[] {
-  let md = '';
+  const parts: HoverPart[] = [];
   for (const f of facts) {
-    md += '$(error) **';
-    md += appendText(f.step);
-    md += `** ${f.status === 'INCOMPLETE' ? 'hung' : 'failed'} in run **`;
-    md += appendText(f.runName);
-    md += `** ${relativeTime(f.atNs, now)}\n\n`;
-    md += appendCodeblock(f.error, 'text');
+    const md = new MarkdownBuilder()
+      .md('**')
+      .text(f.step)
+      .md(`** ${f.status === 'INCOMPLETE' ? 'hung' : 'failed'} in run **`)
+      .text(f.runName)
+      .md('** ')
+      .text(relativeTime(f.atNs, now))
+      .md('\n\n')
+      .md(codeBlock(f.error, 'text'));
     const samples = samplesOf(f.step);
     if (samples.length) {
-      md += '\nRecent durations: ';
-      md += appendText(samples.map((s) => `${s.durationMs !== undefined ? formatDuration(s.durationMs) : '—'} ${s.status === 'OK' ? '✓' : '✗'}`).join(' · '));
-      md += '\n\n';
+      md.md('\nRecent durations: ')
+        .text(samples.map((s) => `${s.durationMs !== undefined ? formatDuration(s.durationMs) : '—'} ${s.status === 'OK' ? '✓' : '✗'}`).join(' · '))
+        .md('\n');
     }
-    const args = encodeURIComponent(JSON.stringify([{ runId: f.runId, spanId: f.spanId }]));
-    md += `[Open in Timeline](command:runlens.openTimeline?${args})\n\n`;
+    parts.push({ markdown: md.toString(), enabledCommands: [], themeIcons: false });
+    parts.push({ markdown: `$(go-to-file) ${commandLink('Open in Timeline', 'runlens.openTimeline', [{ runId: f.runId, spanId: f.spanId }])}`, enabledCommands: [...HOVER_COMMANDS], themeIcons: true });
   }
-  return [{ markdown: md, enabledCommands: ['runlens.openTimeline'], themeIcons: true }];
+  return parts;
 }
