@@ -18,6 +18,7 @@ import { failureLeaves } from '../core/tree';
 import { readConfig, RELOAD_KEYS, SECTION, workspaceRoot, type Config } from './config';
 import { FailureLensProvider } from './editorFeatures';
 import { Launcher } from './launcher';
+import { decideOpen, type OpenScope } from './openPolicy';
 import { lastRerunnable, rerunBlocked, resolveRerun, type RerunDecision } from './rerun';
 import { RunsTreeProvider } from './runsTree';
 import { SourceIndex } from './sourceIndex';
@@ -270,6 +271,11 @@ class Extension implements vscode.Disposable {
   private locate(span: Span, run: Run): SourceLocation | undefined {
     const opts = this.sourceOptions(run);
     return isFailedStatus(span.status) ? resolveFailure(span, opts) : resolveSource(span, opts);
+  }
+
+  /** Where files named by trace data may open without asking: the workspace folders and the user's path mappings. */
+  private openScope(): OpenScope {
+    return { folders: (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath), pathMappings: this.config.pathMappings };
   }
 
   sourceOptions(run?: Run): SourceOptions {
@@ -570,8 +576,9 @@ class Extension implements vscode.Disposable {
 
   /** Open a file from a trace at a line; paths are untrusted, so only existing files open. */
   private async openLocation(loc: { file: string; line: number; column?: number }): Promise<void> {
-    const file = path.resolve(loc.file);
-    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
+    const d = decideOpen(loc.file, this.openScope());
+    const file = d.file;
+    if (!d.open) {
       void vscode.window.showWarningMessage(`Runlens: ${loc.file} is not in this workspace. Map container paths with the runlens.pathMappings setting.`);
       return;
     }
