@@ -15,6 +15,12 @@ export interface EditorFeatureSettings {
   problems: boolean;
 }
 
+/** What trace data may lead to: files that open without asking, runs that may be debugged. */
+export interface EditorFeatureGuard {
+  mayOpen(file: string): boolean;
+  canDebug(runId: string): boolean;
+}
+
 const line0 = (line: number) => Math.max(0, line - 1);
 
 export class FailureLensProvider implements vscode.CodeLensProvider, vscode.HoverProvider, vscode.Disposable {
@@ -25,6 +31,7 @@ export class FailureLensProvider implements vscode.CodeLensProvider, vscode.Hove
   constructor(
     private readonly index: SourceIndex,
     private settings: () => EditorFeatureSettings,
+    private readonly guard: EditorFeatureGuard,
   ) {}
 
   /** The index changed (runs or settings): lenses re-asked, Problems rebuilt. */
@@ -53,8 +60,8 @@ export class FailureLensProvider implements vscode.CodeLensProvider, vscode.Hove
           }),
           new vscode.CodeLens(range, { title: 'Show Run', command: 'runlens.revealRun', arguments: [ref] }),
           new vscode.CodeLens(range, { title: 'Compare with last success', command: 'runlens.compareWithLastSuccess', arguments: [ref] }),
-          new vscode.CodeLens(range, { title: 'Debug from here', command: 'runlens.debugFromHere', arguments: [ref] }),
         );
+        if (this.guard.canDebug(f.runId)) lenses.push(new vscode.CodeLens(range, { title: 'Debug from here', command: 'runlens.debugFromHere', arguments: [ref] }));
       }
     }
     if (s.history) {
@@ -92,8 +99,11 @@ export class FailureLensProvider implements vscode.CodeLensProvider, vscode.Hove
     this.diagnostics.clear();
     if (!this.settings().problems) return;
     for (const [file, facts] of this.index.failuresByFile()) {
+      // A Problems entry opens its file on a click, with no chance to ask: only files inside
+      // the workspace or mapped folders get one (and only such frames as related information).
+      if (!this.guard.mayOpen(file)) continue;
       const uri = vscode.Uri.file(file);
-      this.diagnostics.set(uri, facts.map((f) => toDiagnostic(f)));
+      this.diagnostics.set(uri, facts.map((f) => toDiagnostic(f, this.guard)));
     }
   }
 
@@ -103,13 +113,13 @@ export class FailureLensProvider implements vscode.CodeLensProvider, vscode.Hove
   }
 }
 
-function toDiagnostic(f: FailureFact): vscode.Diagnostic {
+function toDiagnostic(f: FailureFact, guard: EditorFeatureGuard): vscode.Diagnostic {
   const line = line0(f.line);
   const range = new vscode.Range(line, f.column ? f.column - 1 : 0, line, Number.MAX_SAFE_INTEGER);
   const d = new vscode.Diagnostic(range, `${f.step} ${f.status === 'INCOMPLETE' ? 'hung' : 'failed'} (run ${f.runName}): ${f.error}`, vscode.DiagnosticSeverity.Error);
   d.source = 'runlens';
   if (f.errorType) d.code = f.errorType;
-  d.relatedInformation = f.outerFrames.map(
+  d.relatedInformation = f.outerFrames.filter((fr) => guard.mayOpen(fr.file)).map(
     (fr) => new vscode.DiagnosticRelatedInformation(new vscode.Location(vscode.Uri.file(fr.file), new vscode.Position(line0(fr.line), 0)), `called from ${fr.function ?? 'here'}`),
   );
   return d;

@@ -126,7 +126,14 @@ class Extension implements vscode.Disposable {
     this.treeView = vscode.window.createTreeView('runlens.runs', { treeDataProvider: this.treeProvider, showCollapseAll: true, canSelectMany: false });
     this.treeProvider.view = this.treeView;
     this.index = new SourceIndex(store, { sourceOptions: (run) => this.sourceOptions(run) });
-    this.lenses = new FailureLensProvider(this.index, () => ({ codeLens: this.config.codeLensEnabled, history: this.config.historyLensEnabled, problems: this.config.problemsEnabled }));
+    this.lenses = new FailureLensProvider(this.index, () => ({ codeLens: this.config.codeLensEnabled, history: this.config.historyLensEnabled, problems: this.config.problemsEnabled }), {
+      // Problems entries open on a click without asking us: only files that would open anyway.
+      mayOpen: (file) => decideOpen(file, this.openScope()).open,
+      canDebug: (runId) => {
+        const run = this.store.getRun(runId);
+        return !!run && rerunBlocked(run, this.launcher.specOf(runId)) === undefined;
+      },
+    });
     this.launcher = new Launcher(() => this.store, () => this.collector?.endpoint, log);
     this.statusItem = vscode.window.createStatusBarItem('runlens.status', vscode.StatusBarAlignment.Left, 50);
     this.statusItem.name = 'Runlens';
@@ -574,13 +581,22 @@ class Extension implements vscode.Disposable {
     return true;
   }
 
-  /** Open a file from a trace at a line; paths are untrusted, so only existing files open. */
+  /** Open a file from a trace at a line; paths are untrusted: inside the workspace or mapped folders it opens, anything else is asked about. */
   private async openLocation(loc: { file: string; line: number; column?: number }): Promise<void> {
     const d = decideOpen(loc.file, this.openScope());
     const file = d.file;
-    if (!d.open) {
-      void vscode.window.showWarningMessage(`Runlens: ${loc.file} is not in this workspace. Map container paths with the runlens.pathMappings setting.`);
+    if (!d.open && d.missing) {
+      void vscode.window.showWarningMessage(`Runlens: ${d.file} is not in this workspace. Map container paths with the runlens.pathMappings setting.`);
       return;
+    }
+    if (!d.open) {
+      // The path comes from trace data: never open something outside the workspace silently.
+      const ok = await vscode.window.showWarningMessage(
+        `Open ${d.file}?`,
+        { modal: true, detail: `A trace names this file, and ${d.reason}. Trace data can name any file on this machine; open it only if you expected it. (Folders you map with runlens.pathMappings open without asking.)` },
+        'Open File',
+      );
+      if (ok !== 'Open File') return;
     }
     const pos = new vscode.Position(Math.max(0, loc.line - 1), Math.max(0, (loc.column ?? 1) - 1));
     await vscode.window.showTextDocument(vscode.Uri.file(file), { selection: new vscode.Range(pos, pos), preview: true });
@@ -757,7 +773,7 @@ class Extension implements vscode.Disposable {
       void vscode.window.showWarningMessage(`Runlens: cannot debug “${target.run.name}”: its command is neither python nor node.`);
       return false;
     }
-    if (loc && fs.existsSync(loc.file)) {
+    if (loc && decideOpen(loc.file, this.openScope()).open) {
       const bp = new vscode.SourceBreakpoint(new vscode.Location(vscode.Uri.file(loc.file), new vscode.Position(loc.line - 1, 0)));
       const exists = vscode.debug.breakpoints.some((b) => b instanceof vscode.SourceBreakpoint && b.location.uri.fsPath === loc.file && b.location.range.start.line === loc.line - 1);
       if (!exists) vscode.debug.addBreakpoints([bp]);
