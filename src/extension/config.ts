@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DEFAULT_DB } from '../core/workspace';
+import { boundedNumber } from './configBounds';
 
 export interface Config {
   workflows: unknown[];
@@ -45,12 +46,12 @@ export function readConfig(fallbackDir: string): Config {
   return {
     workflows: c.get<unknown[]>('workflows', []) ?? [],
     collectorEnabled: c.get<boolean>('collector.enabled', true),
-    collectorPort: c.get<number>('collector.port', 4318),
+    collectorPort: boundedNumber('collector.port', c.get<unknown>('collector.port')),
     databasePath,
-    retentionMaxRuns: c.get<number>('retention.maxRuns', 200),
-    retentionMaxSizeMB: c.get<number>('retention.maxSizeMB', 200),
+    retentionMaxRuns: boundedNumber('retention.maxRuns', c.get<unknown>('retention.maxRuns')),
+    retentionMaxSizeMB: boundedNumber('retention.maxSizeMB', c.get<unknown>('retention.maxSizeMB')),
     pathMappings: mappings,
-    attributesMaxLength: c.get<number>('attributes.maxLength', 4096),
+    attributesMaxLength: boundedNumber('attributes.maxLength', c.get<unknown>('attributes.maxLength')),
     codeLensEnabled: c.get<boolean>('codeLens.enabled', true),
     historyLensEnabled: c.get<boolean>('codeLens.history', true),
     problemsEnabled: c.get<boolean>('problems.enabled', true),
