@@ -13,27 +13,136 @@ import { importTraceText, ImportError } from '../core/ingest/importers';
 import { forwardChanges } from '../core/forward';
 import { encode } from '../core/store/codec';
 import { findWorkspaceRoot, DEFAULT_DB } from '../core/workspace';
+import { terminalText } from '../core/terminal';
 
 const VERSION = '0.1.0';
 
 const HELP = `runlens ${VERSION} — record and inspect workflow traces
 
 Usage:
-  runlens run [--name N] [--db P] [--port N] -- <command> [args...]
+  runlens run [--name N] [--db P] [--port N] [--no-stdin] -- <command> [args...]
       Run a command as a traced run: OTLP endpoint and TRACEPARENT injected, JSON-lines
       span events read from its output. Prints the run tree and failed steps with
       file:line, and exits with the command's exit code.
   runlens serve [--port N] [--db P]     Collect OTLP traces until Ctrl-C (attach mode).
   runlens list [--db P] [--limit N] [--json]
   runlens show <runId|last> [--db P] [--json]
-  runlens export <runId|last> --format otlp-json|jaeger-json [--out FILE] [--db P]
+  runlens export <runId|last> [--format otlp-json|jaeger-json] [--out FILE] [--db P]
   runlens import <file...> [--db P]     OTLP JSON, Jaeger JSON, execution-trace JSON, JSON lines.
+  runlens <command> --help              What one command does and the flags it takes.
 
 The database defaults to .runlens/traces.db in the workspace root (the nearest folder
 above the current one holding .runlens or .git), or $RUNLENS_DB.
+Colour: only on a terminal; NO_COLOR turns it off, FORCE_COLOR on.
+Exit codes: 2 for a usage mistake; run exits with the command's own code.
 `;
 
-class UsageError extends Error {}
+const DB_FLAG = '  --db P         Trace database (default: .runlens/traces.db in the workspace root, or $RUNLENS_DB).';
+
+interface CommandSpec {
+  usage: string;
+  /** Flags that take a value. */
+  values: string[];
+  /** Flags that take none. */
+  switches: string[];
+  /** How many positional arguments: [min, max] (the usage says which). */
+  positional: [number, number];
+}
+
+const COMMANDS: Record<string, CommandSpec> = {
+  run: {
+    usage: `Usage: runlens run [--name N] [--db P] [--port N] [--no-stdin] -- <command> [args...]
+
+Runs <command> as a traced run: the OTLP endpoint, TRACEPARENT and the run id are put in its
+environment, and JSON-lines span events on its stdout/stderr are recorded. Its output is
+passed through; its stdin is this terminal's (or pipe's). Afterwards the run tree and the
+failed steps with file:line are printed, and runlens exits with the command's exit code.
+
+  --name N       Name of the run (default: the script's file name).
+${DB_FLAG}
+  --port N       Collector port for the run's OTLP exporters. Default 4318, or a free port
+                 when 4318 is taken; a port given here that is taken is an error.
+  --no-stdin     Give the command no stdin (it reads end of file at once).
+`,
+    values: ['name', 'db', 'port'],
+    switches: ['no-stdin'],
+    positional: [0, 0],
+  },
+  serve: {
+    usage: `Usage: runlens serve [--port N] [--db P]
+
+Collects OTLP/HTTP traces on 127.0.0.1 into the database until Ctrl-C.
+
+  --port N       Port to listen on. Default 4318, or a free port when 4318 is taken (said
+                 so); a port given here that is taken is an error. 0 picks a free port.
+${DB_FLAG}
+`,
+    values: ['port', 'db'],
+    switches: [],
+    positional: [0, 0],
+  },
+  list: {
+    usage: `Usage: runlens list [--db P] [--limit N] [--json]
+
+Lists the newest runs: id, status, name, duration, age, spans, exit.
+
+${DB_FLAG}
+  --limit N      How many runs (default 20).
+  --json         As JSON (times in ns as strings).
+`,
+    values: ['db', 'limit'],
+    switches: ['json'],
+    positional: [0, 0],
+  },
+  show: {
+    usage: `Usage: runlens show <runId|last> [--db P] [--json]
+
+Prints one run: its span tree and its failed steps with file:line. <runId> may be a unique
+prefix of the id; "last" is the newest run.
+
+${DB_FLAG}
+  --json         The run and its spans as JSON (times in ns as strings).
+`,
+    values: ['db'],
+    switches: ['json'],
+    positional: [1, 1],
+  },
+  export: {
+    usage: `Usage: runlens export <runId|last> [--format otlp-json|jaeger-json] [--out FILE] [--db P]
+
+Writes one run's spans as OTLP JSON (default) or Jaeger JSON, to FILE or stdout.
+
+  --format F     otlp-json or jaeger-json.
+  --out FILE     Write to FILE (its folder must exist) instead of stdout.
+${DB_FLAG}
+`,
+    values: ['format', 'out', 'db'],
+    switches: [],
+    positional: [1, 1],
+  },
+  import: {
+    usage: `Usage: runlens import <file...> [--db P]
+
+Stores the runs in trace files: OTLP JSON, Jaeger JSON, execution-trace JSON or JSON lines.
+
+${DB_FLAG}
+`,
+    values: ['db'],
+    switches: [],
+    positional: [1, Infinity],
+  },
+};
+const ALIASES: Record<string, string> = { ls: 'list' };
+
+/** A mistake in the command line: one line on stderr, exit code 2. */
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
+    super(message);
+  }
+}
 
 interface Parsed {
   positional: string[];
@@ -41,7 +150,10 @@ interface Parsed {
   rest: string[];
 }
 
-function parseArgs(argv: string[], valueFlags: string[]): Parsed {
+const isHelp = (a: string) => a === '--help' || a === '-h';
+
+/** Flags and arguments before `--` (the command after it is not ours to read). */
+function parseArgs(command: string, argv: string[], spec: CommandSpec): Parsed {
   const flags = new Map<string, string | true>();
   const positional: string[] = [];
   let rest: string[] = [];
@@ -52,15 +164,38 @@ function parseArgs(argv: string[], valueFlags: string[]): Parsed {
       break;
     }
     if (a.startsWith('--')) {
-      const [k, inline] = a.slice(2).split(/=(.*)/s, 2);
-      if (valueFlags.includes(k)) {
-        const v = inline ?? argv[++i];
-        if (v === undefined) throw new UsageError(`--${k} needs a value`);
+      const eq = a.indexOf('=');
+      const k = eq < 0 ? a.slice(2) : a.slice(2, eq);
+      const inline = eq < 0 ? undefined : a.slice(eq + 1);
+      if (spec.values.includes(k)) {
+        const v = inline ?? argv[i + 1];
+        if (v === undefined || (inline === undefined && v.startsWith('--'))) throw new UsageError(`--${k} needs a value`, command);
+        if (inline === undefined) i++;
         flags.set(k, v);
-      } else flags.set(k, true);
+      } else if (spec.switches.includes(k)) {
+        if (inline !== undefined) throw new UsageError(`--${k} takes no value`, command);
+        flags.set(k, true);
+      } else throw new UsageError(`unknown flag ${flagName(a)}`, command);
+    } else if (a.startsWith('-') && a !== '-') {
+      throw new UsageError(`unknown flag ${flagName(a)}`, command);
     } else positional.push(a);
   }
+  // Too few is for each command to explain (it knows what is missing); too many is said here.
+  const max = spec.positional[1];
+  if (command === 'run' && positional.length) throw new UsageError(`runlens run needs a command after --: runlens run -- ${quoteArg(positional.join(' '))}`, command);
+  if (positional.length > max) throw new UsageError(`unexpected argument ${quoteArg(positional[max])}`, command);
   return { positional, flags, rest };
+}
+
+/** `--name=value` → `--name`; anything typed, cut short and printable. */
+function flagName(arg: string): string {
+  const eq = arg.indexOf('=');
+  return quoteArg(eq < 0 ? arg : arg.slice(0, eq));
+}
+
+function quoteArg(arg: string): string {
+  const t = terminalText(arg);
+  return t.length > 60 ? `${t.slice(0, 60)}…` : t;
 }
 
 function dbPath(p: Parsed): string {
@@ -70,16 +205,64 @@ function dbPath(p: Parsed): string {
   return path.join(findWorkspaceRoot(process.cwd()), DEFAULT_DB);
 }
 
-function portOf(p: Parsed): number {
+const DEFAULT_PORT = 4318;
+
+/** The collector port, and whether the user chose it (a chosen port that is taken is an error). */
+function portOf(p: Parsed): { port: number; explicit: boolean } {
   const v = p.flags.get('port');
-  if (v === undefined) return 4318;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--port must be 0-65535, got ${v}`);
+  if (v === undefined) return { port: DEFAULT_PORT, explicit: false };
+  const n = typeof v === 'string' && /^\d{1,5}$/.test(v) ? Number(v) : NaN;
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--port must be a port number 0-65535, got ${quoteArg(String(v))}`);
+  return { port: n, explicit: true };
+}
+
+function limitOf(p: Parsed): number {
+  const v = p.flags.get('limit');
+  if (v === undefined) return 20;
+  const n = typeof v === 'string' && /^\d{1,9}$/.test(v) ? Number(v) : NaN;
+  if (!(n >= 1)) throw new UsageError(`--limit must be a whole number of runs (1 or more), got ${quoteArg(String(v))}`);
   return n;
 }
 
-const log = (m: string) => process.stderr.write(`runlens: ${m}\n`);
-const color = process.stderr.isTTY && !process.env.NO_COLOR;
+/** A chosen port that is taken: said in one line, exit code 1. */
+class PortTakenError extends Error {}
+
+/**
+ * Start the collector. The default port may fall back to a free one (the collector says so);
+ * a port the user gave must be the one listened on, or this is an error.
+ */
+async function startCollector(store: TraceStore, p: Parsed): Promise<Collector> {
+  const { port, explicit } = portOf(p);
+  if (!explicit) return Collector.start(store, { port, log });
+  // Hold what the collector says while it starts: its fallback notice is not true here.
+  let held: string[] | undefined = [];
+  const collector = await Collector.start(store, { port, log: (m) => (held ? held.push(m) : log(m)) });
+  const said = held;
+  held = undefined;
+  if (collector.fellBack) {
+    await collector.close();
+    throw new PortTakenError(`port ${port} (--port) is taken by another process; stop it, pick another port, or use --port 0 for a free one`);
+  }
+  for (const m of said) log(m);
+  return collector;
+}
+
+/** Runlens's own messages on stderr. They may quote trace data (a run's name, a file's error): printed as text only. */
+const log = (m: string) => process.stderr.write(`runlens: ${terminalText(m, { multiline: true })}\n`);
+
+/** Print a line that carries trace data: without terminal controls. */
+const print = (stream: NodeJS.WriteStream, text: string) => stream.write(terminalText(text, { multiline: true }));
+
+/**
+ * Colour on a terminal only: never when NO_COLOR is set (non-empty, no-color.org), always
+ * when FORCE_COLOR is set (and not 0/false), else when `stream` is a TTY.
+ */
+function useColor(stream: NodeJS.WriteStream): boolean {
+  if (process.env.NO_COLOR) return false;
+  const force = process.env.FORCE_COLOR;
+  if (force !== undefined) return force !== '0' && force.toLowerCase() !== 'false';
+  return stream.isTTY === true;
+}
 
 async function openForReading(p: Parsed): Promise<TraceStore> {
   const file = dbPath(p);
@@ -93,7 +276,10 @@ async function openForReading(p: Parsed): Promise<TraceStore> {
 }
 
 async function cmdRun(p: Parsed): Promise<number> {
-  if (!p.rest.length) throw new UsageError('runlens run needs a command after --, e.g. runlens run -- python3 flow.py');
+  if (!p.rest.length) throw new UsageError('runlens run needs a command after --, e.g. runlens run -- python3 flow.py', 'run');
+  const name = typeof p.flags.get('name') === 'string' ? (p.flags.get('name') as string) : undefined;
+  if (name !== undefined && !name.trim()) throw new UsageError('--name must not be empty', 'run');
+  portOf(p); // a bad --port is a usage error before anything is opened
   const file = dbPath(p);
   let store: TraceStore;
   let forward: ReturnType<typeof forwardChanges> | undefined;
@@ -107,11 +293,23 @@ async function cmdRun(p: Parsed): Promise<number> {
     store = await TraceStore.open({});
     forward = forwardChanges(store, err.owner.endpoint, log, readStoreSecret(file));
   }
-  const collector = await Collector.start(store, { port: portOf(p), log });
+  let collector: Collector;
+  try {
+    collector = await startCollector(store, p);
+  } catch (err) {
+    await forward?.drain();
+    await store.close();
+    throw err;
+  }
   if (!forward) describeLock(file, { what: 'runlens run', endpoint: collector.endpoint });
   const workspaceRoot = findWorkspaceRoot(process.cwd());
-  const name = typeof p.flags.get('name') === 'string' ? (p.flags.get('name') as string) : undefined;
-  const running = launch(store, { command: p.rest, cwd: process.cwd(), name, endpoint: collector.endpoint });
+  const running = launch(store, {
+    command: p.rest,
+    cwd: process.cwd(),
+    name,
+    endpoint: collector.endpoint,
+    stdin: p.flags.has('no-stdin') ? undefined : process.stdin,
+  });
   running.onOutput((stream, text) => (stream === 'stdout' ? process.stdout : process.stderr).write(text));
   let interrupts = 0;
   const onSigint = () => {
@@ -134,7 +332,7 @@ async function cmdRun(p: Parsed): Promise<number> {
   // Late OTLP exports (SDKs flush at exit) arrive just after the process closes its pipes.
   await new Promise((r) => setTimeout(r, 150));
   const spans = store.getSpans(run.id);
-  process.stderr.write('\n' + formatRunReport(store.getRun(run.id) ?? run, spans, { workspaceRoot, cwd: process.cwd(), color }) + '\n');
+  process.stderr.write('\n' + formatRunReport(store.getRun(run.id) ?? run, spans, { workspaceRoot, cwd: process.cwd(), color: useColor(process.stderr) }) + '\n');
   await collector.close();
   await forward?.drain();
   await store.close();
@@ -149,8 +347,15 @@ function signalNumber(sig: string): number | undefined {
 
 async function cmdServe(p: Parsed): Promise<number> {
   const file = dbPath(p);
+  portOf(p); // a bad --port is a usage error before anything is opened
   const store = await TraceStore.open({ path: file, log });
-  const collector = await Collector.start(store, { port: portOf(p), log });
+  let collector: Collector;
+  try {
+    collector = await startCollector(store, p);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   describeLock(file, { what: 'runlens serve', endpoint: collector.endpoint });
   process.stdout.write(
     `Runlens collecting OTLP traces at ${collector.endpoint}/v1/traces into ${file}\n` +
@@ -163,7 +368,7 @@ async function cmdServe(p: Parsed): Promise<number> {
       if (seen.has(id)) continue;
       seen.add(id);
       const run = store.getRun(id);
-      if (run) process.stdout.write(`+ run ${run.id}  ${run.name}\n`);
+      if (run) print(process.stdout, `+ run ${terminalText(run.id)}  ${terminalText(run.name)}\n`);
     }
   });
   await new Promise<void>((resolve) => {
@@ -177,10 +382,10 @@ async function cmdServe(p: Parsed): Promise<number> {
 }
 
 async function cmdList(p: Parsed): Promise<number> {
+  const limit = limitOf(p);
   const store = await openForReading(p);
-  const limit = p.flags.has('limit') ? Number(p.flags.get('limit')) : 20;
   const runs = store.listRuns({ limit });
-  process.stdout.write((p.flags.has('json') ? encodeJson(runs) : formatRunList(runs, process.stdout.isTTY)) + '\n');
+  process.stdout.write((p.flags.has('json') ? encodeJson(runs) : formatRunList(runs, useColor(process.stdout))) + '\n');
   await store.close();
   return 0;
 }
@@ -188,7 +393,7 @@ async function cmdList(p: Parsed): Promise<number> {
 function findRun(store: TraceStore, id: string | undefined) {
   if (!id) throw new UsageError('say which run: a run id (or a unique prefix) or "last"');
   const run = store.getRun(id);
-  if (!run) throw new UsageError(`no run ${JSON.stringify(id)} in ${store.path ?? 'the database'} (see: runlens list)`);
+  if (!run) throw new UsageError(`no run ${JSON.stringify(quoteArg(id))} in ${store.path ?? 'the database'} (see: runlens list)`);
   return run;
 }
 
@@ -199,7 +404,7 @@ async function cmdShow(p: Parsed): Promise<number> {
   if (p.flags.has('json')) process.stdout.write(encodeJson({ run, spans }) + '\n');
   else {
     const root = findWorkspaceRoot(process.cwd());
-    process.stdout.write(formatRunReport(run, spans, { workspaceRoot: root, cwd: run.cwd ?? root, color: process.stdout.isTTY }) + '\n');
+    process.stdout.write(formatRunReport(run, spans, { workspaceRoot: root, cwd: run.cwd ?? root, color: useColor(process.stdout) }) + '\n');
   }
   await store.close();
   return 0;
@@ -207,19 +412,45 @@ async function cmdShow(p: Parsed): Promise<number> {
 
 async function cmdExport(p: Parsed): Promise<number> {
   const format = p.flags.get('format') ?? 'otlp-json';
-  if (format !== 'otlp-json' && format !== 'jaeger-json') throw new UsageError('--format must be otlp-json or jaeger-json');
+  if (format !== 'otlp-json' && format !== 'jaeger-json') throw new UsageError(`--format must be otlp-json or jaeger-json, got ${quoteArg(String(format))}`);
+  const out = p.flags.get('out');
+  if (typeof out === 'string') checkOutFile(out);
   const store = await openForReading(p);
   const run = findRun(store, p.positional[0]);
   const spans = store.getSpans(run.id);
   const doc = format === 'otlp-json' ? toOtlpJson(spans) : toJaegerJson(run, spans);
-  const text = JSON.stringify(doc, null, 2) + '\n';
-  const out = p.flags.get('out');
+  const text = escapeC1(JSON.stringify(doc, null, 2)) + '\n';
+  await store.close();
   if (typeof out === 'string') {
-    fs.writeFileSync(out, text);
+    try {
+      fs.writeFileSync(out, text);
+    } catch (err) {
+      log(`cannot write ${out}: ${(err as Error).message}`);
+      return 1;
+    }
     log(`wrote ${spans.length} spans of run ${run.id} to ${out}`);
   } else process.stdout.write(text);
-  await store.close();
   return 0;
+}
+
+/** --out names a file in a folder that exists (not a folder itself): else a usage error, before any work. */
+function checkOutFile(out: string): void {
+  if (!out) throw new UsageError('--out needs a file name', 'export');
+  const folder = path.dirname(path.resolve(out));
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(folder);
+  } catch {
+    st = undefined;
+  }
+  if (!st?.isDirectory()) throw new UsageError(`--out ${quoteArg(out)}: folder ${quoteArg(path.dirname(out))} does not exist`, 'export');
+  let target: fs.Stats | undefined;
+  try {
+    target = fs.statSync(out);
+  } catch {
+    target = undefined;
+  }
+  if (target?.isDirectory()) throw new UsageError(`--out ${quoteArg(out)} is a folder; name a file`, 'export');
 }
 
 async function cmdImport(p: Parsed): Promise<number> {
@@ -231,7 +462,7 @@ async function cmdImport(p: Parsed): Promise<number> {
       const result = importTraceText(fs.readFileSync(file, 'utf8'), file);
       store.apply(result);
       const ids = [...new Set([...result.runs.map((r) => r.id), ...result.spans.map((s) => s.runId)])];
-      process.stdout.write(`${file}: ${result.format}, ${result.spans.length} spans → run ${ids.join(', ')}\n`);
+      print(process.stdout, `${file}: ${result.format}, ${result.spans.length} spans → run ${ids.map((id) => terminalText(id)).join(', ')}\n`);
     } catch (err) {
       failed++;
       log(`${file}: ${(err as Error).message}`);
@@ -243,51 +474,71 @@ async function cmdImport(p: Parsed): Promise<number> {
 
 /** JSON for scripts: bigint times become decimal strings. */
 function encodeJson(v: unknown): string {
-  return JSON.stringify(JSON.parse(encode(v), (_k, x) => (x && typeof x === 'object' && typeof x['\u0000n'] === 'string' ? x['\u0000n'] : x)), null, 2);
+  return escapeC1(JSON.stringify(JSON.parse(encode(v), (_k, x) => (x && typeof x === 'object' && typeof x['\u0000n'] === 'string' ? x['\u0000n'] : x)), null, 2));
 }
 
+/**
+ * JSON.stringify escapes C0 controls but leaves DEL and C1 (U+007F-U+009F) raw, which some
+ * terminals act on (0x9b is CSI). Escaped, the JSON means the same and prints as text.
+ */
+function escapeC1(json: string): string {
+  return json.replace(/[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+const RUNNERS: Record<string, (p: Parsed) => Promise<number>> = {
+  run: cmdRun,
+  serve: cmdServe,
+  list: cmdList,
+  show: cmdShow,
+  export: cmdExport,
+  import: cmdImport,
+};
+
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...args] = argv;
+  const [given, ...args] = argv;
+  const command = given !== undefined ? (ALIASES[given] ?? given) : undefined;
   try {
-    const p = parseArgs(args, ['db', 'name', 'port', 'limit', 'format', 'out']);
+    if (command !== undefined && COMMANDS[command]) {
+      const spec = COMMANDS[command];
+      // `<command> --help` prints its usage and does nothing else (flags after -- belong to the workflow).
+      const ours = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
+      if (ours.some(isHelp)) {
+        process.stdout.write(spec.usage);
+        return 0;
+      }
+      return await RUNNERS[command](parseArgs(command, args, spec));
+    }
     switch (command) {
-      case 'run':
-        return await cmdRun(p);
-      case 'serve':
-        return await cmdServe(p);
-      case 'list':
-      case 'ls':
-        return await cmdList(p);
-      case 'show':
-        return await cmdShow(p);
-      case 'export':
-        return await cmdExport(p);
-      case 'import':
-        return await cmdImport(p);
       case '--version':
       case 'version':
+        if (args.length) throw new UsageError(`unexpected argument ${quoteArg(args[0])}`);
         process.stdout.write(VERSION + '\n');
         return 0;
       case undefined:
       case '-h':
       case '--help':
-      case 'help':
-        process.stdout.write(HELP);
+      case 'help': {
+        const topic = args[0] !== undefined ? (ALIASES[args[0]] ?? args[0]) : undefined;
+        if (topic !== undefined && !COMMANDS[topic]) throw new UsageError(`no command ${JSON.stringify(quoteArg(topic))}`);
+        process.stdout.write(topic ? COMMANDS[topic].usage : HELP);
         return 0;
+      }
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+        throw new UsageError(`unknown command ${JSON.stringify(quoteArg(command))}`);
     }
   } catch (err) {
     if (err instanceof UsageError) {
-      log(err.message);
-      process.stderr.write('(runlens --help lists the commands)\n');
+      // One line: what is wrong and where to read more.
+      const where = err.command ? `runlens ${err.command}` : 'runlens';
+      process.stderr.write(`${where}: ${terminalText(err.message)} (${where} --help)\n`);
       return 2;
     }
-    if (err instanceof DatabaseLockedError || err instanceof ImportError) {
+    if (err instanceof DatabaseLockedError || err instanceof ImportError || err instanceof PortTakenError) {
       log(err.message);
       return 1;
     }
-    log((err as Error).stack ?? String(err));
+    // Unexpected: the message, one line; the stack only when asked for (RUNLENS_DEBUG=1).
+    log(process.env.RUNLENS_DEBUG ? ((err as Error).stack ?? String(err)) : err instanceof Error ? err.message : String(err));
     return 1;
   }
 }
