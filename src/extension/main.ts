@@ -18,6 +18,7 @@ import { failureLeaves } from '../core/tree';
 import { readConfig, RELOAD_KEYS, SECTION, workspaceRoot, type Config } from './config';
 import { FailureLensProvider } from './editorFeatures';
 import { Launcher } from './launcher';
+import { noIcons } from './markdown';
 import { decideOpen, type OpenScope } from './openPolicy';
 import { lastRerunnable, rerunBlocked, resolveRerun, type RerunDecision } from './rerun';
 import { RunsTreeProvider } from './runsTree';
@@ -372,7 +373,7 @@ class Extension implements vscode.Disposable {
       return undefined;
     }
     const now = nowNs();
-    const items = runs.slice(0, 200).map((r) => ({ label: r.name, description: runDescription(r, now), detail: r.id, id: r.id }));
+    const items = runs.slice(0, 200).map((r) => ({ label: noIcons(r.name), description: runDescription(r, now), detail: r.id, id: r.id }));
     const picked = await vscode.window.showQuickPick(items, { placeHolder, matchOnDescription: true });
     return picked?.id;
   }
@@ -745,7 +746,7 @@ class Extension implements vscode.Disposable {
     if (!h) return;
     const picked = await vscode.window.showQuickPick(
       h.samples.map((s) => ({
-        label: `${s.status === 'OK' ? '$(pass)' : s.status === 'RUNNING' ? '$(loading~spin)' : '$(error)'} ${s.runName}`,
+        label: `${s.status === 'OK' ? '$(pass)' : s.status === 'RUNNING' ? '$(loading~spin)' : '$(error)'} ${noIcons(s.runName)}`,
         description: `${s.status}${s.durationMs !== undefined ? ` · ${(s.durationMs / 1000).toFixed(2)} s` : ''}`,
         detail: `${new Date(Number(s.runStartNs / 1_000_000n)).toLocaleString()} · run ${s.runId}`,
         s,
