@@ -46,6 +46,8 @@ export interface CollectorOptions {
   token?: string;
   /** Origins (e.g. `http://localhost:3000`) whose browser requests are accepted on /v1/traces. Default none. */
   allowedOrigins?: string[];
+  /** A connection with no traffic for this long is closed, and so is one whose headers take longer. Default 30 s. */
+  idleTimeoutMs?: number;
   /** An attached trace still missing a parent span is taken as finished after this long without spans. Default 30 s. */
   settleIdleMs?: number;
   log?: (message: string) => void;
@@ -97,17 +99,19 @@ export class Collector {
   static async start(store: TraceStore, opts: CollectorOptions = {}): Promise<Collector> {
     const limits = limitsWith({ ...opts.limits, bodyBytes: opts.maxBodyBytes ?? opts.limits?.bodyBytes });
     let collector: Collector | undefined;
-    const server = http.createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
+    const idleMs = opts.idleTimeoutMs ?? 30_000;
+    const server = http.createServer({ maxHeaderSize: 16 * 1024, connectionsCheckingInterval: Math.min(1_000, idleMs / 4) }, (req, res) => {
       collector!.handle(store, req, res, opts.log).catch((err) => {
         opts.log?.(`collector: ${(err as Error).stack ?? err}`);
         if (!res.headersSent) sendStatus(res, 500, 'internal error');
       });
     });
     // Slow or idle clients cannot hold connections open.
-    server.headersTimeout = 10_000;
-    server.requestTimeout = 60_000;
-    server.keepAliveTimeout = 5_000;
-    server.setTimeout(30_000, (socket) => socket.destroy());
+    server.headersTimeout = idleMs;
+    server.requestTimeout = 2 * idleMs;
+    server.keepAliveTimeout = Math.min(5_000, idleMs);
+    // A connection that goes quiet is closed, including one that never sends a byte.
+    server.on('connection', (socket: import('node:net').Socket) => socket.setTimeout(idleMs, () => socket.destroy()));
     server.maxHeadersCount = 64;
     server.maxConnections = 256;
     const wanted = opts.port ?? 4318;
