@@ -172,15 +172,6 @@ describe('the collector port is not a web endpoint', () => {
               out.push(`${route} blocked ${(err as Error).message}`);
             }
           }
-          // A form post (no script needed at all).
-          const form = document.createElement('form');
-          form.method = 'POST';
-          form.enctype = 'text/plain';
-          form.action = endpoint + '/v1/traces';
-          const input = document.createElement('input');
-          input.name = traces;
-          form.appendChild(input);
-          document.body.appendChild(form);
           return out;
         },
         { endpoint: collector.endpoint, batch: encode(evilBatch()), traces: JSON.stringify(otlp(6)) },

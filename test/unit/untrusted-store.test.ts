@@ -9,6 +9,7 @@ import { TraceStore } from '../../src/core/store/store';
 import { Collector } from '../../src/core/collector';
 import { decode, encode } from '../../src/core/store/codec';
 import { DEFAULT_LIMITS } from '../../src/core/limits';
+import { asAttributes, parseTime } from '../../src/core/ingest/values';
 import { postJson, request } from './helpers/http';
 import { tempDir } from './helpers/fixtures';
 import { spanFactory } from './helpers/spans';
@@ -174,5 +175,18 @@ describe('untrusted data and the store', () => {
       assert.match(reply.body.toString(), /deep|nest/i);
       assert.equal(store.listRuns().length, 0);
     });
+  });
+});
+
+describe('times and values from JSON lines and imported documents', () => {
+  it('takes a time the store cannot keep as no time, never as Infinity or a wrapped number', () => {
+    assert.equal(parseTime('99999999999999999999'), undefined, '20 digits past 2^63');
+    assert.equal(parseTime(1e300), undefined);
+    assert.equal(parseTime(-5), undefined);
+    assert.equal(parseTime('1700000000000000000'), 1_700_000_000_000_000_000n);
+    let deep: unknown = 'leaf';
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    const attrs = asAttributes({ deep });
+    assert.ok(JSON.stringify(attrs).includes('nested too deep'), 'a deep value is cut, not followed into a stack overflow');
   });
 });
