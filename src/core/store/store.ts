@@ -18,9 +18,13 @@ import { boundRun, boundSpan, limitsWith, type Limits } from '../limits';
 export interface StoreOptions {
   /** Database file; undefined keeps everything in memory (tests, forwarding). */
   path?: string;
-  /** Keep at most this many runs (oldest finished ones go first). Default 200. */
+  /**
+   * Keep at most this many runs (the finished ones received first go first). Given, it is
+   * saved with the store, so every process writing to it (the CLI, other windows) applies
+   * the same; not given, the saved value (default 200). Applied on writes only, never on open.
+   */
   maxRuns?: number;
-  /** Keep the database under about this many bytes. Default 200 MB. */
+  /** Keep the database under about this many bytes; saved like maxRuns. Default 200 MB. */
   maxBytes?: number;
   /** String attribute values longer than this are truncated at ingest. Default 4096. */
   maxAttrLength?: number;
@@ -324,7 +328,7 @@ export class TraceStore {
         store.warnings.push(`${lost} journal record${lost === 1 ? '' : 's'} unreadable or unusable, skipped; every other record was kept (${details})`);
       }
       store.recountOutput();
-      store.enforceRetention();
+      store.saveRetention();
       if (lost) store.snapshot(); // the journal starts over: its damage is reported once, kept aside
     } catch (err) {
       store.journal?.close();
@@ -891,9 +895,34 @@ export class TraceStore {
     return settled;
   }
 
+  /** Retention given by this process is saved with the store (a reading command never deletes). */
+  private saveRetention(): void {
+    const bounded = (v: number | undefined, min: number) => (v !== undefined && Number.isFinite(v) ? Math.max(min, Math.floor(v)) : undefined);
+    const maxRuns = bounded(this.opts.maxRuns, 1);
+    const maxBytes = bounded(this.opts.maxBytes, 1024 * 1024);
+    let changed = false;
+    for (const [key, value] of [['retention_max_runs', maxRuns], ['retention_max_bytes', maxBytes]] as const) {
+      if (value === undefined || this.meta(key) === String(value)) continue;
+      this.setMeta(key, String(value));
+      changed = true;
+    }
+    if (changed) this.snapshot(); // rare (the setting changed): written now, not at the next write
+  }
+
+  /** The retention this store applies: saved with it by whoever configured it, else the defaults. */
+  retention(): { maxRuns: number; maxBytes: number } {
+    const saved = (key: string) => {
+      const v = Number(this.meta(key));
+      return Number.isFinite(v) && v > 0 ? v : undefined;
+    };
+    return {
+      maxRuns: this.opts.maxRuns ?? saved('retention_max_runs') ?? 200,
+      maxBytes: this.opts.maxBytes ?? saved('retention_max_bytes') ?? 200 * 1024 * 1024,
+    };
+  }
+
   private enforceRetention(): void {
-    const maxRuns = this.opts.maxRuns ?? 200;
-    const maxBytes = this.opts.maxBytes ?? 200 * 1024 * 1024;
+    const { maxRuns, maxBytes } = this.retention();
     const finished = this.all("SELECT id FROM runs WHERE status != 'RUNNING' ORDER BY received_ns ASC, id ASC") as { id: string }[];
     const total = Number(this.all('SELECT count(*) AS n FROM runs')[0].n);
     const victims = new Set<string>();
