@@ -25,10 +25,11 @@ import * as http from 'node:http';
 import * as zlib from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import type { IngestBatch, RunPatch } from './model';
+import type { IngestBatch } from './model';
 import { NanoTime, Run, Span } from './model';
 import { encodeExportResponse, ingestOtlpJson, ingestOtlpProtobuf, OtlpFormatError } from './ingest/otlp';
 import { JsonLinesParser } from './ingest/jsonl';
+import { ParsedOutputRecorder } from './runner';
 import { newTraceId } from './ids';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { checkDepth, limitsWith, TooDeepError, type Limits } from './limits';
@@ -71,7 +72,7 @@ class HttpError extends Error {
 export class Collector {
   readonly stats: CollectorStats = { requests: 0, spans: 0, rejected: 0 };
   /** Runlens event parsers for runs that post events over HTTP (attach mode). */
-  private readonly eventParsers = new Map<string, JsonLinesParser>();
+  private readonly eventParsers = new Map<string, { parser: JsonLinesParser; recorder: ParsedOutputRecorder }>();
 
   /** Bytes of request bodies being received right now, across connections. */
   private inFlight = 0;
@@ -266,20 +267,24 @@ export class Collector {
     const header = req.headers['x-runlens-run-id'];
     const runId = (Array.isArray(header) ? header[0] : header) || 'attached-events';
     if (!/^[\w.-]{1,64}$/.test(runId)) throw new HttpError(400, 'x-runlens-run-id must be 1-64 letters, digits, dot, dash or underscore');
-    let parser = this.eventParsers.get(runId);
-    const existing = store.getRun(runId);
-    const patches: RunPatch[] = [];
-    if (!parser) {
+    let entry = this.eventParsers.get(runId);
+    if (!entry) {
+      const existing = store.getRun(runId);
       const traceId = existing?.traceId ?? newTraceId();
-      parser = new JsonLinesParser({ runId, traceId, rootSpanId: existing?.rootSpanId });
-      this.eventParsers.set(runId, parser);
-      if (!existing) patches.push({ id: runId, name: runId, source: 'log', traceId, status: 'RUNNING' });
+      if (!existing) store.apply({ runs: [{ id: runId, name: runId, source: 'log', traceId, status: 'RUNNING' }], spans: [] });
+      entry = { parser: new JsonLinesParser({ runId, traceId, rootSpanId: existing?.rootSpanId }), recorder: new ParsedOutputRecorder(store, runId) };
+      // Bounded: the oldest posting run's parser goes first (its open spans stay as stored).
+      if (this.eventParsers.size >= MAX_EVENT_RUNS) this.eventParsers.delete(this.eventParsers.keys().next().value!);
+      this.eventParsers.set(runId, entry);
     }
     const text = body.toString('utf8');
-    const result = parser.push(text.endsWith('\n') ? text : text + '\n');
-    store.apply({ runs: [...patches, ...result.runs], spans: result.spans });
+    const result = entry.parser.push(text.endsWith('\n') ? text : text + '\n');
+    // A line that cannot be read is a counted notice on the run, like a launched run's output.
+    entry.recorder.take('stdout', result);
     this.stats.spans += result.spans.length;
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ accepted: result.spans.length, ignoredLines: result.output.length }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ accepted: result.spans.length, ignoredLines: result.output.length, unreadableLines: result.diagnostics.length }));
   }
 
   /** Runs and spans from a Runlens process that could not open the database itself. */
@@ -307,6 +312,9 @@ export class Collector {
     res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
   }
 }
+
+/** Runs posting events at once whose parsers are kept. */
+const MAX_EVENT_RUNS = 1000;
 
 /** Each endpoint and the exact content types it takes (a browser must preflight any of them). */
 const ROUTES: Record<string, readonly string[]> = {

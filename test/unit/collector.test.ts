@@ -119,10 +119,21 @@ describe('OTLP/HTTP collector', () => {
     const lines = ['{"runlens":"start","span_id":"1111111111111111","name":"tail-step"}', 'not an event'].join('\n');
     const reply = await request(`${collector.endpoint}/runlens/v1/events`, { headers: { 'content-type': 'application/x-ndjson', 'x-runlens-run-id': 'rhttp1', 'x-runlens-token': collector.token }, body: lines });
     assert.equal(reply.status, 200);
-    assert.deepEqual(JSON.parse(reply.body.toString()), { accepted: 1, ignoredLines: 1 });
+    assert.deepEqual(JSON.parse(reply.body.toString()), { accepted: 1, ignoredLines: 1, unreadableLines: 0 });
     assert.equal(store.getSpans('rhttp1')[0].status, 'RUNNING');
     await request(`${collector.endpoint}/runlens/v1/events`, { headers: { 'content-type': 'application/x-ndjson', 'x-runlens-run-id': 'rhttp1', 'x-runlens-token': collector.token }, body: '{"runlens":"end","span_id":"1111111111111111"}' });
     assert.equal(store.getSpans('rhttp1')[0].status, 'OK');
+  });
+
+  it('counts an events line it cannot read as a notice on the run and reads the lines after it', async () => {
+    const headers = { 'content-type': 'application/x-ndjson', 'x-runlens-run-id': 'rhttp2', 'x-runlens-token': collector.token };
+    const lines = ['{"trace_id":"t-1","pipeline_status":"SUCCESS","started_at":"2024-11-07T10:00:00Z","steps":[{"status":5}]}', '{"runlens":"start","span_id":"2222222222222222","name":"after"}'].join('\n');
+    const reply = await request(`${collector.endpoint}/runlens/v1/events`, { headers, body: lines });
+    assert.equal(reply.status, 200);
+    assert.equal(JSON.parse(reply.body.toString()).unreadableLines, 1);
+    assert.equal(store.getSpans('rhttp2')[0]?.name, 'after');
+    assert.match(store.getOutput('rhttp2').map((o) => o.text).join('\n'), /line 1: .*ignored/);
+    assert.equal(store.getRun('rhttp2')!.attributes['runlens.unreadable_lines'], 1);
   });
 
   it('keeps an attached trace RUNNING while a span waits for its parent, and ends it when the root arrives', async () => {
