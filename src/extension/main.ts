@@ -780,7 +780,7 @@ class Extension implements vscode.Disposable {
       if (!exists) vscode.debug.addBreakpoints([bp]);
     }
     const run = beginRun(this.store, { name: `${spec.name} (debug)`, workflow: spec.name, source: 'launch', command: spec.command, cwd: spec.cwd, attributes: { 'runlens.debug': true } });
-    const env = runEnvironment(spec.env, { ...run, name: spec.name }, this.collector?.endpoint);
+    const env = runEnvironment(spec.env, { ...run, name: spec.name }, this.collector?.endpoint, this.collector?.token);
     delete env.RUNLENS_STDOUT_CAPTURED; // the debugger owns stdout: the helpers post their events instead
     const folder = vscode.workspace.workspaceFolders?.find((f) => spec.cwd.startsWith(f.uri.fsPath)) ?? vscode.workspace.workspaceFolders?.[0];
     const sessionName = String(config.name);
