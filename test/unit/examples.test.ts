@@ -385,7 +385,7 @@ describe('example workflows run through Runlens', function () {
 
     it('Python helper: POSTs the same events to the collector when stdout is not captured', async () => {
       const runId = `helper-py-${process.pid}`;
-      const code = await runDirect(['python3', pyFixture], { RUNLENS_ENDPOINT: collector.endpoint, RUNLENS_RUN_ID: runId });
+      const code = await runDirect(['python3', pyFixture], { RUNLENS_ENDPOINT: collector.endpoint, RUNLENS_TOKEN: collector.token, RUNLENS_RUN_ID: runId });
       assert.equal(code.exit, 1);
       assert.ok(!code.stdout.includes('"runlens"'), 'nothing on stdout');
       checkPython(store.getSpans(runId));
@@ -406,7 +406,7 @@ describe('example workflows run through Runlens', function () {
 
     it('TypeScript helper: POSTs events to the collector when stdout is not captured', async () => {
       const runId = `helper-ts-${process.pid}`;
-      const code = await runDirect([path.join(REPO, 'node_modules', '.bin', 'tsx'), tsFixture], { RUNLENS_ENDPOINT: collector.endpoint, RUNLENS_RUN_ID: runId });
+      const code = await runDirect([path.join(REPO, 'node_modules', '.bin', 'tsx'), tsFixture], { RUNLENS_ENDPOINT: collector.endpoint, RUNLENS_TOKEN: collector.token, RUNLENS_RUN_ID: runId });
       assert.equal(code.exit, 1);
       assert.equal(code.stdout, '');
       assert.deepEqual(tree(store.getSpans(runId)), ['pipeline', '  load', '  branch_a', '  branch_b', '  transform']);
