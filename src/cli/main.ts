@@ -14,6 +14,7 @@ import { forwardChanges } from '../core/forward';
 import { encode } from '../core/store/codec';
 import { findWorkspaceRoot, DEFAULT_DB } from '../core/workspace';
 import { terminalText } from '../core/terminal';
+import type { Run } from '../core/model';
 
 const VERSION = '0.1.0';
 
@@ -390,23 +391,33 @@ async function cmdList(p: Parsed): Promise<number> {
   return 0;
 }
 
-function findRun(store: TraceStore, id: string | undefined) {
+/** The run a command is about: a usage error before the store is opened when none is named. */
+function runArgument(p: Parsed): string {
+  const id = p.positional[0];
   if (!id) throw new UsageError('say which run: a run id (or a unique prefix) or "last"');
+  return id;
+}
+
+function findRun(store: TraceStore, id: string): Run {
   const run = store.getRun(id);
   if (!run) throw new UsageError(`no run ${JSON.stringify(quoteArg(id))} in ${store.path ?? 'the database'} (see: runlens list)`);
   return run;
 }
 
 async function cmdShow(p: Parsed): Promise<number> {
+  const id = runArgument(p);
   const store = await openForReading(p);
-  const run = findRun(store, p.positional[0]);
-  const spans = store.getSpans(run.id);
-  if (p.flags.has('json')) process.stdout.write(encodeJson({ run, spans }) + '\n');
-  else {
-    const root = findWorkspaceRoot(process.cwd());
-    process.stdout.write(formatRunReport(run, spans, { workspaceRoot: root, cwd: run.cwd ?? root, color: useColor(process.stdout) }) + '\n');
+  try {
+    const run = findRun(store, id);
+    const spans = store.getSpans(run.id);
+    if (p.flags.has('json')) process.stdout.write(encodeJson({ run, spans }) + '\n');
+    else {
+      const root = findWorkspaceRoot(process.cwd());
+      process.stdout.write(formatRunReport(run, spans, { workspaceRoot: root, cwd: run.cwd ?? root, color: useColor(process.stdout) }) + '\n');
+    }
+  } finally {
+    await store.close(); // also when the run is not there: no lock left behind
   }
-  await store.close();
   return 0;
 }
 
@@ -415,12 +426,19 @@ async function cmdExport(p: Parsed): Promise<number> {
   if (format !== 'otlp-json' && format !== 'jaeger-json') throw new UsageError(`--format must be otlp-json or jaeger-json, got ${quoteArg(String(format))}`);
   const out = p.flags.get('out');
   if (typeof out === 'string') checkOutFile(out);
+  const id = runArgument(p);
   const store = await openForReading(p);
-  const run = findRun(store, p.positional[0]);
-  const spans = store.getSpans(run.id);
-  const doc = format === 'otlp-json' ? toOtlpJson(spans) : toJaegerJson(run, spans);
-  const text = escapeC1(JSON.stringify(doc, null, 2)) + '\n';
-  await store.close();
+  let run: ReturnType<typeof findRun>;
+  let text: string;
+  let spans: ReturnType<TraceStore['getSpans']>;
+  try {
+    run = findRun(store, id);
+    spans = store.getSpans(run.id);
+    const doc = format === 'otlp-json' ? toOtlpJson(spans) : toJaegerJson(run, spans);
+    text = escapeC1(JSON.stringify(doc, null, 2)) + '\n';
+  } finally {
+    await store.close(); // also when the run is not there: no lock left behind
+  }
   if (typeof out === 'string') {
     try {
       fs.writeFileSync(out, text);
@@ -529,7 +547,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof UsageError) {
       // One line: what is wrong and where to read more.
-      const where = err.command ? `runlens ${err.command}` : 'runlens';
+      const cmd = err.command ?? (command !== undefined && COMMANDS[command] ? command : undefined);
+      const where = cmd ? `runlens ${cmd}` : 'runlens';
       process.stderr.write(`${where}: ${terminalText(err.message)} (${where} --help)\n`);
       return 2;
     }
