@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Wait for a condition (never for a time): the batch window closes when it closes. */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await sleep(5);
+}
 import type { Run, Span } from '../../src/core/model';
 import { TraceStore } from '../../src/core/store/store';
 import { makeNonce, timelineHtml } from '../../src/extension/timeline/html';
@@ -130,7 +135,7 @@ describe('timeline session (host side)', () => {
     const upd = loadFixture('live-update');
     for (const s of upd.spans) h.store.apply({ runs: [], spans: [s] });
     assert.equal(h.of('spansUpdated').length, 0, 'nothing before the batch window closes');
-    await sleep(80);
+    await until(() => h.of('spansUpdated').length > 0);
     const batches = h.of('spansUpdated');
     assert.equal(batches.length, 1);
     const first = decodeSpans(batches[0]!.spans);
@@ -138,7 +143,7 @@ describe('timeline session (host side)', () => {
     assert.equal(first.find((s) => s.name === 'parse')!.durationMs, 890);
 
     h.store.endRun('r-live-7', { exitCode: 0 });
-    await sleep(80);
+    await until(() => h.of('spansUpdated').length > batches.length);
     const last = h.of('spansUpdated').at(-1)!;
     assert.notEqual(last, batches[0]);
     assert.deepEqual(decodeSpans(last.spans).map((s) => [s.name, s.status]).sort(), [
