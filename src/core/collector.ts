@@ -29,7 +29,7 @@ import type { IngestBatch } from './model';
 import { NanoTime, Run, Span } from './model';
 import { encodeExportResponse, ingestOtlpJson, ingestOtlpProtobuf, OtlpFormatError } from './ingest/otlp';
 import { JsonLinesParser } from './ingest/jsonl';
-import { ParsedOutputRecorder } from './runner';
+import { ParsedOutputRecorder } from './ingest/recorder';
 import { newTraceId } from './ids';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { checkDepth, limitsWith, TooDeepError, type Limits } from './limits';
@@ -205,7 +205,7 @@ export class Collector {
       // A stack overflow (RangeError) can only come from input nested too deep.
       if (err instanceof HttpError || err instanceof OtlpFormatError || err instanceof SyntaxError || err instanceof TooDeepError || err instanceof RangeError) {
         const status = err instanceof HttpError ? err.status : 400;
-        const message = err instanceof RangeError && !(err instanceof TooDeepError) ? 'the body is nested too deep' : err.message;
+        const message = err instanceof RangeError ? 'the body is nested too deep' : (err as Error).message;
         log?.(`collector: rejected a request: ${message}`);
         return sendStatus(res, status, message);
       }
@@ -294,7 +294,7 @@ export class Collector {
       raw = decode(body.toString('utf8'));
       checkDepth(raw, this.limits.depth + 8); // runs → spans → attributes → value
     } catch (err) {
-      throw new HttpError(400, `body is not a Runlens batch: ${err instanceof RangeError && !(err instanceof TooDeepError) ? 'nested too deep' : (err as Error).message}`);
+      throw new HttpError(400, `body is not a Runlens batch: ${err instanceof RangeError ? 'nested too deep' : (err as Error).message}`);
     }
     // Validated before anything is written: a bad batch changes nothing.
     const parsed = BatchBody.safeParse(raw);

@@ -6,7 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { JsonLinesParser } from './ingest/jsonl';
-import { beginRun, ParsedOutputRecorder } from './runner';
+import { beginRun } from './runner';
+import { ParsedOutputRecorder } from './ingest/recorder';
 import type { TraceStore } from './store/store';
 
 export interface TailOptions {
