@@ -390,8 +390,12 @@ export class TraceStore {
     const spans = this.admit(batch.spans, newRuns);
     const rejected = batch.spans.length - spans.length;
     // Fix a new run's start now, so replaying the journal later gives the same row.
-    const runs = batch.runs.map((r) => boundRun(r.startNs === undefined && !this.runExists(r.id) ? { ...r, startNs: nowNs() } : r, this.limits));
-    const created = newRuns.size > 0 || runs.some((r) => !this.runExists(r.id));
+    const runs = batch.runs.map((r) => {
+      if (this.runExists(r.id)) return boundRun(r, this.limits);
+      newRuns.add(r.id);
+      return boundRun(r.startNs === undefined ? { ...r, startNs: nowNs() } : r, this.limits);
+    });
+    const created = newRuns.size > 0;
     // Each span becomes its SQL row once; the journal line is made of the same strings
     // (attributes serialised once, shared by the journal and the database).
     const resources: string[] = [];
