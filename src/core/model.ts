@@ -7,7 +7,12 @@
  */
 import { z } from 'zod';
 
-export const RUN_STATUSES = ['RUNNING', 'SUCCESS', 'PARTIAL', 'FAILED'] as const;
+/**
+ * RUNNING while its process (or attached trace) goes on; SUCCESS, PARTIAL (exit 0 but steps
+ * failed) or FAILED when it ends; CANCELLED when the user stopped it; INCOMPLETE when the
+ * process recording it died without ending it (its reason in `runlens.incomplete_reason`).
+ */
+export const RUN_STATUSES = ['RUNNING', 'SUCCESS', 'PARTIAL', 'FAILED', 'CANCELLED', 'INCOMPLETE'] as const;
 export const SPAN_STATUSES = ['OK', 'ERROR', 'RUNNING', 'INCOMPLETE'] as const;
 
 export const RunStatus = z.enum(RUN_STATUSES);
@@ -98,6 +103,8 @@ export const Run = z.object({
   errorCount: z.number().int().nonnegative(),
   /** HMAC proving this user's Runlens launched the run (src/core/launchKey.ts); only such runs can be re-run. */
   launchSignature: z.string().optional(),
+  /** The process recording a launched or followed run: when it is gone, the run is closed INCOMPLETE. */
+  owner: z.object({ pid: z.number().int().positive(), started: z.string().max(64).optional(), host: z.string().max(256).optional() }).optional(),
 });
 export type Run = z.infer<typeof Run>;
 
@@ -132,7 +139,9 @@ export function isFailedStatus(status: SpanStatus): boolean {
 }
 
 /** Status of the run from how its process ended and what its spans say. */
-export function deriveRunStatus(exit: { exitCode?: number; signal?: string }, errorCount: number): RunStatus {
+export function deriveRunStatus(exit: { exitCode?: number; signal?: string; cancelled?: boolean; incomplete?: string }, errorCount: number): RunStatus {
+  if (exit.incomplete) return 'INCOMPLETE';
+  if (exit.cancelled) return 'CANCELLED';
   if (exit.signal || (exit.exitCode !== undefined && exit.exitCode !== 0)) return 'FAILED';
   return errorCount > 0 ? 'PARTIAL' : 'SUCCESS';
 }

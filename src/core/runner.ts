@@ -12,6 +12,7 @@ import { ParsedOutputRecorder } from './ingest/recorder';
 import { RUN_ID_ATTRIBUTE } from './ingest/otlp';
 import type { TraceStore } from './store/store';
 import { signLaunch } from './launchKey';
+import { processIdentity } from './processes';
 
 export interface LaunchOptions {
   command: string[];
@@ -115,6 +116,8 @@ export function beginRun(
         workflow,
         attributes: run.attributes ?? {},
         launchSignature,
+        // The process recording it: if it dies without ending the run, the run is closed INCOMPLETE.
+        owner: processIdentity(),
       },
     ],
     spans: [],

@@ -65,12 +65,13 @@ export const MIGRATIONS: readonly string[] = [
   );
   `,
   // 2: runs carry a launch signature (only signed runs can be re-run), the time this store
-  //    received them (retention order: clients cannot claim to be newest), and CANCELLED.
+  //    received them (retention order: clients cannot claim to be newest), the process recording
+  //    them (a run whose recorder died is closed), and CANCELLED / INCOMPLETE.
   `
   CREATE TABLE runs_v2 (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('RUNNING','SUCCESS','PARTIAL','FAILED','CANCELLED')),
+    status TEXT NOT NULL CHECK (status IN ('RUNNING','SUCCESS','PARTIAL','FAILED','CANCELLED','INCOMPLETE')),
     source TEXT NOT NULL,
     command TEXT,
     cwd TEXT,
@@ -87,16 +88,17 @@ export const MIGRATIONS: readonly string[] = [
     error_count INTEGER NOT NULL DEFAULT 0,
     running_count INTEGER NOT NULL DEFAULT 0,
     launch_sig TEXT,          -- HMAC of a run Runlens launched (see src/core/launchKey.ts)
-    received_ns INTEGER NOT NULL DEFAULT 0  -- when this store first saw the run (its own clock)
+    received_ns INTEGER NOT NULL DEFAULT 0, -- when this store first saw the run (its own clock)
+    owner TEXT                -- JSON {pid, started, host} of the process recording a launched/followed run
   );
   INSERT INTO runs_v2 (id, name, status, source, command, cwd, start_ns, end_ns, exit_code, signal, git_commit, trace_id,
-    root_span_id, workflow, attributes, span_count, error_count, running_count, launch_sig, received_ns)
+    root_span_id, workflow, attributes, span_count, error_count, running_count, launch_sig, received_ns, owner)
   SELECT id, name, status, source, command, cwd,
     CASE WHEN typeof(start_ns) = 'integer' AND start_ns >= 0 THEN start_ns ELSE 0 END,
     CASE WHEN typeof(end_ns) = 'integer' AND end_ns >= 0 THEN end_ns ELSE NULL END,
     exit_code, signal, git_commit, trace_id, root_span_id, workflow, attributes, span_count, error_count, running_count,
     NULL, min(CASE WHEN typeof(start_ns) = 'integer' AND start_ns >= 0 THEN start_ns ELSE 0 END,
-              CAST(strftime('%s', 'now') AS INTEGER) * 1000000000)
+              CAST(strftime('%s', 'now') AS INTEGER) * 1000000000), NULL
   FROM runs;
   DROP TABLE runs;
   ALTER TABLE runs_v2 RENAME TO runs;

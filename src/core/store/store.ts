@@ -40,10 +40,17 @@ export interface StoreOptions {
   readOnly?: boolean;
 }
 
+export interface SpanKey {
+  traceId: string;
+  spanId: string;
+}
+
 export interface ApplyResult {
   /** Spans not stored because their run is full (see Limits.spansPerRun). */
   rejected: number;
   rejectMessage?: string;
+  /** Spans not stored because a span with the same ids belongs to another run (it is left as it was). */
+  conflicts?: (SpanKey & { runId: string })[];
 }
 
 export interface StoreChange {
@@ -255,6 +262,8 @@ export class TraceStore {
   private readonly settled = new Set<string>();
   private readonly pending = new Map<string, Set<string>>();
   private readonly openedAt = Date.now();
+  /** Spans of the record being applied that belong to another run already (see updateSpan). */
+  private conflicts: (SpanKey & { runId: string })[] = [];
   /** Size of the database file as last written (see afterWrite). */
   private snapshotBytes = 0;
   readonly maxAttrLength: number;
@@ -420,12 +429,21 @@ export class TraceStore {
     const rec = this.record('apply', { at: nowNs(), runs }, { resources: JSON.stringify(resources), rows: `[${lines.join(',')}]` });
     rec.resources = resources;
     rec.rows = rows;
+    this.conflicts = [];
     const runIds = this.transaction(() => this.applyRecord(rec));
+    const conflicts = this.conflicts;
+    this.conflicts = [];
     this.emit({ type: 'runs', runIds });
-    if (spans.length) this.emit({ type: 'spans', runIds, spans });
+    if (spans.length) {
+      const moved = conflicts.length ? new Set(conflicts.map((k) => `${k.traceId} ${k.spanId}`)) : undefined;
+      const stored = moved ? spans.filter((s) => !moved.has(`${s.traceId} ${s.spanId}`)) : spans;
+      if (stored.length) this.emit({ type: 'spans', runIds, spans: stored });
+    }
     if (created) this.enforceRetention();
     this.afterWrite();
-    return rejected ? { rejected, rejectMessage: `a run holds at most ${this.limits.spansPerRun} spans` } : { rejected: 0 };
+    const result: ApplyResult = rejected ? { rejected, rejectMessage: `a run holds at most ${this.limits.spansPerRun} spans` } : { rejected: 0 };
+    if (conflicts.length) result.conflicts = conflicts;
+    return result;
   }
 
   /** The spans of a batch within the limits, less those of runs that are full. */
@@ -446,8 +464,19 @@ export class TraceStore {
   }
 
   /** A run's process ended: its still-open spans become INCOMPLETE, its status is settled. */
-  endRun(runId: string, exit: { exitCode?: number; signal?: string; endNs?: bigint }): Run {
-    const rec = this.record('end', { runId, exitCode: exit.exitCode, signal: exit.signal, endNs: exit.endNs ?? nowNs() });
+  /**
+   * `cancelled`: the user stopped it (CANCELLED). `incomplete`: why the run ended without its
+   * process saying so (INCOMPLETE, the reason kept in `runlens.incomplete_reason`).
+   */
+  endRun(runId: string, exit: { exitCode?: number; signal?: string; endNs?: bigint; cancelled?: boolean; incomplete?: string }): Run {
+    const rec = this.record('end', {
+      runId,
+      exitCode: exit.exitCode,
+      signal: exit.signal,
+      endNs: exit.endNs ?? nowNs(),
+      cancelled: exit.cancelled || undefined,
+      incomplete: exit.incomplete,
+    });
     const changed = this.transaction(() => {
       const before = this.getSpans(runId).filter((s) => s.status === 'RUNNING');
       this.applyRecord(rec);
@@ -532,6 +561,20 @@ export class TraceStore {
       [runId, spanId],
     )[0];
     return row ? rowToSpan(row) : undefined;
+  }
+
+  /** The stored spans with these (trace id, span id) keys, whatever their run. */
+  spansByKey(keys: readonly SpanKey[]): Span[] {
+    const out: Span[] = [];
+    for (const k of keys) {
+      const row = this.all(
+        `SELECT s.*, r.attributes AS resource_attributes FROM spans s LEFT JOIN resources r ON r.id = s.resource_id
+         WHERE s.trace_id = ? AND s.span_id = ?`,
+        [k.traceId, k.spanId],
+      )[0];
+      if (row) out.push(rowToSpan(row));
+    }
+    return out;
   }
 
   /** Spans with a given name across the newest runs (step history). */
@@ -695,9 +738,14 @@ export class TraceStore {
         const counts = this.all('SELECT error_count, attributes FROM runs WHERE id = ?', [runId])[0];
         if (!counts) return [];
         const declared = (JSON.parse(String(counts.attributes)) as Attributes).pipeline_status;
-        const exit = { exitCode: rec.exitCode as number | undefined, signal: rec.signal as string | undefined };
+        const exit = {
+          exitCode: rec.exitCode as number | undefined,
+          signal: rec.signal as string | undefined,
+          cancelled: rec.cancelled === true,
+          incomplete: typeof rec.incomplete === 'string' ? rec.incomplete : undefined,
+        };
         let status = deriveRunStatus(exit, Number(counts.error_count));
-        if (status !== 'FAILED' && (declared === 'PARTIAL' || declared === 'FAILED')) status = declared;
+        if ((status === 'SUCCESS' || status === 'PARTIAL') && (declared === 'PARTIAL' || declared === 'FAILED')) status = declared;
         this.run('UPDATE runs SET end_ns = ?, exit_code = ?, signal = ?, status = ? WHERE id = ?', [
           endNs,
           exit.exitCode ?? null,
@@ -705,6 +753,9 @@ export class TraceStore {
           status,
           runId,
         ]);
+        if (exit.incomplete) {
+          this.run('UPDATE runs SET attributes = json_set(attributes, ?, ?) WHERE id = ?', ['$."runlens.incomplete_reason"', exit.incomplete, runId]);
+        }
         return [runId];
       }
       case 'output': {
@@ -757,8 +808,8 @@ export class TraceStore {
     if (existing && p.startNs !== undefined && cur.startNs !== undefined && cur.startNs < p.startNs) merged.startNs = cur.startNs;
     this.run(
       `INSERT OR REPLACE INTO runs (id, name, status, source, command, cwd, start_ns, end_ns, exit_code, signal, git_commit,
-         trace_id, root_span_id, workflow, attributes, span_count, error_count, running_count, launch_sig, received_ns)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         trace_id, root_span_id, workflow, attributes, span_count, error_count, running_count, launch_sig, received_ns, owner)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         merged.id,
         merged.name ?? merged.id,
@@ -781,6 +832,7 @@ export class TraceStore {
         merged.launchSignature ?? null,
         // Retention's order: when this store first received the run, by its own clock.
         existing ? ns(existing.received_ns) : receivedAt,
+        merged.owner ? JSON.stringify(merged.owner) : null,
       ],
     );
   }
@@ -788,11 +840,16 @@ export class TraceStore {
   /** A span that exists already: take its old status off the counts, then overwrite it. */
   private updateSpan(row: SpanRow, counts: Map<string, RunCounts>): void {
     const before = this.all('SELECT run_id, status FROM spans WHERE trace_id = ? AND span_id = ?', [row[R.traceId], row[R.spanId]])[0];
+    const c = counts.get(row[R.runId])!;
+    if (before && String(before.run_id) !== row[R.runId]) {
+      // A span never moves to another run (an import of a trace already stored, a client
+      // reusing ids): it stays where it is, and the writer is told (ApplyResult.conflicts).
+      countStatus(c, row[R.status], -1);
+      c.spans--;
+      this.conflicts.push({ traceId: row[R.traceId], spanId: row[R.spanId], runId: String(before.run_id) });
+      return;
+    }
     if (before) {
-      // A span moving between runs (rare: a re-import) comes off the old run's counts.
-      const runId = String(before.run_id);
-      const c = counts.get(runId) ?? emptyCounts();
-      counts.set(runId, c);
       countStatus(c, String(before.status), -1);
       c.spans--;
     }
@@ -1097,6 +1154,7 @@ function rowToRun(r: Row): Run {
     spanCount: Number(r.span_count),
     errorCount: Number(r.error_count),
     launchSignature: str(r.launch_sig),
+    owner: r.owner ? (JSON.parse(String(r.owner)) as Run['owner']) : undefined,
   };
 }
 
