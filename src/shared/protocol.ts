@@ -11,7 +11,7 @@ import { z } from 'zod';
 // ---------------------------------------------------------------------------------------
 // View models
 
-export const RUN_STATUS_VALUES = ['RUNNING', 'SUCCESS', 'PARTIAL', 'FAILED'] as const;
+export const RUN_STATUS_VALUES = ['RUNNING', 'SUCCESS', 'PARTIAL', 'FAILED', 'CANCELLED', 'INCOMPLETE'] as const;
 export const SPAN_STATUS_VALUES = ['OK', 'ERROR', 'RUNNING', 'INCOMPLETE'] as const;
 export const RunStatusView = z.enum(RUN_STATUS_VALUES);
 export type RunStatusView = z.infer<typeof RunStatusView>;
