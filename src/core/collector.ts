@@ -128,7 +128,16 @@ export class Collector {
     const token = opts.token ?? store.secret ?? randomBytes(32).toString('hex'); // a read-only store has none
     collector = new Collector(server, port, fellBack, token, limits, new Set((opts.allowedOrigins ?? []).map((o) => o.toLowerCase())));
     const settleMs = opts.settleIdleMs ?? 30_000;
-    collector.settleTimer = setInterval(() => store.settleIdle(settleMs), Math.max(50, Math.min(5_000, settleMs / 2)));
+    // Housekeeping that only the writer can do: attached traces gone quiet are settled, runs
+    // whose recording process died are closed INCOMPLETE.
+    collector.settleTimer = setInterval(() => {
+      try {
+        store.settleIdle(settleMs);
+        store.closeOrphans();
+      } catch (err) {
+        opts.log?.(`collector: housekeeping failed: ${(err as Error).message}`);
+      }
+    }, Math.max(50, Math.min(5_000, settleMs / 2)));
     collector.settleTimer.unref();
     if (fellBack) opts.log?.(`port ${wanted} is taken; collecting on ${collector.endpoint} instead`);
     return collector;

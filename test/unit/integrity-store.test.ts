@@ -1,6 +1,9 @@
 /** Issue 12: what the store guarantees to every process that opens it. */
 import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { ingestOtlpJson } from '../../src/core/ingest/otlp';
+import { processIdentity } from '../../src/core/processes';
 import { TraceStore } from '../../src/core/store/store';
 import { tempDir } from './helpers/fixtures';
 
@@ -38,5 +41,65 @@ describe('retention lives with the store and runs only on writes', () => {
     assert.equal(ids.length, 10);
     assert.ok(ids.includes('rnew'), 'the run just received is kept, though its start time is the oldest');
     await cli.close();
+  });
+});
+
+describe('no run stays RUNNING without a live owner', () => {
+  const orphanTrace = (spanId: string) =>
+    ingestOtlpJson({
+      resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'svc' } }] }, scopeSpans: [{ spans: [{ traceId: 'cd'.repeat(16), spanId: spanId.repeat(16), parentSpanId: '9'.repeat(16), name: 'handler', startTimeUnixNano: '1000', endTimeUnixNano: '2000' }] }] }],
+    });
+
+  it('settles an attached trace whose parent never comes once it has been quiet for the settle time, and it stays settled after a restart', async () => {
+    const file = path.join(tempDir(), 'traces.db');
+    let now = 1_000_000;
+    const store = await TraceStore.open({ path: file, clock: () => now });
+    store.apply(orphanTrace('3'));
+    const id = store.listRuns()[0].id;
+    assert.equal(store.getRun(id)!.status, 'RUNNING', 'a span waits for its parent');
+    now += 29_000;
+    assert.deepEqual(store.settleIdle(30_000), [], 'not quiet long enough');
+    now += 2_000;
+    assert.deepEqual(store.settleIdle(30_000), [id]);
+    assert.equal(store.getRun(id)!.status, 'SUCCESS');
+    await store.close();
+    const again = await TraceStore.open({ path: file, clock: () => now });
+    assert.equal(again.getRun(id)!.status, 'SUCCESS', 'settled is written, not only remembered');
+    again.apply(orphanTrace('4')); // another span of it, also waiting for the remote parent
+    assert.equal(again.getRun(id)!.status, 'SUCCESS', 'a settled trace does not go back to RUNNING');
+    await again.close();
+  });
+
+  it('closes a run INCOMPLETE, with the reason, when the process recording it is gone', async () => {
+    const file = path.join(tempDir(), 'traces.db');
+    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    await new Promise((resolve) => child.once('spawn', resolve));
+    const dead = processIdentity(child.pid!);
+    const living = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    await new Promise((resolve) => living.once('spawn', resolve));
+    try {
+      const store = await TraceStore.open({ path: file });
+      store.apply({
+        runs: [
+          { id: 'rdead', name: 'killed', source: 'launch', status: 'RUNNING', owner: dead },
+          { id: 'ralive', name: 'going', source: 'launch', status: 'RUNNING', owner: processIdentity(living.pid!) },
+          { id: 'rreused', name: 'pid reused', source: 'launch', status: 'RUNNING', owner: { ...processIdentity(living.pid!), started: '1' } },
+        ],
+        spans: [],
+      });
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.once('exit', resolve));
+      await store.close();
+      const reopened = await TraceStore.open({ path: file });
+      const dead1 = reopened.getRun('rdead')!;
+      assert.equal(dead1.status, 'INCOMPLETE');
+      assert.match(String(dead1.attributes['runlens.incomplete_reason']), new RegExp(`pid ${dead.pid}`));
+      assert.ok(dead1.endNs !== undefined);
+      assert.equal(reopened.getRun('ralive')!.status, 'RUNNING', 'its recorder still runs');
+      assert.equal(reopened.getRun('rreused')!.status, 'INCOMPLETE', 'same pid, another process');
+      await reopened.close();
+    } finally {
+      living.kill('SIGKILL');
+    }
   });
 });

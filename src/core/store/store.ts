@@ -14,6 +14,7 @@ import { Journal, type JournalRecord } from './journal';
 import { MIGRATIONS } from './schema';
 import { decode, encode, encodeData } from './codec';
 import { boundRun, boundSpan, limitsWith, type Limits } from '../limits';
+import { isProcessAlive } from '../processes';
 
 export interface StoreOptions {
   /** Database file; undefined keeps everything in memory (tests, forwarding). */
@@ -38,6 +39,8 @@ export interface StoreOptions {
   log?: (message: string) => void;
   /** Read the file and journal as they are, without locking or writing (another process owns them). */
   readOnly?: boolean;
+  /** Milliseconds now; tests inject a clock to check the settle rule without waiting. Default Date.now. */
+  clock?: () => number;
 }
 
 export interface SpanKey {
@@ -261,7 +264,7 @@ export class TraceStore {
   private readonly lastTouched = new Map<string, number>();
   private readonly settled = new Set<string>();
   private readonly pending = new Map<string, Set<string>>();
-  private readonly openedAt = Date.now();
+  private readonly openedAt: number;
   /** Spans of the record being applied that belong to another run already (see updateSpan). */
   private conflicts: (SpanKey & { runId: string })[] = [];
   /** Size of the database file as last written (see afterWrite). */
@@ -277,6 +280,11 @@ export class TraceStore {
   ) {
     this.limits = limitsWith({ ...opts.limits, attrValueLength: opts.maxAttrLength ?? opts.limits?.attrValueLength });
     this.maxAttrLength = this.limits.attrValueLength;
+    this.openedAt = this.now();
+  }
+
+  private now(): number {
+    return this.opts.clock ? this.opts.clock() : Date.now();
   }
 
   get path(): string | undefined {
@@ -338,6 +346,7 @@ export class TraceStore {
       }
       store.recountOutput();
       store.saveRetention();
+      store.closeOrphans();
       if (lost) store.snapshot(); // the journal starts over: its damage is reported once, kept aside
     } catch (err) {
       store.journal?.close();
@@ -758,6 +767,15 @@ export class TraceStore {
         }
         return [runId];
       }
+      case 'settle': {
+        const ids = rec.runIds as string[];
+        for (const id of ids) {
+          this.settled.add(id);
+          this.run('UPDATE runs SET attributes = json_set(attributes, ?, json(?)) WHERE id = ?', ['$."runlens.settled"', 'true', id]);
+          this.refreshRun(id, emptyCounts());
+        }
+        return ids;
+      }
       case 'output': {
         const runId = rec.runId as string;
         const lines = rec.lines as string[];
@@ -880,14 +898,16 @@ export class TraceStore {
     );
     const run = this.all('SELECT source, attributes, running_count, error_count, end_ns FROM runs WHERE id = ?', [runId])[0];
     if (!run || run.source === 'launch') return;
-    const declared = (JSON.parse(String(run.attributes)) as Attributes).pipeline_status;
+    const attributes = JSON.parse(String(run.attributes)) as Attributes;
+    const declared = attributes.pipeline_status;
     if (run.source === 'import' && typeof declared === 'string') return;
     let status = Number(run.running_count) > 0 ? 'RUNNING' : Number(run.error_count) > 0 ? 'FAILED' : 'SUCCESS';
     if (run.source === 'otlp') {
-      this.lastTouched.set(runId, Date.now());
+      this.lastTouched.set(runId, this.now());
       // OTLP exports a span when it ends, so an attached trace is still going while a span
       // points at a parent that has not arrived (the root ends, and is exported, last).
-      if (status !== 'RUNNING' && !this.settled.has(runId) && this.pendingParents(runId, c).size > 0) status = 'RUNNING';
+      const settled = this.settled.has(runId) || attributes['runlens.settled'] === true;
+      if (status !== 'RUNNING' && !settled && this.pendingParents(runId, c).size > 0) status = 'RUNNING';
     }
     const prevEnd = big(run.end_ns);
     const last = c.last === undefined ? undefined : BigInt(c.last);
@@ -942,18 +962,42 @@ export class TraceStore {
    * remote parent) or never will. Their status then comes from their spans. Returns the runs
    * settled; called periodically by the collector.
    */
-  settleIdle(idleMs: number, now = Date.now()): string[] {
-    if (this.readOnly) return [];
-    const settled: string[] = [];
+  settleIdle(idleMs: number, now = this.now()): string[] {
+    if (this.readOnly || this.closed) return [];
+    const due: string[] = [];
     for (const r of this.all("SELECT id FROM runs WHERE source = 'otlp' AND status = 'RUNNING' AND running_count = 0") as { id: string }[]) {
       const last = this.lastTouched.get(r.id) ?? this.openedAt;
-      if (now - last < idleMs || this.settled.has(r.id)) continue;
-      this.settled.add(r.id);
-      this.refreshRun(r.id, emptyCounts());
-      settled.push(r.id);
+      if (now - last >= idleMs && !this.settled.has(r.id)) due.push(r.id);
     }
-    if (settled.length) this.emit({ type: 'runs', runIds: settled });
-    return settled;
+    if (!due.length) return [];
+    // Journalled like any write: a settled run stays settled after a restart or a crash.
+    const rec = this.record('settle', { runIds: due });
+    this.transaction(() => this.applyRecord(rec));
+    this.emit({ type: 'runs', runIds: due });
+    this.afterWrite();
+    return due;
+  }
+
+  /**
+   * Runs still RUNNING whose recording process (`owner`: pid + start time on this host) is
+   * gone are closed INCOMPLETE, with the reason: nothing stays RUNNING without a live owner.
+   * Called on open and periodically by the collector. Returns the runs closed.
+   */
+  closeOrphans(): string[] {
+    if (this.readOnly || this.closed) return [];
+    const closed: string[] = [];
+    for (const r of this.all("SELECT id, owner FROM runs WHERE status = 'RUNNING' AND owner IS NOT NULL")) {
+      let owner: Run['owner'];
+      try {
+        owner = JSON.parse(String(r.owner)) as Run['owner'];
+      } catch {
+        continue;
+      }
+      if (!owner || typeof owner.pid !== 'number' || isProcessAlive(owner) !== false) continue;
+      this.endRun(String(r.id), { incomplete: `the process recording it (pid ${owner.pid}) ended without ending the run` });
+      closed.push(String(r.id));
+    }
+    return closed;
   }
 
   /** Retention given by this process is saved with the store (a reading command never deletes). */
