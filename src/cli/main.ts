@@ -292,7 +292,8 @@ async function cmdRun(p: Parsed): Promise<number> {
     // hand every change to it, so the run shows up there live.
     log(`${path.relative(process.cwd(), file) || file} is open in ${err.owner.what ?? `process ${err.owner.pid}`}; sending this run to it at ${err.owner.endpoint}`);
     store = await TraceStore.open({});
-    forward = forwardChanges(store, err.owner.endpoint, log, readStoreSecret(file));
+    // If that process goes away mid-run, the forwarder hands the run over (see forward.ts).
+    forward = forwardChanges(store, { dbPath: file, endpoint: err.owner.endpoint, token: readStoreSecret(file), selfEndpoint: () => collector?.endpoint }, log);
   }
   let collector: Collector;
   try {

@@ -316,6 +316,7 @@ export class Collector {
     const ingest: IngestBatch = { runs, spans: batch.spans ?? [] };
     if (ingest.spans.length > this.limits.spansPerRequest) throw new HttpError(413, `${ingest.spans.length} spans in one request; the limit is ${this.limits.spansPerRequest}`);
     store.apply(ingest);
+    for (const o of batch.output ?? []) store.appendOutput(o.runId, o.stream, o.lines, o.start);
     if (batch.end) store.endRun(batch.end.runId, batch.end);
     this.stats.spans += ingest.spans.length;
     res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
@@ -337,6 +338,11 @@ const BatchBody = z.object({
   runs: z.array(Run.partial().extend({ id: z.string().min(1) })).optional(),
   spans: z.array(Span).optional(),
   end: z.object({ runId: z.string().min(1), exitCode: z.number().int().optional(), signal: z.string().optional(), endNs: NanoTime.optional() }).optional(),
+  /** Output lines of the forwarded runs, at their line numbers (sending them again rewrites them). */
+  output: z
+    .array(z.object({ runId: z.string().min(1), stream: z.enum(['stdout', 'stderr']), start: z.number().int().nonnegative().max(1_000_000), lines: z.array(z.string()).max(5_000) }))
+    .max(1_000)
+    .optional(),
 });
 
 function listen(server: http.Server, port: number): Promise<void> {

@@ -1,41 +1,162 @@
 /**
- * Mirror a store's changes into another Runlens process (the one that holds the database
- * file) through its collector's `/runlens/v1/batch` endpoint. Used by `runlens run` when
- * VS Code already has the workspace database open: the run is recorded there, live.
+ * Record a run into a database that another Runlens process holds (a VS Code window,
+ * `runlens serve`, another `runlens run`): the run lives in this process's in-memory store
+ * and every change is sent to the holder's `/runlens/v1/batch` endpoint, so it shows there live.
+ *
+ * Nothing is lost when the holder goes away mid-run. The in-memory store keeps the whole
+ * run, so on a failed send the forwarder looks again at who holds the database:
+ *   - nobody: it takes the database itself (becomes the writer) and writes the whole run;
+ *   - another live Runlens: it sends the whole run there (writes are idempotent by span id
+ *     and output line number) and goes on forwarding to it.
+ * It keeps looking, with backoff, until one works or `drain()` gives up after `giveUpMs`.
  */
 import * as http from 'node:http';
-import type { Span } from './model';
-import type { TraceStore } from './store/store';
+import type { Run, Span } from './model';
+import { DatabaseLockedError, describeLock, readLock, readStoreSecret, TraceStore } from './store/store';
 import { encode } from './store/codec';
 
-/** `token`: the owner's secret (readStoreSecret of the database), sent as x-runlens-token. */
-export function forwardChanges(store: TraceStore, endpoint: string, log: (m: string) => void, token?: string): { drain(): Promise<void> } {
+export interface ForwardTarget {
+  /** The database file the run belongs in. */
+  dbPath: string;
+  /** Its holder's collector, as named in the lock. */
+  endpoint: string;
+  /** The holder's secret (readStoreSecret), sent as x-runlens-token. */
+  token?: string;
+  /** This process's own collector, named in the lock if this process takes the database over. */
+  selfEndpoint?: () => string | undefined;
+  /** How long a hand-over may keep trying before the run is reported as not recorded. Default 30 s. */
+  giveUpMs?: number;
+}
+
+export interface Forwarder {
+  /** Wait until everything so far is recorded (sent, or written after a take-over); then release what it holds. */
+  drain(): Promise<void>;
+  /** Where the run is recorded now: `forward <endpoint>` or `own <dbPath>`. */
+  readonly mode: string;
+}
+
+interface Batch {
+  runs: Run[];
+  spans: Span[];
+  output: { runId: string; stream: string; start: number; lines: string[] }[];
+}
+
+export function forwardChanges(store: TraceStore, target: ForwardTarget, log: (m: string) => void): Forwarder {
+  let endpoint: string | undefined = target.endpoint;
+  let token = target.token;
+  let owned: TraceStore | undefined;
+  let failed = false;
+  /** Output lines already recorded, per run. */
+  const outputSent = new Map<string, number>();
+  const runIds = new Set<string>();
   let chain: Promise<void> = Promise.resolve();
-  let warned = false;
-  const send = (body: string) => {
-    chain = chain.then(() =>
-      post(`${endpoint}/runlens/v1/batch`, body, token).catch((err: Error) => {
-        if (!warned) log(`could not send to ${endpoint} (${err.message}); this run is only printed, not recorded`);
-        warned = true;
-      }),
-    );
+
+  const outputOf = (runId: string, from: number): Batch['output'] => {
+    const out: Batch['output'] = [];
+    for (const line of store.getOutput(runId, from)) {
+      const last = out[out.length - 1];
+      if (last && last.stream === line.stream && last.start + last.lines.length === line.seq) last.lines.push(line.text);
+      else out.push({ runId, stream: line.stream, start: line.seq, lines: [line.text] });
+    }
+    return out;
   };
+  const everything = (): Batch => {
+    const runs = [...runIds].map((id) => store.getRun(id)).filter((r): r is Run => r !== undefined);
+    return { runs, spans: runs.flatMap((r) => store.getSpans(r.id)), output: runs.flatMap((r) => outputOf(r.id, 0)) };
+  };
+  const writeOwned = (db: TraceStore, b: Batch) => {
+    const runs = b.runs.map(({ spanCount: _c, errorCount: _e, ...patch }) => patch);
+    if (runs.length || b.spans.length) db.apply({ runs, spans: b.spans });
+    for (const o of b.output) db.appendOutput(o.runId, o.stream as 'stdout' | 'stderr', o.lines, o.start);
+  };
+
+  /** Find the database's writer again (or become it) and record everything there. */
+  const handOver = async (): Promise<void> => {
+    const deadline = Date.now() + (target.giveUpMs ?? 30_000);
+    for (let wait = 50; ; wait = Math.min(wait * 2, 1_000)) {
+      try {
+        owned = await TraceStore.open({ path: target.dbPath, log });
+        describeLock(target.dbPath, { what: 'runlens run', endpoint: target.selfEndpoint?.() });
+        writeOwned(owned, everything());
+        endpoint = undefined;
+        log(`the Runlens that held ${target.dbPath} is gone; this run is written there directly`);
+        return;
+      } catch (err) {
+        if (!(err instanceof DatabaseLockedError)) throw err;
+        const holder = readLock(target.dbPath);
+        if (holder?.endpoint && holder.pid !== process.pid) {
+          try {
+            await post(`${holder.endpoint}/runlens/v1/batch`, encode(everything()), readStoreSecret(target.dbPath));
+            endpoint = holder.endpoint;
+            token = readStoreSecret(target.dbPath);
+            log(`the database is now held by ${holder.what ?? `process ${holder.pid}`}; this run is sent there`);
+            return;
+          } catch {
+            /* it went away too, or is not ready: look again */
+          }
+        }
+      }
+      if (Date.now() > deadline) throw new Error(`no Runlens took this run within ${Math.round((target.giveUpMs ?? 30_000) / 1000)} s`);
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  };
+
+  const record = (b: Batch) => {
+    chain = chain.then(async () => {
+      if (failed) return;
+      try {
+        if (owned) return writeOwned(owned, b);
+        try {
+          await post(`${endpoint}/runlens/v1/batch`, encode(b), token);
+        } catch (err) {
+          log(`could not send to ${endpoint} (${(err as Error).message}); looking for who holds the database now`);
+          await handOver();
+        }
+      } catch (err) {
+        failed = true;
+        log(`this run could not be recorded in ${target.dbPath}: ${(err as Error).message}; it is only printed`);
+      }
+    });
+  };
+
   store.onChange((c) => {
+    for (const id of c.runIds) runIds.add(id);
     if (c.type === 'runs') {
-      const runs = c.runIds.map((id) => store.getRun(id)).filter((r) => r !== undefined);
-      send(encode({ runs, spans: [] }));
+      record({ runs: c.runIds.map((id) => store.getRun(id)).filter((r): r is Run => r !== undefined), spans: [], output: [] });
     } else if (c.type === 'spans' && c.spans?.length) {
-      send(encode({ runs: [], spans: c.spans as Span[] }));
+      record({ runs: [], spans: c.spans, output: [] });
+    } else if (c.type === 'output') {
+      const output: Batch['output'] = [];
+      for (const id of c.runIds) {
+        const from = outputSent.get(id) ?? 0;
+        const lines = outputOf(id, from);
+        const n = lines.reduce((m, o) => Math.max(m, o.start + o.lines.length), from);
+        outputSent.set(id, n);
+        output.push(...lines);
+      }
+      if (output.length) record({ runs: [], spans: [], output });
     }
   });
-  return { drain: () => chain };
+
+  return {
+    drain: async () => {
+      await chain;
+      if (owned) {
+        await owned.close();
+        owned = undefined;
+      }
+    },
+    get mode() {
+      return owned ? `own ${target.dbPath}` : `forward ${endpoint}`;
+    },
+  };
 }
 
 function post(url: string, body: string, token: string | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (token) headers['x-runlens-token'] = token;
-    const req = http.request(url, { method: 'POST', headers, timeout: 10_000 }, (res) => {
+    const req = http.request(url, { method: 'POST', headers, timeout: 10_000, agent: false }, (res) => {
       res.resume();
       res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
     });

@@ -501,9 +501,12 @@ export class TraceStore {
   }
 
   /** Plain output lines of a run (not span data), kept up to a cap per run. */
-  appendOutput(runId: string, stream: 'stdout' | 'stderr', lines: string[]): void {
+  /**
+   * `start`: the line number of the first line (a writer that sends its run's output again
+   * after a hand-over rewrites the same lines, never appends them twice). Default: after the last.
+   */
+  appendOutput(runId: string, stream: 'stdout' | 'stderr', lines: string[], start = this.outputSeq.get(runId) ?? 0): void {
     if (!lines.length) return;
-    const start = this.outputSeq.get(runId) ?? 0;
     const room = Math.max(0, MAX_OUTPUT_LINES - start);
     if (room === 0) return;
     const kept = lines.slice(0, room).map((l) => (l.length > MAX_OUTPUT_LINE ? l.slice(0, MAX_OUTPUT_LINE) + '…' : l));
@@ -594,8 +597,11 @@ export class TraceStore {
     ).map(rowToSpan);
   }
 
-  getOutput(runId: string): { stream: string; text: string }[] {
-    return this.all('SELECT stream, text FROM output WHERE run_id = ? ORDER BY seq', [runId]) as { stream: string; text: string }[];
+  /** A run's output lines in order, from line number `from` on. */
+  getOutput(runId: string, from = 0): { stream: string; text: string; seq: number }[] {
+    return (this.all('SELECT stream, text, seq FROM output WHERE run_id = ? AND seq >= ? ORDER BY seq', [runId, from]) as { stream: string; text: string; seq: unknown }[]).map(
+      (r) => ({ stream: r.stream, text: r.text, seq: Number(r.seq) }),
+    );
   }
 
   /** Raw SQL for tools and tests (read-only use expected). */
