@@ -10,7 +10,7 @@ import { launch } from '../core/runner';
 import { formatRunList, formatRunReport } from '../core/report';
 import { toJaegerJson, toOtlpJson } from '../core/export';
 import { importTraceText, ImportError } from '../core/ingest/importers';
-import { forwardChanges } from '../core/forward';
+import { forwardChanges, openWriter } from '../core/forward';
 import { encode } from '../core/store/codec';
 import { findWorkspaceRoot, DEFAULT_DB } from '../core/workspace';
 import { terminalText } from '../core/terminal';
@@ -474,7 +474,8 @@ function checkOutFile(out: string): void {
 
 async function cmdImport(p: Parsed): Promise<number> {
   if (!p.positional.length) throw new UsageError('runlens import needs a file');
-  const store = await TraceStore.open({ path: dbPath(p), log });
+  // Into the database, or through the Runlens that holds it (a VS Code window, serve, a run).
+  const { store, forward } = await openWriter(dbPath(p), { log });
   let failed = 0;
   for (const file of p.positional) {
     try {
@@ -487,8 +488,9 @@ async function cmdImport(p: Parsed): Promise<number> {
       log(`${file}: ${(err as Error).message}`);
     }
   }
+  await forward?.drain();
   await store.close();
-  return failed ? 1 : 0;
+  return failed || forward?.failed ? 1 : 0;
 }
 
 /** JSON for scripts: bigint times become decimal strings. */

@@ -12,7 +12,7 @@
  */
 import * as http from 'node:http';
 import type { Run, Span } from './model';
-import { DatabaseLockedError, describeLock, readLock, readStoreSecret, TraceStore } from './store/store';
+import { DatabaseLockedError, describeLock, readLock, readStoreSecret, TraceStore, type LockInfo } from './store/store';
 import { encode } from './store/codec';
 
 export interface ForwardTarget {
@@ -33,12 +33,36 @@ export interface Forwarder {
   drain(): Promise<void>;
   /** Where the run is recorded now: `forward <endpoint>` or `own <dbPath>`. */
   readonly mode: string;
+  /** True once something could not be recorded (after every hand-over failed). */
+  readonly failed: boolean;
 }
 
 interface Batch {
   runs: Run[];
   spans: Span[];
   output: { runId: string; stream: string; start: number; lines: string[] }[];
+}
+
+/** Spans per forwarded request. */
+const FORWARD_CHUNK = 5_000;
+
+/**
+ * Open a database to write to it, or, when a live Runlens holds it, an in-memory store whose
+ * changes are forwarded there (with hand-over). The one way `runlens run` and `runlens
+ * import` get a place to write.
+ */
+export async function openWriter(
+  dbPath: string,
+  opts: { log: (m: string) => void; selfEndpoint?: () => string | undefined },
+): Promise<{ store: TraceStore; forward?: Forwarder; holder?: LockInfo }> {
+  try {
+    return { store: await TraceStore.open({ path: dbPath, log: opts.log }) };
+  } catch (err) {
+    if (!(err instanceof DatabaseLockedError) || !err.owner.endpoint) throw err;
+    const store = await TraceStore.open({});
+    const forward = forwardChanges(store, { dbPath, endpoint: err.owner.endpoint, token: readStoreSecret(dbPath), selfEndpoint: opts.selfEndpoint }, opts.log);
+    return { store, forward, holder: err.owner };
+  }
 }
 
 export function forwardChanges(store: TraceStore, target: ForwardTarget, log: (m: string) => void): Forwarder {
@@ -124,7 +148,8 @@ export function forwardChanges(store: TraceStore, target: ForwardTarget, log: (m
     if (c.type === 'runs') {
       record({ runs: c.runIds.map((id) => store.getRun(id)).filter((r): r is Run => r !== undefined), spans: [], output: [] });
     } else if (c.type === 'spans' && c.spans?.length) {
-      record({ runs: [], spans: c.spans, output: [] });
+      // In requests the holder accepts (a large import is many of them).
+      for (let i = 0; i < c.spans.length; i += FORWARD_CHUNK) record({ runs: [], spans: c.spans.slice(i, i + FORWARD_CHUNK), output: [] });
     } else if (c.type === 'output') {
       const output: Batch['output'] = [];
       for (const id of c.runIds) {
@@ -148,6 +173,9 @@ export function forwardChanges(store: TraceStore, target: ForwardTarget, log: (m
     },
     get mode() {
       return owned ? `own ${target.dbPath}` : `forward ${endpoint}`;
+    },
+    get failed() {
+      return failed;
     },
   };
 }
