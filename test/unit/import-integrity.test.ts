@@ -195,6 +195,65 @@ describe('import integrity (issue 12 items 2 and 5)', () => {
     });
   });
 
+  describe('a file that holds more than what is stored', () => {
+    it('stores a file holding a stored trace plus more spans as a new run: the stored run keeps exactly its spans', async () => {
+      const dir = tempDir();
+      const store = await openStore(dir);
+      const small = bigTrace(20).otlp as { resourceSpans: { scopeSpans: { spans: unknown[] }[] }[] };
+      const larger = bigTrace(30).otlp;
+      importPaths(store, write(dir, 'first20.json', small));
+      const [run] = store.listRuns();
+      const before = store.getSpans(run.id);
+      const r = importPaths(store, write(dir, 'all30.json', larger));
+      assert.deepEqual(store.getSpans(run.id), before);
+      assert.equal(r.files[0].runs[0].action, 'copy');
+      const copy = store.getRun(r.files[0].runs[0].runId)!;
+      assert.equal(copy.spanCount, 30);
+    });
+
+    it('decides per trace in a file of several: a stored one is not written again, a new one is stored', async () => {
+      const dir = tempDir();
+      const store = await openStore(dir);
+      const one = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'import', 'jaeger.json'), 'utf8'));
+      const two = JSON.parse(fs.readFileSync(path.join(FIX, 'cycle.jaeger.json'), 'utf8'));
+      importPaths(store, path.join(FIXTURES, 'import', 'jaeger.json'));
+      const r = importPaths(store, write(dir, 'both.json', { data: [...one.data, ...two.data] }));
+      assert.deepEqual(r.files[0].runs.map((x) => x.action), ['already-stored', 'new']);
+      assert.equal(r.files[0].alreadyStored, 2);
+      assert.equal(r.files[0].spansStored, 4);
+      assert.equal(store.listRuns().length, 2);
+    });
+  });
+
+  it('never throws on malformed files: each is refused or imported with what was repaired or dropped said, and no run is made without spans', async () => {
+    const dir = tempDir();
+    const store = await openStore(dir);
+    const tid = 'aa'.repeat(16);
+    const cases: unknown[] = [
+      { data: [{ traceID: 'ab', spans: [{ spanID: '01', startTime: 'soon', duration: -5, references: 'x', tags: 'y', logs: [null, { timestamp: 'x', fields: 'q' }] }] }] },
+      { data: [null] },
+      { data: [{ traceID: 'ab', spans: [null] }] },
+      { data: [{ traceID: 'ab', spans: [{ spanID: '01', startTime: 1e300 }] }] },
+      { resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: tid, spanId: 'bb'.repeat(8), startTimeUnixNano: 0 }] }] }] },
+      { resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 5 }] }] }] },
+      '{"runlens":"start","span_id":"x","time":0}\n{"runlens":"end","span_id":"x","time":0}',
+      { trace_id: 'q', steps: [], pipeline_status: 'SUCCESS', started_at: 'never' },
+    ];
+    const r = importTraceFiles(
+      store,
+      cases.map((c, i) => ({ path: `case${i}.json`, text: typeof c === 'string' ? c : JSON.stringify(c) })),
+    );
+    assert.equal(r.files.length, cases.length);
+    assert.ok(r.files.every((f) => f.error || f.partial), formatImportReport(r).join('\n'));
+    assert.deepEqual(store.listRuns(), []);
+    const self = importTraceFiles(store, [
+      { path: 'self.json', text: JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: tid, spanId: 'cc'.repeat(8), parentSpanId: 'cc'.repeat(8), startTimeUnixNano: '5000', endTimeUnixNano: '3000' }] }] }] }) },
+    ]);
+    assert.match(formatImportReport(self)[0], /1 cycle broken at span cccccccccccccccc; 1 span ending before it started: end set to the start$/);
+    const [run] = store.listRuns();
+    assert.deepEqual([run.startNs, run.endNs], [5000n, 5000n]);
+  });
+
   describe('every dropped, merged or repaired span is counted and reported', () => {
     it('breaks a cycle of parent links at the span that started first, so all 4 spans show, and names that span', async () => {
       const dir = tempDir();

@@ -398,7 +398,8 @@ function plan(store: TraceStore, parsed: ParsedImport, spans: Span[], r: FileImp
   const same = sameAsStored(store, parsed.format);
   const runExists = (id: string) => store.getRun(id)?.id === id;
   for (const [id, g] of groups) {
-    if (!g.spans.length && !g.patch.startNs) continue; // nothing with a time to show
+    // A run without spans is kept only when its file declares its times (an execution trace).
+    if (!g.spans.length && !(parsed.format === 'execution-trace' && g.patch.startNs !== undefined)) continue;
     const stored = g.spans.length ? store.spansByKey(g.spans) : [];
     if (!g.spans.length && runExists(id)) {
       r.runs.push({ action: 'already-stored', runId: id, name: store.getRun(id)!.name, spans: 0, existingRunIds: [id] });
