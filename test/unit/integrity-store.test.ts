@@ -62,6 +62,7 @@ describe('no run stays RUNNING without a live owner', () => {
     now += 2_000;
     assert.deepEqual(store.settleIdle(30_000), [id]);
     assert.equal(store.getRun(id)!.status, 'SUCCESS');
+    assert.equal(store.getRun(id)!.endNs, 2000n, 'it ends when its last span did (its duration stops growing)');
     await store.close();
     const again = await TraceStore.open({ path: file, clock: () => now });
     assert.equal(again.getRun(id)!.status, 'SUCCESS', 'settled is written, not only remembered');

@@ -915,7 +915,9 @@ export class TraceStore {
       const settled = this.settled.has(runId) || attributes['runlens.settled'] === true;
       if (status !== 'RUNNING' && !settled && this.pendingParents(runId, c).size > 0) status = 'RUNNING';
     }
-    const prevEnd = big(run.end_ns);
+    // While RUNNING the end is unset; when the run stops running (its last span, or settled)
+    // the end is the latest of all its spans, not only of this batch's.
+    const prevEnd = status !== 'RUNNING' && run.end_ns === null ? big(this.all('SELECT max(end_ns) AS e FROM spans WHERE run_id = ?', [runId])[0]?.e) : big(run.end_ns);
     const last = c.last === undefined ? undefined : BigInt(c.last);
     const end = last !== undefined && (prevEnd === undefined || last > prevEnd) ? last : prevEnd;
     this.run('UPDATE runs SET status = ?, start_ns = min(start_ns, coalesce(?, start_ns)), end_ns = ? WHERE id = ?', [
