@@ -313,24 +313,25 @@ async function cmdRun(p: Parsed): Promise<number> {
     stdin: p.flags.has('no-stdin') ? undefined : process.stdin,
   });
   running.onOutput((stream, text) => (stream === 'stdout' ? process.stdout : process.stderr).write(text));
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts++;
-    if (interrupts === 1) log('stopping the run (Ctrl-C again to kill it)…');
-    running.stop();
-    if (interrupts > 1 && running.pid) {
-      try {
-        process.kill(-running.pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
+  // Stopping runlens stops the run (CANCELLED) and exits as the shell expects of a command
+  // stopped by that signal: Ctrl-C 130, SIGTERM 143, a closed terminal (SIGHUP) 129. SIGKILL
+  // cannot be caught: the runner's supervisor stops the workflow's tree then.
+  let stoppedBy: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signal === 'SIGHUP') quietOutput(); // the terminal is gone: writing to it fails
+    if (stoppedBy === undefined) {
+      stoppedBy = signal;
+      if (signal === 'SIGINT') log('stopping the run (Ctrl-C again to kill it)…');
+      else if (signal !== 'SIGHUP') log(`stopping the run (${signal})…`);
+      running.stop(signal);
+    } else running.kill(); // asked twice: no more grace
   };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
   const run = await running.done;
-  process.off('SIGINT', onSigint);
-  process.off('SIGTERM', onSigint);
+  // A second signal while the report is written ends runlens at once, as the user asked.
+  for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
+  for (const sig of STOP_SIGNALS) process.once(sig, () => process.exit(exitCodeOf(stoppedBy ?? sig)));
   // Late OTLP exports (SDKs flush at exit) arrive just after the process closes its pipes.
   await new Promise((r) => setTimeout(r, 150));
   const spans = store.getSpans(run.id);
@@ -338,8 +339,19 @@ async function cmdRun(p: Parsed): Promise<number> {
   await collector.close();
   await forward?.drain();
   await store.close();
+  if (stoppedBy) return exitCodeOf(stoppedBy);
   if (run.signal) return 128 + (signalNumber(run.signal) ?? 1);
   return run.exitCode ?? 1;
+}
+
+/** 128 + the signal's number, as shells report a command stopped by it. */
+function exitCodeOf(signal: NodeJS.Signals): number {
+  return 128 + (signalNumber(signal) ?? 1);
+}
+
+/** Output that cannot be written (a closed terminal, a reader that went away) is dropped, not fatal. */
+function quietOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) if (!stream.listenerCount('error')) stream.on('error', () => undefined);
 }
 
 function signalNumber(sig: string): number | undefined {

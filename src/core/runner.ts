@@ -1,7 +1,7 @@
 /**
  * Launch a workflow process as a run: inject the OpenTelemetry/Runlens environment, read
  * its stdout/stderr as JSON lines (span data) and plain output, record how it ended, and
- * stop its whole process tree on request.
+ * stop its whole process tree on request (CANCELLED) or when this process goes (supervise.ts).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import type { Run } from './model';
@@ -13,6 +13,7 @@ import { RUN_ID_ATTRIBUTE } from './ingest/otlp';
 import type { TraceStore } from './store/store';
 import { signLaunch } from './launchKey';
 import { processIdentity } from './processes';
+import { superviseSpawn, type Supervised, type SupervisorMessage } from './supervise';
 
 export interface LaunchOptions {
   command: string[];
@@ -36,11 +37,18 @@ export interface LaunchOptions {
 
 export interface RunningWorkflow {
   readonly runId: string;
+  /** The workflow's pid (and its process group's id), once it has started. */
   readonly pid: number | undefined;
   /** Plain output, whole lines (span-data lines are recorded, not echoed). */
   onOutput(cb: (stream: 'stdout' | 'stderr', text: string) => void): void;
-  /** Stop the process tree: SIGTERM, then SIGKILL after the grace period. */
-  stop(): void;
+  /**
+   * The user stops the run: `signal` (default SIGTERM; the CLI passes on the SIGINT, SIGTERM
+   * or SIGHUP it got) to the whole process tree, then SIGKILL after the grace period. The run
+   * ends CANCELLED.
+   */
+  stop(signal?: NodeJS.Signals): void;
+  /** SIGKILL the whole process tree now (a second Ctrl-C); the run ends CANCELLED. */
+  kill(): void;
   readonly done: Promise<Run>;
 }
 
@@ -141,29 +149,46 @@ export function launch(store: TraceStore, opts: LaunchOptions): RunningWorkflow 
     }
   });
   const take = (stream: 'stdout' | 'stderr', result: JsonLinesResult) => recorder.take(stream, result, stream);
-
-  let child: ChildProcess;
-  let spawnError: Error | undefined;
+  const grace = opts.killAfterMs ?? 3000;
   const windows = process.platform === 'win32';
+  const env = runEnvironment({ ...process.env, ...opts.env }, run, opts.endpoint, store.secret);
+
+  /** The process spawned here: the supervisor (POSIX), or the workflow itself (Windows). */
+  let proc: ChildProcess | undefined;
+  let supervised: Supervised | undefined;
+  let spawnError: Error | undefined;
+  let output: [NodeJS.ReadableStream, NodeJS.ReadableStream] | undefined;
+  let input: NodeJS.WritableStream | undefined;
+  /** The workflow's pid, which is also its process group's id (POSIX). */
+  let workflowPid: number | undefined;
   try {
-    child = spawn(opts.command[0], opts.command.slice(1), {
-      cwd: opts.cwd,
-      env: runEnvironment({ ...process.env, ...opts.env }, run, opts.endpoint, store.secret),
-      stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-      detached: !windows, // its own process group, so stop() reaches grandchildren
-      windowsHide: true,
-    });
+    if (windows) {
+      proc = spawn(opts.command[0], opts.command.slice(1), { cwd: opts.cwd, env, stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], windowsHide: true });
+      workflowPid = proc.pid;
+      output = [proc.stdout!, proc.stderr!];
+      input = proc.stdin ?? undefined;
+    } else {
+      // Under a supervisor that stops the workflow's process group when this process goes,
+      // however it goes (SIGKILL included): see supervise.ts.
+      supervised = superviseSpawn({ command: opts.command, cwd: opts.cwd, env, stdin: !!opts.stdin, killAfterMs: grace });
+      proc = supervised.process;
+      output = [supervised.stdout, supervised.stderr];
+      input = opts.stdin ? supervised.stdin : undefined;
+    }
   } catch (err) {
     spawnError = err as Error;
-    child = undefined as never;
   }
 
   let stopping: NodeJS.Timeout | undefined;
+  /** The signal a stop asked for before the workflow's pid was known. */
+  let pendingStop: NodeJS.Signals | undefined;
+  let cancelled = false;
+  let finished = false;
   const killTree = (signal: NodeJS.Signals) => {
-    if (!child?.pid) return;
+    if (!workflowPid) return;
     try {
-      if (windows) execFile('taskkill', ['/pid', String(child.pid), '/T', '/F']);
-      else process.kill(-child.pid, signal);
+      if (windows) execFile('taskkill', ['/pid', String(workflowPid), '/T', '/F']);
+      else process.kill(-workflowPid, signal);
     } catch {
       /* already gone */
     }
@@ -171,45 +196,134 @@ export function launch(store: TraceStore, opts: LaunchOptions): RunningWorkflow 
 
   const done = new Promise<Run>((resolve) => {
     const finish = (exitCode: number | undefined, signal: string | undefined, error?: Error) => {
+      if (finished) return;
+      finished = true;
       if (stopping) clearTimeout(stopping);
       for (const s of ['stdout', 'stderr'] as const) take(s, parser.finish(s));
       if (error) store.apply({ runs: [{ id: run.id, attributes: { 'runlens.launch_error': error.message } }], spans: [] });
-      resolve(store.endRun(run.id, { exitCode, signal }));
+      // Let the supervisor go: it stops what is left of the group (a daemon the workflow left behind) and exits.
+      supervised?.control.destroy();
+      proc?.unref();
+      resolve(store.endRun(run.id, { exitCode, signal, cancelled: cancelled || undefined }));
     };
-    if (spawnError || !child) {
-      queueMicrotask(() => finish(127, undefined, spawnError));
+    if (spawnError || !proc || !output) {
+      queueMicrotask(() => finish(127, undefined, spawnError ?? new Error('could not start')));
       return;
     }
+    const child = proc;
     gitCommit(opts.cwd).then((commit) => {
       if (commit) store.apply({ runs: [{ id: run.id, gitCommit: commit }], spans: [] });
     });
-    if (opts.stdin && child.stdin) forwardInput(opts.stdin, child.stdin);
-    for (const stream of ['stdout', 'stderr'] as const) {
-      const readable = child[stream]!;
+    if (input) input.on('error', () => undefined);
+    if (opts.stdin && input) forwardInput(opts.stdin, input);
+
+    // The run ends when the workflow has exited and its output is read to the end.
+    let openStreams = 2;
+    let ended: { code?: number; signal?: string; error?: Error } | undefined;
+    const settle = () => {
+      if (ended && openStreams === 0) finish(ended.error ? 127 : ended.code, ended.signal, ended.error);
+    };
+    const say = (text: string) => {
+      for (const l of listeners) l('stderr', text);
+    };
+    (['stdout', 'stderr'] as const).forEach((stream, i) => {
+      const readable = output![i] as NodeJS.ReadableStream & { setEncoding(e: string): void };
       readable.setEncoding('utf8');
       readable.on('data', (text: string) => take(stream, parser.push(text, stream)));
-    }
-    let launchError: Error | undefined;
-    child.on('error', (err) => {
-      launchError = err;
-      for (const l of listeners) l('stderr', `runlens: cannot start ${opts.command[0]}: ${err.message}\n`);
+      let closed = false;
+      const close = () => {
+        if (closed) return;
+        closed = true;
+        openStreams--;
+        settle();
+      };
+      readable.on('end', close);
+      readable.on('close', close);
+      readable.on('error', close);
     });
-    // 'close' (not 'exit'): all output has been read by then.
-    child.on('close', (code, signal) => {
-      // A process that never started reports a negative errno as its code: say 127, as shells do.
-      finish(launchError ? 127 : (code ?? undefined), signal ?? undefined, launchError);
+
+    if (windows) {
+      child.on('error', (err) => {
+        ended = { error: err };
+        say(`runlens: cannot start ${opts.command[0]}: ${err.message}\n`);
+        openStreams = 0;
+        settle();
+      });
+      child.on('exit', (code, signal) => {
+        ended ??= { code: code ?? undefined, signal: signal ?? undefined };
+        settle();
+      });
+      return;
+    }
+
+    const control = supervised!.control;
+    control.setEncoding('utf8');
+    let pending = '';
+    control.on('data', (text: string) => {
+      pending += text;
+      let nl: number;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        let msg: SupervisorMessage;
+        try {
+          msg = JSON.parse(line) as SupervisorMessage;
+        } catch {
+          continue;
+        }
+        if ('pid' in msg) {
+          workflowPid = msg.pid;
+          if (pendingStop) killTree(pendingStop);
+        } else if ('exit' in msg) {
+          ended ??= { code: msg.exit ?? undefined, signal: msg.signal ?? undefined };
+          settle();
+        } else if ('error' in msg) {
+          const err = new Error(msg.code === 'ENOENT' ? `spawn ${opts.command[0]} ENOENT` : msg.error);
+          ended ??= { error: err };
+          say(`runlens: cannot start ${opts.command[0]}: ${err.message}\n`);
+          settle();
+        }
+      }
+    });
+    child.on('error', (err) => {
+      // node itself could not be started: nothing ran.
+      ended ??= { error: err };
+      openStreams = 0;
+      settle();
+    });
+    child.on('exit', (code, signal) => {
+      if (ended) return;
+      // The supervisor ended without saying how the workflow did (it was killed): stop the
+      // workflow's group here, as the supervisor would have.
+      const why = signal ? `the Runlens supervisor process was killed (${signal})` : `the Runlens supervisor process exited (${code})`;
+      if (workflowPid) killTree('SIGKILL');
+      ended = workflowPid ? { signal: 'SIGKILL' } : { error: new Error(why) };
+      if (workflowPid) store.apply({ runs: [{ id: run.id, attributes: { 'runlens.launch_error': why } }], spans: [] });
+      settle();
     });
   });
 
+  const stop = (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (finished || stopping || !proc) return;
+    cancelled = true;
+    if (workflowPid) killTree(signal);
+    else pendingStop = signal;
+    stopping = setTimeout(() => killTree('SIGKILL'), grace);
+    stopping.unref();
+  };
+
   return {
     runId: run.id,
-    pid: child?.pid,
+    get pid() {
+      return workflowPid;
+    },
     onOutput: (cb) => listeners.push(cb),
-    stop: () => {
-      if (!child?.pid || child.exitCode !== null || child.signalCode !== null || stopping) return;
-      killTree('SIGTERM');
-      stopping = setTimeout(() => killTree('SIGKILL'), opts.killAfterMs ?? 3000);
-      stopping.unref();
+    stop,
+    kill: () => {
+      if (finished || !proc) return;
+      cancelled = true;
+      if (workflowPid) killTree('SIGKILL');
+      else pendingStop = 'SIGKILL';
     },
     done,
   };

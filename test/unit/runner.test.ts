@@ -2,21 +2,15 @@ import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { TraceStore } from '../../src/core/store/store';
 import { Collector } from '../../src/core/collector';
 import { launch, defaultName } from '../../src/core/runner';
 import { FIXTURES, tempDir } from './helpers/fixtures';
+import { alive, processTree, within } from './helpers/processTree';
 
 const script = path.join(FIXTURES, 'runner', 'env_and_tree.py');
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('workflow runner', () => {
   let store: TraceStore;
@@ -55,7 +49,7 @@ describe('workflow runner', () => {
     assert.ok(run.endNs! > run.startNs);
   });
 
-  it('stops the whole process tree, marks the open span INCOMPLETE and the run FAILED by signal', async () => {
+  it('stops the whole process tree on request, marks the open span INCOMPLETE and the run CANCELLED', async () => {
     const running = launch(store, { command: ['python3', script, 'hang'], cwd: FIXTURES, killAfterMs: 500 });
     let grandchild = 0;
     const sawSpan = new Promise<void>((resolve) => {
@@ -71,11 +65,65 @@ describe('workflow runner', () => {
     assert.ok(grandchild > 0);
     running.stop();
     const run = await running.done;
-    assert.equal(run.status, 'FAILED');
+    assert.equal(run.status, 'CANCELLED', 'the user stopped it: not a failure');
     assert.equal(run.signal, 'SIGTERM');
     assert.equal(store.getSpans(run.id)[0].status, 'INCOMPLETE');
-    for (let i = 0; i < 50 && alive(grandchild); i++) await new Promise((r) => setTimeout(r, 50));
+    // The grandchild holds the run's stdout: the run ends only once it is gone too.
     assert.equal(alive(grandchild), false, 'the grandchild was stopped too');
+  });
+
+  it('stops a tree that ignores SIGTERM with SIGKILL after the grace period', async () => {
+    const tree = processTree(tempDir(), { stubborn: true });
+    try {
+      const running = launch(store, { command: tree.command, cwd: FIXTURES, killAfterMs: 300 });
+      await within(tree.ready, 15_000, 'the tree started');
+      running.stop();
+      const run = await within(running.done, 15_000, 'the run ended');
+      await within(tree.gone, 15_000, 'the tree was killed');
+      assert.equal(run.status, 'CANCELLED');
+      assert.equal(run.signal, 'SIGKILL');
+    } finally {
+      tree.dispose();
+    }
+  });
+
+  it('honours a stop asked for before the workflow has started', async () => {
+    const running = launch(store, { command: ['sleep', '600'], cwd: FIXTURES });
+    running.stop(); // at once: the workflow's pid is not known yet
+    const run = await within(running.done, 15_000, 'the run ended');
+    assert.equal(run.status, 'CANCELLED');
+    assert.equal(run.signal, 'SIGTERM');
+  });
+
+  it('stops what the workflow left running in its process group when the run ends', async () => {
+    const tree = processTree(tempDir());
+    try {
+      const quoted = tree.command.map((a) => `'${a}'`).join(' ');
+      const input = new PassThrough();
+      // The shell starts the tree in the background and ends when its input does.
+      const running = launch(store, { command: ['sh', '-c', `${quoted} >/dev/null 2>&1 </dev/null & cat >/dev/null`], cwd: FIXTURES, stdin: input });
+      const { pid } = await within(tree.ready, 15_000, 'the tree started');
+      input.end();
+      const run = await running.done;
+      assert.equal(run.status, 'SUCCESS');
+      await within(tree.gone, 15_000, 'the left-behind tree was stopped after the run ended');
+      assert.equal(alive(pid), false);
+    } finally {
+      tree.dispose();
+    }
+  });
+
+  it("keeps the workflow's NODE_OPTIONS away from Runlens's own supervisor process", async () => {
+    const running = launch(store, {
+      command: ['python3', '-c', 'import os; print("NODE_OPTIONS=" + os.environ["NODE_OPTIONS"])'],
+      cwd: FIXTURES,
+      env: { NODE_OPTIONS: '--require ./no-such-sdk-setup.js' },
+    });
+    const out: string[] = [];
+    running.onOutput((_s, text) => out.push(text));
+    const run = await running.done;
+    assert.equal(run.status, 'SUCCESS', out.join(''));
+    assert.match(out.join(''), /NODE_OPTIONS=--require \.\/no-such-sdk-setup\.js/);
   });
 
   it('records a command that cannot start as a FAILED run that says why', async () => {
