@@ -63,6 +63,10 @@ const ICONS = {
     ['circle', 8, 8, 5.5],
     ['path', 'M8 5v3.2l2 1.3'],
   ],
+  cancelled: [
+    ['circle', 8, 8, 5.5],
+    ['path', 'M4.1 11.9l7.8-7.8'],
+  ],
   dot: [['fillcircle', 8, 8, 3]],
   chevron: [['path', 'M6 4l4 4-4 4']],
   zoomIn: [
@@ -115,4 +119,5 @@ export const STATUS_ICON: Record<string, IconName> = {
   SUCCESS: 'check',
   FAILED: 'error',
   PARTIAL: 'incomplete',
+  CANCELLED: 'cancelled',
 };

@@ -157,6 +157,8 @@ export class Toolbar {
     setText(this.runMeta, meta.join(' · '));
     setText(this.runError, run.errorSummary ?? '');
     this.runError.hidden = !run.errorSummary;
+    // Why a run was stopped or never ended is news, not an error: not in the error colour.
+    this.runError.classList.toggle('tl-run-note', run.status === 'CANCELLED' || run.status === 'INCOMPLETE');
   }
 
   setRange(text: string): void {

@@ -441,6 +441,8 @@ export class Waterfall {
 
     const span = m.spanAt[p] ?? m.otherAt[p];
     let tag = span?.statusLabel ?? '';
+    // A step still going when the user stopped the run was stopped, not hung.
+    if (!tag && st === ST_INCOMPLETE && !m.comparing && m.run?.status === 'CANCELLED') tag = 'STOPPED';
     if (row) {
       toggleClass(r, 'only-a', row.divergence === 'onlyA');
       toggleClass(r, 'only-b', row.divergence === 'onlyB');
@@ -543,7 +545,13 @@ export class Waterfall {
     const limit = side && !useB ? w : this.laneWidth;
     const dur = lane.dur[p]!;
     const st = lane.status[p]!;
-    const label = Number.isNaN(dur) ? (st === ST_RUNNING ? `${formatDuration(f.now - lane.start[p]!)} …` : 'never ended') : formatDuration(dur);
+    const label = Number.isNaN(dur)
+      ? st === ST_RUNNING
+        ? `${formatDuration(f.now - lane.start[p]!)} …`
+        : !m.comparing && m.run?.status === 'CANCELLED'
+          ? 'stopped'
+          : 'never ended'
+      : formatDuration(dur);
     setText(pr.text, label);
     const tw = label.length * CHAR_PX + 8;
     let x: number;

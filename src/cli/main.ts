@@ -447,7 +447,7 @@ async function cmdExport(p: Parsed): Promise<number> {
   try {
     run = findRun(store, id);
     spans = store.getSpans(run.id);
-    const doc = format === 'otlp-json' ? toOtlpJson(spans) : toJaegerJson(run, spans);
+    const doc = format === 'otlp-json' ? toOtlpJson(spans, run) : toJaegerJson(run, spans);
     text = escapeC1(JSON.stringify(doc, null, 2)) + '\n';
   } finally {
     await store.close(); // also when the run is not there: no lock left behind

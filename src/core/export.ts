@@ -15,13 +15,26 @@ function keyValues(a: Attributes): { key: string; value: Record<string, unknown>
   return Object.entries(a).map(([key, value]) => ({ key, value: anyValue(value) }));
 }
 
+/**
+ * A span that was still going when the user stopped its run (CANCELLED): it did not fail, it
+ * was stopped. Exported without the error status, tagged `runlens.cancelled: true` (and kept
+ * INCOMPLETE in `runlens.status`), so a tracing UI does not paint the user's Ctrl-C red.
+ */
+const CANCELLED_TAG = 'runlens.cancelled';
+const stoppedByUser = (s: Span, run: Run | undefined) => s.status === 'INCOMPLETE' && run?.status === 'CANCELLED';
+
 /** OTLP status code: ERROR → 2; an explicit OK remembered at ingest → 1; else UNSET. */
-function statusCode(s: Span): number {
+function statusCode(s: Span, run?: Run): number {
+  if (stoppedByUser(s, run)) return 0;
   if (isFailedStatus(s.status)) return 2;
   return s.statusLabel === 'OK' ? 1 : 0;
 }
 
-export function toOtlpJson(spans: Span[]): { resourceSpans: unknown[] } {
+/**
+ * `run`, when given, is the run the spans belong to: spans its user stopped (CANCELLED) are
+ * exported as stopped, not failed (see CANCELLED_TAG). Without it each span stands alone.
+ */
+export function toOtlpJson(spans: Span[], run?: Run): { resourceSpans: unknown[] } {
   const byResource = new Map<string, { resource: Attributes; scopes: Map<string, { scope?: Span['scope']; spans: Span[] }> }>();
   for (const s of spans) {
     const rkey = JSON.stringify(s.resource ?? {});
@@ -45,9 +58,9 @@ export function toOtlpJson(spans: Span[]): { resourceSpans: unknown[] } {
           kind: s.kind,
           startTimeUnixNano: s.startNs.toString(),
           endTimeUnixNano: (s.endNs ?? 0n).toString(),
-          attributes: keyValues(s.attributes),
+          attributes: keyValues(stoppedByUser(s, run) ? { ...s.attributes, [CANCELLED_TAG]: true } : s.attributes),
           events: s.events.map((e) => ({ timeUnixNano: e.timeNs.toString(), name: e.name, attributes: keyValues(e.attributes) })),
-          status: { code: statusCode(s), ...(s.statusMessage ? { message: s.statusMessage } : {}) },
+          status: { code: statusCode(s, run), ...(s.statusMessage ? { message: s.statusMessage } : {}) },
         })),
       })),
     })),
@@ -76,7 +89,8 @@ export function toJaegerJson(run: Run, spans: Span[]): { data: unknown[] } {
     traceID: traceId,
     spans: list.map((s) => {
       const tags = Object.entries(s.attributes).map(([k, v]) => jaegerTag(k, v));
-      if (isFailedStatus(s.status)) tags.push({ key: 'error', type: 'bool', value: true });
+      if (stoppedByUser(s, run)) tags.push({ key: CANCELLED_TAG, type: 'bool', value: true });
+      else if (isFailedStatus(s.status)) tags.push({ key: 'error', type: 'bool', value: true });
       if (s.statusMessage) tags.push(jaegerTag('otel.status_description', s.statusMessage));
       if (s.statusLabel) tags.push(jaegerTag('runlens.status_label', s.statusLabel));
       tags.push(jaegerTag('runlens.status', s.status));

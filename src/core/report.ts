@@ -18,7 +18,28 @@ export interface ReportOptions extends SourceOptions {
 const UNREADABLE_LINES = 'runlens.unreadable_lines';
 
 const ICON: Record<string, string> = { OK: '✓', ERROR: '✗', RUNNING: '…', INCOMPLETE: '⧗' };
-const RUN_ICON: Record<string, string> = { SUCCESS: '✓', FAILED: '✗', PARTIAL: '!', RUNNING: '…' };
+const RUN_ICON: Record<string, string> = { SUCCESS: '✓', FAILED: '✗', PARTIAL: '!', RUNNING: '…', CANCELLED: '⊘', INCOMPLETE: '⧗' };
+
+/** Run attribute in which the store keeps why a run ended INCOMPLETE. */
+const INCOMPLETE_REASON = 'runlens.incomplete_reason';
+
+/**
+ * How a run ended when its status word alone does not say: CANCELLED (the user stopped it,
+ * with which signal) and INCOMPLETE (its recording process went away; the reason kept).
+ */
+export function runEndNote(run: Run): string | undefined {
+  if (run.status === 'CANCELLED') return `stopped by the user${run.signal ? ` (${run.signal})` : ''}`;
+  if (run.status === 'INCOMPLETE') {
+    const why = run.attributes?.[INCOMPLETE_REASON];
+    return `never ended: ${typeof why === 'string' && why ? why : 'the process recording it is gone'}`;
+  }
+  return undefined;
+}
+
+/** A span that was still going when the user stopped its run: stopped, not hung or failed. */
+export function stoppedWithRun(span: Span, run: Run | undefined): boolean {
+  return span.status === 'INCOMPLETE' && run?.status === 'CANCELLED';
+}
 
 export function formatDuration(ms: number): string {
   if (ms < 1) return `${ms.toFixed(2)} ms`;
@@ -42,7 +63,15 @@ function paint(on: boolean | undefined, code: number, text: string): string {
 }
 
 function statusColor(status: string): number {
-  return status === 'ERROR' || status === 'FAILED' ? 31 : status === 'INCOMPLETE' || status === 'PARTIAL' ? 33 : status === 'RUNNING' ? 36 : 32;
+  return status === 'ERROR' || status === 'FAILED'
+    ? 31
+    : status === 'INCOMPLETE' || status === 'PARTIAL'
+      ? 33
+      : status === 'RUNNING'
+        ? 36
+        : status === 'CANCELLED'
+          ? 35
+          : 32;
 }
 
 export function where(file: string, line: number, base: string): string {
@@ -61,33 +90,43 @@ export function unreadableSummary(run: Run): string | undefined {
 export function formatRunReport(run: Run, spans: Span[], opts: ReportOptions): string {
   const c = opts.color;
   const lines: string[] = [];
+  const cancelled = run.status === 'CANCELLED';
   const exit = run.signal ? `signal ${text(run.signal)}` : run.exitCode !== undefined ? `exit ${run.exitCode}` : '';
   lines.push(
     `${paint(c, statusColor(run.status), `${RUN_ICON[run.status] ?? ''} ${text(run.status)}`)}  ${text(run.name)}  ${paint(c, 2, text(run.id))}  ${formatDuration(durationMs(run))}${exit ? '  ' + exit : ''}`,
   );
+  const note = runEndNote(run);
+  if (note) lines.push(paint(c, statusColor(run.status), text(note)));
   const unreadable = unreadableSummary(run);
   if (unreadable) lines.push(paint(c, 33, unreadable));
   const render = (node: SpanNode, prefix: string, last: boolean) => {
     const s = node.span;
+    const stopped = stoppedWithRun(s, run);
     const label = s.statusLabel && s.statusLabel !== 'OK' ? ` [${text(s.statusLabel)}]` : '';
-    const err = isFailedStatus(s.status) ? text(errorSummary(s)) : undefined;
-    const dur = s.status === 'INCOMPLETE' ? 'never ended' : formatDuration(durationMs(s));
+    const err = isFailedStatus(s.status) && !stopped ? text(errorSummary(s)) : undefined;
+    const dur = stopped ? 'stopped with the run' : s.status === 'INCOMPLETE' ? 'never ended' : formatDuration(durationMs(s));
+    const color = stopped ? statusColor('CANCELLED') : statusColor(s.status);
     lines.push(
-      `${prefix}${last ? '└─ ' : '├─ '}${paint(c, statusColor(s.status), ICON[s.status] ?? '?')} ${text(s.name)}${label}  ${paint(c, 2, dur)}${err ? '  ' + paint(c, 31, err) : ''}`,
+      `${prefix}${last ? '└─ ' : '├─ '}${paint(c, color, stopped ? RUN_ICON.CANCELLED : (ICON[s.status] ?? '?'))} ${text(s.name)}${label}  ${paint(c, 2, dur)}${err ? '  ' + paint(c, 31, err) : ''}`,
     );
     node.children.forEach((child, i) => render(child, prefix + (last ? '   ' : '│  '), i === node.children.length - 1));
   };
   const roots = buildSpanTree(spans, run);
   roots.forEach((n, i) => render(n, '', i === roots.length - 1));
-  const failures = failureLeaves(spans);
-  if (failures.length) {
-    lines.push('', paint(c, 1, failures.length === 1 ? 'Failed step:' : 'Failed steps:'));
-    for (const s of failures) {
+  const leaves = failureLeaves(spans);
+  // In a run the user stopped, the steps still going were stopped, not failed: said apart.
+  const failures = leaves.filter((s) => !stoppedWithRun(s, run));
+  const stopped = cancelled ? leaves.filter((s) => stoppedWithRun(s, run)) : [];
+  const section = (title: string, list: Span[], color: number, icon: (s: Span) => string, what: (s: Span) => string) => {
+    lines.push('', paint(c, 1, title));
+    for (const s of list) {
       const loc = resolveFailure(s, opts);
       const at = loc ? where(loc.file, loc.line, opts.cwd ?? opts.workspaceRoot) : 'source unknown';
-      lines.push(`  ${paint(c, 31, ICON[s.status])} ${text(s.name)}  ${at}  ${text(errorSummary(s))}`.trimEnd());
+      lines.push(`  ${paint(c, color, icon(s))} ${text(s.name)}  ${at}  ${what(s)}`.trimEnd());
     }
-  }
+  };
+  if (failures.length) section(failures.length === 1 ? 'Failed step:' : 'Failed steps:', failures, 31, (s) => ICON[s.status], (s) => text(errorSummary(s)));
+  if (stopped.length) section(stopped.length === 1 ? 'Stopped while running:' : 'Stopped while running (where it was):', stopped, statusColor('CANCELLED'), () => RUN_ICON.CANCELLED, () => '');
   return lines.join('\n');
 }
 
@@ -99,7 +138,7 @@ export function formatRunList(runs: Run[], color?: boolean): string {
       const exit = r.exitCode !== undefined ? `exit ${r.exitCode}` : r.signal ? text(r.signal) : '';
       return [
         text(r.id).padEnd(16),
-        paint(color, statusColor(r.status), text(r.status).padEnd(8)),
+        paint(color, statusColor(r.status), text(r.status).padEnd(10)),
         text(r.name).padEnd(28).slice(0, 28),
         formatDuration(durationMs(r, now)).padStart(10),
         relativeTime(r.startNs, now).padStart(12),

@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import { Collector } from '../core/collector';
 import { toJaegerJson, toOtlpJson } from '../core/export';
 import { ImportError, importTraceText } from '../core/ingest/importers';
-import { isFailedStatus, nowNs, type Run, type Span } from '../core/model';
+import { isFailedStatus, nowNs, RUN_STATUSES, type Run, type Span } from '../core/model';
 import { beginRun, runEnvironment } from '../core/runner';
 import { resolveFailure, resolveSource, type SourceLocation, type SourceOptions } from '../core/source';
 import { DatabaseLockedError, describeLock, TraceStore, type StoreChange } from '../core/store/store';
@@ -24,7 +24,7 @@ import { lastRerunnable, rerunBlocked, resolveRerun, type RerunDecision } from '
 import { RunsTreeProvider } from './runsTree';
 import { SourceIndex } from './sourceIndex';
 import { registerTimelineSerializer, TimelinePanel, type TimelineContext } from './timeline';
-import { runDescription, RunsTreeModel, type RunsElement } from './treeModel';
+import { runDescription, RUN_STATUS_MEANING, RunsTreeModel, type RunsElement } from './treeModel';
 import { debugConfigFor, forActiveFile, fromLaunchConfig, fromSetting, type SkippedWorkflow, type WorkflowSpec } from './workflowSources';
 
 /** What commands accept: a tree element, or `{ runId, spanId? }` from lenses, hovers and tests. */
@@ -639,7 +639,7 @@ class Extension implements vscode.Disposable {
       )?.id;
     if (!fmt) return undefined;
     const spans = this.store.getSpans(target.run.id);
-    const doc = fmt === 'jaeger-json' ? toJaegerJson(target.run, spans) : toOtlpJson(spans);
+    const doc = fmt === 'jaeger-json' ? toJaegerJson(target.run, spans) : toOtlpJson(spans, target.run);
     const safe = target.run.name.replace(/[^\w.-]+/g, '_');
     const uri =
       out ??
@@ -693,7 +693,7 @@ class Extension implements vscode.Disposable {
   private async filter(): Promise<void> {
     const cur = this.treeProvider.model.getFilter();
     const statuses = await vscode.window.showQuickPick(
-      (['FAILED', 'PARTIAL', 'RUNNING', 'SUCCESS'] as const).map((s) => ({ label: s, picked: cur.statuses.includes(s) })),
+      RUN_STATUSES.map((s) => ({ label: s, description: RUN_STATUS_MEANING[s], picked: cur.statuses.includes(s) })),
       { canPickMany: true, title: 'Runlens: filter runs (1/2) — statuses to show (none = all)' },
     );
     if (!statuses) return;

@@ -13,6 +13,7 @@ import { durationMs, errorSummary, isFailedStatus, spanException } from '../core
 import { resolveFailure, resolveSource, type SourceOptions, type StackFrame } from '../core/source';
 import type { StoreChange } from '../core/store/store';
 import { failureLeaves } from '../core/tree';
+import { stoppedWithRun } from '../core/report';
 
 export interface IndexStore {
   listRuns(opts?: { limit?: number }): Run[];
@@ -251,11 +252,13 @@ export class SourceIndex {
       return names.join(' › ');
     };
     const stepPaths = new Set<string>();
-    // Only steps that finished decide anything (a RUNNING one has not passed yet).
-    for (const s of spans) if (s.status !== 'RUNNING') stepPaths.add(pathOf(s));
+    // Only steps that finished decide anything (a RUNNING one has not passed yet, and one the
+    // user stopped with its run neither passed nor failed).
+    for (const s of spans) if (s.status !== 'RUNNING' && !stoppedWithRun(s, run)) stepPaths.add(pathOf(s));
 
     const failures: FailureFact[] = [];
     for (const s of failureLeaves(spans)) {
+      if (stoppedWithRun(s, run)) continue; // not a problem in the code: the user's Ctrl-C
       const loc = resolveFailure(s, opts);
       if (!loc) continue;
       const ex = spanException(s);

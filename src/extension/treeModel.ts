@@ -11,7 +11,7 @@ import type { Run, RunStatus, Span } from '../core/model';
 import { durationMs, errorSummary, isFailedStatus, nowNs, nsToMs, attrText, RUN_STATUSES } from '../core/model';
 import type { StoreChange } from '../core/store/store';
 import { buildSpanTree, failureLeaves, type SpanNode } from '../core/tree';
-import { formatDuration, relativeTime } from '../core/report';
+import { formatDuration, relativeTime, runEndNote, stoppedWithRun } from '../core/report';
 import type { SourceLocation } from '../core/source';
 import { rerunRefusal } from '../core/launchKey';
 import { MarkdownBuilder, oneLine } from './markdown';
@@ -107,6 +107,10 @@ export const ICONS = {
   warning: { id: 'warning', color: 'list.warningForeground' },
   running: { id: 'loading~spin' },
   queued: { id: 'history', color: 'testing.iconQueued' },
+  /** The user stopped it. */
+  cancelled: { id: 'circle-slash', color: 'testing.iconSkipped' },
+  /** Its recording process went away without ending it. */
+  incomplete: { id: 'debug-disconnect', color: 'list.warningForeground' },
 } satisfies Record<string, IconView>;
 
 const isFailed = (s: Span) => isFailedStatus(s.status);
@@ -122,13 +126,28 @@ export function runIcon(status: RunStatus): IconView {
       return ICONS.failed;
     case 'PARTIAL':
       return ICONS.warning;
-    default:
+    case 'CANCELLED':
+      return ICONS.cancelled;
+    case 'INCOMPLETE':
+      return ICONS.incomplete;
+    case 'RUNNING':
       return ICONS.running;
   }
 }
 
-export function spanIcon(span: Span): IconView {
+/** What each run status means, for the status filter and tooltips. */
+export const RUN_STATUS_MEANING: Record<RunStatus, string> = {
+  RUNNING: 'still going',
+  SUCCESS: 'ended well, no failed step',
+  PARTIAL: 'ended, some steps failed',
+  FAILED: 'failed (non-zero exit, killed, or a failed run)',
+  CANCELLED: 'stopped by the user',
+  INCOMPLETE: 'never ended: the process recording it went away',
+};
+
+export function spanIcon(span: Span, run?: Run): IconView {
   if (span.status === 'RUNNING') return ICONS.running;
+  if (stoppedWithRun(span, run)) return ICONS.cancelled;
   if (span.status === 'INCOMPLETE' || /^BLOCKED$/i.test(span.statusLabel ?? '')) return ICONS.warning;
   if (span.status === 'ERROR') return ICONS.failed;
   return ICONS.passed;
@@ -149,6 +168,7 @@ export function spanDescription(span: Span, run: Run | undefined, now: bigint): 
       return oneLine(errorSummary(span) ?? 'error', 200);
     case 'INCOMPLETE': {
       const end = run?.endNs;
+      if (stoppedWithRun(span, run)) return end !== undefined && end > span.startNs ? `stopped with the run · ran ${formatDuration(nsToMs(end - span.startNs))}` : 'stopped with the run';
       return end !== undefined && end > span.startNs ? `hung · never ended (ran ${formatDuration(nsToMs(end - span.startNs))} until the run ended)` : 'hung · never ended';
     }
     case 'RUNNING':
@@ -379,6 +399,8 @@ export class RunsTreeModel {
     if (run.workflow && run.workflow !== run.name) md.row('Workflow', run.workflow);
     md.row('Started', `${new Date(Number(run.startNs / 1_000_000n)).toLocaleString()} (${relativeTime(run.startNs, now)})`);
     md.row(run.status === 'RUNNING' ? 'Running for' : 'Duration', formatDuration(durationMs(run, now)));
+    const endNote = runEndNote(run);
+    if (endNote) md.row('Why', endNote);
     if (run.signal) md.row('Ended by', run.signal);
     else if (run.exitCode !== undefined) md.row('Exit code', String(run.exitCode));
     if (run.command?.length) md.row('Command', run.command.join(' '));
@@ -411,14 +433,15 @@ export class RunsTreeModel {
     }
     const span = node.span;
     const failed = isFailed(span);
-    const md = new MarkdownBuilder().md('**').text(span.name).md(`** — ${span.status === 'INCOMPLETE' ? 'INCOMPLETE (hung)' : span.status}`);
+    const stopped = stoppedWithRun(span, run);
+    const md = new MarkdownBuilder().md('**').text(span.name).md(`** — ${stopped ? 'INCOMPLETE (stopped with the run)' : span.status === 'INCOMPLETE' ? 'INCOMPLETE (hung)' : span.status}`);
     if (span.statusLabel && span.statusLabel !== span.status) md.md(' (').text(span.statusLabel).md(')');
     md.md('\n\n');
     if (span.status === 'RUNNING') md.row('Running for', formatDuration(durationMs(span, now)));
     else if (span.endNs !== undefined) md.row('Duration', formatDuration(durationMs(span, now)));
     if (run) md.row('Started', `+${formatDuration(nsToMs(span.startNs > run.startNs ? span.startNs - run.startNs : 0n))} into the run`);
-    const err = failed ? errorSummary(span) : undefined;
-    if (err) md.row(span.status === 'INCOMPLETE' ? 'Hung' : 'Error', oneLine(err, 400));
+    const err = stopped ? 'still running when the user stopped the run' : failed ? errorSummary(span) : undefined;
+    if (err) md.row(stopped ? 'Stopped' : span.status === 'INCOMPLETE' ? 'Hung' : 'Error', oneLine(err, 400));
     let located = false;
     if (run && this.opts.resolve) {
       const loc = this.opts.resolve(span, run);
@@ -442,7 +465,7 @@ export class RunsTreeModel {
       label: span.name,
       description: spanDescription(span, run, now),
       tooltip: md.toString(),
-      icon: spanIcon(span),
+      icon: spanIcon(span, run),
       collapsible: !hasKids ? 'none' : t.failurePath.has(span.spanId) || this.filter.text ? 'expanded' : 'collapsed',
       contextValue: !failed ? 'span' : run && !this.refusal(run) ? 'span-failed+rerun' : 'span-failed',
       // Like the Testing view: a click on a step opens its code when it is known; a failed

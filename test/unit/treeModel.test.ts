@@ -14,6 +14,8 @@ import { spanFactory } from './helpers/spans';
 
 const T0 = 1_700_000_000_000_000_000n;
 const S = 1_000_000_000n;
+/** Tooltip markdown as read: entities decoded. */
+const plain = (md: string) => md.replace(/&#(\d+);/g, (_m, n: string) => String.fromCharCode(Number(n)));
 const span = spanFactory({ traceId: 'a'.repeat(32), durationNs: S });
 
 function runPatch(id: string, startNs: bigint, over: Partial<Run> = {}) {
@@ -70,6 +72,42 @@ describe('runs tree model', () => {
     model.applyChanges(changes.splice(0));
     assert.match(model.item(model.children(rootEl!)[1]!).description, /^hung · never ended/);
     assert.equal(model.item(model.children(rootEl!)[1]!).icon.id, 'warning');
+  });
+
+  it('shows a run the user stopped as CANCELLED with its own icon, and the step it was in as stopped, not hung', () => {
+    store.apply({ runs: [runPatch('flow-1', T0)], spans: [] });
+    store.apply({ runs: [], spans: [span('flow-1', { name: 'generate', endNs: undefined, status: 'RUNNING', startNs: T0 + S })] });
+    store.endRun('flow-1', { signal: 'SIGINT', cancelled: true, endNs: T0 + 4n * S });
+    const run = model.item(model.runElement('flow-1'));
+    assert.match(run.description, /^CANCELLED · 4\.00 s · .+ · SIGINT$/);
+    assert.deepEqual(run.icon, { id: 'circle-slash', color: 'testing.iconSkipped' });
+    assert.match(plain(run.tooltip), /Why:\*\* stopped by the user \(SIGINT\)/);
+    const [step] = model.children(model.runElement('flow-1'));
+    const v = model.item(step!);
+    assert.equal(v.description, 'stopped with the run · ran 3.00 s');
+    assert.deepEqual(v.icon, { id: 'circle-slash', color: 'testing.iconSkipped' });
+    assert.doesNotMatch(plain(v.tooltip), /hung/i);
+    assert.match(plain(v.tooltip), /stopped with the run/);
+  });
+
+  it('shows a run whose recording process went away as INCOMPLETE, with the reason in its tooltip', () => {
+    store.apply({ runs: [runPatch('flow-1', T0)], spans: [] });
+    store.endRun('flow-1', { incomplete: 'the process recording it (pid 4242) ended without ending the run', endNs: T0 + 2n * S });
+    const run = model.item(model.runElement('flow-1'));
+    assert.match(run.description, /^INCOMPLETE · /);
+    assert.deepEqual(run.icon, { id: 'debug-disconnect', color: 'list.warningForeground' });
+    assert.match(plain(run.tooltip), /never ended: the process recording it \(pid 4242\) ended without ending the run/);
+  });
+
+  it('filters by each run status, CANCELLED and INCOMPLETE included', () => {
+    store.apply({ runs: ['a-1', 'b-1', 'c-1'].map((id, i) => runPatch(id, T0 + BigInt(i) * S)), spans: [] });
+    store.endRun('a-1', { exitCode: 0 });
+    store.endRun('b-1', { signal: 'SIGTERM', cancelled: true });
+    store.endRun('c-1', { incomplete: 'gone' });
+    model.setFilter({ statuses: ['CANCELLED'] });
+    assert.deepEqual(labels(model.roots()), ['b-1']);
+    model.setFilter({ statuses: ['INCOMPLETE', 'SUCCESS'] });
+    assert.deepEqual(labels(model.roots()), ['c-1', 'a-1']);
   });
 
   it('refreshes only the touched run when spans arrive, keeping element identity', () => {

@@ -72,6 +72,37 @@ describe('timeline webview (Chromium)', function () {
     return tp;
   }
 
+  it('shows a run the user stopped as CANCELLED, not as an error: its own icon and colour, why in plain words, its open steps STOPPED', async () => {
+    await open();
+    const fx = loadFixture('agent-failed');
+    const run = { ...fx.run, status: 'CANCELLED' as const, signal: 'SIGINT', exitCode: undefined, attributes: {} };
+    await tp.post(initFrom(run, fx.spans.map((s) => (s.statusLabel === 'HUNG' ? { ...s, statusLabel: undefined } : s)), fx.asOfMs));
+    const header = tp.page.locator('.tl-run');
+    assert.match(await header.innerText(), /CANCELLED · /);
+    assert.equal(await header.locator('.sicon.st-cancelled svg.icon-cancelled').count(), 1);
+    const note = tp.page.locator('.tl-run-error');
+    assert.equal(await note.innerText(), 'stopped by the user (SIGINT)');
+    assert.match(await note.getAttribute('class') ?? '', /tl-run-note/);
+    const colors = await tp.page.evaluate(() => {
+      const c = (sel: string) => getComputedStyle(document.querySelector(sel)!).color;
+      return { note: c('.tl-run-error'), icon: c('.tl-run .sicon') };
+    });
+    const errorColor = await tp.page.evaluate(() => getComputedStyle(document.body).getPropertyValue('--vscode-errorForeground').trim());
+    assert.notEqual(colors.note, errorColor, 'the note is not painted as an error');
+    assert.equal(await tp.page.locator('.row.st-incomplete .tag').first().innerText(), 'STOPPED');
+  });
+
+  it('shows a run whose recorder went away as INCOMPLETE with the reason', async () => {
+    await open();
+    const fx = loadFixture('agent-failed');
+    const reason = 'the process recording it (pid 4242) ended without ending the run';
+    const run = { ...fx.run, status: 'INCOMPLETE' as const, attributes: { 'runlens.incomplete_reason': reason } };
+    await tp.post(initFrom(run, fx.spans, fx.asOfMs));
+    assert.match(await tp.page.locator('.tl-run').innerText(), /INCOMPLETE · /);
+    assert.equal(await tp.page.locator('.tl-run .sicon.st-incomplete').count(), 1);
+    assert.equal(await tp.page.locator('.tl-run-error').innerText(), `never ended: ${reason}`);
+  });
+
   it('says ready once, then renders the run as indented rows with status and durations', async () => {
     await open();
     await tp.post(initFromFixture('agent-failed'));

@@ -3,6 +3,7 @@
  * unit-tested in plain node and used by the browser tests to feed fixture runs.
  */
 import type { RunComparison } from '../../core/compare';
+import { runEndNote } from '../../core/report';
 import { errorSummary, nowNs, nsToMs, type AttrValue, type Attributes, type Run, type Span } from '../../core/model';
 import { encodeSpans, type AttrJson, type CompareView, type RunChoiceView, type RunView, type SourceView, type SpanColumns, type SpanCore, type SpanDetailView, type SpanView } from '../../shared/protocol';
 
@@ -38,6 +39,9 @@ const ms = (ns: bigint): number => nsToMs(ns);
 export function runErrorSummary(run: Run): string | null {
   const fe = run.attributes['final_error'];
   if (typeof fe === 'string' && fe) return fe;
+  // Stopped by the user, or its recorder went away: said as such, not as a kill or a failure.
+  const note = runEndNote(run);
+  if (note) return note;
   if (run.signal) return `killed by ${run.signal}`;
   if (run.status === 'FAILED' && run.exitCode !== undefined && run.exitCode !== 0) return `exit code ${run.exitCode}`;
   return null;
