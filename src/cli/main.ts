@@ -15,6 +15,7 @@ import { encode } from '../core/store/codec';
 import { findWorkspaceRoot, DEFAULT_DB } from '../core/workspace';
 import { terminalText } from '../core/terminal';
 import type { Run } from '../core/model';
+import { isProcessAlive } from '../core/processes';
 
 const VERSION = '0.1.0';
 
@@ -265,15 +266,58 @@ function useColor(stream: NodeJS.WriteStream): boolean {
   return stream.isTTY === true;
 }
 
-async function openForReading(p: Parsed): Promise<TraceStore> {
+/** A database that is not there, or that this user may not write: one line, exit code 1. */
+class StoreAccessError extends Error {}
+
+/**
+ * The database a reading command reads (list, show, export): opened read-only, so it reads
+ * the file and its journal as they are, takes no lock and writes nothing (no .gitignore, no
+ * folder), and works on a folder or file this user may only read. A path given with --db or
+ * $RUNLENS_DB that names no database is an error (a typo must not read as "no runs"); the
+ * default path of a workspace that has recorded nothing is an empty database.
+ */
+async function openForReading(p: Parsed): Promise<{ store: TraceStore; file: string }> {
   const file = dbPath(p);
+  const there = fs.existsSync(file) || fs.existsSync(`${file}.journal`);
+  if (!there && (typeof p.flags.get('db') === 'string' || process.env.RUNLENS_DB)) {
+    throw new StoreAccessError(`no trace database at ${file} (check --db or $RUNLENS_DB)`);
+  }
+  try {
+    return { store: await TraceStore.open({ path: file, readOnly: true, log }), file };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') throw new StoreAccessError(`cannot read ${file}: permission denied`);
+    throw err;
+  }
+}
+
+/** What a reading command shows: a run left RUNNING by a process that is gone is INCOMPLETE (the next writer records it so). */
+function asSeen(run: Run): Run {
+  if (run.status !== 'RUNNING' || !run.owner || isProcessAlive(run.owner) !== false) return run;
+  return { ...run, status: 'INCOMPLETE', attributes: { ...run.attributes, 'runlens.incomplete_reason': `the process recording it (pid ${run.owner.pid}) ended without ending the run` } };
+}
+
+/**
+ * Open the database to record into (run, serve). A database this user may not write is said
+ * once, in one line, before anything is started.
+ */
+async function openForWriting(file: string): Promise<TraceStore> {
   try {
     return await TraceStore.open({ path: file, log });
   } catch (err) {
-    // Another process (VS Code, `runlens serve`) owns it: read what it has written.
-    if (err instanceof DatabaseLockedError) return TraceStore.open({ path: file, readOnly: true, log });
-    throw err;
+    throw cannotRecord(err, file);
   }
+}
+
+/** A permission or read-only-filesystem error while opening to write, as the one line the user needs. */
+function cannotRecord(err: unknown, file?: string): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code !== 'EACCES' && e?.code !== 'EPERM' && e?.code !== 'EROFS') return err;
+  const target = file ?? e.path;
+  if (!target) return err;
+  const where = path.dirname(target);
+  const why = e.code === 'EROFS' ? 'is on a read-only file system' : 'is not writable by this user';
+  return new StoreAccessError(`cannot record: ${where} ${why} (${e.code}${e.path ? ` on ${e.path}` : ''}); list, show and export still read it. Pass --db to record elsewhere.`);
 }
 
 async function cmdRun(p: Parsed): Promise<number> {
@@ -287,7 +331,7 @@ async function cmdRun(p: Parsed): Promise<number> {
   try {
     store = await TraceStore.open({ path: file, log });
   } catch (err) {
-    if (!(err instanceof DatabaseLockedError) || !err.owner.endpoint) throw err;
+    if (!(err instanceof DatabaseLockedError) || !err.owner.endpoint) throw cannotRecord(err, file);
     // The database belongs to a live Runlens (VS Code window, serve): record in memory and
     // hand every change to it, so the run shows up there live.
     log(`${path.relative(process.cwd(), file) || file} is open in ${err.owner.what ?? `process ${err.owner.pid}`}; sending this run to it at ${err.owner.endpoint}`);
@@ -362,7 +406,7 @@ function signalNumber(sig: string): number | undefined {
 async function cmdServe(p: Parsed): Promise<number> {
   const file = dbPath(p);
   portOf(p); // a bad --port is a usage error before anything is opened
-  const store = await TraceStore.open({ path: file, log });
+  const store = await openForWriting(file);
   let collector: Collector;
   try {
     collector = await startCollector(store, p);
@@ -397,10 +441,13 @@ async function cmdServe(p: Parsed): Promise<number> {
 
 async function cmdList(p: Parsed): Promise<number> {
   const limit = limitOf(p);
-  const store = await openForReading(p);
-  const runs = store.listRuns({ limit });
-  process.stdout.write((p.flags.has('json') ? encodeJson(runs) : formatRunList(runs, useColor(process.stdout))) + '\n');
-  await store.close();
+  const { store } = await openForReading(p);
+  try {
+    const runs = store.listRuns({ limit }).map(asSeen);
+    process.stdout.write((p.flags.has('json') ? encodeJson(runs) : formatRunList(runs, useColor(process.stdout))) + '\n');
+  } finally {
+    await store.close();
+  }
   return 0;
 }
 
@@ -411,17 +458,18 @@ function runArgument(p: Parsed): string {
   return id;
 }
 
-function findRun(store: TraceStore, id: string): Run {
+function findRun(store: TraceStore, id: string, file: string): Run {
   const run = store.getRun(id);
-  if (!run) throw new UsageError(`no run ${JSON.stringify(quoteArg(id))} in ${store.path ?? 'the database'} (see: runlens list)`);
-  return run;
+  if (run) return asSeen(run);
+  if (id === 'last') throw new StoreAccessError(`no runs recorded yet in ${file}`);
+  throw new UsageError(`no run ${JSON.stringify(quoteArg(id))} in ${file} (see: runlens list)`);
 }
 
 async function cmdShow(p: Parsed): Promise<number> {
   const id = runArgument(p);
-  const store = await openForReading(p);
+  const { store, file } = await openForReading(p);
   try {
-    const run = findRun(store, id);
+    const run = findRun(store, id, file);
     const spans = store.getSpans(run.id);
     if (p.flags.has('json')) process.stdout.write(encodeJson({ run, spans }) + '\n');
     else {
@@ -440,12 +488,12 @@ async function cmdExport(p: Parsed): Promise<number> {
   const out = p.flags.get('out');
   if (typeof out === 'string') checkOutFile(out);
   const id = runArgument(p);
-  const store = await openForReading(p);
+  const { store, file } = await openForReading(p);
   let run: ReturnType<typeof findRun>;
   let text: string;
   let spans: ReturnType<TraceStore['getSpans']>;
   try {
-    run = findRun(store, id);
+    run = findRun(store, id, file);
     spans = store.getSpans(run.id);
     const doc = format === 'otlp-json' ? toOtlpJson(spans, run) : toJaegerJson(run, spans);
     text = escapeC1(JSON.stringify(doc, null, 2)) + '\n';
@@ -567,8 +615,14 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${where}: ${terminalText(err.message)} (${where} --help)\n`);
       return 2;
     }
-    if (err instanceof DatabaseLockedError || err instanceof ImportError || err instanceof PortTakenError) {
+    if (err instanceof DatabaseLockedError || err instanceof ImportError || err instanceof PortTakenError || err instanceof StoreAccessError) {
       log(err.message);
+      return 1;
+    }
+    // A writing command (import included) that may not write the database: the one line that says so.
+    const denied = cannotRecord(err);
+    if (denied instanceof StoreAccessError) {
+      log(denied.message);
       return 1;
     }
     // Unexpected: the message, one line; the stack only when asked for (RUNLENS_DEBUG=1).
