@@ -36,7 +36,11 @@ Usage:
 The database defaults to .runlens/traces.db in the workspace root (the nearest folder
 above the current one holding .runlens or .git), or $RUNLENS_DB.
 Colour: only on a terminal; NO_COLOR turns it off, FORCE_COLOR on.
-Exit codes: 2 for a usage mistake; run exits with the command's own code.
+Run statuses: RUNNING, SUCCESS, PARTIAL (some steps failed), FAILED, CANCELLED (stopped by
+the user), INCOMPLETE (the process recording it went away; the reason is kept).
+Exit codes: 2 for a usage mistake; 1 when the database cannot be read or written; run exits
+with the command's own code, or 130 / 143 / 129 when stopped by Ctrl-C / SIGTERM / a closed
+terminal (the whole process tree is stopped and the run recorded CANCELLED).
 `;
 
 const DB_FLAG = '  --db P         Trace database (default: .runlens/traces.db in the workspace root, or $RUNLENS_DB).';
@@ -59,6 +63,9 @@ Runs <command> as a traced run: the OTLP endpoint, TRACEPARENT and the run id ar
 environment, and JSON-lines span events on its stdout/stderr are recorded. Its output is
 passed through; its stdin is this terminal's (or pipe's). Afterwards the run tree and the
 failed steps with file:line are printed, and runlens exits with the command's exit code.
+Ctrl-C, SIGTERM or closing the terminal stops the command's whole process tree (Ctrl-C twice:
+at once) and records the run CANCELLED; runlens then exits 130, 143 or 129. If runlens itself
+is killed, the command's process tree is stopped too.
 
   --name N       Name of the run (default: the script's file name).
 ${DB_FLAG}
