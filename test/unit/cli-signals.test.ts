@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BIN, buildCli, cliEnv, runCli } from './helpers/cli';
 import { tempDir } from './helpers/fixtures';
-import { alive, processTree, within, type ProcessTree } from './helpers/processTree';
+import { processTree, within, type ProcessTree } from './helpers/processTree';
 
 interface Started {
   cli: ChildProcess;
@@ -128,9 +128,9 @@ describe('stopping runlens run', function () {
     const s = await start();
     process.kill(s.cli.pid!, 'SIGKILL');
     await within(s.exited, 10_000, 'runlens was killed');
+    // End of file on the FIFO: the workflow and its grandchild have both exited (their files
+    // are closed as they exit; a pid may linger a moment longer until its parent reaps it).
     await within(s.tree.gone, 15_000, 'the workflow and its grandchild exited after runlens was killed');
-    assert.equal(alive(s.pids.pid), false);
-    assert.equal(alive(s.pids.grandchild), false);
   });
 
   it('kill -9 of runlens stops a tree that ignores SIGTERM too (SIGKILL after the grace period)', async () => {
