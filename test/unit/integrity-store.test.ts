@@ -104,3 +104,18 @@ describe('no run stays RUNNING without a live owner', () => {
     }
   });
 });
+
+describe('a run’s times come from its data', () => {
+  it('lowers an attached run’s start to its earliest span, so it never ends before it starts', async () => {
+    const store = await TraceStore.open();
+    store.apply({ runs: [{ id: 'a', source: 'otlp' }], spans: [] }); // created now: start = the clock
+    store.apply({
+      runs: [],
+      spans: [{ runId: 'a', traceId: 'ab'.repeat(16), spanId: '1'.repeat(16), name: 's', kind: 1, startNs: 1_700_000_000_000_000_000n, endNs: 1_700_000_001_000_000_000n, status: 'OK', attributes: {}, events: [] }],
+    });
+    const run = store.getRun('a')!;
+    assert.equal(run.startNs, 1_700_000_000_000_000_000n);
+    assert.equal(run.endNs, 1_700_000_001_000_000_000n);
+    await store.close();
+  });
+});

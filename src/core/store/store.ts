@@ -920,7 +920,7 @@ export class TraceStore {
     const prevEnd = status !== 'RUNNING' && run.end_ns === null ? big(this.all('SELECT max(end_ns) AS e FROM spans WHERE run_id = ?', [runId])[0]?.e) : big(run.end_ns);
     const last = c.last === undefined ? undefined : BigInt(c.last);
     const end = last !== undefined && (prevEnd === undefined || last > prevEnd) ? last : prevEnd;
-    this.run('UPDATE runs SET status = ?, start_ns = min(start_ns, coalesce(?, start_ns)), end_ns = ? WHERE id = ?', [
+    this.run('UPDATE runs SET status = ?, start_ns = min(start_ns, coalesce(CAST(? AS INTEGER), start_ns)), end_ns = ? WHERE id = ?', [
       status,
       c.first === undefined ? null : BigInt(c.first),
       status === 'RUNNING' ? null : (end ?? null),
