@@ -9,7 +9,8 @@ import { Collector } from '../core/collector';
 import { launch } from '../core/runner';
 import { formatRunList, formatRunReport } from '../core/report';
 import { toJaegerJson, toOtlpJson } from '../core/export';
-import { importTraceText, ImportError } from '../core/ingest/importers';
+import { ImportError } from '../core/ingest/importers';
+import { formatImportReport, importTracePaths } from '../core/ingest/importPlan';
 import { forwardChanges, openWriter } from '../core/forward';
 import { encode } from '../core/store/codec';
 import { findWorkspaceRoot, DEFAULT_DB } from '../core/workspace';
@@ -541,23 +542,22 @@ function checkOutFile(out: string): void {
 
 async function cmdImport(p: Parsed): Promise<number> {
   if (!p.positional.length) throw new UsageError('runlens import needs a file');
-  // Into the database, or through the Runlens that holds it (a VS Code window, serve, a run).
-  const { store, forward } = await openWriter(dbPath(p), { log });
-  let failed = 0;
-  for (const file of p.positional) {
-    try {
-      const result = importTraceText(fs.readFileSync(file, 'utf8'), file);
-      store.apply(result);
-      const ids = [...new Set([...result.runs.map((r) => r.id), ...result.spans.map((s) => s.runId)])];
-      print(process.stdout, `${file}: ${result.format}, ${result.spans.length} spans → run ${ids.map((id) => terminalText(id)).join(', ')}\n`);
-    } catch (err) {
-      failed++;
-      log(`${file}: ${(err as Error).message}`);
-    }
+  const file = dbPath(p);
+  // Into the database, or through the Runlens that holds it (a VS Code window, serve, a run);
+  // then what is stored already is read from the database itself.
+  const { store, forward } = await openWriter(file, { log });
+  const view = forward ? await TraceStore.open({ path: file, readOnly: true, log }) : store;
+  try {
+    const report = importTracePaths(store, p.positional, view);
+    // What was imported to stdout, files that could not be imported to stderr.
+    formatImportReport(report).forEach((line, i) => print(report.files[i]!.error ? process.stderr : process.stdout, line + '\n'));
+    await forward?.drain();
+    // Partly imported (unreadable lines, spans refused) or not at all: not a success.
+    return report.failed || report.partial || forward?.failed ? 1 : 0;
+  } finally {
+    if (view !== store) await view.close();
+    await store.close();
   }
-  await forward?.drain();
-  await store.close();
-  return failed || forward?.failed ? 1 : 0;
 }
 
 /** JSON for scripts: bigint times become decimal strings. */

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Collector } from '../core/collector';
 import { toJaegerJson, toOtlpJson } from '../core/export';
-import { ImportError, importTraceText } from '../core/ingest/importers';
+import { formatImportReport, importTracePaths } from '../core/ingest/importPlan';
 import { isFailedStatus, nowNs, RUN_STATUSES, type Run, type Span } from '../core/model';
 import { beginRun, runEnvironment } from '../core/runner';
 import { resolveFailure, resolveSource, type SourceLocation, type SourceOptions } from '../core/source';
@@ -510,21 +510,16 @@ class Extension implements vscode.Disposable {
 
   private async importTraceFile(given?: vscode.Uri[]): Promise<string[]> {
     const uris = given?.length ? given : await vscode.window.showOpenDialog({ canSelectMany: true, openLabel: 'Import', title: 'Runlens: import OTLP JSON, Jaeger JSON, execution-trace JSON or JSON lines', filters: { JSON: ['json', 'jsonl', 'ndjson'], 'All files': ['*'] } });
-    const ids: string[] = [];
-    for (const uri of uris ?? []) {
-      try {
-        const r = importTraceText(fs.readFileSync(uri.fsPath, 'utf8'), uri.fsPath);
-        this.store.apply(r);
-        ids.push(...r.runs.map((x) => x.id));
-        this.log.info(`imported ${uri.fsPath} (${r.format}): ${r.runs.length} run(s), ${r.spans.length} span(s)`);
-        void vscode.window.showInformationMessage(`Runlens imported ${path.basename(uri.fsPath)} as ${r.format}: ${r.runs.length} run${r.runs.length === 1 ? '' : 's'}, ${r.spans.length} spans.`);
-      } catch (err) {
-        const msg = err instanceof ImportError ? err.message : `${path.basename(uri.fsPath)}: ${(err as Error).message}`;
-        this.log.warn(`import failed: ${msg}`);
-        void vscode.window.showErrorMessage(`Runlens could not import ${msg}`);
-      }
-    }
-    return ids;
+    if (!uris?.length) return [];
+    // Never changes another run; says per file what was stored, already there, repaired or dropped.
+    const report = importTracePaths(this.store, uris.map((u) => u.fsPath));
+    const lines = formatImportReport(report);
+    for (const line of lines) this.log.info(`import: ${line}`);
+    const summary = lines.length === 1 ? lines[0]! : `${lines.length} files: ${report.runIds.length} run(s); ${report.failed} not imported, ${report.partial} in part`;
+    if (report.failed || report.partial) {
+      void vscode.window.showWarningMessage(`Runlens import: ${summary}`, 'Show Logs').then((a) => a && this.log.show());
+    } else void vscode.window.showInformationMessage(`Runlens imported ${summary}`);
+    return report.runIds;
   }
 
   private async openTimeline(t?: Target): Promise<void> {

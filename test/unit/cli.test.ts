@@ -95,7 +95,7 @@ describe('runlens CLI', function () {
     const other = path.join(dir, 'other.db');
     const imp = await runlens(['import', out, '--db', other], dir);
     assert.equal(imp.code, 0, imp.stderr);
-    assert.match(imp.stdout, /otlp-json, 2 spans/);
+    assert.match(imp.stdout, /OTLP JSON, 1 run, 2 spans; stored as run/);
     const a = await TraceStore.open({ path: path.join(dir, '.runlens', 'traces.db'), readOnly: true });
     const b = await TraceStore.open({ path: other, readOnly: true });
     const strip = (s: { runId: string; resource?: unknown }) => ({ ...s, runId: '', resource: undefined });
@@ -112,9 +112,9 @@ describe('runlens CLI', function () {
   it('import reads OTLP, Jaeger and execution-trace files and says clearly what it cannot read', async () => {
     const r = await runlens(['import', path.join(FIXTURES, 'otlp', 'agent-run.json'), path.join(FIXTURES, 'import', 'jaeger.json'), path.join(FIXTURES, 'import', 'execution-trace.json')], dir);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /otlp-json, 2 spans/);
-    assert.match(r.stdout, /jaeger-json, 2 spans/);
-    assert.match(r.stdout, /execution-trace, 3 spans/);
+    assert.match(r.stdout, /agent-run.json: OTLP JSON, 1 run, 2 spans/);
+    assert.match(r.stdout, /jaeger.json: Jaeger JSON, 1 run, 2 spans/);
+    assert.match(r.stdout, /execution-trace.json: execution trace, 1 run, 3 spans/);
     fs.writeFileSync(path.join(dir, 'notes.txt'), 'just some notes');
     const bad = await runlens(['import', path.join(dir, 'notes.txt')], dir);
     assert.equal(bad.code, 1);

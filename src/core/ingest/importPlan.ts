@@ -147,7 +147,12 @@ const tooLarge = (label: string, size: number, max: number): string =>
  * Read and import files by path, one at a time (one file in memory at once). A file that
  * cannot be read is a failed file in the report, like one that cannot be parsed.
  */
-export function importTracePaths(store: TraceStore, paths: readonly string[]): ImportReport {
+/**
+ * `view`: the store to compare with (what is stored already), when writes go elsewhere first:
+ * `runlens import` into a database another Runlens holds writes to an in-memory store that is
+ * forwarded there, and compares with a read-only view of the database. Default: `store`.
+ */
+export function importTracePaths(store: TraceStore, paths: readonly string[], view: TraceStore = store): ImportReport {
   const report = emptyImportReport();
   for (const p of paths) {
     let file: ImportFile;
@@ -159,15 +164,15 @@ export function importTracePaths(store: TraceStore, paths: readonly string[]): I
       add(report, r);
       continue;
     }
-    add(report, importOne(store, file));
+    add(report, importOne(store, file, view));
   }
   return report;
 }
 
 /** Import files already read. Each file is written whole or not at all; see the module comment. */
-export function importTraceFiles(store: TraceStore, files: readonly ImportFile[]): ImportReport {
+export function importTraceFiles(store: TraceStore, files: readonly ImportFile[], view: TraceStore = store): ImportReport {
   const report = emptyImportReport();
-  for (const f of files) add(report, importOne(store, f));
+  for (const f of files) add(report, importOne(store, f, view));
   return report;
 }
 
@@ -204,7 +209,7 @@ function emptyFileReport(filePath: string): FileImportReport {
 
 const withoutLabel = (message: string, label: string): string => (message.startsWith(`${label}: `) ? message.slice(label.length + 2) : message);
 
-function importOne(store: TraceStore, file: ImportFile): FileImportReport {
+function importOne(store: TraceStore, file: ImportFile, view: TraceStore): FileImportReport {
   const r = emptyFileReport(file.path);
   const limits = store.limits;
   try {
@@ -220,7 +225,7 @@ function importOne(store: TraceStore, file: ImportFile): FileImportReport {
     r.dropped.push(...parsed.dropped);
     const spans = repair(parsed, r);
     const digest = createHash('sha256').update(file.text).digest('hex');
-    const { runs, toWrite } = plan(store, parsed, spans, r, digest);
+    const { runs, toWrite } = plan(view, parsed, spans, r, digest);
     if (runs.length || toWrite.length) {
       const result = store.apply({ runs, spans: toWrite });
       let notStored = 0;
