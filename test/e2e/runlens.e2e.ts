@@ -212,7 +212,7 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
     await pollUntil('the Problems entry to go', () => wb.problems(), (r) => entry(r).length === 0);
   });
 
-  it('shows a hanging stage RUNNING with a live elapsed time, and hung once the run is stopped', async () => {
+  it('shows a hanging stage RUNNING with a live elapsed time, and stopped with the run once the user stops it (CANCELLED)', async () => {
     const wb = s.session.workbench;
     await wb.runCommand('Runlens: Run Workflow…');
     await wb.pickQuickPickItem(HUNG_WORKFLOW);
@@ -223,9 +223,9 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
     assert.match((await runRows(wb, HUNG_WORKFLOW))[0]!.description, /^RUNNING\b/);
     await s.session.screenshot('runs-tree-running');
     await wb.runCommand('Runlens: Stop');
-    await pollUntil('the stopped run to show FAILED with its signal', () => runRows(wb, HUNG_WORKFLOW), (r) => r.length === 1 && /^FAILED\b.*SIG(TERM|KILL)/.test(r[0]!.description), RUN_TIMEOUT);
-    const hung = await wb.expandUntil(RUNS_VIEW, firstRun(wb, HUNG_WORKFLOW), 'implementation');
-    await pollUntil('the stage to be marked hung', () => wb.description(hung), (d) => /^hung\b/.test(d));
+    await pollUntil('the stopped run to show CANCELLED with its signal', () => runRows(wb, HUNG_WORKFLOW), (r) => r.length === 1 && /^CANCELLED\b.*SIG(TERM|KILL)/.test(r[0]!.description), RUN_TIMEOUT);
+    const stopped = await wb.expandUntil(RUNS_VIEW, firstRun(wb, HUNG_WORKFLOW), 'implementation');
+    await pollUntil('the stage to be marked stopped with the run', () => wb.description(stopped), (d) => /^stopped with the run\b/.test(d));
   });
 
   it('filters the runs tree by status, and clears the filter', async () => {
@@ -233,9 +233,10 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
     await wb.openViewContainer('Runlens');
     await wb.runCommand('Runlens: Filter Runs…');
     await wb.toggleQuickPickItem('FAILED');
+    await wb.toggleQuickPickItem('CANCELLED');
     await wb.acceptQuickInput();
     await wb.acceptQuickInput(); // no text filter
-    const rows = await pollUntil('only FAILED runs in the tree', async () => (await wb.treeRows(RUNS_VIEW)).filter((r) => r.level === 1), (r) => r.length >= 2 && r.every((x) => x.description.startsWith('FAILED')));
+    const rows = await pollUntil('only FAILED and CANCELLED runs in the tree', async () => (await wb.treeRows(RUNS_VIEW)).filter((r) => r.level === 1), (r) => r.length >= 2 && r.every((x) => /^(FAILED|CANCELLED)\b/.test(x.description)));
     assert.deepEqual(rows.map((r) => r.label).sort(), [HUNG_WORKFLOW, WORKFLOW].sort());
     await wb.runCommand('Runlens: Clear Filter');
     await pollUntil('every run back', async () => (await wb.treeRows(RUNS_VIEW)).filter((r) => r.level === 1), (r) => r.some((x) => x.description.startsWith('SUCCESS')));

@@ -514,7 +514,7 @@ function sameAsStored(store: TraceStore, format: ImportFormat): (imported: Span[
       const run = runOf(s.runId);
       return run ? readJaegerJson(toJaegerJson(run, [s]))[0] : undefined;
     }
-    if (format === 'otlp-json') return ingestOtlpJson(toOtlpJson([s])).spans[0];
+    if (format === 'otlp-json') return ingestOtlpJson(toOtlpJson([s], runOf(s.runId))).spans[0];
     return s;
   };
   return (imported, stored) => {
