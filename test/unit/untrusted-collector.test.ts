@@ -117,6 +117,7 @@ describe('the collector port is not a web endpoint', () => {
 
   it('closes a connection that sends nothing', async () => {
     const socket = net.connect(collector.port, '127.0.0.1');
+    socket.resume(); // read what the server says (a 408) so its end is seen
     await new Promise<void>((resolve, reject) => {
       socket.on('close', () => resolve());
       socket.on('error', reject);
@@ -127,6 +128,7 @@ describe('the collector port is not a web endpoint', () => {
     const socket = net.connect(collector.port, '127.0.0.1');
     socket.write(`POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1:${collector.port}\r\n`);
     socket.on('error', () => undefined); // EPIPE once the server has hung up
+    socket.resume();
     const drip = setInterval(() => socket.writable && !socket.destroyed && socket.write('X-A: b\r\n'), 50);
     try {
       await new Promise<void>((resolve) => socket.on('close', () => resolve()));
