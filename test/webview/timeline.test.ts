@@ -39,7 +39,11 @@ async function clickRow(tp: TimelinePage, index: number, opts: { dblclick?: bool
   await tp.frame();
 }
 
-const detailText = (tp: TimelinePage) => tp.page.locator('.detail').innerText();
+/** The detail pane's text once the span's attributes and events have arrived from the host (a condition, not a time). */
+const detailText = async (tp: TimelinePage) => {
+  await tp.page.waitForFunction(() => !document.querySelector('.detail .d-loading'));
+  return tp.page.locator('.detail').innerText();
+};
 
 describe('timeline webview (Chromium)', function () {
   this.timeout(60_000);
