@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { benchIngest } from './ingest';
+import { benchCli } from './cli';
 
 (async () => {
   const results: Record<string, unknown> = {
@@ -13,6 +14,7 @@ import { benchIngest } from './ingest';
   };
   const only = process.argv[2];
   if (!only || only === 'ingest') results.ingest = await benchIngest();
+  if (!only || only === 'cli') results.cli = await benchCli();
   const timelineModule = path.join(__dirname, 'timeline.ts');
   if ((!only || only === 'timeline') && fs.existsSync(timelineModule)) {
     // Written by the timeline work; loaded by path so this file builds without it.
