@@ -10,8 +10,20 @@ const require = createRequire(import.meta.url);
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
+// zod's classic API re-exports every locale (`z.locales`, ~250 KB minified) though only the
+// English messages it configures by default are used: keep that one, drop the rest.
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]/.test(args.importer) ? { path: path.join(path.dirname(args.importer), '..', 'locales', 'en.js') } : undefined,
+    );
+  },
+};
+
 const common = {
   bundle: true,
+  plugins: [zodEnglishOnly],
   sourcemap: !production,
   minify: production,
   logLevel: 'warning',
