@@ -3,23 +3,10 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readLock, TraceStore } from '../../src/core/store/store';
-import { buildCli, runCli, spawnCli, type CliResult } from './helpers/cli';
+import { buildCli, outcome, runCli, spawnCli, until } from './helpers/cli';
 import { FIXTURES, tempDir } from './helpers/fixtures';
 
 const FLOW = path.join(FIXTURES, 'concurrency', 'step_flow.py');
-
-/** Wait for a condition (bounded: the test's own timeout ends a wait that never comes true). */
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((r) => setTimeout(r, 20));
-}
-
-function finished(child: ReturnType<typeof spawnCli>): Promise<CliResult> {
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-}
 
 describe('two runlens run on one database at once', function () {
   this.timeout(60_000);
@@ -29,10 +16,10 @@ describe('two runlens run on one database at once', function () {
     const dir = tempDir();
     const db = path.join(dir, 'traces.db');
     const first = spawnCli(['run', '--db', db, '--port', '0', '--no-stdin', '--', 'python3', FLOW, 'a', dir, '2'], dir);
-    const firstDone = finished(first);
+    const firstDone = outcome(first);
     await until(() => fs.existsSync(path.join(dir, 'a.started')) && readLock(db)?.endpoint !== undefined);
     const second = spawnCli(['run', '--db', db, '--port', '0', '--no-stdin', '--', 'python3', FLOW, 'b', dir, '4'], dir);
-    const secondDone = finished(second);
+    const secondDone = outcome(second);
     await until(() => fs.existsSync(path.join(dir, 'b.started')));
     // The holder ends while the second run is still going.
     fs.writeFileSync(path.join(dir, 'a.go'), '');
@@ -69,7 +56,7 @@ describe('two runlens run on one database at once', function () {
     const dir = tempDir();
     const db = path.join(dir, 'traces.db');
     const first = spawnCli(['run', '--db', db, '--port', '0', '--no-stdin', '--', 'python3', FLOW, 'k', dir, '2'], dir);
-    const firstDone = finished(first);
+    const firstDone = outcome(first);
     await until(() => fs.existsSync(path.join(dir, 'k.started')) && readLock(db)?.endpoint !== undefined);
     process.kill(first.pid!, 'SIGKILL');
     await firstDone;

@@ -9,15 +9,11 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readLock, TraceStore } from '../../src/core/store/store';
-import { buildCli, spawnCli, type CliResult } from './helpers/cli';
+import { buildCli, outcome, spawnCli, until, type CliResult } from './helpers/cli';
 import { FIXTURES, tempDir } from './helpers/fixtures';
 import { postJson } from './helpers/http';
 
 const FLOW = path.join(FIXTURES, 'concurrency', 'step_flow.py');
-
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((r) => setTimeout(r, 20));
-}
 
 interface Proc {
   label: string;
@@ -27,13 +23,7 @@ interface Proc {
 }
 
 function watch(label: string, child: ReturnType<typeof spawnCli>): Proc {
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  child.stdin.on('error', () => undefined);
-  const done = new Promise<CliResult>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-  return { label, child, done, killed: false };
+  return { label, child, done: outcome(child), killed: false };
 }
 
 const otlpSpan = (trace: number, i: number) => ({

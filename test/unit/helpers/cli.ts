@@ -43,16 +43,25 @@ export function spawnCli(args: string[], cwd: string, opts: CliOptions = {}): Ch
   return spawn(process.execPath, [BIN, ...args], { cwd, env: cliEnv(opts.env) });
 }
 
+/** Everything a CLI child prints, and how it ended, once it has. */
+export function outcome(child: ChildProcessWithoutNullStreams): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  child.stdin.on('error', () => undefined);
+  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+}
+
 /** Run the CLI to its end; resolves with its exit code and everything it printed. */
 export function runCli(args: string[], cwd: string, opts: CliOptions = {}): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawnCli(args, cwd, opts);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.stdin.on('error', () => undefined);
-    if (opts.input !== undefined) child.stdin.end(opts.input);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+  const child = spawnCli(args, cwd, opts);
+  const done = outcome(child);
+  if (opts.input !== undefined) child.stdin.end(opts.input);
+  return done;
+}
+
+/** Wait for a condition, checked every 20 ms (the test's own timeout ends a wait that never comes true). */
+export async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((r) => setTimeout(r, 20));
 }
