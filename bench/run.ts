@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { benchIngest } from './ingest';
 import { benchCli } from './cli';
+import { benchVscode } from './vscode';
 
 (async () => {
   const results: Record<string, unknown> = {
@@ -15,6 +16,7 @@ import { benchCli } from './cli';
   const only = process.argv[2];
   if (!only || only === 'ingest') results.ingest = await benchIngest();
   if (!only || only === 'cli') results.cli = await benchCli();
+  if (!only || only === 'vscode') results.vscode = await benchVscode();
   const timelineModule = path.join(__dirname, 'timeline.ts');
   if ((!only || only === 'timeline') && fs.existsSync(timelineModule)) {
     // Written by the timeline work; loaded by path so this file builds without it.
