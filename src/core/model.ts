@@ -78,6 +78,14 @@ export const Span = z.object({
 });
 export type Span = z.infer<typeof Span>;
 
+/**
+ * What a view needs to draw a span without its attributes and events (a narrow read: the
+ * store decodes those only for the span the user selects). `error` is errorSummary(span).
+ */
+export type SpanHead = Pick<Span, 'runId' | 'traceId' | 'spanId' | 'parentSpanId' | 'name' | 'kind' | 'startNs' | 'endNs' | 'status' | 'statusMessage' | 'statusLabel'> & {
+  error?: string;
+};
+
 export const Run = z.object({
   id: z.string().min(1),
   name: z.string(),

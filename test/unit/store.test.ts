@@ -62,6 +62,23 @@ describe('trace store', () => {
     await s.close();
   });
 
+  it('reads a run\'s span heads without attributes: the fields a view draws, and why a failed span failed', async () => {
+    const s = await TraceStore.open();
+    const exception = { name: 'exception', timeNs: 1n, attributes: { 'exception.type': 'ValueError', 'exception.message': 'bad batch' } };
+    s.apply({
+      runs: [{ id: 'r1', name: 'heads', source: 'launch', status: 'RUNNING' }],
+      spans: [span('r1', { attributes: { big: 'x'.repeat(100) } }), span('r1', { status: 'ERROR', events: [exception], statusLabel: 'failed' }), span('r1', { status: 'RUNNING', endNs: undefined })],
+    });
+    const full = s.getSpans('r1');
+    const heads = s.spanHeads('r1');
+    assert.deepEqual(
+      heads.map((h) => [h.spanId, h.parentSpanId, h.name, h.kind, h.startNs, h.endNs, h.status, h.statusLabel, h.error]),
+      full.map((f) => [f.spanId, f.parentSpanId, f.name, f.kind, f.startNs, f.endNs, f.status, f.statusLabel, f.status === 'ERROR' ? 'ValueError: bad batch' : undefined]),
+    );
+    assert.equal('attributes' in heads[0]!, false);
+    await s.close();
+  });
+
   it('marks a run FAILED when it was killed by a signal', async () => {
     const s = await TraceStore.open();
     s.apply({ runs: [{ id: 'r1', name: 'x', source: 'launch', status: 'RUNNING' }], spans: [] });

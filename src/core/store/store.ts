@@ -8,8 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import initSqlJs, { type Database, type SqlJsStatic, type Statement } from 'sql.js';
-import type { Attributes, IngestBatch, Run, RunPatch, Span, SpanEvent } from '../model';
-import { deriveRunStatus, nowNs } from '../model';
+import type { Attributes, IngestBatch, Run, RunPatch, Span, SpanEvent, SpanHead } from '../model';
+import { deriveRunStatus, errorSummary, nowNs } from '../model';
 import { Journal, type JournalRecord } from './journal';
 import { MIGRATIONS } from './schema';
 import { decode, encode, encodeData } from './codec';
@@ -248,6 +248,7 @@ const decLess = (a: string, b: string): boolean => (a.length !== b.length ? a.le
 /** sql.js reads INTEGER columns as bigint with this option (its typings predate it). */
 interface BigIntRows {
   getAsObject(params: null, config: { useBigInt: boolean }): Row;
+  get(params: null, config: { useBigInt: boolean }): unknown[];
 }
 
 export class TraceStore {
@@ -564,6 +565,46 @@ export class TraceStore {
        WHERE s.run_id = ? ORDER BY s.start_ns, s.span_id`,
       [runId],
     ).map(rowToSpan);
+  }
+
+  /**
+   * A run's spans without attributes, events, resource (a narrow read for drawing many
+   * spans: the timeline, the tree); events are decoded only for failed spans, for `error`.
+   */
+  spanHeads(runId: string): SpanHead[] {
+    const stmt = this.stmt(
+      `SELECT trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status, status_message, status_label,
+              CASE WHEN status IN ('ERROR', 'INCOMPLETE') THEN events END AS events
+       FROM spans WHERE run_id = ? ORDER BY start_ns, span_id`,
+    );
+    const out: SpanHead[] = [];
+    try {
+      stmt.bind([runId]);
+      while (stmt.step()) {
+        const r = (stmt as unknown as BigIntRows).get(null, { useBigInt: true });
+        const head: SpanHead = {
+          runId,
+          traceId: String(r[0]),
+          spanId: String(r[1]),
+          parentSpanId: r[2] === null ? undefined : String(r[2]),
+          name: String(r[3]),
+          kind: Number(r[4]),
+          startNs: ns(r[5]),
+          endNs: big(r[6]),
+          status: r[7] as SpanHead['status'],
+          statusMessage: r[8] === null ? undefined : String(r[8]),
+          statusLabel: r[9] === null ? undefined : String(r[9]),
+        };
+        if (head.status === 'ERROR' || head.status === 'INCOMPLETE') {
+          const events = r[10] === null ? [] : decode<SpanEvent[]>(String(r[10]));
+          head.error = errorSummary({ ...head, attributes: {}, events });
+        }
+        out.push(head);
+      }
+    } finally {
+      stmt.reset();
+    }
+    return out;
   }
 
   getSpan(runId: string, spanId: string): Span | undefined {
