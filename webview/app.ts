@@ -3,7 +3,7 @@
  * search), applies host messages, and renders everything in one requestAnimationFrame pass
  * so bursts of live updates never cause more than one layout per frame.
  */
-import { decodeSpans, type HostMessage, type SpanCore } from '../src/shared/protocol';
+import { decodeSpans, spanIdsOf, type HostMessage, type SpanCore } from '../src/shared/protocol';
 import { DetailPanel } from './detail';
 import { el, setText } from './dom';
 import {
@@ -76,6 +76,9 @@ export class App {
   private selectNotify = 0;
   private searchTimer = 0;
   private focused = false;
+  /** Spans of the run the host has still to send after init (streamed in chunks). */
+  private pendingSpans = 0;
+  private readonly loadingLabel: HTMLElement;
 
   private readonly main: HTMLElement;
   private readonly toolbar: Toolbar;
@@ -155,6 +158,10 @@ export class App {
       copy: (text) => host.post({ type: 'copy', text }),
     });
     this.wireSash(sash);
+    this.loadingLabel = el('span', 'tl-loading');
+    this.loadingLabel.setAttribute('role', 'status');
+    this.loadingLabel.hidden = true;
+    this.toolbar.bar.appendChild(this.loadingLabel);
     this.overlay = el('div', 'tl-overlay');
     const ring = document.createElement('vscode-progress-ring');
     this.overlay.append(ring, el('span', 'tl-overlay-text', 'Loading run…'));
@@ -194,6 +201,7 @@ export class App {
         m.missing = null;
         m.run = msg.run;
         m.resetSpans(decodeSpans(msg.spans));
+        this.pendingSpans = msg.pending ?? 0;
         m.details.clear();
         m.setAsOf(msg.asOfMs, now);
         m.setCompare(msg.compare ?? null);
@@ -220,10 +228,16 @@ export class App {
         this.dirtyData = true;
         break;
       }
+      case 'spansLoaded':
+        // The rest of the run, in display order: rows appear as chunks arrive.
+        this.model.upsert(decodeSpans(msg.spans));
+        this.pendingSpans = msg.pending;
+        this.dirtyData = true;
+        break;
       case 'spansUpdated':
         this.model.run = msg.run;
         this.model.upsert(decodeSpans(msg.spans));
-        this.model.details.invalidate('this', msg.spans.ids);
+        this.model.details.invalidate('this', spanIdsOf(msg.spans));
         this.model.setAsOf(msg.asOfMs, now);
         this.dirtyData = true;
         break;
@@ -300,11 +314,15 @@ export class App {
   private frame(): void {
     const t0 = performance.now();
     const m = this.model;
+    if (this.initialised) this.endBoot();
     if (!this.initialised || m.missing !== null || !m.run) {
       this.showOverlay(m.missing ?? (this.initialised ? 'No run.' : 'Loading run…'), m.missing === null && !this.initialised);
       return;
     }
     this.showOverlay(null, false);
+    const loading = this.pendingSpans > 0;
+    this.loadingLabel.hidden = !loading;
+    if (loading) setText(this.loadingLabel, `Loading spans… ${m.size().toLocaleString('en-US')} of ${(m.size() + this.pendingSpans).toLocaleString('en-US')}`);
     const wasFirst = this.firstPaint;
 
     let anchor: { id: string; offset: number } | null = null;
@@ -333,7 +351,8 @@ export class App {
       const i = p === undefined ? -1 : rowIndexOf(this.rows, p);
       if (i >= 0) this.waterfall.scrollTop = i * ROW_HEIGHT + anchor.offset;
     }
-    if (this.restoreScroll !== null) {
+    if (this.restoreScroll !== null && !loading) {
+      // The saved scroll position, once every row it may point into has arrived.
       this.waterfall.scrollTop = this.restoreScroll;
       this.restoreScroll = null;
     }
@@ -343,8 +362,9 @@ export class App {
     }
     if (this.pendingSelect) {
       const { id, center, open } = this.pendingSelect;
-      this.pendingSelect = null;
       const rowId = m.rowIdForSpan(id);
+      // A span still on its way keeps the request until it arrives (or the run is all here).
+      if (rowId !== null || !loading) this.pendingSelect = null;
       if (rowId !== null) this.revealRowId(rowId, center, !!open);
     }
 
@@ -410,6 +430,13 @@ export class App {
     );
   }
 
+  /** Drop the page's own loading state (html.ts) once the App shows the run or why not. */
+  private endBoot(): void {
+    if (!this.root.classList.contains('booting')) return;
+    this.root.querySelector('.tl-boot')?.remove();
+    this.root.classList.remove('booting');
+  }
+
   private showOverlay(text: string | null, spinner: boolean): void {
     this.overlay.hidden = text === null;
     this.main.hidden = text !== null;
@@ -439,10 +466,11 @@ export class App {
     const m = this.model;
     this.ui.collapsed = [...this.collapsed].slice(0, MAX_PERSISTED_COLLAPSED);
     this.ui.view = this.follow ? null : this.view;
-    this.ui.scrollTop = this.waterfall.scrollTop;
+    // While the run is still arriving, what is waiting to be restored is the state.
+    this.ui.scrollTop = this.restoreScroll ?? this.waterfall.scrollTop;
     this.host.setState({
       runId: m.run?.id,
-      selectedSpanId: this.selectedSpanId(),
+      selectedSpanId: this.pendingSelect?.id ?? this.selectedSpanId(),
       compareRunId: m.compare?.other.id ?? null,
       ui: this.ui,
     });

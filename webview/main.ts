@@ -1,44 +1,37 @@
 /**
  * Timeline webview entry (bundled by esbuild to dist/webview/timeline.js, iife).
- * Registers the toolkit components it uses, validates every host message with zod, and
- * says `ready` once it can receive data.
+ *
+ * First paint first: the page's HTML already shows the run's header and a loading state;
+ * this script validates host messages by hand (no zod in the bundle), builds the App, says
+ * `ready`, paints the first rows it receives, and only then loads and registers the
+ * webview-ui-toolkit components (webview/toolkit.ts, evaluated lazily).
  */
-import './zod-config';
-import {
-  provideVSCodeDesignSystem,
-  vsCodeButton,
-  vsCodeCheckbox,
-  vsCodeDataGrid,
-  vsCodeDataGridCell,
-  vsCodeDataGridRow,
-  vsCodeDropdown,
-  vsCodeOption,
-  vsCodeProgressRing,
-  vsCodeTextField,
-} from '@vscode/webview-ui-toolkit';
 import { parseHostMessage } from '../src/shared/protocol';
 import { App } from './app';
 import './timeline.css';
 import { connectHost } from './vscode';
 
-provideVSCodeDesignSystem().register(
-  vsCodeButton(),
-  vsCodeCheckbox(),
-  vsCodeDataGrid(),
-  vsCodeDataGridCell(),
-  vsCodeDataGridRow(),
-  vsCodeDropdown(),
-  vsCodeOption(),
-  vsCodeProgressRing(),
-  vsCodeTextField(),
-);
-
+performance.mark('runlens:modules');
 const host = connectHost();
 const report = (message: string) => host.post({ type: 'reportError', message: message.slice(0, 20_000) });
 window.addEventListener('error', (e) => report(`${e.message} (${e.filename}:${e.lineno})`));
 window.addEventListener('unhandledrejection', (e) => report(`unhandled rejection: ${String(e.reason)}`));
 
-const app = new App(document.getElementById('app')!, host);
+const root = document.getElementById('app')!;
+const app = new App(root, host);
+performance.mark('runlens:app');
+
+let toolkit: Promise<void> | null = null;
+/** Register the toolkit's components once (after the first frame with the run, or soon anyway). */
+const loadToolkit = (): Promise<void> =>
+  (toolkit ??= import('./toolkit').then(({ registerToolkit }) => {
+    registerToolkit();
+    performance.mark('runlens:toolkit');
+    root.dataset.toolkit = 'ready';
+  }));
+window.addEventListener('runlens:rendered', () => window.setTimeout(() => void loadToolkit(), 0), { once: true });
+window.setTimeout(() => void loadToolkit(), 1000);
+
 window.addEventListener('message', (e: MessageEvent) => {
   const td = performance.now();
   const data: unknown = e.data; // deserialises the message (lazily, on first access)
@@ -52,4 +45,5 @@ window.addEventListener('message', (e: MessageEvent) => {
   }
   app.handle(parsed.message);
 });
+performance.mark('runlens:ready');
 host.post({ type: 'ready' });

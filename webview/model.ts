@@ -155,6 +155,11 @@ export class TimelineModel {
     this.upsert(spans);
   }
 
+  /** How many spans of this run the webview has. */
+  size(): number {
+    return this.items.length;
+  }
+
   getSpan(id: string): SpanCore | undefined {
     const i = this.index.get(id);
     return i === undefined ? undefined : this.items[i];

@@ -1,30 +1,34 @@
 /**
  * The timeline host ↔ webview message protocol: one module, discriminated unions on `type`
- * in both directions, zod schemas validated on receipt at both ends.
+ * in both directions.
  *
- * Everything here is JSON-safe (no bigint, no Date): times are milliseconds as floats,
- * span times are offsets from the run's start. This module is bundled into the browser
- * webview, so it imports nothing but zod.
+ * This module is bundled into the browser webview and sits on its first-paint path, so it
+ * imports nothing: no zod (188 KB of the bundle, ~40 ms of parse and schema construction
+ * before the first row could paint). What the webview receives is checked here by hand
+ * (parseHostMessage: bounds, lengths, indices, every field's type); the zod schemas the
+ * host validates webview messages with, and the reference schemas these checks are fuzzed
+ * against, are in src/extension/timeline/schemas.ts.
+ *
+ * Times are milliseconds as floats; span times are offsets from the run's start. Spans
+ * travel as binary columns (typed arrays, which VS Code's webview postMessage transfers as
+ * ArrayBuffers) plus one string table.
  */
-import { z } from 'zod';
 
 // ---------------------------------------------------------------------------------------
 // View models
 
 export const RUN_STATUS_VALUES = ['RUNNING', 'SUCCESS', 'PARTIAL', 'FAILED', 'CANCELLED', 'INCOMPLETE'] as const;
 export const SPAN_STATUS_VALUES = ['OK', 'ERROR', 'RUNNING', 'INCOMPLETE'] as const;
-export const RunStatusView = z.enum(RUN_STATUS_VALUES);
-export type RunStatusView = z.infer<typeof RunStatusView>;
-export const SpanStatusView = z.enum(SPAN_STATUS_VALUES);
-export type SpanStatusView = z.infer<typeof SpanStatusView>;
+export type RunStatusView = (typeof RUN_STATUS_VALUES)[number];
+export type SpanStatusView = (typeof SPAN_STATUS_VALUES)[number];
+export const DIVERGENCE_VALUES = ['onlyA', 'onlyB', 'status', 'attributes'] as const;
+export type DivergenceView = (typeof DIVERGENCE_VALUES)[number];
 
 /** A span attribute value as plain JSON (same shape as the core model's AttrValue). */
 export type AttrJson = string | number | boolean | null | AttrJson[] | { [key: string]: AttrJson };
+export type AttributesView = Record<string, AttrJson>;
 
-/**
- * True when `v` is plain JSON data (finite numbers, plain objects, arrays, at most 64 deep).
- * Hand-written because a recursive zod union costs ~4x more on 100k-span messages.
- */
+/** True when `v` is plain JSON data (finite numbers, plain objects, arrays, at most 64 deep). */
 export function isAttrJson(v: unknown, depth = 0): v is AttrJson {
   if (v === null) return true;
   switch (typeof v) {
@@ -45,69 +49,106 @@ export function isAttrJson(v: unknown, depth = 0): v is AttrJson {
       return false;
   }
 }
-export type AttributesView = Record<string, AttrJson>;
-export const AttributesView = z.custom<AttributesView>(
-  (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && isAttrJson(v),
-  { message: 'attributes must be a JSON object' },
-);
-
-const finite = z.number().finite();
-const nonNegInt = z.number().int().nonnegative();
 
 /** Where a span's code lives, already resolved by the host (absolute path when it could). */
-export const SourceView = z.object({ file: z.string().min(1), line: nonNegInt, column: nonNegInt.optional() });
-export type SourceView = z.infer<typeof SourceView>;
+export interface SourceView {
+  file: string;
+  line: number;
+  column?: number;
+}
 
-export const RunView = z.object({
-  id: z.string().min(1),
-  name: z.string(),
-  status: RunStatusView,
+export interface RunView {
+  id: string;
+  name: string;
+  status: RunStatusView;
   /** Wall-clock start, ms since the Unix epoch (display only). */
-  startEpochMs: finite,
+  startEpochMs: number;
   /** Null while the run is RUNNING. */
-  durationMs: finite.nonnegative().nullable(),
-  exitCode: z.number().int().nullable(),
-  signal: z.string().nullable(),
-  workflow: z.string().nullable(),
-  gitCommit: z.string().nullable(),
-  command: z.array(z.string()).nullable(),
-  spanCount: nonNegInt,
-  errorCount: nonNegInt,
+  durationMs: number | null;
+  exitCode: number | null;
+  signal: string | null;
+  workflow: string | null;
+  gitCommit: string | null;
+  command: string[] | null;
+  spanCount: number;
+  errorCount: number;
   /** One line saying why the run failed, when it did. */
-  errorSummary: z.string().nullable(),
-});
-export type RunView = z.infer<typeof RunView>;
+  errorSummary: string | null;
+}
 
-export const SpanEventView = z.object({
-  name: z.string(),
+export interface SpanEventView {
+  name: string;
   /** Offset from the run's start, ms. */
-  offsetMs: finite,
-  attributes: AttributesView,
-});
-export type SpanEventView = z.infer<typeof SpanEventView>;
+  offsetMs: number;
+  attributes: AttributesView;
+}
 
-export const SpanView = z.object({
-  id: z.string().min(1),
+/** What the webview needs of a span to draw, search and label it. */
+export interface SpanCore {
+  id: string;
   /** Null for a top-level span (or one whose parent is outside the run). */
-  parentId: z.string().nullable(),
-  name: z.string(),
-  kind: z.number().int(),
+  parentId: string | null;
+  name: string;
+  kind: number;
   /** Offset of the span's start from the run's start, ms (may be negative with clock skew). */
-  startMs: finite,
+  startMs: number;
   /** Null while RUNNING and for INCOMPLETE spans (they never ended). */
-  durationMs: finite.nonnegative().nullable(),
-  status: SpanStatusView,
+  durationMs: number | null;
+  status: SpanStatusView;
   /** A source format's own status word when it says more than `status` (e.g. BLOCKED). */
-  statusLabel: z.string().nullable(),
+  statusLabel: string | null;
   /** One line saying why the span failed: `ValueError: batch 2 returned 0 tests`. */
-  error: z.string().nullable(),
-  attributes: AttributesView,
-  events: z.array(SpanEventView),
+  error: string | null;
+}
+
+/** Attributes, events, truncation and source: fetched when the span is selected. */
+export interface SpanDetailView {
+  attributes: AttributesView;
+  events: SpanEventView[];
   /** Attribute key → original length in characters, for values truncated at ingest. */
-  truncated: z.record(z.string(), nonNegInt),
-  source: SourceView.nullable(),
-});
-export type SpanView = z.infer<typeof SpanView>;
+  truncated: Record<string, number>;
+  source: SourceView | null;
+}
+
+export type SpanView = SpanCore & SpanDetailView;
+
+// ---------------------------------------------------------------------------------------
+// Spans on the wire
+
+/**
+ * A batch of spans as binary columns, one entry per span in each typed array:
+ *  - strings: the batch's string table (span ids, parent ids, names, labels, errors, each
+ *    once);
+ *  - id, name: indices into strings; parent, label, error: an index into strings or -1 (none);
+ *  - dur: the duration, or -1 when the span has none (RUNNING, INCOMPLETE);
+ *  - status: index into SPAN_STATUS_VALUES.
+ * A parent is named by id (it may be in an earlier batch, a later one, or not in the run).
+ */
+export interface SpanColumns {
+  strings: string[];
+  id: Int32Array;
+  parent: Int32Array;
+  name: Int32Array;
+  kind: Int32Array;
+  start: Float64Array;
+  dur: Float64Array;
+  status: Uint8Array;
+  label: Int32Array;
+  error: Int32Array;
+}
+
+/** Every typed column of SpanColumns with its array type (the order the checks run in). */
+export const SPAN_COLUMN_TYPES = {
+  id: Int32Array,
+  parent: Int32Array,
+  name: Int32Array,
+  kind: Int32Array,
+  start: Float64Array,
+  dur: Float64Array,
+  status: Uint8Array,
+  label: Int32Array,
+  error: Int32Array,
+} as const;
 
 const isRecord = (v: unknown): v is Record<string, unknown> => {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
@@ -115,135 +156,44 @@ const isRecord = (v: unknown): v is Record<string, unknown> => {
   return proto === Object.prototype || proto === null;
 };
 
-// ---------------------------------------------------------------------------------------
-// Spans on the wire
-
 /**
- * What the webview needs of a span to draw, search and label it. The rest (attributes,
- * events, truncation, source: SpanDetailView) is fetched when the span is selected: a 100k-span
- * run then crosses postMessage as a few flat arrays instead of half a million small objects.
+ * Why `v` is not a valid SpanColumns (a path and a reason), or null when it is. Flat loops
+ * over typed arrays: ~1 ms per 100k spans. test/unit/timeline-protocol.test.ts fuzzes it
+ * against the zod reference schema.
  */
-export type SpanCore = Omit<SpanView, 'attributes' | 'events' | 'truncated' | 'source'>;
-export const SpanCore = SpanView.omit({ attributes: true, events: true, truncated: true, source: true });
-
-export const SpanDetailView = z.object({
-  attributes: AttributesView,
-  events: z.array(SpanEventView),
-  truncated: z.record(z.string(), nonNegInt),
-  source: SourceView.nullable(),
-});
-export type SpanDetailView = z.infer<typeof SpanDetailView>;
-
-/**
- * A batch of spans as columns, one entry per span in each of ids … status:
- *  - parent: index into this batch's ids; -1 = no parent; -2-k = the id ext[k] (a parent
- *    outside the batch);
- *  - name: index into names (names are interned; most runs repeat a few dozen);
- *  - dur: the duration, or -1 when the span has none (RUNNING, INCOMPLETE);
- *  - status: index into SPAN_STATUS_VALUES;
- *  - statusLabel / error are sparse: labelAt[i] is the span index of labels[i], same for errors.
- */
-export interface SpanColumns {
-  ids: string[];
-  parent: number[];
-  ext: string[];
-  names: string[];
-  name: number[];
-  kind: number[];
-  start: number[];
-  dur: number[];
-  status: number[];
-  labelAt: number[];
-  labels: string[];
-  errorAt: number[];
-  errors: string[];
-}
-
-const intIn = (lo: number, hi: number) => z.number().int().min(lo).max(hi);
-/** The full zod schema for SpanColumns (precise errors; the reference the fast check is fuzzed against). */
-export const SpanColumnsSchema: z.ZodType<SpanColumns> = z
-  .object({
-    ids: z.array(z.string().min(1)),
-    parent: z.array(z.number().int()),
-    ext: z.array(z.string()),
-    names: z.array(z.string()),
-    name: z.array(z.number().int().nonnegative()),
-    kind: z.array(z.number().int()),
-    start: z.array(finite),
-    dur: z.array(finite.refine((d) => d >= 0 || d === -1, 'duration must be >= 0 or -1')),
-    status: z.array(intIn(0, SPAN_STATUS_VALUES.length - 1)),
-    labelAt: z.array(nonNegInt),
-    labels: z.array(z.string()),
-    errorAt: z.array(nonNegInt),
-    errors: z.array(z.string()),
-  })
-  .superRefine((c, ctx) => {
-    const n = c.ids.length;
-    for (const k of ['parent', 'name', 'kind', 'start', 'dur', 'status'] as const) {
-      if (c[k].length !== n) ctx.addIssue({ code: 'custom', message: `${k} must have one entry per id`, path: [k] });
-    }
-    c.parent.forEach((p, i) => {
-      if (p >= n || p < -1 - c.ext.length) {
-        ctx.addIssue({ code: 'custom', message: 'parent out of range', path: ['parent', i] });
-      }
-    });
-    c.name.forEach((x, i) => {
-      if (x >= c.names.length) ctx.addIssue({ code: 'custom', message: 'name out of range', path: ['name', i] });
-    });
-    for (const [at, text] of [['labelAt', 'labels'], ['errorAt', 'errors']] as const) {
-      if (c[at].length !== c[text].length) ctx.addIssue({ code: 'custom', message: `${at} and ${text} differ in length`, path: [at] });
-      c[at].forEach((x, i) => {
-        if (x >= n) ctx.addIssue({ code: 'custom', message: `${at} out of range`, path: [at, i] });
-      });
-    }
-  });
-
-const isStrArray = (v: unknown, min = 0): v is string[] => {
-  if (!Array.isArray(v)) return false;
-  for (let i = 0; i < v.length; i++) {
-    const x = v[i];
-    if (typeof x !== 'string' || x.length < min) return false;
+export function spanColumnsError(v: unknown): string | null {
+  if (!isRecord(v)) return 'span columns must be an object';
+  const strings = v.strings;
+  if (!Array.isArray(strings)) return 'must be an array at strings';
+  const m = strings.length;
+  for (let i = 0; i < m; i++) if (typeof strings[i] !== 'string') return `must be a string at strings.${i}`;
+  const id = v.id;
+  if (!(id instanceof Int32Array)) return 'must be an Int32Array at id';
+  const n = id.length;
+  for (const k of Object.keys(SPAN_COLUMN_TYPES) as (keyof typeof SPAN_COLUMN_TYPES)[]) {
+    const col = v[k];
+    if (!(col instanceof SPAN_COLUMN_TYPES[k])) return `must be a ${SPAN_COLUMN_TYPES[k].name} at ${k}`;
+    if ((col as ArrayLike<number>).length !== n) return `must have one entry per span at ${k}`;
   }
-  return true;
-};
-/** Every entry a safe integer in [lo, hi]. */
-const isIntArray = (v: unknown, lo: number, hi: number): v is number[] => {
-  if (!Array.isArray(v)) return false;
-  for (let i = 0; i < v.length; i++) {
-    const x = v[i];
-    if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < lo || x > hi) return false;
-  }
-  return true;
-};
-
-/**
- * Exactly SpanColumnsSchema, hand-written: a few flat loops over 100k entries instead of
- * zod's per-element checks (the webview's CSP forbids zod's compiled parsers).
- * test/unit/timeline-protocol.test.ts fuzzes it against the zod schema.
- */
-export function isSpanColumns(v: unknown): v is SpanColumns {
-  if (!isRecord(v)) return false;
-  const c = v as Record<keyof SpanColumns, unknown>;
-  if (!isStrArray(c.ids, 1) || !isStrArray(c.ext) || !isStrArray(c.names) || !isStrArray(c.labels) || !isStrArray(c.errors)) return false;
-  const n = c.ids.length;
-  const M = Number.MAX_SAFE_INTEGER;
-  if (!isIntArray(c.parent, -1 - c.ext.length, n - 1) || c.parent.length !== n) return false;
-  if (!isIntArray(c.name, 0, c.names.length - 1) || c.name.length !== n) return false;
-  if (!isIntArray(c.kind, -M, M) || c.kind.length !== n) return false;
-  if (!isIntArray(c.status, 0, SPAN_STATUS_VALUES.length - 1) || c.status.length !== n) return false;
-  if (!isIntArray(c.labelAt, 0, n - 1) || c.labelAt.length !== c.labels.length) return false;
-  if (!isIntArray(c.errorAt, 0, n - 1) || c.errorAt.length !== c.errors.length) return false;
-  const start = c.start;
-  const dur = c.dur;
-  if (!Array.isArray(start) || start.length !== n || !Array.isArray(dur) || dur.length !== n) return false;
+  const c = v as unknown as SpanColumns;
   for (let i = 0; i < n; i++) {
-    const s = start[i];
-    const d = dur[i];
-    if (typeof s !== 'number' || !Number.isFinite(s)) return false;
-    if (typeof d !== 'number' || !Number.isFinite(d) || (d < 0 && d !== -1)) return false;
+    const x = id[i]!;
+    if (x < 0 || x >= m || (strings[x] as string).length === 0) return `id out of range at id.${i}`;
+    const nm = c.name[i]!;
+    if (nm < 0 || nm >= m) return `name out of range at name.${i}`;
+    for (const k of ['parent', 'label', 'error'] as const) {
+      const r = c[k][i]!;
+      if (r < -1 || r >= m) return `${k} out of range at ${k}.${i}`;
+    }
+    if (!Number.isFinite(c.start[i]!)) return `start must be finite at start.${i}`;
+    const d = c.dur[i]!;
+    if (!Number.isFinite(d) || (d < 0 && d !== -1)) return `duration must be >= 0 or -1 at dur.${i}`;
+    if (c.status[i]! >= SPAN_STATUS_VALUES.length) return `status out of range at status.${i}`;
   }
-  return true;
+  return null;
 }
+
+export const isSpanColumns = (v: unknown): v is SpanColumns => spanColumnsError(v) === null;
 
 /**
  * Spans → columns. Self-contained (no module references) so the benchmark can run it in the
@@ -252,86 +202,70 @@ export function isSpanColumns(v: unknown): v is SpanColumns {
 export function encodeSpans(spans: readonly SpanCore[]): SpanColumns {
   const STATUS: Record<string, number> = { OK: 0, ERROR: 1, RUNNING: 2, INCOMPLETE: 3 };
   const n = spans.length;
-  const ids: string[] = new Array(n);
-  const index = new Map<string, number>();
-  for (let i = 0; i < n; i++) {
-    ids[i] = spans[i]!.id;
-    index.set(spans[i]!.id, i);
-  }
-  const parent: number[] = new Array(n);
-  const name: number[] = new Array(n);
-  const kind: number[] = new Array(n);
-  const start: number[] = new Array(n);
-  const dur: number[] = new Array(n);
-  const status: number[] = new Array(n);
-  const ext: string[] = [];
-  const extIndex = new Map<string, number>();
-  const names: string[] = [];
-  const nameIndex = new Map<string, number>();
-  const labelAt: number[] = [];
-  const labels: string[] = [];
-  const errorAt: number[] = [];
-  const errors: string[] = [];
+  const strings: string[] = [];
+  const table = new Map<string, number>();
+  const intern = (s: string): number => {
+    let k = table.get(s);
+    if (k === undefined) {
+      k = strings.length;
+      strings.push(s);
+      table.set(s, k);
+    }
+    return k;
+  };
+  const id = new Int32Array(n);
+  const parent = new Int32Array(n);
+  const name = new Int32Array(n);
+  const kind = new Int32Array(n);
+  const start = new Float64Array(n);
+  const dur = new Float64Array(n);
+  const status = new Uint8Array(n);
+  const label = new Int32Array(n);
+  const error = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const s = spans[i]!;
-    if (s.parentId === null) parent[i] = -1;
-    else {
-      const p = index.get(s.parentId);
-      if (p !== undefined) parent[i] = p;
-      else {
-        let k = extIndex.get(s.parentId);
-        if (k === undefined) {
-          k = ext.length;
-          ext.push(s.parentId);
-          extIndex.set(s.parentId, k);
-        }
-        parent[i] = -2 - k;
-      }
-    }
-    let nm = nameIndex.get(s.name);
-    if (nm === undefined) {
-      nm = names.length;
-      names.push(s.name);
-      nameIndex.set(s.name, nm);
-    }
-    name[i] = nm;
+    id[i] = intern(s.id);
+    parent[i] = s.parentId === null ? -1 : intern(s.parentId);
+    name[i] = intern(s.name);
     kind[i] = s.kind;
     start[i] = s.startMs;
     dur[i] = s.durationMs === null ? -1 : s.durationMs;
     status[i] = STATUS[s.status]!;
-    if (s.statusLabel !== null) {
-      labelAt.push(i);
-      labels.push(s.statusLabel);
-    }
-    if (s.error !== null) {
-      errorAt.push(i);
-      errors.push(s.error);
-    }
+    label[i] = s.statusLabel === null ? -1 : intern(s.statusLabel);
+    error[i] = s.error === null ? -1 : intern(s.error);
   }
-  return { ids, parent, ext, names, name, kind, start, dur, status, labelAt, labels, errorAt, errors };
+  return { strings, id, parent, name, kind, start, dur, status, label, error };
+}
+
+/** The span ids of a batch (validated columns only). */
+export function spanIdsOf(c: SpanColumns): string[] {
+  const out: string[] = new Array(c.id.length);
+  for (let i = 0; i < c.id.length; i++) out[i] = c.strings[c.id[i]!]!;
+  return out;
 }
 
 /** Columns → span objects (validated columns only). */
 export function decodeSpans(c: SpanColumns): SpanCore[] {
-  const n = c.ids.length;
+  const n = c.id.length;
+  const t = c.strings;
   const out: SpanCore[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const p = c.parent[i]!;
     const d = c.dur[i]!;
+    const l = c.label[i]!;
+    const e = c.error[i]!;
     out[i] = {
-      id: c.ids[i]!,
-      parentId: p === -1 ? null : p >= 0 ? c.ids[p]! : c.ext[-2 - p]!,
-      name: c.names[c.name[i]!]!,
+      id: t[c.id[i]!]!,
+      parentId: p === -1 ? null : t[p]!,
+      name: t[c.name[i]!]!,
       kind: c.kind[i]!,
       startMs: c.start[i]!,
       durationMs: d === -1 ? null : d,
       status: SPAN_STATUS_VALUES[c.status[i]!]!,
-      statusLabel: null,
-      error: null,
+      statusLabel: l === -1 ? null : t[l]!,
+      error: e === -1 ? null : t[e]!,
     };
   }
-  for (let j = 0; j < c.labelAt.length; j++) out[c.labelAt[j]!]!.statusLabel = c.labels[j]!;
-  for (let j = 0; j < c.errorAt.length; j++) out[c.errorAt[j]!]!.error = c.errors[j]!;
   return out;
 }
 
@@ -340,146 +274,239 @@ export function spanDetailOf(s: SpanView): SpanDetailView {
   return { attributes: s.attributes, events: s.events, truncated: s.truncated, source: s.source };
 }
 
-/** Columns checked with the hand-written guard (see isSpanColumns). */
-const SpanColumnsFast = z.custom<SpanColumns>(isSpanColumns, { message: 'invalid span columns' });
-
 /** A run offered for comparison. */
-export const RunChoiceView = z.object({
-  id: z.string().min(1),
-  name: z.string(),
-  status: RunStatusView,
-  startEpochMs: finite,
-  durationMs: finite.nonnegative().nullable(),
-});
-export type RunChoiceView = z.infer<typeof RunChoiceView>;
-
-export const DIVERGENCE_VALUES = ['onlyA', 'onlyB', 'status', 'attributes'] as const;
-export const DivergenceView = z.enum(DIVERGENCE_VALUES);
-export type DivergenceView = z.infer<typeof DivergenceView>;
+export interface RunChoiceView {
+  id: string;
+  name: string;
+  status: RunStatusView;
+  startEpochMs: number;
+  durationMs: number | null;
+}
 
 /** One aligned step of a comparison. A = the baseline (other) run, B = this panel's run. */
-export const CompareRowView = z.object({
-  key: z.string().min(1),
-  depth: nonNegInt,
-  name: z.string(),
-  aId: z.string().nullable(),
-  bId: z.string().nullable(),
-  statusChanged: z.boolean(),
+export interface CompareRowView {
+  key: string;
+  depth: number;
+  name: string;
+  aId: string | null;
+  bId: string | null;
+  statusChanged: boolean;
   /** B's duration minus A's, ms; null when either is missing or never ended. */
-  deltaMs: finite.nullable(),
+  deltaMs: number | null;
   /** B's duration over A's; null when not computable. */
-  ratio: finite.nullable(),
-  attrDiffs: z.array(z.object({ key: z.string(), a: z.string().nullable(), b: z.string().nullable() })),
-  divergence: DivergenceView.nullable(),
-});
-export type CompareRowView = z.infer<typeof CompareRowView>;
+  ratio: number | null;
+  attrDiffs: { key: string; a: string | null; b: string | null }[];
+  divergence: DivergenceView | null;
+}
 
-const compareView = (spans: z.ZodType<SpanColumns>) =>
-  z.object({
+export interface CompareView {
   /** The baseline run (A); this panel's run is B. */
-  other: RunView,
-  otherSpans: spans,
-  rows: z.array(CompareRowView),
+  other: RunView;
+  otherSpans: SpanColumns;
+  rows: CompareRowView[];
   /** Index into rows of the first divergence, or null when the runs match. */
-  firstDivergence: nonNegInt.nullable(),
-  summary: z.object({
-    onlyA: nonNegInt,
-    onlyB: nonNegInt,
-    statusChanged: nonNegInt,
-    attributesChanged: nonNegInt,
-    durationDeltaMs: finite.nullable(),
-  }),
-});
-export const CompareView = compareView(SpanColumnsSchema);
-export type CompareView = z.infer<typeof CompareView>;
+  firstDivergence: number | null;
+  summary: { onlyA: number; onlyB: number; statusChanged: number; attributesChanged: number; durationDeltaMs: number | null };
+}
 
 // ---------------------------------------------------------------------------------------
 // Host → webview
 
-const hostMessage = (spans: z.ZodType<SpanColumns>) =>
-  z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('init'),
-    run: RunView,
-    spans,
-    /** Ms since run start at the moment the host sent this (drives RUNNING bars). */
-    asOfMs: finite,
-    selectSpanId: z.string().nullable().optional(),
-    compare: compareView(spans).nullable().optional(),
-    candidates: z.array(RunChoiceView).optional(),
-  }),
+export type HostMessage =
+  | {
+      type: 'init';
+      run: RunView;
+      /** The first screenful, in display order; `pending` more follow in `spansLoaded` messages. */
+      spans: SpanColumns;
+      /** Spans of the run still to come after this message (0: this is all of it). */
+      pending?: number;
+      /** Ms since run start at the moment the host sent this (drives RUNNING bars). */
+      asOfMs: number;
+      selectSpanId?: string | null;
+      compare?: CompareView | null;
+      candidates?: RunChoiceView[];
+    }
+  /** The next part of the run `init` started to send; `pending` spans still to come after it. */
+  | { type: 'spansLoaded'; spans: SpanColumns; pending: number }
   /** Batched live update: spans upserted since the last message, and the run as it is now. */
-  z.object({ type: z.literal('spansUpdated'), run: RunView, spans, asOfMs: finite }),
-  z.object({ type: z.literal('runUpdated'), run: RunView, asOfMs: finite }),
+  | { type: 'spansUpdated'; run: RunView; spans: SpanColumns; asOfMs: number }
+  | { type: 'runUpdated'; run: RunView; asOfMs: number }
   /** A comparison to show, or null to leave compare mode. */
-  z.object({ type: z.literal('compareData'), compare: compareView(spans).nullable() }),
-  z.object({ type: z.literal('candidates'), runs: z.array(RunChoiceView) }),
+  | { type: 'compareData'; compare: CompareView | null }
+  | { type: 'candidates'; runs: RunChoiceView[] }
   /** The host asks the webview to select and reveal a span (CodeLens, tree). */
-  z.object({ type: z.literal('selectSpan'), spanId: z.string().min(1) }),
+  | { type: 'selectSpan'; spanId: string }
   /** Answer to the webview's getSpanDetail: null when the span is not (or no longer) there. */
-  z.object({ type: z.literal('spanDetail'), runId: z.string().min(1), spanId: z.string().min(1), detail: SpanDetailView.nullable() }),
+  | { type: 'spanDetail'; runId: string; spanId: string; detail: SpanDetailView | null }
   /** The run is gone (deleted, cleared, or never existed). */
-  z.object({ type: z.literal('runMissing'), runId: z.string(), message: z.string() }),
-]);
-/** Host → webview messages, spans validated with the full zod schema (precise errors). */
-export const HostMessage = hostMessage(SpanColumnsSchema);
-/** The same, span columns validated by the hand-written guard: what the webview runs on every message. */
-const HostMessageFast = hostMessage(SpanColumnsFast);
-export type HostMessage = z.infer<typeof HostMessage>;
+  | { type: 'runMissing'; runId: string; message: string };
 
 // ---------------------------------------------------------------------------------------
 // Webview → host
 
-const MAX_TEXT = 10_000_000;
-export const WebviewMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('ready') }),
-  z.object({ type: z.literal('selectSpan'), spanId: z.string().min(1).max(512).nullable() }),
-  z.object({
-    type: z.literal('openSource'),
-    file: z.string().min(1).max(4096),
-    line: z.number().int().nonnegative(),
-    column: z.number().int().nonnegative().optional(),
-  }),
+export type WebviewMessage =
+  | { type: 'ready' }
+  | { type: 'selectSpan'; spanId: string | null }
+  | { type: 'openSource'; file: string; line: number; column?: number }
   /** Open the span's resolved source; runId names the compared run for its spans (default: this run). */
-  z.object({ type: z.literal('goToSource'), spanId: z.string().min(1).max(512), runId: z.string().min(1).max(512).optional() }),
-  /** Compare with a run: the given one, or ask the user (QuickPick) when runId is absent. */
+  | { type: 'goToSource'; spanId: string; runId?: string }
   /** Ask for a span's attributes, events and source (runId: the compared run's span; default this run). */
-  z.object({ type: z.literal('getSpanDetail'), spanId: z.string().min(1).max(512), runId: z.string().min(1).max(512).optional() }),
-  z.object({ type: z.literal('pickCompareRun'), runId: z.string().min(1).max(512).optional() }),
-  z.object({ type: z.literal('clearCompare') }),
-  z.object({ type: z.literal('copy'), text: z.string().max(MAX_TEXT) }),
+  | { type: 'getSpanDetail'; spanId: string; runId?: string }
+  /** Compare with a run: the given one, or ask the user (QuickPick) when runId is absent. */
+  | { type: 'pickCompareRun'; runId?: string }
+  | { type: 'clearCompare' }
+  | { type: 'copy'; text: string }
   /** An uncaught error inside the webview, for the host's log. */
-  z.object({ type: z.literal('reportError'), message: z.string().max(20_000) }),
-]);
-export type WebviewMessage = z.infer<typeof WebviewMessage>;
+  | { type: 'reportError'; message: string };
 
 /** The state the webview persists with setState and the panel serializer restores. */
-export const TimelineState = z.object({
-  runId: z.string().min(1).max(512),
-  selectedSpanId: z.string().max(512).nullable().optional(),
-  compareRunId: z.string().max(512).nullable().optional(),
-});
-export type TimelineState = z.infer<typeof TimelineState>;
+export interface TimelineState {
+  runId: string;
+  selectedSpanId?: string | null;
+  compareRunId?: string | null;
+}
 
 export type ParseResult<T> = { ok: true; message: T } | { ok: false; error: string };
 
-function parseWith<T>(schema: z.ZodType<T>, data: unknown): ParseResult<T> {
-  const r = schema.safeParse(data);
-  if (r.success) return { ok: true, message: r.data };
-  const issue = r.error.issues[0];
-  const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
-  return { ok: false, error: `${issue?.message ?? 'invalid message'}${where}` };
-}
+// ---------------------------------------------------------------------------------------
+// Hand-written checks of what the webview receives. Each returns null when the value is
+// valid, else "reason at path". Objects must be plain; unknown keys are ignored (and never
+// read); absent optional fields are undefined.
+
+type Check = (v: unknown, at: string) => string | null;
+const at = (path: string) => (path ? ` at ${path}` : '');
+const str =
+  (min = 0): Check =>
+  (v, p) =>
+    typeof v !== 'string' ? `must be a string${at(p)}` : v.length < min ? `must not be empty${at(p)}` : null;
+const num: Check = (v, p) => (typeof v === 'number' && Number.isFinite(v) ? null : `must be a finite number${at(p)}`);
+const nonNeg: Check = (v, p) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? null : `must be a number >= 0${at(p)}`);
+const int: Check = (v, p) => (typeof v === 'number' && Number.isSafeInteger(v) ? null : `must be an integer${at(p)}`);
+const nat: Check = (v, p) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? null : `must be an integer >= 0${at(p)}`);
+const bool: Check = (v, p) => (typeof v === 'boolean' ? null : `must be a boolean${at(p)}`);
+const oneOf =
+  (values: readonly string[]): Check =>
+  (v, p) =>
+    typeof v === 'string' && values.includes(v) ? null : `must be one of ${values.join(', ')}${at(p)}`;
+const nullable =
+  (c: Check): Check =>
+  (v, p) =>
+    v === null ? null : c(v, p);
+const optional =
+  (c: Check): Check =>
+  (v, p) =>
+    v === undefined ? null : c(v, p);
+const arrayOf =
+  (c: Check): Check =>
+  (v, p) => {
+    if (!Array.isArray(v)) return `must be an array${at(p)}`;
+    for (let i = 0; i < v.length; i++) {
+      const e = c(v[i], `${p}.${i}`);
+      if (e) return e;
+    }
+    return null;
+  };
+const object =
+  (shape: Record<string, Check>): Check =>
+  (v, p) => {
+    if (!isRecord(v)) return `must be an object${at(p)}`;
+    for (const k in shape) {
+      const e = shape[k]!(v[k], p ? `${p}.${k}` : k);
+      if (e) return e;
+    }
+    return null;
+  };
+const columns: Check = (v, p) => {
+  const e = spanColumnsError(v);
+  if (e === null) return null;
+  const i = e.lastIndexOf(' at ');
+  return i < 0 ? `${e}${at(p)}` : `${e.slice(0, i)} at ${p}.${e.slice(i + 4)}`;
+};
+const attributes: Check = (v, p) => (isRecord(v) && isAttrJson(v) ? null : `attributes must be a JSON object${at(p)}`);
+const record =
+  (c: Check): Check =>
+  (v, p) => {
+    if (!isRecord(v)) return `must be an object${at(p)}`;
+    for (const k in v) {
+      const e = c(v[k], `${p}.${k}`);
+      if (e) return e;
+    }
+    return null;
+  };
+
+const runView = object({
+  id: str(1),
+  name: str(),
+  status: oneOf(RUN_STATUS_VALUES),
+  startEpochMs: num,
+  durationMs: nullable(nonNeg),
+  exitCode: nullable(int),
+  signal: nullable(str()),
+  workflow: nullable(str()),
+  gitCommit: nullable(str()),
+  command: nullable(arrayOf(str())),
+  spanCount: nat,
+  errorCount: nat,
+  errorSummary: nullable(str()),
+});
+const runChoice = object({ id: str(1), name: str(), status: oneOf(RUN_STATUS_VALUES), startEpochMs: num, durationMs: nullable(nonNeg) });
+const sourceView = object({ file: str(1), line: nat, column: optional(nat) });
+const detailView = object({
+  attributes,
+  events: arrayOf(object({ name: str(), offsetMs: num, attributes })),
+  truncated: record(nat),
+  source: nullable(sourceView),
+});
+const compareView = object({
+  other: runView,
+  otherSpans: columns,
+  rows: arrayOf(
+    object({
+      key: str(1),
+      depth: nat,
+      name: str(),
+      aId: nullable(str()),
+      bId: nullable(str()),
+      statusChanged: bool,
+      deltaMs: nullable(num),
+      ratio: nullable(num),
+      attrDiffs: arrayOf(object({ key: str(), a: nullable(str()), b: nullable(str()) })),
+      divergence: nullable(oneOf(DIVERGENCE_VALUES)),
+    }),
+  ),
+  firstDivergence: nullable(nat),
+  summary: object({ onlyA: nat, onlyB: nat, statusChanged: nat, attributesChanged: nat, durationDeltaMs: nullable(num) }),
+});
+
+const HOST_MESSAGES: Record<HostMessage['type'], Check> = {
+  init: object({
+    run: runView,
+    spans: columns,
+    pending: optional(nat),
+    asOfMs: num,
+    selectSpanId: optional(nullable(str())),
+    compare: optional(nullable(compareView)),
+    candidates: optional(arrayOf(runChoice)),
+  }),
+  spansLoaded: object({ spans: columns, pending: nat }),
+  spansUpdated: object({ run: runView, spans: columns, asOfMs: num }),
+  runUpdated: object({ run: runView, asOfMs: num }),
+  compareData: object({ compare: nullable(compareView) }),
+  candidates: object({ runs: arrayOf(runChoice) }),
+  selectSpan: object({ spanId: str(1) }),
+  spanDetail: object({ runId: str(1), spanId: str(1), detail: nullable(detailView) }),
+  runMissing: object({ runId: str(), message: str() }),
+};
 
 /**
- * Validate a message the webview received from the host. The fast schema decides; when it
- * rejects, the full schema says where.
+ * Validate a message the webview received from the host (untrusted: it carries trace data).
+ * Returns the message itself (no copy) when every field the webview reads is valid.
  */
 export function parseHostMessage(data: unknown): ParseResult<HostMessage> {
-  const fast = HostMessageFast.safeParse(data);
-  if (fast.success) return { ok: true, message: fast.data as HostMessage };
-  const full = parseWith(HostMessage, data);
-  return full.ok ? { ok: false, error: 'invalid span columns' } : full;
+  if (!isRecord(data)) return { ok: false, error: 'a message must be an object' };
+  const type = data.type;
+  const check = typeof type === 'string' && Object.prototype.hasOwnProperty.call(HOST_MESSAGES, type) ? HOST_MESSAGES[type as HostMessage['type']] : undefined;
+  if (!check) return { ok: false, error: 'unknown message type at type' };
+  const error = check(data, '');
+  return error === null ? { ok: true, message: data as unknown as HostMessage } : { ok: false, error };
 }
-/** Validate a message the host received from the webview. */
-export const parseWebviewMessage = (data: unknown): ParseResult<WebviewMessage> => parseWith(WebviewMessage, data);

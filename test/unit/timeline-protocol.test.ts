@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { toRunView, toSpanColumns, toSpanDetail } from '../../src/extension/timeline/views';
-import { decodeSpans, encodeSpans, isSpanColumns, parseHostMessage, parseWebviewMessage, SpanColumnsSchema, type SpanColumns } from '../../src/shared/protocol';
+import { parseWebviewMessage, SpanColumnsSchema } from '../../src/extension/timeline/schemas';
+import { decodeSpans, encodeSpans, isSpanColumns, parseHostMessage, type SpanColumns } from '../../src/shared/protocol';
 import { loadFixture } from '../fixtures/timeline/load';
 import { syntheticRun } from '../fixtures/timeline/synthetic';
 
@@ -51,12 +52,13 @@ const JUNK: unknown[] = [
   { k: -5 },
 ];
 
-/** One random change to a columns batch: a whole column, one entry, a length, or an index at its bounds. */
+/** One random change to a columns batch: a whole column, one entry, a length, a type, or an index at its bounds. */
 function mutate(cols: SpanColumns, rnd: () => number): unknown {
   const copy = structuredClone(cols) as unknown as Record<string, unknown>;
   const keys = Object.keys(copy);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
-  const n = cols.ids.length;
+  const n = cols.id.length;
+  const m = cols.strings.length;
   const r = rnd();
   if (r < 0.05) return pick(JUNK);
   if (r < 0.1) {
@@ -72,17 +74,35 @@ function mutate(cols: SpanColumns, rnd: () => number): unknown {
     copy[key] = pick(JUNK);
     return copy;
   }
-  const arr = copy[key] as unknown[];
-  if (r < 0.28) {
-    if (rnd() < 0.5) arr.pop();
-    else arr.push(arr.length && rnd() < 0.7 ? arr[0] : pick(JUNK));
+  const col = copy[key] as Int32Array | Float64Array | Uint8Array | string[];
+  if (r < 0.25) {
+    // The same numbers in another container: a plain array or another typed array.
+    const others = [Array.from(col as ArrayLike<unknown>), new Int32Array(col.length), new Float64Array(col.length), new Uint8Array(col.length), new Uint32Array(col.length)];
+    copy[key] = pick(others);
     return copy;
   }
-  if (!arr.length) return copy;
-  const i = Math.floor(rnd() * arr.length);
-  // Edges of every index range, and junk.
-  const edges = [-3, -2, -1, 0, n - 1, n, cols.names.length, cols.names.length - 1, -1 - cols.ext.length, -2 - cols.ext.length, 3, 4, 0.5, -0.5];
-  arr[i] = rnd() < 0.5 ? pick(edges) : pick(JUNK);
+  if (r < 0.32) {
+    if (Array.isArray(col)) {
+      if (rnd() < 0.5) col.pop();
+      else col.push(rnd() < 0.7 && col.length ? col[0]! : (pick(JUNK) as string));
+    } else {
+      const len = Math.max(0, col.length + (rnd() < 0.5 ? -1 : 1));
+      const C = col.constructor as new (k: number) => Float64Array;
+      const next = new C(len);
+      next.set((col as Float64Array).subarray(0, Math.min(len, col.length)));
+      copy[key] = next;
+    }
+    return copy;
+  }
+  if (!col.length) return copy;
+  const i = Math.floor(rnd() * col.length);
+  if (Array.isArray(col)) {
+    col[i] = rnd() < 0.3 ? '' : (pick(JUNK) as string);
+    return copy;
+  }
+  // Edges of every index range, and non-finite numbers.
+  const edges = [-3, -2, -1, 0, 1, n - 1, n, m - 1, m, m + 1, 3, 4, 255, 0.5, -0.5, NaN, Infinity, -Infinity, 2 ** 40];
+  col[i] = pick(edges);
   return copy;
 }
 
@@ -105,7 +125,13 @@ describe('timeline protocol', () => {
     views[4]!.statusLabel = 'BLOCKED';
     const cores = views.map(({ attributes: _a, events: _e, truncated: _t, source: _s, ...core }) => core);
     assert.deepEqual(decodeSpans(encodeSpans(views)), cores);
-    assert.ok(encodeSpans(views).ext.length > 0, 'parents outside the batch go by id');
+    const cols = encodeSpans(views);
+    assert.ok(cols.strings.includes(views[0]!.parentId!), 'parents outside the batch go by id');
+    // Binary columns survive a structured clone (what postMessage does) as typed arrays.
+    assert.deepEqual(decodeSpans(structuredClone(cols)), cores);
+    assert.ok(structuredClone(cols).start instanceof Float64Array);
+    // Each id, parent id and name is in the string table once.
+    assert.equal(new Set(cols.strings).size, cols.strings.length);
   });
 
   it('has a fast columns check that agrees with the zod schema on 20,000 mutated batches', () => {
@@ -130,13 +156,21 @@ describe('timeline protocol', () => {
     assert.equal(bad.ok, false);
     assert.match(bad.ok ? '' : bad.error, /spans\.dur\.3/);
     spans.dur[3] = 1;
-    spans.parent[2] = 99;
+    spans.parent[2] = 9999;
     const bad2 = parseHostMessage({ type: 'init', run: toRunView(fx.run), spans, asOfMs: 10 });
     assert.match(bad2.ok ? '' : bad2.error, /parent out of range at spans\.parent\.2/);
+    spans.parent[2] = -1;
+    const bad3 = parseHostMessage({ type: 'init', run: toRunView(fx.run), spans: { ...spans, start: Array.from(spans.start) }, asOfMs: 10 });
+    assert.match(bad3.ok ? '' : bad3.error, /Float64Array at spans\.start/);
+    assert.equal(parseHostMessage({ type: 'spansLoaded', spans, pending: -1 }).ok, false);
+    assert.equal(parseHostMessage({ type: 'spansLoaded', spans, pending: 3 }).ok, true);
+    assert.equal(parseHostMessage({ type: 'init', run: { ...toRunView(fx.run), status: 'EVIL' }, spans, asOfMs: 10 }).ok, false);
     assert.equal(parseHostMessage({ type: 'evil' }).ok, false);
+    assert.equal(parseHostMessage({ type: 'toString' }).ok, false);
+    assert.equal(parseHostMessage(Object.assign(Object.create({ type: 'runMissing' }), { runId: 'r', message: 'm' })).ok, false);
   });
 
-  it('validates span details with zod (attributes must be plain JSON)', () => {
+  it('validates span details (attributes must be plain JSON)', () => {
     const fx = loadFixture('agent-failed');
     const detail = toSpanDetail(fx.spans[0]!, fx.run);
     const msg = { type: 'spanDetail', runId: fx.run.id, spanId: fx.spans[0]!.spanId, detail };

@@ -8,9 +8,10 @@ async function until(condition: () => boolean): Promise<void> {
 import type { Run, Span } from '../../src/core/model';
 import { TraceStore } from '../../src/core/store/store';
 import { makeNonce, timelineHtml } from '../../src/extension/timeline/html';
-import { TimelineSession, type SessionDeps } from '../../src/extension/timeline/session';
+import { CHUNK_ROWS, displayOrder, FIRST_ROWS, TimelineSession, type SessionDeps } from '../../src/extension/timeline/session';
 import { toRunView, toSpanView, type SourceLike } from '../../src/extension/timeline/views';
-import { decodeSpans, parseHostMessage, type HostMessage } from '../../src/shared/protocol';
+import { decodeSpans, parseHostMessage, spanIdsOf, type HostMessage } from '../../src/shared/protocol';
+import { syntheticRun } from '../fixtures/timeline/synthetic';
 import { loadFixture } from '../fixtures/timeline/load';
 
 const patch = ({ spanCount: _c, errorCount: _e, ...rest }: Run) => rest;
@@ -60,8 +61,9 @@ async function harness(pickAnswer?: string): Promise<Harness> {
     batchMs: 20,
     ui: {
       post: (m) => {
-        // Everything the host sends must pass the webview's own validation.
-        const parsed = parseHostMessage(JSON.parse(JSON.stringify(m)));
+        // Everything the host sends must pass the webview's own validation, after a
+        // structured clone (typed arrays arrive as typed arrays, as VS Code delivers them).
+        const parsed = parseHostMessage(structuredClone(m));
         assert.ok(parsed.ok, `host sent an invalid message: ${parsed.ok ? '' : parsed.error}`);
         h.posted.push(m);
       },
@@ -86,7 +88,7 @@ describe('timeline session (host side)', () => {
     await h.store.close();
   });
 
-  it('waits for ready, then sends the run with its spans, candidates, and the title', async () => {
+  it('waits for ready, then sends the run with its spans, then the runs to compare with, and the title', async () => {
     h = await harness();
     session = new TimelineSession(h.deps, 'r-fail-42');
     assert.equal(h.posted.length, 0);
@@ -106,11 +108,94 @@ describe('timeline session (host side)', () => {
     assert.equal(detail.spanId, batch.id);
     assert.deepEqual(detail.detail?.source, { file: '/work/examples/eval/pipeline.py', line: 88 });
     assert.ok(detail.detail?.events.some((e) => e.name === 'exception'));
+    assert.equal(init.pending, 0);
+    await until(() => h.of('candidates').length > 0);
     assert.deepEqual(
-      init.candidates?.map((c) => c.id),
+      h.of('candidates')[0]!.runs.map((c) => c.id),
       ['r-ok-41'],
     );
     assert.equal(h.titles.at(-1), 'Timeline: nightly-eval #42');
+  });
+
+  it('reads only span heads to open a timeline (no attributes or events), and one full span for a detail', async () => {
+    h = await harness();
+    const calls: string[] = [];
+    const store = h.store;
+    h.deps.store = {
+      getRun: (id) => store.getRun(id),
+      listRuns: (o) => store.listRuns(o),
+      onChange: (l) => store.onChange(l),
+      spanHeads: (id) => (calls.push(`spanHeads ${id}`), store.spanHeads(id)),
+      getSpan: (id, spanId) => (calls.push(`getSpan ${id}`), store.getSpan(id, spanId)),
+      getSpans: (id) => (calls.push(`getSpans ${id}`), store.getSpans(id)),
+    };
+    session = new TimelineSession(h.deps, 'r-fail-42');
+    await session.receive({ type: 'ready' });
+    await until(() => h.of('candidates').length > 0);
+    assert.deepEqual(calls, ['spanHeads r-fail-42']);
+    const batch = decodeSpans(h.of('init')[0]!.spans).find((s) => s.status === 'ERROR' && s.name === 'batch')!;
+    assert.equal(batch.error, 'ValueError: duplicate test ids: t1', 'the error line comes with the heads');
+    await session.receive({ type: 'getSpanDetail', spanId: batch.id });
+    assert.deepEqual(calls, ['spanHeads r-fail-42', 'getSpan r-fail-42']);
+    // Full spans are read for a comparison only, when one is asked for.
+    await session.receive({ type: 'pickCompareRun', runId: 'r-ok-41' });
+    assert.deepEqual(calls.slice(2).sort(), ['getSpans r-fail-42', 'getSpans r-ok-41']);
+  });
+
+  it('sends the first screenful of rows in display order first, then the rest in chunks, then live updates', async () => {
+    h = await harness();
+    const n = FIRST_ROWS + CHUNK_ROWS + 500;
+    const syn = syntheticRun(n, { seed: 3 });
+    const run: Run = { ...loadFixture('agent-ok').run, id: 'r-big', name: 'big', spanCount: n, errorCount: 0, status: 'RUNNING', endNs: undefined };
+    const t0 = run.startNs;
+    const toNs = (ms: number) => t0 + BigInt(Math.round(ms * 1e6));
+    const spans: Span[] = syn.spans.map((v) => ({
+      runId: 'r-big',
+      traceId: 'a'.repeat(32),
+      spanId: v.id,
+      parentSpanId: v.parentId ?? undefined,
+      name: v.name,
+      kind: v.kind,
+      startNs: toNs(v.startMs),
+      endNs: v.durationMs === null ? undefined : toNs(v.startMs + v.durationMs),
+      status: v.status,
+      attributes: {},
+      events: [],
+    }));
+    h.store.apply({ runs: [patch(run)], spans });
+    session = new TimelineSession(h.deps, 'r-big');
+    await session.receive({ type: 'ready' });
+    const init = h.of('init')[0]!;
+    assert.equal(init.spans.id.length, FIRST_ROWS);
+    assert.equal(init.pending, n - FIRST_ROWS);
+    // The first message holds the top of the tree as the timeline shows it.
+    const order = displayOrder(h.store.spanHeads('r-big'));
+    assert.deepEqual(spanIdsOf(init.spans), order.slice(0, FIRST_ROWS).map((s) => s.spanId));
+    // A span arriving live while the rest streams in waits for the stream to end.
+    const late: Span = { ...spans[0]!, spanId: 'f'.repeat(16), parentSpanId: spans[0]!.spanId, name: 'late' };
+    h.store.apply({ runs: [], spans: [late] });
+    await until(() => h.of('spansLoaded').at(-1)?.pending === 0);
+    const chunks = h.of('spansLoaded');
+    assert.deepEqual(
+      chunks.map((c) => c.pending),
+      [n - FIRST_ROWS - CHUNK_ROWS, 0],
+    );
+    const sent = [init.spans, ...chunks.map((c) => c.spans)].flatMap(spanIdsOf);
+    assert.equal(new Set(sent).size, n, 'every span once');
+    assert.deepEqual(sent.slice(0, order.length), order.map((s) => s.spanId));
+    await until(() => h.of('spansUpdated').length > 0);
+    const after = h.posted.findIndex((m) => m.type === 'spansUpdated');
+    assert.ok(after > h.posted.indexOf(chunks.at(-1)!), 'live updates come after the last chunk');
+    assert.ok(decodeSpans(h.of('spansUpdated')[0]!.spans).some((s) => s.name === 'late'));
+  });
+
+  it('orders spans for display depth first, children by start, orphans as roots, cycles last', () => {
+    const s = (spanId: string, startNs: bigint, parentSpanId?: string) => ({ spanId, startNs, parentSpanId });
+    const order = displayOrder([s('c2', 5n, 'r'), s('r', 0n), s('c1', 1n, 'r'), s('g', 2n, 'c1'), s('o', 3n, 'gone'), s('x', 4n, 'y'), s('y', 4n, 'x')]);
+    assert.deepEqual(
+      order.map((x) => x.spanId),
+      ['r', 'c1', 'g', 'c2', 'o', 'x', 'y'],
+    );
   });
 
   it('drops invalid messages from the webview and logs them', async () => {
@@ -131,7 +216,7 @@ describe('timeline session (host side)', () => {
     h.store.apply({ runs: [patch(live.run)], spans: live.spans });
     session = new TimelineSession(h.deps, 'r-live-7');
     await session.receive({ type: 'ready' });
-    assert.equal(h.of('init')[0]!.spans.ids.length, 3);
+    assert.equal(h.of('init')[0]!.spans.id.length, 3);
     const upd = loadFixture('live-update');
     for (const s of upd.spans) h.store.apply({ runs: [], spans: [s] });
     assert.equal(h.of('spansUpdated').length, 0, 'nothing before the batch window closes');
@@ -167,7 +252,7 @@ describe('timeline session (host side)', () => {
     const first = cmp.rows[cmp.firstDivergence!]!;
     assert.equal(first.name, 'batch');
     assert.equal(first.divergence, 'status');
-    assert.ok(cmp.otherSpans.ids.includes(first.aId!));
+    assert.ok(spanIdsOf(cmp.otherSpans).includes(first.aId!));
     assert.equal(session.state.compareRunId, 'r-ok-41');
     // The baseline's spans have their detail on request too; runs the panel does not show do not.
     await session.receive({ type: 'getSpanDetail', spanId: first.aId!, runId: 'r-ok-41' });
@@ -264,6 +349,24 @@ describe('timeline page and views (host side)', () => {
     assert.equal(scripts.length, 1);
     assert.match(scripts[0]!, /nonce=".+" src=".+timeline\.js"/);
     assert.doesNotMatch(html, /<style|\sstyle="|\son\w+="/);
+  });
+
+  it("shows the run's name, status and span count as a loading state in the page itself, as text", () => {
+    const html = timelineHtml({
+      cspSource: 'https://x.invalid',
+      scriptUri: 'https://x.invalid/timeline.js',
+      styleUri: 'https://x.invalid/timeline.css',
+      nonce: makeNonce(),
+      header: { name: `<img src=x onerror="alert(1)"> & 'q'`, status: 'RUNNING', spanCount: 100_000 },
+    });
+    assert.match(html, /<span class="tl-run-name">&lt;img src=x onerror=&quot;alert\(1\)&quot;&gt; &amp; &#39;q&#39;<\/span>/);
+    assert.match(html, /Loading 100,000 spans…/);
+    assert.match(html, /tl-boot-dot st-running/);
+    assert.doesNotMatch(html, /<img|<style|\sstyle="|\son\w+="/);
+    // A status that is not a status word never reaches a class or the text.
+    const odd = timelineHtml({ cspSource: 'c', scriptUri: 's', styleUri: 't', nonce: 'n', header: { name: 'r', status: 'x" onclick="y', spanCount: 1 } });
+    assert.doesNotMatch(odd, /onclick/);
+    assert.match(odd, /Loading 1 span…/);
   });
 
   it('converts spans to offsets from the run start, JSON-safe, with no duration while open', () => {

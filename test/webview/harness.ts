@@ -208,6 +208,11 @@ export class TimelinePage {
         }),
       arg,
     );
+    // The toolkit's components are registered after the first frame with a run: tests use
+    // the toolbar as a user would, once it is there.
+    if ((msg as { type?: unknown }).type === 'init' && (opts.render ?? true)) {
+      await this.page.waitForFunction(() => document.getElementById('app')?.dataset.toolkit === 'ready');
+    }
   }
 
   async posted(): Promise<WebviewMessage[]> {

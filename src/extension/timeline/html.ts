@@ -1,7 +1,8 @@
 /**
  * The timeline webview's HTML. Pure (no `vscode` import) so the browser tests load the very
- * same page and CSP. No trace data ever goes into the HTML: the page is static and receives
- * everything through validated messages.
+ * same page and CSP. The only run data in the HTML is the loading state's header (the run's
+ * name, escaped as text, its status and span count): it paints before any script runs. The
+ * spans come through validated messages.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -13,6 +14,8 @@ export interface TimelineHtmlOptions {
   /** URI of dist/webview/timeline.css as the webview sees it. */
   styleUri: string;
   nonce: string;
+  /** The run, for the loading state shown until the bundle has painted its spans. */
+  header?: { name: string; status: string; spanCount: number };
 }
 
 /** A fresh nonce per page load: 128 random bits, base64. */
@@ -20,6 +23,23 @@ export const makeNonce = (): string => randomBytes(16).toString('base64');
 
 const escapeAttr = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/** Text content: every character markup could start with, escaped. */
+const escapeText = (s: string): string => escapeAttr(s).replace(/'/g, '&#39;');
+
+/**
+ * The run's header and "Loading N spans…", styled by timeline.css alone (a CSS spinner): the
+ * user sees which run is opening while the page's script loads. The App removes it when it
+ * paints the run.
+ */
+function bootMarkup(h: { name: string; status: string; spanCount: number } | undefined): string {
+  const count = h ? Math.max(0, Math.floor(h.spanCount)) : 0;
+  const what = !h ? 'Loading run…' : count === 1 ? 'Loading 1 span…' : `Loading ${count.toLocaleString('en-US')} spans…`;
+  const status = h && /^[A-Z]{1,16}$/.test(h.status) ? h.status : '';
+  const line = h
+    ? `<div class="tl-run-line"><span class="tl-boot-dot st-${status.toLowerCase()}"></span><span class="tl-run-name">${escapeText(h.name)}</span><span class="tl-run-meta">${status}</span></div>\n`
+    : '';
+  return `<div class="tl-boot" role="status">\n${line}<div class="tl-boot-loading"><span class="tl-boot-spinner"></span><span class="tl-boot-text">${what}</span></div>\n</div>`;
+}
 
 /**
  * `default-src 'none'` and only what the page needs: its own script (by nonce), its
@@ -51,7 +71,7 @@ export function timelineHtml(o: TimelineHtmlOptions): string {
 <title>Runlens timeline</title>
 </head>
 <body>
-<div id="app" class="tl-app" aria-busy="true"></div>
+<div id="app" class="tl-app booting" aria-busy="true">${bootMarkup(o.header)}</div>
 <script nonce="${nonce}" src="${escapeAttr(o.scriptUri)}"></script>
 </body>
 </html>

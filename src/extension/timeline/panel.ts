@@ -5,8 +5,9 @@
  */
 import * as vscode from 'vscode';
 import type { Run, Span } from '../../core/model';
-import { TimelineState } from '../../shared/protocol';
+import type { TimelineState as TimelineStateT } from '../../shared/protocol';
 import { makeNonce, timelineHtml } from './html';
+import { TimelineState } from './schemas';
 import { TimelineSession, type TimelineLog, type TimelineStore } from './session';
 import type { SourceLike } from './views';
 
@@ -130,7 +131,11 @@ export class TimelinePanel implements vscode.Disposable {
       runId,
       init,
     );
+    // The run's header and a loading state are in the page itself: painted before any
+    // script runs (the bundle and the spans follow).
+    const run = ctx.store.getRun(runId);
     webview.html = timelineHtml({
+      header: run ? { name: run.name, status: run.status, spanCount: run.spanCount } : undefined,
       cspSource: webview.cspSource,
       scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(root, 'timeline.js')).toString(),
       styleUri: webview.asWebviewUri(vscode.Uri.joinPath(root, 'timeline.css')).toString(),
@@ -147,7 +152,7 @@ export class TimelinePanel implements vscode.Disposable {
   }
 
   /** What the serializer would restore. */
-  get state(): TimelineState {
+  get state(): TimelineStateT {
     return this.session.state;
   }
 

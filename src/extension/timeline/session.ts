@@ -5,17 +5,21 @@
  * adapter. TimelinePanel wires it to a real WebviewPanel; unit tests drive it directly.
  */
 import { compareRuns, type CompareOptions } from '../../core/compare';
-import type { Run, Span } from '../../core/model';
+import type { Run, Span, SpanHead } from '../../core/model';
 import type { StoreChange } from '../../core/store/store';
-import { parseWebviewMessage, type HostMessage, type TimelineState, type WebviewMessage } from '../../shared/protocol';
+import type { HostMessage, TimelineState, WebviewMessage } from '../../shared/protocol';
+import { parseWebviewMessage } from './schemas';
 import { asOfMs, toCompareView, toRunChoice, toRunView, toSpanColumns, toSpanDetail, type SourceLike } from './views';
 
 /** The parts of TraceStore a timeline reads. */
 export interface TimelineStore {
   getRun(idOrPrefix: string): Run | undefined;
+  /** A run's spans without attributes and events: what the timeline draws. */
+  spanHeads(runId: string): SpanHead[];
+  /** One span in full (indexed lookup): the selected span's detail, Go to Source. */
+  getSpan(runId: string, spanId: string): Span | undefined;
+  /** Every span in full: read only to compare two runs. */
   getSpans(runId: string): Span[];
-  /** One span (indexed lookup); getSpans + find when absent. */
-  getSpan?(runId: string, spanId: string): Span | undefined;
   listRuns(opts?: { limit?: number; workflow?: string }): Run[];
   onChange(listener: (c: StoreChange) => void): { dispose(): void };
 }
@@ -50,6 +54,49 @@ export interface SessionDeps {
 }
 
 const CANDIDATES = 25;
+/** Spans in the first message: more than a screenful of rows (22 px each) on a tall screen. */
+export const FIRST_ROWS = 250;
+/** Spans per message after the first. */
+export const CHUNK_ROWS = 25_000;
+
+/**
+ * The spans in the order the timeline shows them: depth first, children by start (then id),
+ * roots by start. Spans on a parent cycle come last. The webview builds the same order
+ * itself; this one only decides which spans travel first.
+ */
+export function displayOrder<T extends { spanId: string; parentSpanId?: string; startNs: bigint }>(spans: readonly T[]): T[] {
+  const byStart = (a: T, b: T) => (a.startNs < b.startNs ? -1 : a.startNs > b.startNs ? 1 : a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0);
+  let sorted = true;
+  for (let i = 1; i < spans.length && sorted; i++) if (byStart(spans[i - 1]!, spans[i]!) > 0) sorted = false;
+  const list = sorted ? spans : [...spans].sort(byStart);
+  const ids = new Set<string>();
+  for (const s of list) ids.add(s.spanId);
+  const children = new Map<string, T[]>();
+  const roots: T[] = [];
+  for (const s of list) {
+    const p = s.parentSpanId;
+    if (p === undefined || p === s.spanId || !ids.has(p)) roots.push(s);
+    else {
+      const c = children.get(p);
+      if (c) c.push(s);
+      else children.set(p, [s]);
+    }
+  }
+  const out: T[] = [];
+  const seen = new Set<string>();
+  const stack: T[] = [];
+  for (let r = roots.length - 1; r >= 0; r--) stack.push(roots[r]!);
+  while (stack.length) {
+    const s = stack.pop()!;
+    if (seen.has(s.spanId)) continue;
+    seen.add(s.spanId);
+    out.push(s);
+    const c = children.get(s.spanId);
+    if (c) for (let i = c.length - 1; i >= 0; i--) stack.push(c[i]!);
+  }
+  if (out.length < list.length) for (const s of list) if (!seen.has(s.spanId)) out.push(s);
+  return out;
+}
 
 export class TimelineSession {
   private ready = false;
@@ -65,6 +112,8 @@ export class TimelineSession {
   private disposed = false;
   private missing = false;
   private lastCompareAt = 0;
+  /** The rest of the run after `init`, sent a chunk at a time; null when all was sent. */
+  private stream: { run: Run; spans: SpanHead[]; at: number; timer: ReturnType<typeof setTimeout> | undefined } | null = null;
 
   constructor(
     private readonly deps: SessionDeps,
@@ -91,6 +140,7 @@ export class TimelineSession {
   /** The webview went away (panel hidden without retained context): it will say `ready` again. */
   suspend(): void {
     this.ready = false;
+    this.stopStream();
   }
 
   /** Select and reveal a span (CodeLens, tree). Sent now if the webview is up, else with init. */
@@ -169,8 +219,7 @@ export class TimelineSession {
   }
 
   private findSpan(runId: string, spanId: string): Span | undefined {
-    const store = this.deps.store;
-    return store.getSpan ? store.getSpan(runId, spanId) : store.getSpans(runId).find((s) => s.spanId === spanId);
+    return this.deps.store.getSpan(runId, spanId);
   }
 
   /** Compare with `runId`, or with a run the user picks (QuickPick) when it is absent. */
@@ -233,21 +282,57 @@ export class TimelineSession {
       return;
     }
     this.missing = false;
+    this.stopStream();
     this.pendingSpans.clear();
-    this.runDirty = this.compareDirty = this.candidatesDirty = false;
-    const spans = this.deps.store.getSpans(this.runId);
+    this.runDirty = this.compareDirty = false;
+    // The first screenful first (narrow read: no attributes or events), the rest in chunks
+    // after it, and the runs to compare with once the spans are there.
+    const spans = displayOrder(this.deps.store.spanHeads(this.runId));
+    const first = spans.length <= FIRST_ROWS + CHUNK_ROWS / 10 ? spans.length : FIRST_ROWS;
     const selectSpanId = this.pendingSelect ?? this.selectedSpanId;
     this.pendingSelect = null;
     this.deps.ui.setTitle(`Timeline: ${run.name}`);
     this.deps.ui.post({
       type: 'init',
       run: toRunView(run),
-      spans: toSpanColumns(spans, run),
+      spans: toSpanColumns(first < spans.length ? spans.slice(0, first) : spans, run),
+      pending: spans.length - first,
       asOfMs: asOfMs(run),
       selectSpanId,
       compare: this.compareView(),
-      candidates: this.candidates(run),
     });
+    this.candidatesDirty = true;
+    if (first < spans.length) {
+      this.stream = { run, spans, at: first, timer: undefined };
+      this.nextChunk();
+    } else this.schedule();
+  }
+
+  /** Post the next chunk of the run `init` started, on a later turn (the host stays responsive). */
+  private nextChunk(): void {
+    const st = this.stream;
+    if (!st) return;
+    st.timer = setTimeout(() => {
+      st.timer = undefined;
+      if (this.stream !== st || this.disposed || !this.ready) return;
+      const end = Math.min(st.at + CHUNK_ROWS, st.spans.length);
+      const spans = toSpanColumns(st.spans.slice(st.at, end), st.run);
+      st.at = end;
+      if (end >= st.spans.length) this.stream = null;
+      this.deps.ui.post({ type: 'spansLoaded', spans, pending: st.spans.length - end });
+      if (this.stream) this.nextChunk();
+      else this.schedule();
+    }, 0);
+  }
+
+  private stopStream(): void {
+    if (this.stream?.timer !== undefined) clearTimeout(this.stream.timer);
+    this.stream = null;
+  }
+
+  /** Whether the run's spans are still being sent after `init`. */
+  get loading(): boolean {
+    return this.stream !== null;
   }
 
   private onStoreChange(c: StoreChange): void {
@@ -305,6 +390,12 @@ export class TimelineSession {
     }
     const run = this.deps.store.getRun(this.runId);
     if (!run) return;
+    if (this.stream) {
+      // Live changes wait until the chunks of the snapshot sent with init are all out, so
+      // that an older copy of a span never overwrites a newer one.
+      this.schedule();
+      return;
+    }
     if (this.missing) {
       // The run came back (re-imported): start over.
       this.sendInit();
@@ -339,6 +430,7 @@ export class TimelineSession {
 
   dispose(): void {
     this.disposed = true;
+    this.stopStream();
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.sub.dispose();
   }

@@ -4,7 +4,7 @@
  */
 import type { RunComparison } from '../../core/compare';
 import { runEndNote } from '../../core/report';
-import { errorSummary, nowNs, nsToMs, type AttrValue, type Attributes, type Run, type Span } from '../../core/model';
+import { errorSummary, nowNs, nsToMs, type AttrValue, type Attributes, type Run, type Span, type SpanHead } from '../../core/model';
 import { encodeSpans, type AttrJson, type CompareView, type RunChoiceView, type RunView, type SourceView, type SpanColumns, type SpanCore, type SpanDetailView, type SpanView } from '../../shared/protocol';
 
 export interface SourceLike {
@@ -89,8 +89,11 @@ function sourceView(span: Span, resolve: ResolveSource | undefined): SourceView 
   return out;
 }
 
-/** What the webview needs up front to draw a span (see SpanCore). */
-export function toSpanCore(span: Span, run: Run): SpanCore {
+/**
+ * What the webview needs up front to draw a span (see SpanCore): from a narrow read
+ * (SpanHead, `error` precomputed by the store) or a full span.
+ */
+export function toSpanCore(span: Span | SpanHead, run: Run): SpanCore {
   return {
     id: span.spanId,
     parentId: span.parentSpanId ?? null,
@@ -100,7 +103,7 @@ export function toSpanCore(span: Span, run: Run): SpanCore {
     durationMs: span.endNs !== undefined ? Math.max(0, ms(span.endNs - span.startNs)) : null,
     status: span.status,
     statusLabel: span.statusLabel ?? null,
-    error: errorSummary(span) ?? null,
+    error: ('attributes' in span ? errorSummary(span) : span.error) ?? null,
   };
 }
 
@@ -121,7 +124,7 @@ export function toSpanView(span: Span, run: Run, resolve?: ResolveSource): SpanV
 }
 
 /** A run's spans as the columns the protocol sends. */
-export function toSpanColumns(spans: readonly Span[], run: Run): SpanColumns {
+export function toSpanColumns(spans: readonly (Span | SpanHead)[], run: Run): SpanColumns {
   return encodeSpans(spans.map((s) => toSpanCore(s, run)));
 }
 
