@@ -35,9 +35,10 @@ function snapshot(dir: string): string[] {
   return fs
     .readdirSync(dir)
     .sort()
-    .map((f) => {
+    .flatMap((f) => {
       const st = fs.statSync(path.join(dir, f));
-      return `${f} ${st.size} ${st.mtimeMs}`;
+      const line = `${f} ${st.size} ${st.mtimeMs}`;
+      return st.isDirectory() ? [line, ...snapshot(path.join(dir, f)).map((x) => `${f}/${x}`)] : [line];
     });
 }
 
@@ -67,11 +68,22 @@ describe('read-only databases', function () {
     runId = (await runCli(['list', '--json'], ws)).stdout.match(/"id": "([^"]+)"/)![1]!;
     // A read used to write these: the folder's .gitignore and the lock.
     fs.rmSync(path.join(folder, '.gitignore'), { force: true });
-    for (const f of fs.readdirSync(folder)) fs.chmodSync(path.join(folder, f), 0o444);
+    // Everything in it readable, nothing writable (folders enterable: the runs' own databases live in one).
+    const readOnly = (dir: string): void => {
+      for (const f of fs.readdirSync(dir)) {
+        const p = path.join(dir, f);
+        if (fs.statSync(p).isDirectory()) {
+          readOnly(p);
+          fs.chmodSync(p, 0o555);
+        } else fs.chmodSync(p, 0o444);
+      }
+    };
+    readOnly(folder);
     fs.chmodSync(folder, 0o555);
   });
   after(() => {
     if (folder) fs.chmodSync(folder, 0o755);
+    if (folder && fs.existsSync(`${db}.runs`)) fs.chmodSync(`${db}.runs`, 0o755);
   });
 
   it('list, show and export read a read-only .runlens folder and write nothing', async () => {

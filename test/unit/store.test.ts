@@ -113,7 +113,8 @@ describe('trace store', () => {
       s.endRun(`r${i}`, { exitCode: 0 });
     }
     assert.deepEqual(s.listRuns().map((r) => r.id), ['r5', 'r4', 'r3']);
-    assert.equal(s.query('SELECT count(*) AS n FROM spans')[0].n, 3n);
+    assert.deepEqual(s.listRuns().map((r) => s.getSpans(r.id).length), [1, 1, 1]);
+    assert.equal(s.query('SELECT count(*) AS n FROM run_traces')[0].n, 3n, 'deleted runs leave no trace behind');
     await s.close();
   });
 
@@ -226,7 +227,7 @@ describe('trace store', () => {
     await new Promise((r) => child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r));
     assert.ok(acknowledged.length >= 1000, `only ${acknowledged.length} spans were acknowledged before the kill`);
     const reopened = await TraceStore.open({ path: file, log: () => undefined });
-    const stored = new Set(reopened.query('SELECT span_id FROM spans').map((r) => String(r.span_id)));
+    const stored = new Set(reopened.listRuns().flatMap((r) => reopened.getSpans(r.id).map((s) => s.spanId)));
     const lost = acknowledged.filter((id) => !stored.has(id));
     assert.deepEqual(lost, [], `${lost.length} acknowledged spans lost of ${acknowledged.length}`);
     await reopened.close();

@@ -183,7 +183,7 @@ describe('the collector port is not a web endpoint', () => {
       const stats = await request(`${collector.endpoint}/runlens/v1/health`, { method: 'GET', headers: { 'x-runlens-token': collector.token } });
       assert.equal(stats.status, 200);
       assert.deepEqual(store.listRuns(), [], `stored from a page: ${results.join('; ')}`);
-      assert.equal(Number(store.query('SELECT count(*) AS n FROM spans')[0].n), 0);
+      assert.equal(Number(store.query('SELECT count(*) AS n FROM run_traces')[0].n), 0);
     });
   });
 });

@@ -57,6 +57,8 @@ export class Journal {
       }
     }
     if (last !== '' && !readOnly) fs.truncateSync(this.path, Buffer.byteLength(text) - Buffer.byteLength(last));
+    // What is there counts toward the next snapshot (a store closed right after replaying writes it out).
+    this.bytes = Buffer.byteLength(text) - Buffer.byteLength(last);
     if (!bad.length) return { records, unreadable: 0 };
     const where = bad.length > 5 ? `${bad.slice(0, 5).join(', ')}…` : bad.join(', ');
     let problem = `line ${where} of the journal could not be read`;

@@ -108,4 +108,63 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE spans SET start_ns = 0 WHERE typeof(start_ns) != 'integer' OR start_ns < 0;
   UPDATE spans SET end_ns = NULL WHERE end_ns IS NOT NULL AND (typeof(end_ns) != 'integer' OR end_ns < 0);
   `,
+  // 3: the database becomes a catalog. Each run's spans, resources and output move to a
+  //    database file of their own (RUN_MIGRATIONS; written by the store before this step, see
+  //    store.ts moveToRunFiles), so no question about one run loads every run. What is left
+  //    here: runs, and which runs hold spans of which trace (a span never moves between runs).
+  `
+  CREATE TABLE run_traces (
+    trace_id TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    PRIMARY KEY (trace_id, run_id)
+  );
+  CREATE INDEX run_traces_by_run ON run_traces (run_id);
+  INSERT OR IGNORE INTO run_traces (trace_id, run_id) SELECT DISTINCT trace_id, run_id FROM spans;
+  DROP TABLE spans;
+  DROP TABLE output;
+  DROP TABLE resources;
+  `,
+];
+
+/**
+ * A run's own database file (`<catalog>.runs/<sha256(run id)[0..32]>.db`): its spans, the
+ * resources they point at, its output lines. The same columns as the single-file store had.
+ */
+export const RUN_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE resources (
+    id INTEGER PRIMARY KEY,
+    digest TEXT NOT NULL UNIQUE,
+    attributes TEXT NOT NULL
+  );
+  CREATE TABLE spans (
+    trace_id TEXT NOT NULL,
+    span_id TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    parent_span_id TEXT,
+    name TEXT NOT NULL,
+    kind INTEGER NOT NULL DEFAULT 0,
+    start_ns INTEGER NOT NULL,
+    end_ns INTEGER,
+    status TEXT NOT NULL CHECK (status IN ('OK','ERROR','RUNNING','INCOMPLETE')),
+    status_message TEXT,
+    status_label TEXT,
+    attributes TEXT NOT NULL DEFAULT '{}',
+    events TEXT NOT NULL DEFAULT '[]',
+    truncated TEXT,
+    resource_id INTEGER REFERENCES resources (id),
+    scope_name TEXT,
+    scope_version TEXT,
+    PRIMARY KEY (trace_id, span_id)
+  );
+  CREATE INDEX spans_by_start ON spans (start_ns);
+  CREATE TABLE output (
+    run_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    stream TEXT NOT NULL,
+    text TEXT NOT NULL,
+    PRIMARY KEY (run_id, seq)
+  );
+  `,
 ];

@@ -1,17 +1,21 @@
 /**
- * The trace store: a sql.js SQLite database kept in memory, made durable by an append-only
- * journal (see journal.ts) and written out as a file by atomic snapshots. All writers go
- * through `apply`/`endRun`/`appendOutput`/`deleteRun`/`clear`; all views read the query
- * methods and subscribe to `onChange`.
+ * The trace store: a small catalog database (runs, which runs hold which traces) and one
+ * database per run (its spans, resources, output), each a sql.js SQLite database kept in
+ * memory while in use, made durable by one append-only journal (see journal.ts) and written
+ * out as files by atomic snapshots of what changed. A question about one run opens that run's
+ * file only; listing runs reads the catalog only. All writers go through
+ * `apply`/`endRun`/`appendOutput`/`deleteRun`/`clear`; all views read the query methods and
+ * subscribe to `onChange`.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import initSqlJs, { type Database, type SqlJsStatic, type Statement } from 'sql.js';
+import type { Database, SqlJsStatic } from 'sql.js';
 import type { Attributes, IngestBatch, Run, RunPatch, Span, SpanEvent, SpanHead } from '../model';
 import { deriveRunStatus, errorSummary, nowNs } from '../model';
 import { Journal, type JournalRecord } from './journal';
-import { MIGRATIONS } from './schema';
+import { MIGRATIONS, RUN_MIGRATIONS } from './schema';
+import { Db, loadDatabase, loadSql, writeFileAtomic, type Row } from './sqlite';
 import { decode, encode, encodeData } from './codec';
 import { boundRun, boundSpan, limitsWith, type Limits } from '../limits';
 import { isProcessAlive } from '../processes';
@@ -83,26 +87,6 @@ export interface LockInfo {
 const MAX_OUTPUT_LINES = 5000;
 const MAX_OUTPUT_LINE = 4096;
 const openPaths = new Set<string>();
-let sqlPromise: Promise<SqlJsStatic> | undefined;
-
-function loadSql(): Promise<SqlJsStatic> {
-  if (!sqlPromise) {
-    // Bundled: the wasm sits next to the bundle. Unbundled (tests): in the sql.js package.
-    const candidates = [path.join(__dirname, 'sql-wasm.wasm')];
-    try {
-      candidates.push(path.join(path.dirname(require.resolve('sql.js')), 'sql-wasm.wasm'));
-    } catch {
-      /* bundled without node_modules */
-    }
-    const wasm = candidates.find((p) => fs.existsSync(p));
-    if (!wasm) throw new Error(`sql-wasm.wasm not found (looked in ${candidates.join(', ')})`);
-    const wasmBinary = fs.readFileSync(wasm);
-    sqlPromise = initSqlJs({ wasmBinary: wasmBinary.buffer.slice(wasmBinary.byteOffset, wasmBinary.byteOffset + wasmBinary.byteLength) as ArrayBuffer });
-  }
-  return sqlPromise;
-}
-
-type Row = Record<string, unknown>;
 
 interface RunCounts {
   spans: number;
@@ -245,39 +229,69 @@ function fromJournal(rec: JournalRecord): JournalRecord {
 /** a < b for non-negative decimal integers without leading zeros. */
 const decLess = (a: string, b: string): boolean => (a.length !== b.length ? a.length < b.length : a < b);
 
-/** sql.js reads INTEGER columns as bigint with this option (its typings predate it). */
-interface BigIntRows {
-  getAsObject(params: null, config: { useBigInt: boolean }): Row;
-  get(params: null, config: { useBigInt: boolean }): unknown[];
+/** A run's own database: its file (absent in memory), the journal record it holds up to. */
+interface RunDb {
+  readonly runId: string;
+  readonly db: Db;
+  /** Undefined: kept in memory only (an in-memory store). */
+  readonly file: string | undefined;
+  /** Journal records up to this one are in the file (its meta `journal_seq`): replay skips them here. */
+  seq: number;
+  /** Changed since it was last written; never closed until written (or, read-only, ever). */
+  dirty: boolean;
+  /** The operation that used it last (eviction keeps those of the current one). */
+  usedAt: number;
+  readonly resourceIds: Map<string, number>;
 }
+
+/** Run databases kept open when not in use (the newest used). Changed ones stay until written. */
+const OPEN_RUN_DBS = 4;
+/** (trace id → runs holding its spans) entries remembered before starting over. */
+const TRACE_CACHE = 100_000;
+
+/** `<catalog>.runs/`: where a store's per-run database files live. */
+export const runsDirOf = (dbPath: string): string => `${dbPath}.runs`;
+/** A run's database file name: its id hashed (run ids come from clients: never a path). */
+export const runFileName = (runId: string): string => `${createHash('sha256').update(runId).digest('hex').slice(0, 32)}.db`;
 
 export class TraceStore {
   private readonly listeners = new Set<(c: StoreChange) => void>();
-  private readonly statements = new Map<string, Statement>();
   private journal: Journal | undefined;
   private seq = 0;
+  /** Journal records up to this one are in the catalog file: replay applies their catalog part only after it. */
+  private catalogSeq = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readOnly = false;
-  private readonly resourceIds = new Map<string, number>();
+  private readonly runDbs = new Map<string, RunDb>();
+  private readonly traceRuns = new Map<string, Set<string>>();
+  private readonly fileBytes = new Map<string, number>();
   private readonly outputSeq = new Map<string, number>();
   /** Attached runs: when spans last arrived, and those taken as finished despite a missing parent. */
   private readonly lastTouched = new Map<string, number>();
   private readonly settled = new Set<string>();
   private readonly pending = new Map<string, Set<string>>();
   private readonly openedAt: number;
-  /** Spans of the record being applied that belong to another run already (see updateSpan). */
+  /** Spans of the record being applied that belong to another run already (see withoutConflicts). */
   private conflicts: (SpanKey & { runId: string })[] = [];
-  /** Size of the database file as last written (see afterWrite). */
-  private snapshotBytes = 0;
+  /** Databases inside the record being applied (each holds a savepoint: the record is all or nothing). */
+  private recordDbs: Set<Db> | undefined;
+  /** While replaying: runs whose rows were replayed (their counts are recomputed from their file). */
+  private replayTouched: Set<string> | undefined;
+  private op = 0;
+  /** Size of the catalog file as last written. */
+  private catalogBytes = 0;
+  private largestDirtyBytes = 0;
   readonly maxAttrLength: number;
   readonly limits: Limits;
   /** Messages about recoveries made while opening (corrupt file moved aside…). */
   readonly warnings: string[] = [];
 
   private constructor(
-    private readonly db: Database,
+    private readonly SQL: SqlJsStatic,
+    private readonly catalog: Db,
     private readonly opts: StoreOptions,
+    private readonly runsDir: string | undefined,
   ) {
     this.limits = limitsWith({ ...opts.limits, attrValueLength: opts.maxAttrLength ?? opts.limits?.attrValueLength });
     this.maxAttrLength = this.limits.attrValueLength;
@@ -298,7 +312,7 @@ export class TraceStore {
   static async open(opts: StoreOptions = {}): Promise<TraceStore> {
     const SQL = await loadSql();
     if (!opts.path) {
-      const store = new TraceStore(new SQL.Database(), opts);
+      const store = new TraceStore(SQL, new Db(new SQL.Database()), opts, undefined);
       store.secret = randomBytes(32).toString('hex');
       store.migrate();
       return store;
@@ -325,27 +339,33 @@ export class TraceStore {
       releaseLock(dbPath);
       throw err;
     }
-    const store = new TraceStore(db, { ...opts, path: dbPath });
+    const store = new TraceStore(SQL, new Db(db), { ...opts, path: dbPath }, runsDirOf(dbPath));
     store.secret = secret;
     store.warnings.push(...warnings);
     try {
-      store.snapshotBytes = fs.statSync(dbPath).size;
+      store.catalogBytes = fs.statSync(dbPath).size;
     } catch {
       /* a new database */
     }
     try {
-      store.migrate();
+      const from = store.catalog.version();
+      if (store.migrate() || from < 3) {
+        // The spans now live in the runs' files: the catalog is written at once, without them.
+        store.catalog.exec('VACUUM');
+        const data = store.catalog.export();
+        writeFileAtomic(dbPath, data);
+        store.catalogBytes = data.length;
+      }
       store.journal = new Journal(`${dbPath}.journal`);
-      const snapshotSeq = Number(store.meta('journal_seq') ?? '0');
+      store.catalogSeq = store.seq = Number(store.catalog.meta('journal_seq') ?? '0');
       const replay = store.journal.replay();
-      store.seq = snapshotSeq;
-      const skipped = store.replay(replay.records, snapshotSeq);
+      const skipped = store.replay(replay.records);
       const lost = replay.unreadable + skipped.length;
       if (lost) {
         const details = [replay.problem, ...skipped.slice(0, 3)].filter(Boolean).join('; ');
         store.warnings.push(`${lost} journal record${lost === 1 ? '' : 's'} unreadable or unusable, skipped; every other record was kept (${details})`);
       }
-      store.recountOutput();
+      store.removeStrayRunFiles();
       store.saveRetention();
       store.closeOrphans();
       if (lost) store.snapshot(); // the journal starts over: its damage is reported once, kept aside
@@ -359,44 +379,41 @@ export class TraceStore {
   }
 
   private static openReadOnly(SQL: SqlJsStatic, dbPath: string, opts: StoreOptions): TraceStore {
-    let bytes: Buffer | undefined;
-    try {
-      bytes = fs.readFileSync(dbPath);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    const store = new TraceStore(bytes?.length ? new SQL.Database(bytes) : new SQL.Database(), { ...opts, path: undefined });
-    store.migrate();
-    const snapshotSeq = Number(store.meta('journal_seq') ?? '0');
-    const replay = new Journal(`${dbPath}.journal`).replay(true);
-    const skipped = store.replay(replay.records, snapshotSeq);
-    if (replay.unreadable + skipped.length) store.warnings.push(`${replay.unreadable + skipped.length} journal record(s) unreadable or unusable, skipped`);
+    const warnings: string[] = [];
+    const store = new TraceStore(SQL, new Db(loadDatabase(SQL, dbPath, warnings, true)), { ...opts, path: undefined }, runsDirOf(dbPath));
     store.readOnly = true;
+    store.warnings.push(...warnings);
+    store.migrate();
+    store.catalogSeq = store.seq = Number(store.catalog.meta('journal_seq') ?? '0');
+    const replay = new Journal(`${dbPath}.journal`).replay(true);
+    const skipped = store.replay(replay.records);
+    if (replay.unreadable + skipped.length) store.warnings.push(`${replay.unreadable + skipped.length} journal record(s) unreadable or unusable, skipped`);
     return store;
   }
 
   /**
-   * Apply journalled records after `afterSeq`, each on its own: a record that cannot be
-   * applied (damaged, or written by a bug) is rolled back alone and reported, never taking
-   * the records after it, or the store, with it.
+   * Apply journalled records, each on its own: a record that cannot be applied (damaged, or
+   * written by a bug) is rolled back alone and reported, never taking the records after it,
+   * or the store, with it. Each database takes only the records after those its file holds;
+   * the runs whose spans were replayed have their counts recomputed from their spans.
    */
-  private replay(records: JournalRecord[], afterSeq: number): string[] {
+  private replay(records: JournalRecord[]): string[] {
     const skipped: string[] = [];
-    this.transaction(() => {
+    const touched = new Set<string>();
+    this.replayTouched = touched;
+    try {
       for (const rec of records) {
-        if (rec.seq <= afterSeq) continue;
-        this.db.exec('SAVEPOINT record');
         try {
-          this.applyRecord(fromJournal(rec));
-          this.db.exec('RELEASE record');
+          this.atomically(() => this.applyRecord(fromJournal(rec)));
         } catch (err) {
-          this.db.exec('ROLLBACK TO record; RELEASE record');
-          this.resourceIds.clear(); // ids cached by the rolled-back record may not exist
           skipped.push(`record ${rec.seq} (${rec.op}): ${(err as Error).message}`);
         }
         if (rec.seq > this.seq) this.seq = rec.seq;
       }
-    });
+    } finally {
+      this.replayTouched = undefined;
+    }
+    for (const id of touched) if (this.runExists(id)) this.recount(id);
     return skipped;
   }
 
@@ -405,6 +422,7 @@ export class TraceStore {
   /** Upsert runs and spans. Durable (journalled) when it returns. */
   apply(batch: IngestBatch): ApplyResult {
     if (!batch.runs.length && !batch.spans.length) return { rejected: 0 };
+    this.op++;
     const newRuns = new Set<string>();
     const spans = this.admit(batch.spans, newRuns);
     const rejected = batch.spans.length - spans.length;
@@ -440,7 +458,7 @@ export class TraceStore {
     rec.resources = resources;
     rec.rows = rows;
     this.conflicts = [];
-    const runIds = this.transaction(() => this.applyRecord(rec));
+    const runIds = this.atomically(() => this.applyRecord(rec));
     const conflicts = this.conflicts;
     this.conflicts = [];
     this.emit({ type: 'runs', runIds });
@@ -463,7 +481,7 @@ export class TraceStore {
     for (const s of spans) {
       let left = room.get(s.runId);
       if (left === undefined) {
-        const row = this.all('SELECT span_count FROM runs WHERE id = ?', [s.runId])[0];
+        const row = this.catalog.all('SELECT span_count FROM runs WHERE id = ?', [s.runId])[0];
         if (!row) newRuns.add(s.runId);
         left = this.limits.spansPerRun - (row ? Number(row.span_count) : 0);
       }
@@ -473,12 +491,13 @@ export class TraceStore {
     return out;
   }
 
-  /** A run's process ended: its still-open spans become INCOMPLETE, its status is settled. */
   /**
+   * A run's process ended: its still-open spans become INCOMPLETE, its status is settled.
    * `cancelled`: the user stopped it (CANCELLED). `incomplete`: why the run ended without its
    * process saying so (INCOMPLETE, the reason kept in `runlens.incomplete_reason`).
    */
   endRun(runId: string, exit: { exitCode?: number; signal?: string; endNs?: bigint; cancelled?: boolean; incomplete?: string }): Run {
+    this.op++;
     const rec = this.record('end', {
       runId,
       exitCode: exit.exitCode,
@@ -487,8 +506,9 @@ export class TraceStore {
       cancelled: exit.cancelled || undefined,
       incomplete: exit.incomplete,
     });
-    const changed = this.transaction(() => {
-      const before = this.getSpans(runId).filter((s) => s.status === 'RUNNING');
+    const changed = this.atomically(() => {
+      const r = this.runDb(runId, false);
+      const before = r ? this.readSpans(r, "WHERE s.status = 'RUNNING'") : [];
       this.applyRecord(rec);
       return before.map((s) => ({ ...s, status: 'INCOMPLETE' as const }));
     });
@@ -501,25 +521,27 @@ export class TraceStore {
     return run;
   }
 
-  /** Plain output lines of a run (not span data), kept up to a cap per run. */
   /**
-   * `start`: the line number of the first line (a writer that sends its run's output again
-   * after a hand-over rewrites the same lines, never appends them twice). Default: after the last.
+   * Plain output lines of a run (not span data), kept up to a cap per run. `start`: the line
+   * number of the first line (a writer that sends its run's output again after a hand-over
+   * rewrites the same lines, never appends them twice). Default: after the last.
    */
-  appendOutput(runId: string, stream: 'stdout' | 'stderr', lines: string[], start = this.outputSeq.get(runId) ?? 0): void {
+  appendOutput(runId: string, stream: 'stdout' | 'stderr', lines: string[], start?: number): void {
     if (!lines.length) return;
-    const room = Math.max(0, MAX_OUTPUT_LINES - start);
+    this.op++;
+    const from = start ?? this.nextOutputSeq(runId);
+    const room = Math.max(0, MAX_OUTPUT_LINES - from);
     if (room === 0) return;
     const kept = lines.slice(0, room).map((l) => (l.length > MAX_OUTPUT_LINE ? l.slice(0, MAX_OUTPUT_LINE) + '…' : l));
-    const rec = this.record('output', { runId, stream, start, lines: kept });
-    this.transaction(() => this.applyRecord(rec));
+    const rec = this.record('output', { runId, stream, start: from, lines: kept });
+    this.atomically(() => this.applyRecord(rec));
     this.emit({ type: 'output', runIds: [runId] });
     this.afterWrite();
   }
 
   deleteRun(runId: string): void {
     const rec = this.record('delete', { runIds: [runId] });
-    this.transaction(() => this.applyRecord(rec));
+    this.atomically(() => this.applyRecord(rec));
     this.emit({ type: 'deleted', runIds: [runId] });
     this.afterWrite();
   }
@@ -527,7 +549,7 @@ export class TraceStore {
   clear(): void {
     const ids = this.listRuns().map((r) => r.id);
     const rec = this.record('clear', {});
-    this.transaction(() => this.applyRecord(rec));
+    this.atomically(() => this.applyRecord(rec));
     this.emit({ type: 'cleared', runIds: ids });
     this.afterWrite();
   }
@@ -547,24 +569,24 @@ export class TraceStore {
     }
     const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY start_ns DESC, id DESC LIMIT ?`;
     params.push(opts.limit ?? -1);
-    return this.all(sql, params).map(rowToRun);
+    return this.catalog.all(sql, params).map(rowToRun);
   }
 
   /** By id, unique id prefix, or `last` (the newest run). */
   getRun(idOrPrefix: string): Run | undefined {
     if (idOrPrefix === 'last') return this.listRuns({ limit: 1 })[0];
-    const exact = this.all('SELECT * FROM runs WHERE id = ?', [idOrPrefix])[0];
+    const exact = this.catalog.all('SELECT * FROM runs WHERE id = ?', [idOrPrefix])[0];
     if (exact) return rowToRun(exact);
-    const rows = this.all("SELECT * FROM runs WHERE id LIKE ? ESCAPE '\\' LIMIT 2", [idOrPrefix.replace(/[\\%_]/g, '\\$&') + '%']);
+    const rows = this.catalog.all("SELECT * FROM runs WHERE id LIKE ? ESCAPE '\\' LIMIT 2", [idOrPrefix.replace(/[\\%_]/g, '\\$&') + '%']);
     return rows.length === 1 ? rowToRun(rows[0]) : undefined;
   }
 
   getSpans(runId: string): Span[] {
-    return this.all(
-      `SELECT s.*, r.attributes AS resource_attributes FROM spans s LEFT JOIN resources r ON r.id = s.resource_id
-       WHERE s.run_id = ? ORDER BY s.start_ns, s.span_id`,
-      [runId],
-    ).map(rowToSpan);
+    this.op++;
+    const r = this.runDb(runId, false);
+    const spans = r ? this.readSpans(r, '') : [];
+    this.trim();
+    return spans;
   }
 
   /**
@@ -572,82 +594,94 @@ export class TraceStore {
    * spans: the timeline, the tree); events are decoded only for failed spans, for `error`.
    */
   spanHeads(runId: string): SpanHead[] {
-    const stmt = this.stmt(
+    this.op++;
+    const r = this.runDb(runId, false);
+    const out: SpanHead[] = [];
+    r?.db.each(
       `SELECT trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status, status_message, status_label,
               CASE WHEN status IN ('ERROR', 'INCOMPLETE') THEN events END AS events
-       FROM spans WHERE run_id = ? ORDER BY start_ns, span_id`,
-    );
-    const out: SpanHead[] = [];
-    try {
-      stmt.bind([runId]);
-      while (stmt.step()) {
-        const r = (stmt as unknown as BigIntRows).get(null, { useBigInt: true });
+       FROM spans ORDER BY start_ns, span_id`,
+      [],
+      (row) => {
         const head: SpanHead = {
           runId,
-          traceId: String(r[0]),
-          spanId: String(r[1]),
-          parentSpanId: r[2] === null ? undefined : String(r[2]),
-          name: String(r[3]),
-          kind: Number(r[4]),
-          startNs: ns(r[5]),
-          endNs: big(r[6]),
-          status: r[7] as SpanHead['status'],
-          statusMessage: r[8] === null ? undefined : String(r[8]),
-          statusLabel: r[9] === null ? undefined : String(r[9]),
+          traceId: String(row[0]),
+          spanId: String(row[1]),
+          parentSpanId: row[2] === null ? undefined : String(row[2]),
+          name: String(row[3]),
+          kind: Number(row[4]),
+          startNs: ns(row[5]),
+          endNs: big(row[6]),
+          status: row[7] as SpanHead['status'],
+          statusMessage: row[8] === null ? undefined : String(row[8]),
+          statusLabel: row[9] === null ? undefined : String(row[9]),
         };
         if (head.status === 'ERROR' || head.status === 'INCOMPLETE') {
-          const events = r[10] === null ? [] : decode<SpanEvent[]>(String(r[10]));
+          const events = row[10] === null ? [] : decode<SpanEvent[]>(String(row[10]));
           head.error = errorSummary({ ...head, attributes: {}, events });
         }
         out.push(head);
-      }
-    } finally {
-      stmt.reset();
-    }
+      },
+    );
+    this.trim();
     return out;
   }
 
   getSpan(runId: string, spanId: string): Span | undefined {
-    const row = this.all(
-      `SELECT s.*, r.attributes AS resource_attributes FROM spans s LEFT JOIN resources r ON r.id = s.resource_id
-       WHERE s.run_id = ? AND s.span_id = ?`,
-      [runId, spanId],
-    )[0];
-    return row ? rowToSpan(row) : undefined;
+    this.op++;
+    const r = this.runDb(runId, false);
+    const span = r ? this.readSpans(r, 'WHERE s.span_id = ?', [spanId])[0] : undefined;
+    this.trim();
+    return span;
   }
 
   /** The stored spans with these (trace id, span id) keys, whatever their run. */
   spansByKey(keys: readonly SpanKey[]): Span[] {
+    this.op++;
     const out: Span[] = [];
+    const byTrace = new Map<string, string[]>();
     for (const k of keys) {
-      const row = this.all(
-        `SELECT s.*, r.attributes AS resource_attributes FROM spans s LEFT JOIN resources r ON r.id = s.resource_id
-         WHERE s.trace_id = ? AND s.span_id = ?`,
-        [k.traceId, k.spanId],
-      )[0];
-      if (row) out.push(rowToSpan(row));
+      let ids = byTrace.get(k.traceId);
+      if (!ids) byTrace.set(k.traceId, (ids = []));
+      ids.push(k.spanId);
     }
+    for (const [traceId, spanIds] of byTrace) {
+      for (const runId of this.runsOfTrace(traceId)) {
+        const r = this.runDb(runId, false);
+        if (!r) continue;
+        for (const spanId of spanIds) out.push(...this.readSpans(r, 'WHERE s.trace_id = ? AND s.span_id = ?', [traceId, spanId]));
+      }
+    }
+    this.trim();
     return out;
-  }
-
-  /** Spans with a given name across the newest runs (step history). */
-  spansNamed(name: string, limit = 200): Span[] {
-    return this.all(
-      `SELECT s.* FROM spans s JOIN runs r ON r.id = s.run_id WHERE s.name = ? ORDER BY r.start_ns DESC LIMIT ?`,
-      [name, limit],
-    ).map(rowToSpan);
   }
 
   /** A run's output lines in order, from line number `from` on. */
   getOutput(runId: string, from = 0): { stream: string; text: string; seq: number }[] {
-    return (this.all('SELECT stream, text, seq FROM output WHERE run_id = ? AND seq >= ? ORDER BY seq', [runId, from]) as { stream: string; text: string; seq: unknown }[]).map(
-      (r) => ({ stream: r.stream, text: r.text, seq: Number(r.seq) }),
-    );
+    this.op++;
+    const r = this.runDb(runId, false);
+    const lines = r
+      ? (r.db.all('SELECT stream, text, seq FROM output WHERE seq >= ? ORDER BY seq', [from]) as { stream: string; text: string; seq: unknown }[]).map((x) => ({
+          stream: x.stream,
+          text: x.text,
+          seq: Number(x.seq),
+        }))
+      : [];
+    this.trim();
+    return lines;
   }
 
-  /** Raw SQL for tools and tests (read-only use expected). */
+  /** Raw SQL on the catalog (runs, run_traces, meta) for tools and tests (read-only use expected). */
   query(sql: string, params: (string | number | bigint | null)[] = []): Row[] {
-    return this.all(sql, params);
+    return this.catalog.all(sql, params);
+  }
+
+  /** Raw SQL on one run's database (spans, resources, output); no rows when the run has none. */
+  queryRun(runId: string, sql: string, params: (string | number | bigint | null)[] = []): Row[] {
+    this.op++;
+    const rows = this.runDb(runId, false)?.db.all(sql, params) ?? [];
+    this.trim();
+    return rows;
   }
 
   onChange(listener: (c: StoreChange) => void): { dispose(): void } {
@@ -655,35 +689,59 @@ export class TraceStore {
     return { dispose: () => this.listeners.delete(listener) };
   }
 
-  /** Approximate in-memory database size in bytes. */
+  /** Approximate size of everything the store holds, in bytes: the catalog and every run's database. */
   sizeBytes(): number {
-    const pages = Number(this.all('PRAGMA page_count')[0].page_count);
-    const size = Number(this.all('PRAGMA page_size')[0].page_size);
-    return pages * size;
+    let total = this.catalog.sizeBytes();
+    for (const r of this.catalog.all('SELECT id FROM runs')) total += this.runBytes(String(r.id));
+    return total;
+  }
+
+  private runBytes(runId: string): number {
+    const open = this.runDbs.get(runId);
+    if (open && (open.dirty || !open.file)) return open.db.sizeBytes();
+    let bytes = this.fileBytes.get(runId);
+    if (bytes === undefined) {
+      try {
+        bytes = this.runsDir ? fs.statSync(path.join(this.runsDir, runFileName(runId))).size : 0;
+      } catch {
+        bytes = 0;
+      }
+      this.fileBytes.set(runId, bytes);
+    }
+    return bytes;
   }
 
   // ------------------------------------------------------------------ persistence
 
-  /** Write the whole database file now (atomically) and start the journal over. */
+  /**
+   * Write every changed database now (each atomically: the runs' first, then the catalog)
+   * and start the journal over. Unchanged runs' files are not touched: the cost is what
+   * changed, not what the store holds.
+   */
   snapshot(): void {
     if (!this.opts.path || !this.journal) return;
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
-    this.setMeta('journal_seq', String(this.seq));
-    this.freeStatements(); // export() closes and reopens the database: statements die
-    const data = this.db.export();
-    this.tune();
-    const tmp = `${this.opts.path}.tmp-${process.pid}`;
-    const fd = fs.openSync(tmp, 'w');
-    try {
-      fs.writeSync(fd, data);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, this.opts.path);
-    this.snapshotBytes = data.length;
+    for (const r of this.runDbs.values()) if (r.dirty) this.writeRun(r);
+    this.largestDirtyBytes = 0;
+    this.catalog.setMeta('journal_seq', String(this.seq));
+    const data = this.catalog.export();
+    writeFileAtomic(this.opts.path, data);
+    this.catalogBytes = data.length;
+    this.catalogSeq = this.seq;
     this.journal.reset();
+    this.trim();
+  }
+
+  private writeRun(r: RunDb): void {
+    if (!r.file) return;
+    r.db.setMeta('journal_seq', String(this.seq));
+    const data = r.db.export();
+    fs.mkdirSync(path.dirname(r.file), { recursive: true });
+    writeFileAtomic(r.file, data);
+    r.seq = this.seq;
+    r.dirty = false;
+    this.fileBytes.set(r.runId, data.length);
   }
 
   /** fsync the journal: acknowledged data then survives power loss too, not only kill -9. */
@@ -697,12 +755,101 @@ export class TraceStore {
     try {
       if (this.opts.path && this.journal && this.journal.size > 0) this.snapshot();
     } finally {
+      if (this.idleTimer) clearTimeout(this.idleTimer);
       this.journal?.close();
-      this.freeStatements();
-      this.db.close();
+      for (const r of this.runDbs.values()) r.db.close();
+      this.runDbs.clear();
+      this.catalog.close();
       if (this.opts.path) releaseLock(this.opts.path);
       this.listeners.clear();
     }
+  }
+
+  // ------------------------------------------------------------------ run databases
+
+  /**
+   * A run's database, opened from its file (or created, with `create`) and kept among the
+   * recently used. Undefined when the run has no database and `create` is false.
+   */
+  private runDb(runId: string, create: boolean): RunDb | undefined {
+    let r = this.runDbs.get(runId);
+    if (!r) {
+      const file = this.runsDir ? path.join(this.runsDir, runFileName(runId)) : undefined;
+      if (!create && (!file || !exists(file))) return undefined;
+      const warnings: string[] = [];
+      const db = new Db(file ? loadDatabase(this.SQL, file, warnings, this.readOnly) : new this.SQL.Database());
+      for (const w of warnings) {
+        this.warnings.push(w);
+        this.opts.log?.(w);
+      }
+      db.migrate(RUN_MIGRATIONS, 'run database');
+      r = { runId, db, file: this.readOnly ? undefined : file, seq: Number(db.meta('journal_seq') ?? '0'), dirty: false, usedAt: this.op, resourceIds: new Map() };
+      this.runDbs.set(runId, r);
+    }
+    r.usedAt = this.op;
+    if (this.recordDbs && !this.recordDbs.has(r.db)) {
+      r.db.exec('SAVEPOINT record');
+      this.recordDbs.add(r.db);
+    }
+    return r;
+  }
+
+  /** Close the run databases beyond the few most recently used; changed ones stay until written. */
+  private trim(): void {
+    if (this.runDbs.size <= OPEN_RUN_DBS || this.recordDbs) return;
+    const idle = [...this.runDbs.values()].filter((r) => !r.dirty && r.usedAt !== this.op && (r.file || this.readOnly));
+    idle.sort((a, b) => a.usedAt - b.usedAt);
+    for (const r of idle.slice(0, Math.max(0, this.runDbs.size - OPEN_RUN_DBS))) {
+      r.db.close();
+      this.runDbs.delete(r.runId);
+    }
+  }
+
+  private removeRunDb(runId: string): void {
+    const r = this.runDbs.get(runId);
+    if (r) {
+      this.recordDbs?.delete(r.db);
+      r.db.close();
+      this.runDbs.delete(runId);
+    }
+    this.fileBytes.delete(runId);
+    if (this.runsDir && !this.readOnly) fs.rmSync(path.join(this.runsDir, runFileName(runId)), { force: true });
+  }
+
+  /** Run database files no run in the catalog owns (a delete cut short by a crash). */
+  private removeStrayRunFiles(): void {
+    if (!this.runsDir || this.readOnly || !fs.existsSync(this.runsDir)) return;
+    const owned = new Set(this.catalog.all('SELECT id FROM runs').map((r) => runFileName(String(r.id))));
+    for (const name of fs.readdirSync(this.runsDir)) {
+      if (/^[0-9a-f]{32}\.db(\.tmp-\d+)?$/.test(name) && !owned.has(name.slice(0, 35))) fs.rmSync(path.join(this.runsDir, name), { force: true });
+    }
+  }
+
+  /** The runs holding spans of a trace. */
+  private runsOfTrace(traceId: string): Set<string> {
+    let runs = this.traceRuns.get(traceId);
+    if (!runs) {
+      if (this.traceRuns.size >= TRACE_CACHE) this.traceRuns.clear();
+      runs = new Set(this.catalog.all('SELECT run_id FROM run_traces WHERE trace_id = ?', [traceId]).map((r) => String(r.run_id)));
+      this.traceRuns.set(traceId, runs);
+    }
+    return runs;
+  }
+
+  private readSpans(r: RunDb, where: string, params: unknown[] = []): Span[] {
+    return r.db
+      .all(`SELECT s.*, r.attributes AS resource_attributes FROM spans s LEFT JOIN resources r ON r.id = s.resource_id ${where} ORDER BY s.start_ns, s.span_id`, params)
+      .map(rowToSpan);
+  }
+
+  private nextOutputSeq(runId: string): number {
+    let next = this.outputSeq.get(runId);
+    if (next === undefined) {
+      const r = this.runDb(runId, false);
+      next = r ? Number(r.db.all('SELECT coalesce(max(seq) + 1, 0) AS n FROM output')[0]!.n) : 0;
+      this.outputSeq.set(runId, next);
+    }
+    return next;
   }
 
   // ------------------------------------------------------------------ internals
@@ -716,82 +863,91 @@ export class TraceStore {
     return rec;
   }
 
-  /** Apply one journal record to the database (live or on replay). Returns touched run ids. */
+  /** Run `fn` as one unit across the catalog and every run database it touches. */
+  private atomically<T>(fn: () => T): T {
+    const dbs = new Set<Db>([this.catalog]);
+    this.recordDbs = dbs;
+    this.catalog.exec('SAVEPOINT record');
+    try {
+      const result = fn();
+      for (const d of dbs) d.exec('RELEASE record');
+      return result;
+    } catch (err) {
+      for (const d of dbs) {
+        try {
+          d.exec('ROLLBACK TO record; RELEASE record');
+        } catch {
+          /* the database is gone (deleted run) */
+        }
+      }
+      // Ids and counts cached by the rolled-back record may not exist.
+      for (const r of this.runDbs.values()) r.resourceIds.clear();
+      this.traceRuns.clear();
+      this.outputSeq.clear();
+      throw err;
+    } finally {
+      this.recordDbs = undefined;
+    }
+  }
+
+  /** Apply one journal record (live or on replay) to the catalog and the runs' databases. Returns touched run ids. */
   private applyRecord(rec: JournalRecord): string[] {
+    // Replay: the catalog takes only the records after those its file holds (so does each run's file).
+    const toCatalog = rec.seq > this.catalogSeq;
     switch (rec.op) {
       case 'apply': {
         const runs = rec.runs as RunPatch[];
         const rows = rec.rows as SpanRow[];
-        const resourceIds = (rec.resources as string[]).map((json) => this.resourceId(json));
+        const resources = rec.resources as string[];
         const counts = new Map<string, RunCounts>();
         // Journals before received times carry no `at`: their runs count as received on replay.
         const at = typeof rec.at === 'bigint' ? rec.at : nowNs();
         for (const r of runs) {
-          this.upsertRun(r, at);
+          if (toCatalog) this.upsertRun(r, at);
           counts.set(r.id, emptyCounts());
         }
-        const insertOne = this.stmt(INSERT_SPAN_IF_NEW);
-        const params: (string | number | null | Buffer)[] = [];
-        for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-          const n = Math.min(INSERT_CHUNK, rows.length - i);
-          params.length = 0;
-          for (let j = i; j < i + n; j++) {
-            const row = rows[j];
-            const runId = row[R.runId];
-            let c = counts.get(runId);
-            if (!c) {
-              if (!this.runExists(runId)) this.upsertRun({ id: runId, name: runId, source: 'otlp', startNs: BigInt(row[R.startNs]), traceId: row[R.traceId] }, at);
-              counts.set(runId, (c = emptyCounts()));
-            }
-            const res = row[R.resource];
-            if (res !== null) row[R.resource] = resourceIds[res];
-            countStatus(c, row[R.status], 1);
-            c.spans++;
-            (c.rows ??= []).push(row);
-            const start = row[R.startNs];
-            if (c.first === undefined || decLess(start, c.first)) c.first = start;
-            const end = row[R.endNs];
-            if (end !== null && (c.last === undefined || decLess(c.last, end))) c.last = end;
-            if (n === INSERT_CHUNK) {
-              for (let k = 0; k < R.attributes; k++) params.push(row[k]);
-              params.push(Buffer.from(row[R.attributes]), Buffer.from(row[R.events]));
-              for (let k = R.truncated; k < row.length; k++) params.push(row[k]);
-            }
+        const groups = new Map<string, SpanRow[]>();
+        for (const row of rows) {
+          let g = groups.get(row[R.runId]);
+          if (!g) groups.set(row[R.runId], (g = []));
+          g.push(row);
+        }
+        for (const [runId, group] of groups) {
+          let c = counts.get(runId);
+          if (!c) {
+            if (toCatalog && !this.runExists(runId))
+              this.upsertRun({ id: runId, name: runId, source: 'otlp', startNs: BigInt(group[0]![R.startNs]), traceId: group[0]![R.traceId] }, at);
+            counts.set(runId, (c = emptyCounts()));
           }
-          // New spans (the usual case) insert in one step, a chunk at a time; only spans seen
-          // before are looked up and updated, in order.
-          if (n === INSERT_CHUNK) {
-            this.stmt(INSERT_SPANS_IF_NEW).run(params as never);
-            const inserted = this.db.getRowsModified();
-            if (inserted === n) continue;
-            // Rows inserted by one statement take consecutive rowids after the largest one.
-            const fresh = new Set<string>();
-            if (inserted > 0) {
-              const last = this.all('SELECT last_insert_rowid() AS id')[0].id as bigint;
-              for (const r of this.all('SELECT trace_id, span_id FROM spans WHERE rowid > ?', [BigInt(last) - BigInt(inserted)])) fresh.add(`${r.trace_id} ${r.span_id}`);
-            }
-            for (let j = i; j < i + n; j++) {
-              const key = `${rows[j][R.traceId]} ${rows[j][R.spanId]}`;
-              if (fresh.delete(key)) continue; // the first of its key in the chunk: inserted
-              this.updateSpan(rows[j], counts);
-            }
-          } else {
-            for (let j = i; j < i + n; j++) {
-              insertOne.run(rows[j] as never);
-              if (this.db.getRowsModified() !== 1) this.updateSpan(rows[j], counts);
-            }
+          this.replayTouched?.add(runId);
+          const r = this.runDb(runId, true)!;
+          if (r.seq >= rec.seq) continue; // its file holds these rows already
+          const kept = this.withoutConflicts(runId, group);
+          if (!kept.length) continue;
+          r.dirty = true;
+          this.insertRows(r, kept, resources, c);
+          for (const traceId of new Set(kept.map((row) => row[R.traceId]))) {
+            this.catalog.run('INSERT OR IGNORE INTO run_traces (trace_id, run_id) VALUES (?, ?)', [traceId, runId]);
+            this.runsOfTrace(traceId).add(runId);
           }
         }
-        for (const [id, c] of counts) this.refreshRun(id, c);
+        if (toCatalog) for (const [id, c] of counts) this.refreshRun(id, c);
         return [...counts.keys()];
       }
       case 'end': {
         const runId = rec.runId as string;
         const endNs = rec.endNs as bigint;
-        this.run('UPDATE spans SET status = ? WHERE run_id = ? AND status = ?', ['INCOMPLETE', runId, 'RUNNING']);
-        const hung = this.db.getRowsModified();
-        this.run('UPDATE runs SET running_count = running_count - ?, error_count = error_count + ? WHERE id = ?', [hung, hung, runId]);
-        const counts = this.all('SELECT error_count, attributes FROM runs WHERE id = ?', [runId])[0];
+        this.replayTouched?.add(runId);
+        let hung = 0;
+        const r = this.runDb(runId, false);
+        if (r && r.seq < rec.seq) {
+          r.db.run('UPDATE spans SET status = ? WHERE status = ?', ['INCOMPLETE', 'RUNNING']);
+          hung = r.db.modified();
+          if (hung) r.dirty = true;
+        }
+        if (!toCatalog) return [runId];
+        this.catalog.run('UPDATE runs SET running_count = running_count - ?, error_count = error_count + ? WHERE id = ?', [hung, hung, runId]);
+        const counts = this.catalog.all('SELECT error_count, attributes FROM runs WHERE id = ?', [runId])[0];
         if (!counts) return [];
         const declared = (JSON.parse(String(counts.attributes)) as Attributes).pipeline_status;
         const exit = {
@@ -802,7 +958,7 @@ export class TraceStore {
         };
         let status = deriveRunStatus(exit, Number(counts.error_count));
         if ((status === 'SUCCESS' || status === 'PARTIAL') && (declared === 'PARTIAL' || declared === 'FAILED')) status = declared;
-        this.run('UPDATE runs SET end_ns = ?, exit_code = ?, signal = ?, status = ? WHERE id = ?', [
+        this.catalog.run('UPDATE runs SET end_ns = ?, exit_code = ?, signal = ?, status = ? WHERE id = ?', [
           endNs,
           exit.exitCode ?? null,
           exit.signal ?? null,
@@ -810,15 +966,16 @@ export class TraceStore {
           runId,
         ]);
         if (exit.incomplete) {
-          this.run('UPDATE runs SET attributes = json_set(attributes, ?, ?) WHERE id = ?', ['$."runlens.incomplete_reason"', exit.incomplete, runId]);
+          this.catalog.run('UPDATE runs SET attributes = json_set(attributes, ?, ?) WHERE id = ?', ['$."runlens.incomplete_reason"', exit.incomplete, runId]);
         }
         return [runId];
       }
       case 'settle': {
         const ids = rec.runIds as string[];
+        for (const id of ids) this.settled.add(id);
+        if (!toCatalog) return ids;
         for (const id of ids) {
-          this.settled.add(id);
-          this.run('UPDATE runs SET attributes = json_set(attributes, ?, json(?)) WHERE id = ?', ['$."runlens.settled"', 'true', id]);
+          this.catalog.run('UPDATE runs SET attributes = json_set(attributes, ?, json(?)) WHERE id = ?', ['$."runlens.settled"', 'true', id]);
           this.refreshRun(id, emptyCounts());
         }
         return ids;
@@ -827,30 +984,44 @@ export class TraceStore {
         const runId = rec.runId as string;
         const lines = rec.lines as string[];
         let seq = rec.start as number;
-        for (const text of lines) this.run('INSERT OR REPLACE INTO output (run_id, seq, stream, text) VALUES (?, ?, ?, ?)', [runId, seq++, rec.stream as string, text]);
+        const r = this.runDb(runId, true)!;
+        if (r.seq < rec.seq) {
+          r.dirty = true;
+          for (const text of lines) r.db.run('INSERT OR REPLACE INTO output (run_id, seq, stream, text) VALUES (?, ?, ?, ?)', [runId, seq++, rec.stream as string, text]);
+        } else seq += lines.length;
         this.outputSeq.set(runId, Math.max(this.outputSeq.get(runId) ?? 0, seq));
         return [runId];
       }
       case 'delete': {
         const ids = rec.runIds as string[];
         for (const id of ids) {
-          this.run('DELETE FROM spans WHERE run_id = ?', [id]);
-          this.run('DELETE FROM output WHERE run_id = ?', [id]);
-          this.run('DELETE FROM runs WHERE id = ?', [id]);
+          if (toCatalog) {
+            this.catalog.run('DELETE FROM runs WHERE id = ?', [id]);
+            this.catalog.run('DELETE FROM run_traces WHERE run_id = ?', [id]);
+          }
+          this.removeRunDb(id);
           this.outputSeq.delete(id);
           this.lastTouched.delete(id);
           this.settled.delete(id);
           this.pending.delete(id);
+          this.replayTouched?.delete(id);
         }
+        this.traceRuns.clear();
         return ids;
       }
       case 'clear': {
-        this.db.exec('DELETE FROM spans; DELETE FROM output; DELETE FROM runs; DELETE FROM resources;');
-        this.resourceIds.clear();
+        if (toCatalog) this.catalog.exec('DELETE FROM runs; DELETE FROM run_traces;');
+        for (const id of [...this.runDbs.keys()]) this.removeRunDb(id);
+        if (this.runsDir && !this.readOnly && fs.existsSync(this.runsDir)) {
+          for (const name of fs.readdirSync(this.runsDir)) if (/^[0-9a-f]{32}\.db/.test(name)) fs.rmSync(path.join(this.runsDir, name), { force: true });
+        }
+        this.fileBytes.clear();
+        this.traceRuns.clear();
         this.outputSeq.clear();
         this.lastTouched.clear();
         this.settled.clear();
         this.pending.clear();
+        this.replayTouched?.clear();
         return [];
       }
       default:
@@ -858,12 +1029,95 @@ export class TraceStore {
     }
   }
 
+  /**
+   * A span never moves to another run (an import of a trace already stored, a client
+   * reusing ids): rows whose (trace, span) another run holds stay where they are, and the
+   * writer is told (ApplyResult.conflicts).
+   */
+  private withoutConflicts(runId: string, rows: SpanRow[]): SpanRow[] {
+    const others = new Map<string, string[]>();
+    for (const traceId of new Set(rows.map((row) => row[R.traceId]))) {
+      const holders = [...this.runsOfTrace(traceId)].filter((id) => id !== runId);
+      if (holders.length) others.set(traceId, holders);
+    }
+    if (!others.size) return rows;
+    return rows.filter((row) => {
+      for (const holder of others.get(row[R.traceId]) ?? []) {
+        const r = this.runDb(holder, false);
+        if (r && r.db.all('SELECT 1 AS x FROM spans WHERE trace_id = ? AND span_id = ?', [row[R.traceId], row[R.spanId]]).length) {
+          this.conflicts.push({ traceId: row[R.traceId], spanId: row[R.spanId], runId: holder });
+          return false;
+        }
+      }
+      return true;
+    });
+  }
+
+  /** Insert (or update) a run's rows in its database, adding them to the run's counts. */
+  private insertRows(r: RunDb, rows: SpanRow[], resources: string[], c: RunCounts): void {
+    const db = r.db;
+    const resourceIds = new Map<number, number>();
+    const insertOne = db.stmt(INSERT_SPAN_IF_NEW);
+    const params: (string | number | null | Buffer)[] = [];
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+      const n = Math.min(INSERT_CHUNK, rows.length - i);
+      params.length = 0;
+      for (let j = i; j < i + n; j++) {
+        const row = rows[j]!;
+        const res = row[R.resource];
+        if (res !== null) {
+          let id = resourceIds.get(res);
+          if (id === undefined) resourceIds.set(res, (id = this.resourceId(r, resources[res]!)));
+          row[R.resource] = id;
+        }
+        countStatus(c, row[R.status], 1);
+        c.spans++;
+        (c.rows ??= []).push(row);
+        const start = row[R.startNs];
+        if (c.first === undefined || decLess(start, c.first)) c.first = start;
+        const end = row[R.endNs];
+        if (end !== null && (c.last === undefined || decLess(c.last, end))) c.last = end;
+        if (n === INSERT_CHUNK) {
+          for (let k = 0; k < R.attributes; k++) params.push(row[k]);
+          params.push(Buffer.from(row[R.attributes]), Buffer.from(row[R.events]));
+          for (let k = R.truncated; k < row.length; k++) params.push(row[k]);
+        }
+      }
+      // New spans (the usual case) insert in one step, a chunk at a time; only spans seen
+      // before are looked up and updated, in order.
+      if (n === INSERT_CHUNK) {
+        db.stmt(INSERT_SPANS_IF_NEW).run(params as never);
+        const inserted = db.modified();
+        if (inserted === n) continue;
+        // Rows inserted by one statement take consecutive rowids after the largest one.
+        const fresh = new Set<string>();
+        if (inserted > 0) {
+          const last = db.all('SELECT last_insert_rowid() AS id')[0]!.id as bigint;
+          for (const x of db.all('SELECT trace_id, span_id FROM spans WHERE rowid > ?', [BigInt(last) - BigInt(inserted)])) fresh.add(`${x.trace_id} ${x.span_id}`);
+        }
+        for (let j = i; j < i + n; j++) {
+          const key = `${rows[j]![R.traceId]} ${rows[j]![R.spanId]}`;
+          if (fresh.delete(key)) continue; // the first of its key in the chunk: inserted
+          this.updateSpan(r, rows[j]!, c);
+        }
+      } else {
+        for (let j = i; j < i + n; j++) {
+          insertOne.run(rows[j] as never);
+          if (db.modified() !== 1) this.updateSpan(r, rows[j]!, c);
+        }
+      }
+    }
+    if (!r.file) return;
+    const size = db.sizeBytes();
+    if (size > this.largestDirtyBytes) this.largestDirtyBytes = size;
+  }
+
   private runExists(id: string): boolean {
-    return this.all('SELECT 1 AS x FROM runs WHERE id = ?', [id]).length > 0;
+    return this.catalog.all('SELECT 1 AS x FROM runs WHERE id = ?', [id]).length > 0;
   }
 
   private upsertRun(p: RunPatch, receivedAt: bigint): void {
-    const existing = this.all('SELECT * FROM runs WHERE id = ?', [p.id])[0];
+    const existing = this.catalog.all('SELECT * FROM runs WHERE id = ?', [p.id])[0];
     const cur: Partial<Run> = existing ? rowToRun(existing) : {};
     const merged = {
       ...cur,
@@ -871,7 +1125,7 @@ export class TraceStore {
       attributes: { ...(cur.attributes ?? {}), ...(p.attributes ?? {}) },
     } as Run;
     if (existing && p.startNs !== undefined && cur.startNs !== undefined && cur.startNs < p.startNs) merged.startNs = cur.startNs;
-    this.run(
+    this.catalog.run(
       `INSERT OR REPLACE INTO runs (id, name, status, source, command, cwd, start_ns, end_ns, exit_code, signal, git_commit,
          trace_id, root_span_id, workflow, attributes, span_count, error_count, running_count, launch_sig, received_ns, owner)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -903,34 +1157,41 @@ export class TraceStore {
   }
 
   /** A span that exists already: take its old status off the counts, then overwrite it. */
-  private updateSpan(row: SpanRow, counts: Map<string, RunCounts>): void {
-    const before = this.all('SELECT run_id, status FROM spans WHERE trace_id = ? AND span_id = ?', [row[R.traceId], row[R.spanId]])[0];
-    const c = counts.get(row[R.runId])!;
-    if (before && String(before.run_id) !== row[R.runId]) {
-      // A span never moves to another run (an import of a trace already stored, a client
-      // reusing ids): it stays where it is, and the writer is told (ApplyResult.conflicts).
-      countStatus(c, row[R.status], -1);
-      c.spans--;
-      this.conflicts.push({ traceId: row[R.traceId], spanId: row[R.spanId], runId: String(before.run_id) });
-      return;
-    }
+  private updateSpan(r: RunDb, row: SpanRow, c: RunCounts): void {
+    const before = r.db.all('SELECT status FROM spans WHERE trace_id = ? AND span_id = ?', [row[R.traceId], row[R.spanId]])[0];
     if (before) {
       countStatus(c, String(before.status), -1);
       c.spans--;
     }
-    this.run(UPSERT_SPAN, row);
+    r.db.run(UPSERT_SPAN, row);
   }
 
-  /** The resources row of a resource (attributes as JSON), created on first use. */
-  private resourceId(json: string): number {
+  /** The resources row of a resource (attributes as JSON) in a run's database, created on first use. */
+  private resourceId(r: RunDb, json: string): number {
     const digest = createHash('sha1').update(json).digest('hex');
-    let id = this.resourceIds.get(digest);
+    let id = r.resourceIds.get(digest);
     if (id === undefined) {
-      this.run('INSERT OR IGNORE INTO resources (digest, attributes) VALUES (?, ?)', [digest, json]);
-      id = Number(this.all('SELECT id FROM resources WHERE digest = ?', [digest])[0].id);
-      this.resourceIds.set(digest, id);
+      r.db.run('INSERT OR IGNORE INTO resources (digest, attributes) VALUES (?, ?)', [digest, json]);
+      id = Number(r.db.all('SELECT id FROM resources WHERE digest = ?', [digest])[0]!.id);
+      r.resourceIds.set(digest, id);
     }
     return id;
+  }
+
+  /** A run's counts from its spans (after a replay: its file and the catalog may have been written at different times). */
+  private recount(runId: string): void {
+    const r = this.runDb(runId, false);
+    const c = r?.db.all(
+      `SELECT count(*) AS n, coalesce(sum(status IN ('ERROR', 'INCOMPLETE')), 0) AS errors, coalesce(sum(status = 'RUNNING'), 0) AS running FROM spans`,
+    )[0];
+    this.catalog.run('UPDATE runs SET span_count = ?, error_count = ?, running_count = ? WHERE id = ?', [
+      Number(c?.n ?? 0),
+      Number(c?.errors ?? 0),
+      Number(c?.running ?? 0),
+      runId,
+    ]);
+    this.pending.delete(runId);
+    this.refreshRun(runId, emptyCounts());
   }
 
   /**
@@ -938,12 +1199,12 @@ export class TraceStore {
    * Runs without a process (attached, imported) get their status and time range from spans.
    */
   private refreshRun(runId: string, c: RunCounts): void {
-    this.run(
+    this.catalog.run(
       `UPDATE runs SET span_count = span_count + ?, error_count = error_count + ?, running_count = running_count + ?
        WHERE id = ?`,
       [c.spans, c.errors, c.running, runId],
     );
-    const run = this.all('SELECT source, attributes, running_count, error_count, end_ns FROM runs WHERE id = ?', [runId])[0];
+    const run = this.catalog.all('SELECT source, attributes, running_count, error_count, end_ns FROM runs WHERE id = ?', [runId])[0];
     if (!run || run.source === 'launch') return;
     const attributes = JSON.parse(String(run.attributes)) as Attributes;
     const declared = attributes.pipeline_status;
@@ -958,10 +1219,11 @@ export class TraceStore {
     }
     // While RUNNING the end is unset; when the run stops running (its last span, or settled)
     // the end is the latest of all its spans, not only of this batch's.
-    const prevEnd = status !== 'RUNNING' && run.end_ns === null ? big(this.all('SELECT max(end_ns) AS e FROM spans WHERE run_id = ?', [runId])[0]?.e) : big(run.end_ns);
+    const prevEnd =
+      status !== 'RUNNING' && run.end_ns === null ? big(this.runDb(runId, false)?.db.all('SELECT max(end_ns) AS e FROM spans')[0]?.e) : big(run.end_ns);
     const last = c.last === undefined ? undefined : BigInt(c.last);
     const end = last !== undefined && (prevEnd === undefined || last > prevEnd) ? last : prevEnd;
-    this.run('UPDATE runs SET status = ?, start_ns = min(start_ns, coalesce(CAST(? AS INTEGER), start_ns)), end_ns = ? WHERE id = ?', [
+    this.catalog.run('UPDATE runs SET status = ?, start_ns = min(start_ns, coalesce(CAST(? AS INTEGER), start_ns)), end_ns = ? WHERE id = ?', [
       status,
       c.first === undefined ? null : BigInt(c.first),
       status === 'RUNNING' ? null : (end ?? null),
@@ -971,19 +1233,19 @@ export class TraceStore {
 
   /**
    * Parents an attached run's spans point at that have not arrived ("trace parent"). Read
-   * from the database once per run and session, then kept up to date from each batch's
+   * from the run's database once per run and session, then kept up to date from each batch's
    * spans: O(batch), whatever the size of the run.
    */
   private pendingParents(runId: string, c: RunCounts): Set<string> {
     let pending = this.pending.get(runId);
+    const r = this.runDb(runId, false);
     if (!pending) {
       pending = new Set();
-      for (const r of this.all(
-        `SELECT DISTINCT s.trace_id AS t, s.parent_span_id AS p FROM spans s WHERE s.run_id = ? AND s.parent_span_id IS NOT NULL
+      for (const x of r?.db.all(
+        `SELECT DISTINCT s.trace_id AS t, s.parent_span_id AS p FROM spans s WHERE s.parent_span_id IS NOT NULL
            AND NOT EXISTS (SELECT 1 FROM spans q WHERE q.trace_id = s.trace_id AND q.span_id = s.parent_span_id)`,
-        [runId],
-      ))
-        pending.add(`${r.t} ${r.p}`);
+      ) ?? [])
+        pending.add(`${x.t} ${x.p}`);
       this.pending.set(runId, pending);
       return pending; // already includes this batch
     }
@@ -1000,7 +1262,7 @@ export class TraceStore {
       const t = row[R.traceId];
       const k = `${t} ${parent}`;
       if (arrived.has(k) || pending.has(k)) continue;
-      if (!this.all('SELECT 1 FROM spans WHERE trace_id = ? AND span_id = ?', [t, parent]).length) pending.add(k);
+      if (!r?.db.all('SELECT 1 AS x FROM spans WHERE trace_id = ? AND span_id = ?', [t, parent]).length) pending.add(k);
     }
     return pending;
   }
@@ -1014,14 +1276,15 @@ export class TraceStore {
   settleIdle(idleMs: number, now = this.now()): string[] {
     if (this.readOnly || this.closed) return [];
     const due: string[] = [];
-    for (const r of this.all("SELECT id FROM runs WHERE source = 'otlp' AND status = 'RUNNING' AND running_count = 0") as { id: string }[]) {
+    for (const r of this.catalog.all("SELECT id FROM runs WHERE source = 'otlp' AND status = 'RUNNING' AND running_count = 0") as { id: string }[]) {
       const last = this.lastTouched.get(r.id) ?? this.openedAt;
       if (now - last >= idleMs && !this.settled.has(r.id)) due.push(r.id);
     }
     if (!due.length) return [];
+    this.op++;
     // Journalled like any write: a settled run stays settled after a restart or a crash.
     const rec = this.record('settle', { runIds: due });
-    this.transaction(() => this.applyRecord(rec));
+    this.atomically(() => this.applyRecord(rec));
     this.emit({ type: 'runs', runIds: due });
     this.afterWrite();
     return due;
@@ -1035,7 +1298,7 @@ export class TraceStore {
   closeOrphans(): string[] {
     if (this.readOnly || this.closed) return [];
     const closed: string[] = [];
-    for (const r of this.all("SELECT id, owner FROM runs WHERE status = 'RUNNING' AND owner IS NOT NULL")) {
+    for (const r of this.catalog.all("SELECT id, owner FROM runs WHERE status = 'RUNNING' AND owner IS NOT NULL")) {
       let owner: Run['owner'];
       try {
         owner = JSON.parse(String(r.owner)) as Run['owner'];
@@ -1056,8 +1319,8 @@ export class TraceStore {
     const maxBytes = bounded(this.opts.maxBytes, 1024 * 1024);
     let changed = false;
     for (const [key, value] of [['retention_max_runs', maxRuns], ['retention_max_bytes', maxBytes]] as const) {
-      if (value === undefined || this.meta(key) === String(value)) continue;
-      this.setMeta(key, String(value));
+      if (value === undefined || this.catalog.meta(key) === String(value)) continue;
+      this.catalog.setMeta(key, String(value));
       changed = true;
     }
     if (changed) this.snapshot(); // rare (the setting changed): written now, not at the next write
@@ -1066,7 +1329,7 @@ export class TraceStore {
   /** The retention this store applies: saved with it by whoever configured it, else the defaults. */
   retention(): { maxRuns: number; maxBytes: number } {
     const saved = (key: string) => {
-      const v = Number(this.meta(key));
+      const v = Number(this.catalog.meta(key));
       return Number.isFinite(v) && v > 0 ? v : undefined;
     };
     return {
@@ -1077,38 +1340,32 @@ export class TraceStore {
 
   private enforceRetention(): void {
     const { maxRuns, maxBytes } = this.retention();
-    const finished = this.all("SELECT id FROM runs WHERE status != 'RUNNING' ORDER BY received_ns ASC, id ASC") as { id: string }[];
-    const total = Number(this.all('SELECT count(*) AS n FROM runs')[0].n);
+    const finished = this.catalog.all("SELECT id FROM runs WHERE status != 'RUNNING' ORDER BY received_ns ASC, id ASC") as { id: string }[];
+    const total = Number(this.catalog.all('SELECT count(*) AS n FROM runs')[0]!.n);
     const victims = new Set<string>();
-    for (let i = 0; i < finished.length && total - victims.size > maxRuns; i++) victims.add(finished[i].id);
-    if (this.sizeBytes() > maxBytes) {
-      const sizes = this.all(
-        `SELECT run_id, sum(length(attributes) + length(events) + length(name) + 120) AS bytes FROM spans GROUP BY run_id`,
-      ) as { run_id: string; bytes: number }[];
-      const byRun = new Map(sizes.map((r) => [r.run_id, Number(r.bytes)]));
-      let estimate = [...byRun.values()].reduce((a, b) => a + b, 0);
+    for (let i = 0; i < finished.length && total - victims.size > maxRuns; i++) victims.add(finished[i]!.id);
+    let size = this.sizeBytes();
+    if (size > maxBytes) {
       for (const { id } of finished) {
-        if (estimate <= maxBytes * 0.9) break;
-        if (!victims.has(id)) victims.add(id);
-        estimate -= byRun.get(id) ?? 0;
+        if (size <= maxBytes * 0.9) break;
+        if (victims.has(id)) continue;
+        victims.add(id);
+        size -= this.runBytes(id);
       }
     }
     if (!victims.size) return;
     const ids = [...victims];
     const rec = this.record('delete', { runIds: ids });
-    this.transaction(() => this.applyRecord(rec));
-    if (this.sizeBytes() > maxBytes) {
-      this.freeStatements();
-      this.db.exec('VACUUM');
-    }
+    this.atomically(() => this.applyRecord(rec));
     this.emit({ type: 'deleted', runIds: ids });
   }
 
   private afterWrite(): void {
+    this.trim();
     if (!this.opts.path || !this.journal) return;
-    // Rewriting the file costs O(database); waiting until the journal is as large as the
-    // file keeps that cost O(1) per journalled byte however large the database grows.
-    const threshold = this.opts.snapshotJournalBytes ?? Math.max(32 * 1024 * 1024, this.snapshotBytes);
+    // Rewriting a file costs O(its size); waiting until the journal is as large as the
+    // largest changed file keeps that cost O(1) per journalled byte however large a run grows.
+    const threshold = this.opts.snapshotJournalBytes ?? Math.max(32 * 1024 * 1024, this.catalogBytes, this.largestDirtyBytes);
     if (this.journal.size >= threshold) {
       this.snapshot();
       return;
@@ -1139,83 +1396,57 @@ export class TraceStore {
     }
   }
 
+  /** Bring the catalog to the current schema; true when runs moved into their own files just now. */
+  private migrate(): boolean {
+    let moved = false;
+    this.catalog.migrate(MIGRATIONS, 'database', (to) => {
+      if (to === 3) moved = this.moveToRunFiles();
+    });
+    return moved;
+  }
+
   /**
-   * The database lives in memory and our journal makes writes durable, so SQLite's own
-   * rollback journal and syncs are pure cost. export() resets pragmas: call again after it.
+   * Schema 3: every run's spans, resources and output move from the one database into a
+   * database of their own, copied by SQLite itself (ATTACH; sql.js keeps both in its memory
+   * file system). Each run's file is written before the catalog drops the rows, so a crash
+   * part-way leaves the old database whole: the next open moves everything again.
+   * Read-only, the run databases stay in memory and nothing is written.
    */
-  private tune(): void {
-    this.db.exec('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;');
-  }
-
-  private migrate(): void {
-    this.tune();
-    const version = Number(this.all('PRAGMA user_version')[0].user_version);
-    if (version > MIGRATIONS.length) {
-      throw new Error(`database schema version ${version} is newer than this Runlens (${MIGRATIONS.length}); update Runlens`);
+  private moveToRunFiles(): boolean {
+    const seq = this.catalog.meta('journal_seq') ?? '0';
+    const ids = this.catalog.all('SELECT DISTINCT run_id AS id FROM spans UNION SELECT DISTINCT run_id AS id FROM output').map((r) => String(r.id));
+    if (!ids.length) return false;
+    this.opts.log?.(`Moving ${ids.length} run(s) into one database file each (once, for schema 3)…`);
+    for (const runId of ids) {
+      const database = new this.SQL.Database();
+      const db = new Db(database);
+      db.migrate(RUN_MIGRATIONS, 'run database');
+      db.setMeta('journal_seq', seq);
+      db.setMeta('run_id', runId);
+      const name = (database as unknown as { filename: string }).filename;
+      this.catalog.exec(`ATTACH DATABASE '${name.replace(/'/g, "''")}' AS run`);
+      try {
+        this.catalog.run(
+          `INSERT INTO run.resources (id, digest, attributes)
+             SELECT id, digest, attributes FROM main.resources WHERE id IN (SELECT DISTINCT resource_id FROM main.spans WHERE run_id = ?)`,
+          [runId],
+        );
+        this.catalog.run(`INSERT INTO run.spans (${SPAN_COLUMNS}) SELECT ${SPAN_COLUMNS} FROM main.spans WHERE run_id = ?`, [runId]);
+        this.catalog.run('INSERT INTO run.output (run_id, seq, stream, text) SELECT run_id, seq, stream, text FROM main.output WHERE run_id = ?', [runId]);
+      } finally {
+        this.catalog.freeStatements();
+        this.catalog.exec('DETACH DATABASE run');
+      }
+      const file = this.runsDir ? path.join(this.runsDir, runFileName(runId)) : undefined;
+      if (file && !this.readOnly) {
+        fs.mkdirSync(this.runsDir!, { recursive: true });
+        writeFileAtomic(file, db.export());
+        db.close();
+      } else {
+        this.runDbs.set(runId, { runId, db, file: undefined, seq: Number(seq), dirty: true, usedAt: this.op, resourceIds: new Map() });
+      }
     }
-    for (let v = version; v < MIGRATIONS.length; v++) {
-      this.transaction(() => {
-        this.db.exec(MIGRATIONS[v]);
-        this.db.exec(`PRAGMA user_version = ${v + 1}`);
-      });
-    }
-  }
-
-  private recountOutput(): void {
-    for (const row of this.all('SELECT run_id, max(seq) + 1 AS n FROM output GROUP BY run_id')) {
-      this.outputSeq.set(String(row.run_id), Number(row.n));
-    }
-  }
-
-  private meta(key: string): string | undefined {
-    return this.all('SELECT value FROM meta WHERE key = ?', [key])[0]?.value as string | undefined;
-  }
-
-  private setMeta(key: string, value: string): void {
-    this.run('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', [key, value]);
-  }
-
-  private transaction<T>(fn: () => T): T {
-    this.db.exec('BEGIN');
-    try {
-      const result = fn();
-      this.db.exec('COMMIT');
-      return result;
-    } catch (err) {
-      this.db.exec('ROLLBACK');
-      throw err;
-    }
-  }
-
-  private stmt(sql: string): Statement {
-    let s = this.statements.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.statements.set(sql, s);
-    }
-    return s;
-  }
-
-  private freeStatements(): void {
-    for (const s of this.statements.values()) s.free();
-    this.statements.clear();
-  }
-
-  private run(sql: string, params: unknown[]): void {
-    const s = this.stmt(sql);
-    s.run(params as never);
-  }
-
-  private all(sql: string, params: unknown[] = []): Row[] {
-    const s = this.stmt(sql);
-    try {
-      s.bind(params as never);
-      const rows: Row[] = [];
-      while (s.step()) rows.push((s as unknown as BigIntRows).getAsObject(null, { useBigInt: true }));
-      return rows;
-    } finally {
-      s.reset();
-    }
+    return true;
   }
 }
 
@@ -1274,36 +1505,14 @@ function rowToSpan(r: Row): Span {
 
 // ---------------------------------------------------------------- file, lock
 
-/**
- * Read the database file. A file that is not a readable SQLite database is moved aside
- * (never overwritten) and an empty database starts in its place, with a warning.
- */
-function loadDatabase(SQL: SqlJsStatic, dbPath: string, warnings: string[]): Database {
-  let bytes: Buffer;
+/** Whether a file exists; any error but "no such file" (a folder this user may not enter…) is thrown, not taken as absent. */
+function exists(file: string): boolean {
   try {
-    bytes = fs.readFileSync(dbPath);
+    fs.statSync(file);
+    return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new SQL.Database();
-    throw new Error(`cannot read the trace database ${dbPath}: ${(err as Error).message}`);
-  }
-  if (bytes.length === 0) return new SQL.Database();
-  let db: Database | undefined;
-  try {
-    db = new SQL.Database(bytes);
-    const check = db.exec('PRAGMA quick_check');
-    const verdict = String(check[0]?.values[0]?.[0] ?? '');
-    if (verdict !== 'ok') throw new Error(verdict || 'integrity check failed');
-    db.exec('SELECT count(*) FROM sqlite_master');
-    return db;
-  } catch (err) {
-    db?.close();
-    const aside = `${dbPath}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    fs.renameSync(dbPath, aside);
-    warnings.push(
-      `The trace database ${dbPath} could not be read (${(err as Error).message}). It was moved to ${aside}; ` +
-        'a new empty database was started. The journal, if any, is replayed into it.',
-    );
-    return new SQL.Database();
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw new Error(`cannot read the trace database ${file}: ${(err as Error).message}`);
   }
 }
 

@@ -1,0 +1,90 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { TraceStore, runFileName, runsDirOf } from '../../src/core/store/store';
+import { tempDir } from './helpers/fixtures';
+import { spanFactory } from './helpers/spans';
+
+const span = spanFactory({ traceId: 'e'.repeat(32), durationNs: 100n });
+const spanOf = (traceId: string) => spanFactory({ traceId, durationNs: 100n });
+
+function dbIn(): string {
+  return path.join(tempDir(), '.runlens', 'traces.db');
+}
+
+describe('trace store: one database file per run', () => {
+  it('keeps each run in its own file and deletes the file with the run', async () => {
+    const file = dbIn();
+    const s = await TraceStore.open({ path: file, snapshotIdleMs: 0 });
+    for (const id of ['r1', 'r2']) s.apply({ runs: [{ id, name: id, source: 'launch', status: 'RUNNING' }], spans: [span(id), span(id)] });
+    s.snapshot();
+    const f1 = path.join(runsDirOf(file), runFileName('r1'));
+    assert.ok(fs.existsSync(f1) && fs.existsSync(path.join(runsDirOf(file), runFileName('r2'))));
+    s.deleteRun('r1');
+    assert.equal(fs.existsSync(f1), false, 'the deleted run leaves no file');
+    assert.equal(s.getSpans('r2').length, 2);
+    await s.close();
+  });
+
+  it('a damaged run file costs that run only: the others and the list read as before', async () => {
+    const file = dbIn();
+    const s = await TraceStore.open({ path: file, snapshotIdleMs: 0 });
+    for (const id of ['good', 'bad']) s.apply({ runs: [{ id, name: id, source: 'launch', status: 'RUNNING' }], spans: [span(id)] });
+    await s.close();
+    const bad = path.join(runsDirOf(file), runFileName('bad'));
+    fs.writeFileSync(bad, 'not a database at all, but long enough to look like a header............................................');
+    const warnings: string[] = [];
+    const again = await TraceStore.open({ path: file, log: (m) => warnings.push(m) });
+    assert.deepEqual(again.listRuns().map((r) => r.id).sort(), ['bad', 'good']);
+    assert.equal(again.getSpans('good').length, 1);
+    assert.deepEqual(again.getSpans('bad'), []);
+    assert.match(warnings.join('\n'), /could not be read.*moved to/);
+    assert.ok(fs.readdirSync(runsDirOf(file)).some((f) => f.startsWith(`${runFileName('bad')}.corrupt-`)), 'kept aside, not overwritten');
+    await again.close();
+  });
+
+  it('recomputes a run\'s counts when its file was written and the catalog was not (a crash between the two)', async () => {
+    const file = dbIn();
+    const s = await TraceStore.open({ path: file, snapshotIdleMs: 0 });
+    s.apply({ runs: [{ id: 'r', name: 'r', source: 'launch', status: 'RUNNING' }], spans: [span('r')] });
+    s.snapshot();
+    const catalogBefore = fs.readFileSync(file);
+    s.apply({ runs: [], spans: [span('r'), span('r', { status: 'ERROR' })] });
+    const journal = fs.readFileSync(`${file}.journal`);
+    s.snapshot(); // writes the run's file, then the catalog, then empties the journal
+    await s.close();
+    // The crash: the run's file is new, the catalog and the journal are as they were.
+    fs.writeFileSync(file, catalogBefore);
+    fs.writeFileSync(`${file}.journal`, journal);
+    const again = await TraceStore.open({ path: file, snapshotIdleMs: 0 });
+    const run = again.getRun('r')!;
+    assert.equal(again.getSpans('r').length, 3, 'no span applied twice');
+    assert.equal(run.spanCount, 3);
+    assert.equal(run.errorCount, 1);
+    await again.close();
+  });
+
+  it('keeps a span in the run that has it, across files: a second run with the same ids is told, not given it', async () => {
+    const s = await TraceStore.open({ path: dbIn(), snapshotIdleMs: 0 });
+    const a = spanOf('f'.repeat(32));
+    const first = a('one');
+    s.apply({ runs: [{ id: 'one', name: 'one', source: 'import', status: 'SUCCESS' }], spans: [first] });
+    await s.close();
+    const again = await TraceStore.open({ path: s.path });
+    const result = again.apply({ runs: [{ id: 'two', name: 'two', source: 'import', status: 'SUCCESS' }], spans: [{ ...first, runId: 'two' }] });
+    assert.deepEqual(result.conflicts, [{ traceId: first.traceId, spanId: first.spanId, runId: 'one' }]);
+    assert.deepEqual(again.getSpans('two'), []);
+    assert.deepEqual(again.spansByKey([first]).map((x) => x.runId), ['one']);
+    await again.close();
+  });
+
+  it('reads any number of runs with only a few databases open at once', async () => {
+    const s = await TraceStore.open({ path: dbIn(), snapshotIdleMs: 0 });
+    for (let i = 0; i < 12; i++) s.apply({ runs: [{ id: `r${i}`, name: `r${i}`, source: 'launch', status: 'RUNNING' }], spans: [span(`r${i}`)] });
+    s.snapshot();
+    for (let i = 0; i < 12; i++) assert.equal(s.getSpans(`r${i}`).length, 1);
+    const open = (s as unknown as { runDbs: Map<string, unknown> }).runDbs.size;
+    assert.ok(open <= 4, `${open} run databases open`);
+    await s.close();
+  });
+});
