@@ -22,7 +22,7 @@ const PROBE = path.join(CACHE, 'rss-probe.js');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** A store of about `mb` MB: runs of 2,000 spans each (a dozen attributes, events on some). */
-async function buildStore(mb: number): Promise<string> {
+export async function buildStore(mb: number): Promise<string> {
   const file = path.join(CACHE, `store-${mb}mb`, 'traces.db');
   if (fs.existsSync(file)) return file;
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -39,13 +39,22 @@ async function buildStore(mb: number): Promise<string> {
   return file;
 }
 
-interface Measure {
+export interface Measure {
   ms: number;
   rssMB: number;
 }
 
-/** One CLI process: wall time from spawn to exit, and its peak RSS (read as it exits). */
-function runCli(args: string[], cwd: string): Promise<Measure> {
+/** Writes the preload that reports a process's peak RSS when it exits (Node reports maxRSS in KB). */
+export function writeRssProbe(): void {
+  fs.mkdirSync(CACHE, { recursive: true });
+  fs.writeFileSync(PROBE, "process.on('exit', () => require('fs').writeFileSync(process.env.RUNLENS_RSS_OUT, String(process.resourceUsage().maxRSS)));\n");
+}
+
+/**
+ * One CLI process: wall time from spawn to exit, and its peak RSS (getrusage's maxRSS, what
+ * `/usr/bin/time -v` reports, written by a preload as it exits). Call writeRssProbe() first.
+ */
+export function runCli(args: string[], cwd: string): Promise<Measure> {
   const out = path.join(CACHE, `rss-${process.pid}-${Math.random().toString(36).slice(2)}.txt`);
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
@@ -63,9 +72,7 @@ function runCli(args: string[], cwd: string): Promise<Measure> {
 }
 
 export async function benchCli(): Promise<unknown> {
-  fs.mkdirSync(CACHE, { recursive: true });
-  // Peak RSS of the process, written when it exits (Node reports maxRSS in KB).
-  fs.writeFileSync(PROBE, "process.on('exit', () => require('fs').writeFileSync(process.env.RUNLENS_RSS_OUT, String(process.resourceUsage().maxRSS)));\n");
+  writeRssProbe();
   execFileSync(process.execPath, ['esbuild.config.mjs'], { cwd: ROOT, stdio: 'ignore' });
   const sizes = process.env.RUNLENS_BENCH_1GB ? [10, 200, 1024] : [10, 200];
   const rows: Record<string, Record<string, Measure & { storeMB: number }>> = {};
