@@ -8,17 +8,17 @@
  * names, so a new span costs O(that run), not O(database).
  */
 import * as path from 'node:path';
-import type { Run, Span, SpanStatus } from '../core/model';
+import type { Run, SpanStatus } from '../core/model';
 import { durationMs, errorSummary, isFailedStatus, spanException } from '../core/model';
 import { resolveFailure, resolveSource, type SourceOptions, type StackFrame } from '../core/source';
 import type { StoreChange } from '../core/store/store';
-import { failureLeaves } from '../core/tree';
-import { stoppedWithRun } from '../core/report';
+import type { RunDigest } from '../core/digest';
 
 export interface IndexStore {
   listRuns(opts?: { limit?: number }): Run[];
   getRun(id: string): Run | undefined;
-  getSpans(runId: string): Span[];
+  /** A run's digest (a finished run's is kept in the store's catalog: no run's spans are read). */
+  runDigest(runId: string): RunDigest | undefined;
 }
 
 export interface FailureFact {
@@ -239,26 +239,13 @@ export class SourceIndex {
   }
 
   private extract(run: Run): RunFacts {
-    const spans = this.store.getSpans(run.id);
+    const digest = this.store.runDigest(run.id);
     const opts = this.opts.sourceOptions(run);
-    const byId = new Map(spans.map((s) => [s.spanId, s]));
-    const pathOf = (s: Span): string => {
-      const names: string[] = [];
-      const seen = new Set<string>();
-      for (let cur: Span | undefined = s; cur && !seen.has(cur.spanId); cur = cur.parentSpanId ? byId.get(cur.parentSpanId) : undefined) {
-        seen.add(cur.spanId);
-        names.unshift(cur.name);
-      }
-      return names.join(' › ');
-    };
-    const stepPaths = new Set<string>();
-    // Only steps that finished decide anything (a RUNNING one has not passed yet, and one the
-    // user stopped with its run neither passed nor failed).
-    for (const s of spans) if (s.status !== 'RUNNING' && !stoppedWithRun(s, run)) stepPaths.add(pathOf(s));
+    // Only steps that finished decide anything (see digest.ts).
+    const stepPaths = new Set(digest?.stepPaths ?? []);
 
     const failures: FailureFact[] = [];
-    for (const s of failureLeaves(spans)) {
-      if (stoppedWithRun(s, run)) continue; // not a problem in the code: the user's Ctrl-C
+    for (const { span: s, path: stepPath } of digest?.failures ?? []) {
       const loc = resolveFailure(s, opts);
       if (!loc) continue;
       const ex = spanException(s);
@@ -270,7 +257,7 @@ export class SourceIndex {
         runStartNs: run.startNs,
         spanId: s.spanId,
         step: s.name,
-        stepPath: pathOf(s),
+        stepPath,
         status: s.status,
         file: path.normalize(loc.file),
         line: loc.line,
@@ -284,7 +271,7 @@ export class SourceIndex {
 
     // History: one sample per (step function, run) — the last attempt of a retried step.
     const steps = new Map<string, RunFacts['steps'][number] & { startNs: bigint }>();
-    for (const s of spans) {
+    for (const { span: s } of digest?.steps ?? []) {
       const loc = resolveSource(s, opts);
       if (!loc || loc.via !== 'attribute') continue;
       const file = path.normalize(loc.file);

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TraceStore, runFileName, runsDirOf } from '../../src/core/store/store';
 import { tempDir } from './helpers/fixtures';
+import { decode, encode } from '../../src/core/store/codec';
 import { spanFactory } from './helpers/spans';
 
 const span = spanFactory({ traceId: 'e'.repeat(32), durationNs: 100n });
@@ -85,6 +86,44 @@ describe('trace store: one database file per run', () => {
     for (let i = 0; i < 12; i++) assert.equal(s.getSpans(`r${i}`).length, 1);
     const open = (s as unknown as { runDbs: Map<string, unknown> }).runDbs.size;
     assert.ok(open <= 4, `${open} run databases open`);
+    await s.close();
+  });
+});
+
+describe('trace store: run digests in the catalog', () => {
+  const failing = (runId: string, over = {}) =>
+    span(runId, {
+      status: 'ERROR',
+      attributes: { 'code.filepath': 'pipeline.py', 'code.lineno': 12, 'llm.prompt': 'x'.repeat(1000) },
+      events: [{ name: 'exception', timeNs: 1n, attributes: { 'exception.type': 'ValueError', 'exception.message': 'bad', 'exception.stacktrace': 'Traceback' } }],
+      ...over,
+    });
+
+  it('answers for a finished run from the catalog alone, with only what source resolution reads', async () => {
+    const file = dbIn();
+    const s = await TraceStore.open({ path: file, snapshotIdleMs: 0 });
+    s.apply({ runs: [{ id: 'r', name: 'r', source: 'launch', status: 'RUNNING' }], spans: [span('r', { name: 'load' }), failing('r', { name: 'score' })] });
+    s.endRun('r', { exitCode: 1 });
+    const digest = s.runDigest('r')!;
+    assert.deepEqual(digest.names.sort(), ['load', 'score']);
+    assert.deepEqual(digest.failures.map((f) => [f.path, f.span.attributes]), [['score', { 'code.filepath': 'pipeline.py', 'code.lineno': 12 }]]);
+    await s.close();
+    // Without the run's file the digest still answers: it came from the catalog.
+    fs.rmSync(runsDirOf(file), { recursive: true });
+    const again = await TraceStore.open({ path: file, readOnly: true });
+    assert.deepEqual(again.runDigest('r'), decode(encode(digest)));
+    assert.deepEqual([...again.runsWithSpanMatching('SCO')], ['r']);
+    await again.close();
+  });
+
+  it('is made again when the run changes after it was digested (a late span, a new status)', async () => {
+    const s = await TraceStore.open({ path: dbIn(), snapshotIdleMs: 0 });
+    s.apply({ runs: [{ id: 'r', name: 'r', source: 'import', status: 'SUCCESS' }], spans: [span('r', { name: 'first' })] });
+    assert.deepEqual(s.runDigest('r')!.names, ['first']);
+    s.apply({ runs: [], spans: [failing('r', { name: 'late' })] });
+    const d = s.runDigest('r')!;
+    assert.deepEqual(d.names.sort(), ['first', 'late']);
+    assert.equal(d.failures.length, 1);
     await s.close();
   });
 });

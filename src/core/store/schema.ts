@@ -124,6 +124,15 @@ export const MIGRATIONS: readonly string[] = [
   DROP TABLE output;
   DROP TABLE resources;
   `,
+  // 4: each finished run's digest (src/core/digest.ts): what the editor's CodeLens, Problems,
+  //    history and the tree's filter need, read without opening the run's file. Derived data:
+  //    rewritten when stale, dropped with the run.
+  `
+  CREATE TABLE run_digests (
+    run_id TEXT PRIMARY KEY,
+    digest TEXT NOT NULL      -- JSON (the store's codec), see RunDigest
+  );
+  `,
 ];
 
 /**

@@ -19,6 +19,7 @@ import { Db, loadDatabase, loadSql, writeFileAtomic, type Row } from './sqlite';
 import { decode, encode, encodeData } from './codec';
 import { boundRun, boundSpan, limitsWith, type Limits } from '../limits';
 import { isProcessAlive } from '../processes';
+import { DIGEST_VERSION, digestRun, type RunDigest } from '../digest';
 
 export interface StoreOptions {
   /** Database file; undefined keeps everything in memory (tests, forwarding). */
@@ -671,6 +672,47 @@ export class TraceStore {
     return lines;
   }
 
+  /**
+   * A run's digest (see digest.ts): kept in the catalog for a finished run, so the editor's
+   * lenses, Problems and the tree's filter never read every run's spans; computed from the
+   * run's spans when missing or stale (and then kept, by a writer).
+   */
+  runDigest(runId: string): RunDigest | undefined {
+    const run = this.getRun(runId);
+    if (!run) return undefined;
+    const finished = run.status !== 'RUNNING';
+    if (finished) {
+      const row = this.catalog.all('SELECT digest FROM run_digests WHERE run_id = ?', [run.id])[0];
+      if (row) {
+        try {
+          const d = decode<RunDigest>(String(row.digest));
+          if (d.v === DIGEST_VERSION && d.spanCount === run.spanCount && d.status === run.status) return d;
+        } catch {
+          /* unreadable: made again below */
+        }
+      }
+    }
+    const digest = digestRun(run, this.getSpans(run.id));
+    // Derived, not journalled: lost with a crash, it is made again.
+    if (finished && !this.closed) this.catalog.run('INSERT OR REPLACE INTO run_digests (run_id, digest) VALUES (?, ?)', [run.id, encode(digest)]);
+    return digest;
+  }
+
+  /** Runs with a span whose name contains `text` (case-insensitive), from their digests. */
+  runsWithSpanMatching(text: string): Set<string> {
+    const needle = text.toLowerCase();
+    const out = new Set<string>();
+    for (const r of this.catalog.all('SELECT id FROM runs')) {
+      const id = String(r.id);
+      const d = this.runDigest(id);
+      if (!d) continue;
+      const hit = d.names.some((n) => n.toLowerCase().includes(needle));
+      if (hit) out.add(id);
+      else if (!d.namesComplete && this.queryRun(id, "SELECT 1 AS x FROM spans WHERE instr(lower(name), ?) > 0 LIMIT 1", [needle]).length) out.add(id);
+    }
+    return out;
+  }
+
   /** Raw SQL on the catalog (runs, run_traces, meta) for tools and tests (read-only use expected). */
   query(sql: string, params: (string | number | bigint | null)[] = []): Row[] {
     return this.catalog.all(sql, params);
@@ -931,7 +973,12 @@ export class TraceStore {
             this.runsOfTrace(traceId).add(runId);
           }
         }
-        if (toCatalog) for (const [id, c] of counts) this.refreshRun(id, c);
+        if (toCatalog) {
+          for (const [id, c] of counts) {
+            this.refreshRun(id, c);
+            this.catalog.run('DELETE FROM run_digests WHERE run_id = ?', [id]);
+          }
+        }
         return [...counts.keys()];
       }
       case 'end': {
@@ -946,6 +993,7 @@ export class TraceStore {
           if (hung) r.dirty = true;
         }
         if (!toCatalog) return [runId];
+        this.catalog.run('DELETE FROM run_digests WHERE run_id = ?', [runId]);
         this.catalog.run('UPDATE runs SET running_count = running_count - ?, error_count = error_count + ? WHERE id = ?', [hung, hung, runId]);
         const counts = this.catalog.all('SELECT error_count, attributes FROM runs WHERE id = ?', [runId])[0];
         if (!counts) return [];
@@ -998,6 +1046,7 @@ export class TraceStore {
           if (toCatalog) {
             this.catalog.run('DELETE FROM runs WHERE id = ?', [id]);
             this.catalog.run('DELETE FROM run_traces WHERE run_id = ?', [id]);
+            this.catalog.run('DELETE FROM run_digests WHERE run_id = ?', [id]);
           }
           this.removeRunDb(id);
           this.outputSeq.delete(id);
@@ -1010,7 +1059,7 @@ export class TraceStore {
         return ids;
       }
       case 'clear': {
-        if (toCatalog) this.catalog.exec('DELETE FROM runs; DELETE FROM run_traces;');
+        if (toCatalog) this.catalog.exec('DELETE FROM runs; DELETE FROM run_traces; DELETE FROM run_digests;');
         for (const id of [...this.runDbs.keys()]) this.removeRunDb(id);
         if (this.runsDir && !this.readOnly && fs.existsSync(this.runsDir)) {
           for (const name of fs.readdirSync(this.runsDir)) if (/^[0-9a-f]{32}\.db/.test(name)) fs.rmSync(path.join(this.runsDir, name), { force: true });
