@@ -126,4 +126,18 @@ describe('trace store: run digests in the catalog', () => {
     assert.equal(d.failures.length, 1);
     await s.close();
   });
+
+  it('is kept when a window only read (a store closed with no write since)', async () => {
+    const file = dbIn();
+    const s = await TraceStore.open({ path: file, snapshotIdleMs: 0 });
+    s.apply({ runs: [{ id: 'r', name: 'r', source: 'import', status: 'SUCCESS' }], spans: [span('r', { name: 'only' })] });
+    await s.close();
+    const reader = await TraceStore.open({ path: file, snapshotIdleMs: 0 });
+    assert.deepEqual(reader.runDigest('r')!.names, ['only']);
+    await reader.close();
+    fs.rmSync(runsDirOf(file), { recursive: true });
+    const again = await TraceStore.open({ path: file, readOnly: true });
+    assert.deepEqual(again.runDigest('r')!.names, ['only'], 'from the catalog: the run\'s file is gone');
+    await again.close();
+  });
 });

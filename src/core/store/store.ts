@@ -283,6 +283,8 @@ export class TraceStore {
   /** Size of the catalog file as last written. */
   private catalogBytes = 0;
   private largestDirtyBytes = 0;
+  /** The catalog changed without a journal record (digests): written at the next snapshot or close. */
+  private catalogDirty = false;
   readonly maxAttrLength: number;
   readonly limits: Limits;
   /** Messages about recoveries made while opening (corrupt file moved aside…). */
@@ -694,7 +696,11 @@ export class TraceStore {
     }
     const digest = digestRun(run, this.getSpans(run.id));
     // Derived, not journalled: lost with a crash, it is made again.
-    if (finished && !this.closed) this.catalog.run('INSERT OR REPLACE INTO run_digests (run_id, digest) VALUES (?, ?)', [run.id, encode(digest)]);
+    if (finished && !this.closed) {
+      this.catalog.run('INSERT OR REPLACE INTO run_digests (run_id, digest) VALUES (?, ?)', [run.id, encode(digest)]);
+      this.catalogDirty = true;
+      this.scheduleSnapshot();
+    }
     return digest;
   }
 
@@ -771,6 +777,7 @@ export class TraceStore {
     writeFileAtomic(this.opts.path, data);
     this.catalogBytes = data.length;
     this.catalogSeq = this.seq;
+    this.catalogDirty = false;
     this.journal.reset();
     this.trim();
   }
@@ -795,7 +802,7 @@ export class TraceStore {
     if (this.closed) return;
     this.closed = true;
     try {
-      if (this.opts.path && this.journal && this.journal.size > 0) this.snapshot();
+      if (this.opts.path && this.journal && (this.journal.size > 0 || this.catalogDirty)) this.snapshot();
     } finally {
       if (this.idleTimer) clearTimeout(this.idleTimer);
       this.journal?.close();
@@ -1419,6 +1426,12 @@ export class TraceStore {
       this.snapshot();
       return;
     }
+    this.scheduleSnapshot();
+  }
+
+  /** Write what changed once nothing has been written for a while (snapshotIdleMs). */
+  private scheduleSnapshot(): void {
+    if (!this.opts.path || !this.journal) return;
     const idle = this.opts.snapshotIdleMs ?? 5000;
     if (idle <= 0) return;
     if (this.idleTimer) clearTimeout(this.idleTimer);
