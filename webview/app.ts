@@ -10,6 +10,7 @@ import {
   clampWindow,
   fitWindow,
   flatten,
+  formatCount,
   formatDuration,
   hasChildren,
   panWindow,
@@ -322,13 +323,14 @@ export class App {
     this.showOverlay(null, false);
     const loading = this.pendingSpans > 0;
     this.loadingLabel.hidden = !loading;
-    if (loading) setText(this.loadingLabel, `Loading spans… ${m.size().toLocaleString('en-US')} of ${(m.size() + this.pendingSpans).toLocaleString('en-US')}`);
+    if (loading) setText(this.loadingLabel, `Loading spans… ${formatCount(m.size())} of ${formatCount(m.size() + this.pendingSpans)}`);
     const wasFirst = this.firstPaint;
 
     let anchor: { id: string; offset: number } | null = null;
     if (this.dirtyData) {
-      const st = this.waterfall.scrollTop;
-      if (st > 0 && this.rows.length) {
+      // (No rows yet: no layout to read, the first frame lays the page out once.)
+      const st = this.rows.length ? this.waterfall.scrollTop : 0;
+      if (st > 0) {
         const i = Math.min(this.waterfall.firstVisibleRow(), this.rows.length - 1);
         anchor = { id: m.tree.ids[this.rows[i]!]!, offset: st - i * ROW_HEIGHT };
       }
@@ -353,7 +355,7 @@ export class App {
     }
     if (this.restoreScroll !== null && !loading) {
       // The saved scroll position, once every row it may point into has arrived.
-      this.waterfall.scrollTop = this.restoreScroll;
+      if (this.restoreScroll > 0) this.waterfall.scrollTop = this.restoreScroll;
       this.restoreScroll = null;
     }
     if (this.pendingDivergence) {

@@ -23,8 +23,13 @@ performance.mark('runlens:app');
 
 let toolkit: Promise<void> | null = null;
 /** Register the toolkit's components once (after the first frame with the run, or soon anyway). */
+const nextTask = () => new Promise<void>((resolve) => window.setTimeout(resolve, 0));
 const loadToolkit = (): Promise<void> =>
-  (toolkit ??= import('./toolkit').then(({ registerToolkit }) => {
+  (toolkit ??= import('./toolkit').then(async ({ registerToolkit }) => {
+    // Evaluating the toolkit's modules and upgrading the elements are two tasks, so that
+    // input and frames get their turn in between.
+    performance.mark('runlens:toolkit-evaluated');
+    await nextTask();
     registerToolkit();
     performance.mark('runlens:toolkit');
     root.dataset.toolkit = 'ready';

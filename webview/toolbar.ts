@@ -5,7 +5,7 @@
  */
 import type { CompareView, RunChoiceView, RunView } from '../src/shared/protocol';
 import { custom, el, icon, setText, STATUS_ICON, type IconName } from './dom';
-import { formatDelta, formatDuration } from './layout';
+import { formatCount, formatDelta, formatDuration, formatStarted } from './layout';
 
 export interface ToolbarEvents {
   zoomIn(): void;
@@ -147,9 +147,9 @@ export class Toolbar {
     const meta = [
       run.status,
       run.durationMs !== null ? formatDuration(run.durationMs) : `${formatDuration(now)} so far`,
-      `${run.spanCount.toLocaleString('en-US')} span${run.spanCount === 1 ? '' : 's'}`,
+      `${formatCount(run.spanCount)} span${run.spanCount === 1 ? '' : 's'}`,
       run.errorCount ? `${run.errorCount} error${run.errorCount === 1 ? '' : 's'}` : '',
-      `started ${new Date(run.startEpochMs).toLocaleString()}`,
+      `started ${formatStarted(run.startEpochMs)}`,
       run.exitCode !== null ? `exit ${run.exitCode}` : '',
       run.signal ? `signal ${run.signal}` : '',
       run.gitCommit ? `git ${run.gitCommit.slice(0, 7)}` : '',

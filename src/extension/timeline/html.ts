@@ -72,7 +72,7 @@ export function timelineHtml(o: TimelineHtmlOptions): string {
 </head>
 <body>
 <div id="app" class="tl-app booting" aria-busy="true">${bootMarkup(o.header)}</div>
-<script nonce="${nonce}" src="${escapeAttr(o.scriptUri)}"></script>
+<script defer nonce="${nonce}" src="${escapeAttr(o.scriptUri)}"></script>
 </body>
 </html>
 `;
