@@ -72,6 +72,11 @@ export class CodeServer {
     return `${this.url}/?folder=${encodeURIComponent(this.workspace)}`;
   }
 
+  /** The server's pid, also its process group (the extension host is in that group). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   /** Everything the server printed (its own log lines, not the extension host's). */
   get log(): string {
     return this.output;

@@ -1,5 +1,6 @@
 // Child processes for the harness: short commands with captured output, and env hygiene.
 import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface Ran { stdout: string; stderr: string }
@@ -37,4 +38,41 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
     env[k] = v;
   }
   return { ...env, ...extra };
+}
+
+export interface ProcInfo {
+  pid: number;
+  /** Start time in clock ticks after boot (orders processes by age). */
+  started: number;
+  cmdline: string[];
+}
+
+/** Live processes of a process group, from /proc (Linux). */
+export function processGroup(pgid: number): ProcInfo[] {
+  const out: ProcInfo[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // pid (comm) state ppid pgrp … : comm may hold spaces and parentheses, so split after the last ')'.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) !== pgid) continue;
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      out.push({ pid: Number(name), started: Number(fields[19]), cmdline });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** Resident memory of a process now and at its peak (VmRSS, VmHWM), MB; undefined when it is gone. */
+export function memoryOf(pid: number): { rssMB: number; peakMB: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { rssMB: kb('VmRSS') / 1024, peakMB: kb('VmHWM') / 1024 };
+  } catch {
+    return undefined;
+  }
 }

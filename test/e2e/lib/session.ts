@@ -1,12 +1,13 @@
 // One end-to-end session: fresh folders, the extension(s) installed from .vsix, code-server
 // on a free loopback port, and headless Debian Chromium driven by Playwright.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { CodeServer } from './codeServer';
 import { extensionId, installVsix, packageVsix } from './extension';
 import { CHROMIUM, RESULTS_DIR } from './paths';
+import { processGroup } from './proc';
 import { Workbench } from './workbench';
 import { makeWorkspace, writeUserSettings, type WorkspaceSpec } from './workspace';
 
@@ -125,6 +126,37 @@ export class Session {
       }
     }
     return out;
+  }
+
+  /**
+   * The extension host process, the newest when a reload started another (code-server runs it
+   * on the server, in the server's process group); undefined when there is none.
+   */
+  extensionHostPid(): number | undefined {
+    const group = this.server.pid === undefined ? [] : processGroup(this.server.pid);
+    const hosts = group.filter((p) => p.cmdline.includes('--type=extensionHost')).sort((a, b) => b.started - a.started);
+    return hosts[0]?.pid;
+  }
+
+  /**
+   * The newest extension host's own log (`logs/<ts>/exthostN/remoteexthost.log`: its start,
+   * each extension's activation and why), '' before there is one.
+   */
+  extensionHostLog(): string {
+    const logs = path.join(this.userDataDir, 'logs');
+    if (!existsSync(logs)) return '';
+    // Newest: the latest logs/<timestamp> folder, then the highest exthostN in it.
+    const files: Array<{ file: string; session: string; n: number }> = [];
+    for (const session of readdirSync(logs)) {
+      const sessionDir = path.join(logs, session);
+      if (!statSync(sessionDir).isDirectory()) continue;
+      for (const host of readdirSync(sessionDir).filter((n) => /^exthost\d+$/.test(n))) {
+        const file = path.join(sessionDir, host, 'remoteexthost.log');
+        if (existsSync(file)) files.push({ file, session, n: Number(host.slice('exthost'.length)) });
+      }
+    }
+    const newest = files.sort((a, b) => b.session.localeCompare(a.session) || b.n - a.n)[0];
+    return newest ? readFileSync(newest.file, 'utf8') : '';
   }
 
   /** Path of a file inside the workspace copy. */

@@ -88,6 +88,16 @@ export class Workbench {
     }
   }
 
+  /**
+   * Developer: Reload Window, resolved once the new page's document has loaded (the workbench
+   * and the extension host start again; call waitForReady or wait on what you need next).
+   */
+  async reloadWindow(): Promise<void> {
+    const loaded = this.page.waitForEvent('domcontentloaded', { timeout: READY_TIMEOUT });
+    await this.runCommand('Developer: Reload Window');
+    await loaded;
+  }
+
   // ---- command palette and quick picks ------------------------------------------------------
 
   private get quickInput(): Locator {
@@ -461,6 +471,37 @@ export class Workbench {
           throw new Error(`no hover matching ${expect} over the line with "${text}"; hovers shown: ${JSON.stringify(shown)}`);
         }
         await this.page.mouse.move(0, 0);
+      }
+    }
+  }
+
+  /**
+   * Answer an open file dialog (VS Code's own, a quick input with a path box, as code-server
+   * shows it) with an absolute path: type it, wait until the box holds it, press Enter.
+   */
+  async answerFileDialog(file: string, timeoutMs = UI_TIMEOUT): Promise<void> {
+    const input = this.quickInput.locator('.quick-input-box input');
+    await input.waitFor({ state: 'visible', timeout: timeoutMs });
+    // The dialog writes its starting folder into the box once it has read it: typing before
+    // that is overwritten.
+    await pollUntil('the file dialog to show its starting folder', () => input.inputValue(), (v) => v.startsWith('/'), timeoutMs);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await input.fill(file);
+      // The dialog completes what is typed as it reads folders: accept only the exact path.
+      await pollUntil(`the file dialog to hold ${file}`, () => input.inputValue(), (v) => v === file, timeoutMs);
+      // Enter is taken only once the dialog has listed the folder: wait for the file's item.
+      const base = file.split('/').pop()!;
+      await pollUntil(`the file dialog to list ${base}`, () => this.quickPickItems(), (items) => items.some((i) => i.label === base), 5_000 * SCALE).catch(() => undefined);
+      await this.page.keyboard.press('Enter');
+      try {
+        await this.quickInput.waitFor({ state: 'hidden', timeout: 5_000 * SCALE });
+        return;
+      } catch {
+        // Enter while it was still reading the folder: it stays open; type the path again.
+        if (Date.now() > deadline) {
+          throw new Error(`the file dialog did not accept ${file}; it shows ${JSON.stringify(await input.inputValue().catch(() => ''))} and items ${JSON.stringify(await this.quickPickItems().catch(() => []))}`);
+        }
       }
     }
   }
