@@ -256,7 +256,8 @@ export class Collector {
       throw new HttpError(415, `unsupported content type ${JSON.stringify(type)}; send application/json or application/x-protobuf`);
     }
     if (result.spans.length > this.limits.spansPerRequest) throw new HttpError(413, `${result.spans.length} spans in one request; the limit is ${this.limits.spansPerRequest}`);
-    const stored = store.apply(result);
+    // Acknowledged once journalled: the rows are written right after, off the request path.
+    const stored = store.apply(result, { defer: true });
     if (stored.rejected) {
       result.rejected += stored.rejected;
       result.rejectMessage = [result.rejectMessage, stored.rejectMessage].filter(Boolean).join('; ');

@@ -141,3 +141,42 @@ describe('trace store: run digests in the catalog', () => {
     await again.close();
   });
 });
+
+describe('trace store: acknowledged when journalled, written after', () => {
+  it('returns from a deferred apply before writing its rows, writes them on the next turn, and every read sees them at once', async () => {
+    const file = dbIn();
+    const s = await TraceStore.open({ path: file, snapshotIdleMs: 0 });
+    const seen: string[] = [];
+    s.onChange((c) => seen.push(c.type));
+    s.apply({ runs: [], spans: [span('attached'), span('attached')] }, { defer: true });
+    assert.deepEqual(seen, [], 'nothing written yet: only journalled');
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(seen, ['runs', 'spans'], 'written on the next turn of the event loop');
+    s.apply({ runs: [], spans: [span('attached')] }, { defer: true });
+    assert.equal(s.getSpans('attached').length, 3, 'a read writes what is waiting first');
+    await s.close();
+  });
+
+  it('loses nothing that was acknowledged: a snapshot or a close writes the waiting rows first', async () => {
+    const file = dbIn();
+    const s = await TraceStore.open({ path: file, snapshotIdleMs: 0 });
+    for (let i = 0; i < 5; i++) s.apply({ runs: [], spans: [span('burst'), span('burst')] }, { defer: true });
+    s.snapshot();
+    s.apply({ runs: [], spans: [span('burst')] }, { defer: true });
+    await s.close();
+    const again = await TraceStore.open({ path: file });
+    assert.equal(again.getSpans('burst').length, 11);
+    assert.equal(again.getRun('burst')!.spanCount, 11);
+    await again.close();
+  });
+
+  it('counts waiting spans against a run\'s limit', async () => {
+    const s = await TraceStore.open({ limits: { spansPerRun: 3 } });
+    const first = s.apply({ runs: [], spans: [span('full'), span('full')] }, { defer: true });
+    const second = s.apply({ runs: [], spans: [span('full'), span('full')] }, { defer: true });
+    assert.equal(first.rejected, 0);
+    assert.equal(second.rejected, 1);
+    assert.equal(s.getSpans('full').length, 3);
+    await s.close();
+  });
+});

@@ -61,6 +61,15 @@ export interface ApplyResult {
   conflicts?: (SpanKey & { runId: string })[];
 }
 
+export interface ApplyOptions {
+  /**
+   * Acknowledge once journalled: the rows are written into the runs' databases shortly
+   * after, off the caller's path, in order, and before any read or other write. Conflicts
+   * (spans another run holds) are then not reported to the caller; they are kept out all the same.
+   */
+  defer?: boolean;
+}
+
 export interface StoreChange {
   type: 'runs' | 'spans' | 'output' | 'deleted' | 'cleared';
   runIds: string[];
@@ -245,6 +254,18 @@ interface RunDb {
   readonly resourceIds: Map<string, number>;
 }
 
+/** Journalled spans waiting for their rows before a write waits for them (bounds the backlog's memory). */
+const MAX_BACKLOG_SPANS = 100_000;
+/** Time one turn of the event loop spends writing backlog rows before it yields. */
+const BACKLOG_SLICE_MS = 20;
+
+/** A journalled apply whose rows are not written yet. */
+interface Pending {
+  rec: JournalRecord;
+  spans: Span[];
+  created: boolean;
+}
+
 /** Run databases kept open when not in use (the newest used). Changed ones stay until written. */
 const OPEN_RUN_DBS = 4;
 /** (trace id → runs holding its spans) entries remembered before starting over. */
@@ -277,6 +298,14 @@ export class TraceStore {
   private conflicts: (SpanKey & { runId: string })[] = [];
   /** Databases inside the record being applied (each holds a savepoint: the record is all or nothing). */
   private recordDbs: Set<Db> | undefined;
+  /** Databases inside the backlog slice being written (one commit per slice, not per record). */
+  private sliceDbs: Set<Db> | undefined;
+  private readonly backlog: Pending[] = [];
+  private backlogSpans = 0;
+  private backlogTimer: NodeJS.Immediate | undefined;
+  private flushing = false;
+  /** Per run, spans journalled and not yet counted in the catalog (the room left in a run). */
+  private readonly backlogPerRun = new Map<string, number>();
   /** While replaying: runs whose rows were replayed (their counts are recomputed from their file). */
   private replayTouched: Set<string> | undefined;
   private op = 0;
@@ -422,9 +451,11 @@ export class TraceStore {
 
   // ------------------------------------------------------------------ writes
 
-  /** Upsert runs and spans. Durable (journalled) when it returns. */
-  apply(batch: IngestBatch): ApplyResult {
+  /** Upsert runs and spans. Durable (journalled) when it returns; see ApplyOptions.defer. */
+  apply(batch: IngestBatch, options: ApplyOptions = {}): ApplyResult {
     if (!batch.runs.length && !batch.spans.length) return { rejected: 0 };
+    const defer = options.defer === true && !this.closed && !this.readOnly;
+    if (!defer) this.flush();
     this.op++;
     const newRuns = new Set<string>();
     const spans = this.admit(batch.spans, newRuns);
@@ -460,21 +491,87 @@ export class TraceStore {
     const rec = this.record('apply', { at: nowNs(), runs }, { resources: JSON.stringify(resources), rows: `[${lines.join(',')}]` });
     rec.resources = resources;
     rec.rows = rows;
+    const result: ApplyResult = rejected ? { rejected, rejectMessage: `a run holds at most ${this.limits.spansPerRun} spans` } : { rejected: 0 };
+    if (defer) {
+      this.backlog.push({ rec, spans, created });
+      this.backlogSpans += spans.length;
+      for (const s of spans) this.backlogPerRun.set(s.runId, (this.backlogPerRun.get(s.runId) ?? 0) + 1);
+      if (this.backlogSpans > MAX_BACKLOG_SPANS) this.flush();
+      else this.backlogTimer ??= setImmediate(() => this.writeBacklog());
+      return result;
+    }
+    const conflicts = this.materialise({ rec, spans, created });
+    if (conflicts.length) result.conflicts = conflicts;
+    return result;
+  }
+
+  /** Write a journalled apply's rows, tell the views, apply retention. Returns the spans kept out (conflicts). */
+  private materialise(p: Pending): (SpanKey & { runId: string })[] {
     this.conflicts = [];
-    const runIds = this.atomically(() => this.applyRecord(rec));
+    const runIds = this.atomically(() => this.applyRecord(p.rec));
     const conflicts = this.conflicts;
     this.conflicts = [];
     this.emit({ type: 'runs', runIds });
-    if (spans.length) {
+    if (p.spans.length) {
       const moved = conflicts.length ? new Set(conflicts.map((k) => `${k.traceId} ${k.spanId}`)) : undefined;
-      const stored = moved ? spans.filter((s) => !moved.has(`${s.traceId} ${s.spanId}`)) : spans;
+      const stored = moved ? p.spans.filter((s) => !moved.has(`${s.traceId} ${s.spanId}`)) : p.spans;
       if (stored.length) this.emit({ type: 'spans', runIds, spans: stored });
     }
-    if (created) this.enforceRetention();
+    if (conflicts.length) this.opts.log?.(`${conflicts.length} span(s) already stored in another run were left there (a span never moves between runs)`);
+    if (p.created) this.enforceRetention();
+    if (!this.flushing) this.afterWrite(); // a slice of the backlog calls it once, after its commit
+    return conflicts;
+  }
+
+  /**
+   * Write journalled rows now (before a read or another write: everything reads as
+   * journalled, in order). `budgetMs`: stop after about that long (the rest is written on the
+   * next turn of the event loop, so a burst never blocks it for long).
+   */
+  private flush(budgetMs = Infinity): void {
+    if (!this.backlog.length || this.flushing) return;
+    this.flushing = true;
+    const until = performance.now() + budgetMs;
+    const sliceDbs = new Set<Db>([this.catalog]);
+    this.sliceDbs = sliceDbs;
+    this.catalog.exec('SAVEPOINT slice');
+    try {
+      while (this.backlog.length) {
+        const p = this.backlog.shift()!;
+        this.backlogSpans -= p.spans.length;
+        for (const s of p.spans) {
+          const n = (this.backlogPerRun.get(s.runId) ?? 1) - 1;
+          if (n > 0) this.backlogPerRun.set(s.runId, n);
+          else this.backlogPerRun.delete(s.runId);
+        }
+        try {
+          this.materialise(p);
+        } catch (err) {
+          // Journalled: the next open replays it and reports what it cannot apply.
+          this.opts.log?.(`journalled spans could not be written now (they are kept in the journal): ${(err as Error).message}`);
+        }
+        if (performance.now() >= until) break;
+      }
+    } finally {
+      this.flushing = false;
+      this.sliceDbs = undefined;
+      for (const d of sliceDbs) {
+        try {
+          d.exec('RELEASE slice');
+        } catch {
+          /* closed (a run deleted by retention) */
+        }
+      }
+    }
+    if (this.backlog.length) this.backlogTimer ??= setImmediate(() => this.writeBacklog());
     this.afterWrite();
-    const result: ApplyResult = rejected ? { rejected, rejectMessage: `a run holds at most ${this.limits.spansPerRun} spans` } : { rejected: 0 };
-    if (conflicts.length) result.conflicts = conflicts;
-    return result;
+  }
+
+  private writeBacklog(): void {
+    this.backlogTimer = undefined;
+    if (this.closed) return;
+    this.flush(BACKLOG_SLICE_MS);
+    this.trim();
   }
 
   /** The spans of a batch within the limits, less those of runs that are full. */
@@ -486,7 +583,7 @@ export class TraceStore {
       if (left === undefined) {
         const row = this.catalog.all('SELECT span_count FROM runs WHERE id = ?', [s.runId])[0];
         if (!row) newRuns.add(s.runId);
-        left = this.limits.spansPerRun - (row ? Number(row.span_count) : 0);
+        left = this.limits.spansPerRun - (row ? Number(row.span_count) : 0) - (this.backlogPerRun.get(s.runId) ?? 0);
       }
       room.set(s.runId, left - 1);
       if (left > 0) out.push(boundSpan(s, this.limits));
@@ -500,6 +597,7 @@ export class TraceStore {
    * process saying so (INCOMPLETE, the reason kept in `runlens.incomplete_reason`).
    */
   endRun(runId: string, exit: { exitCode?: number; signal?: string; endNs?: bigint; cancelled?: boolean; incomplete?: string }): Run {
+    this.flush();
     this.op++;
     const rec = this.record('end', {
       runId,
@@ -531,6 +629,7 @@ export class TraceStore {
    */
   appendOutput(runId: string, stream: 'stdout' | 'stderr', lines: string[], start?: number): void {
     if (!lines.length) return;
+    this.flush();
     this.op++;
     const from = start ?? this.nextOutputSeq(runId);
     const room = Math.max(0, MAX_OUTPUT_LINES - from);
@@ -543,6 +642,7 @@ export class TraceStore {
   }
 
   deleteRun(runId: string): void {
+    this.flush();
     const rec = this.record('delete', { runIds: [runId] });
     this.atomically(() => this.applyRecord(rec));
     this.emit({ type: 'deleted', runIds: [runId] });
@@ -550,6 +650,7 @@ export class TraceStore {
   }
 
   clear(): void {
+    this.flush();
     const ids = this.listRuns().map((r) => r.id);
     const rec = this.record('clear', {});
     this.atomically(() => this.applyRecord(rec));
@@ -560,6 +661,7 @@ export class TraceStore {
   // ------------------------------------------------------------------ reads
 
   listRuns(opts: { limit?: number; workflow?: string; status?: string } = {}): Run[] {
+    this.flush();
     const where: string[] = [];
     const params: (string | number)[] = [];
     if (opts.workflow !== undefined) {
@@ -577,6 +679,7 @@ export class TraceStore {
 
   /** By id, unique id prefix, or `last` (the newest run). */
   getRun(idOrPrefix: string): Run | undefined {
+    this.flush();
     if (idOrPrefix === 'last') return this.listRuns({ limit: 1 })[0];
     const exact = this.catalog.all('SELECT * FROM runs WHERE id = ?', [idOrPrefix])[0];
     if (exact) return rowToRun(exact);
@@ -585,6 +688,7 @@ export class TraceStore {
   }
 
   getSpans(runId: string): Span[] {
+    this.flush();
     this.op++;
     const r = this.runDb(runId, false);
     const spans = r ? this.readSpans(r, '') : [];
@@ -597,6 +701,7 @@ export class TraceStore {
    * spans: the timeline, the tree); events are decoded only for failed spans, for `error`.
    */
   spanHeads(runId: string): SpanHead[] {
+    this.flush();
     this.op++;
     const r = this.runDb(runId, false);
     const out: SpanHead[] = [];
@@ -631,6 +736,7 @@ export class TraceStore {
   }
 
   getSpan(runId: string, spanId: string): Span | undefined {
+    this.flush();
     this.op++;
     const r = this.runDb(runId, false);
     const span = r ? this.readSpans(r, 'WHERE s.span_id = ?', [spanId])[0] : undefined;
@@ -640,6 +746,7 @@ export class TraceStore {
 
   /** The stored spans with these (trace id, span id) keys, whatever their run. */
   spansByKey(keys: readonly SpanKey[]): Span[] {
+    this.flush();
     this.op++;
     const out: Span[] = [];
     const byTrace = new Map<string, string[]>();
@@ -661,6 +768,7 @@ export class TraceStore {
 
   /** A run's output lines in order, from line number `from` on. */
   getOutput(runId: string, from = 0): { stream: string; text: string; seq: number }[] {
+    this.flush();
     this.op++;
     const r = this.runDb(runId, false);
     const lines = r
@@ -706,6 +814,7 @@ export class TraceStore {
 
   /** Runs with a span whose name contains `text` (case-insensitive), from their digests. */
   runsWithSpanMatching(text: string): Set<string> {
+    this.flush();
     const needle = text.toLowerCase();
     const out = new Set<string>();
     for (const r of this.catalog.all('SELECT id FROM runs')) {
@@ -721,11 +830,13 @@ export class TraceStore {
 
   /** Raw SQL on the catalog (runs, run_traces, meta) for tools and tests (read-only use expected). */
   query(sql: string, params: (string | number | bigint | null)[] = []): Row[] {
+    this.flush();
     return this.catalog.all(sql, params);
   }
 
   /** Raw SQL on one run's database (spans, resources, output); no rows when the run has none. */
   queryRun(runId: string, sql: string, params: (string | number | bigint | null)[] = []): Row[] {
+    this.flush();
     this.op++;
     const rows = this.runDb(runId, false)?.db.all(sql, params) ?? [];
     this.trim();
@@ -739,6 +850,7 @@ export class TraceStore {
 
   /** Approximate size of everything the store holds, in bytes: the catalog and every run's database. */
   sizeBytes(): number {
+    this.flush();
     let total = this.catalog.sizeBytes();
     for (const r of this.catalog.all('SELECT id FROM runs')) total += this.runBytes(String(r.id));
     return total;
@@ -767,6 +879,10 @@ export class TraceStore {
    * changed, not what the store holds.
    */
   snapshot(): void {
+    this.flush();
+    // Never while rows are half written (a slice's transaction is open) or still waiting:
+    // the journal, which holds them, is emptied by a snapshot.
+    if (this.flushing || this.backlog.length) return;
     if (!this.opts.path || !this.journal) return;
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
@@ -800,11 +916,13 @@ export class TraceStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.flush();
     this.closed = true;
     try {
       if (this.opts.path && this.journal && (this.journal.size > 0 || this.catalogDirty)) this.snapshot();
     } finally {
       if (this.idleTimer) clearTimeout(this.idleTimer);
+      if (this.backlogTimer) clearImmediate(this.backlogTimer);
       this.journal?.close();
       for (const r of this.runDbs.values()) r.db.close();
       this.runDbs.clear();
@@ -836,6 +954,10 @@ export class TraceStore {
       this.runDbs.set(runId, r);
     }
     r.usedAt = this.op;
+    if (this.sliceDbs && !this.sliceDbs.has(r.db)) {
+      r.db.exec('SAVEPOINT slice');
+      this.sliceDbs.add(r.db);
+    }
     if (this.recordDbs && !this.recordDbs.has(r.db)) {
       r.db.exec('SAVEPOINT record');
       this.recordDbs.add(r.db);
@@ -845,7 +967,7 @@ export class TraceStore {
 
   /** Close the run databases beyond the few most recently used; changed ones stay until written. */
   private trim(): void {
-    if (this.runDbs.size <= OPEN_RUN_DBS || this.recordDbs) return;
+    if (this.runDbs.size <= OPEN_RUN_DBS || this.recordDbs || this.sliceDbs) return;
     const idle = [...this.runDbs.values()].filter((r) => !r.dirty && r.usedAt !== this.op && (r.file || this.readOnly));
     idle.sort((a, b) => a.usedAt - b.usedAt);
     for (const r of idle.slice(0, Math.max(0, this.runDbs.size - OPEN_RUN_DBS))) {
@@ -858,6 +980,7 @@ export class TraceStore {
     const r = this.runDbs.get(runId);
     if (r) {
       this.recordDbs?.delete(r.db);
+      this.sliceDbs?.delete(r.db);
       r.db.close();
       this.runDbs.delete(runId);
     }
@@ -1331,6 +1454,7 @@ export class TraceStore {
    */
   settleIdle(idleMs: number, now = this.now()): string[] {
     if (this.readOnly || this.closed) return [];
+    this.flush();
     const due: string[] = [];
     for (const r of this.catalog.all("SELECT id FROM runs WHERE source = 'otlp' AND status = 'RUNNING' AND running_count = 0") as { id: string }[]) {
       const last = this.lastTouched.get(r.id) ?? this.openedAt;
@@ -1353,6 +1477,7 @@ export class TraceStore {
    */
   closeOrphans(): string[] {
     if (this.readOnly || this.closed) return [];
+    this.flush();
     const closed: string[] = [];
     for (const r of this.catalog.all("SELECT id, owner FROM runs WHERE status = 'RUNNING' AND owner IS NOT NULL")) {
       let owner: Run['owner'];
