@@ -48,7 +48,11 @@ window.addEventListener('message', (e: MessageEvent) => {
     report(`ignored an invalid host message: ${parsed.error}`);
     return;
   }
+  if (parsed.message.type === 'init') performance.mark('runlens:init');
   app.handle(parsed.message);
+});
+window.addEventListener('runlens:rendered', (e) => {
+  if ((e as CustomEvent<{ rows: number }>).detail.rows > 0 && !performance.getEntriesByName('runlens:first-rows').length) performance.mark('runlens:first-rows');
 });
 performance.mark('runlens:ready');
 host.post({ type: 'ready' });

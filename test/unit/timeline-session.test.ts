@@ -189,6 +189,39 @@ describe('timeline session (host side)', () => {
     assert.ok(decodeSpans(h.of('spansUpdated')[0]!.spans).some((s) => s.name === 'late'));
   });
 
+  it('reads the run while the page loads, so init leaves at ready without reading it again; a change meanwhile is not lost', async () => {
+    h = await harness();
+    const live = loadFixture('live-run');
+    h.store.apply({ runs: [patch(live.run)], spans: live.spans });
+    let reads = 0;
+    const store = h.store;
+    h.deps.store = {
+      getRun: (id) => store.getRun(id),
+      listRuns: (o) => store.listRuns(o),
+      onChange: (l) => store.onChange(l),
+      spanHeads: (id) => (reads++, store.spanHeads(id)),
+      getSpan: (id, spanId) => store.getSpan(id, spanId),
+      getSpans: (id) => store.getSpans(id),
+    };
+    h.deps.prefetchDelayMs = 0;
+    session = new TimelineSession(h.deps, 'r-fail-42');
+    await until(() => reads === 1);
+    await session.receive({ type: 'ready' });
+    assert.equal(reads, 1);
+    assert.equal(decodeSpans(h.of('init')[0]!.spans).length, 11);
+    session.dispose();
+
+    // A live run: spans that arrive between the read and `ready` are in the init.
+    h.posted.length = 0;
+    session = new TimelineSession(h.deps, 'r-live-7');
+    await until(() => reads === 2);
+    for (const s of loadFixture('live-update').spans) h.store.apply({ runs: [], spans: [s] });
+    await session.receive({ type: 'ready' });
+    assert.equal(reads, 3, 'read again at ready');
+    const names = decodeSpans(h.of('init')[0]!.spans).map((s) => s.name);
+    assert.ok(names.includes('rule: not-null'), names.join());
+  });
+
   it('orders spans for display depth first, children by start, orphans as roots, cycles last', () => {
     const s = (spanId: string, startNs: bigint, parentSpanId?: string) => ({ spanId, startNs, parentSpanId });
     const order = displayOrder([s('c2', 5n, 'r'), s('r', 0n), s('c1', 1n, 'r'), s('g', 2n, 'c1'), s('o', 3n, 'gone'), s('x', 4n, 'y'), s('y', 4n, 'x')]);

@@ -72,7 +72,10 @@ export class PageServer {
     };
     if (url.pathname === '/') {
       const theme = (url.searchParams.get('theme') ?? 'dark') as Theme;
+      // ?header={"name","status","spanCount"}: the run's loading state in the page, as the panel makes it.
+      const header = url.searchParams.get('header');
       let html = timelineHtml({
+        header: header ? (JSON.parse(header) as { name: string; status: string; spanCount: number }) : undefined,
         cspSource: this.origin,
         scriptUri: `${this.origin}/dist/webview/timeline.js`,
         styleUri: `${this.origin}/dist/webview/timeline.css`,
