@@ -568,6 +568,16 @@ describe('timeline webview (Chromium)', function () {
     assert.equal((await tp.rows()).find((r) => r.selected)?.name, target.name);
   });
 
+  it('restores a saved scroll position once the rows it points into have arrived', async () => {
+    const { run, spans } = syntheticRun(2000);
+    tp = await TimelinePage.open(browser, server, { theme: 'dark', height: 400, state: { runId: run.id, ui: { scrollTop: 22 * 700 } } });
+    await tp.post({ type: 'init', run, spans: encodeSpans(spans.slice(0, 30)), pending: 1970, asOfMs: run.durationMs! });
+    assert.equal(await tp.page.locator('.wf-scroll').evaluate((e) => e.scrollTop), 0);
+    await tp.post({ type: 'spansLoaded', spans: encodeSpans(spans.slice(30)), pending: 0 });
+    assert.equal(await tp.page.locator('.wf-scroll').evaluate((e) => e.scrollTop), 22 * 700);
+    await tp.page.waitForFunction(() => (window as unknown as { __state: { ui?: { scrollTop?: number } } }).__state.ui?.scrollTop === 22 * 700);
+  });
+
   it("shows the run's name and 'Loading N spans…' from the page itself before its script has run, as text", async () => {
     const context = await browser.newContext();
     try {
