@@ -180,3 +180,45 @@ describe('trace store: acknowledged when journalled, written after', () => {
     await s.close();
   });
 });
+
+describe('trace store: snapshots written in the background', () => {
+  type Internals = { snapshotInBackground(): void; writing: Promise<void> | undefined };
+  const internals = (s: TraceStore) => s as unknown as Internals;
+  const copyDir = (from: string, to: string) => fs.cpSync(from, to, { recursive: true });
+
+  it('loses nothing when the process dies while the files are being written (the rotated journal is replayed)', async () => {
+    const file = dbIn();
+    const s = await TraceStore.open({ path: file, snapshotIdleMs: 0 });
+    s.apply({ runs: [{ id: 'r', name: 'r', source: 'launch', status: 'RUNNING' }], spans: [span('r')] });
+    s.snapshot();
+    s.apply({ runs: [], spans: [span('r'), span('r')] });
+    internals(s).snapshotInBackground();
+    assert.ok(fs.existsSync(`${file}.journal.1`), 'the journal was rotated');
+    // A crash now: the files are not written yet (that happens on the thread pool, after this turn).
+    const crashed = path.join(tempDir(), '.runlens');
+    copyDir(path.dirname(file), crashed);
+    fs.rmSync(path.join(crashed, 'traces.db.lock'), { force: true });
+    await internals(s).writing;
+    assert.equal(fs.existsSync(`${file}.journal.1`), false, 'dropped once the files are in place');
+    await s.close();
+    const again = await TraceStore.open({ path: path.join(crashed, 'traces.db') });
+    assert.equal(again.getSpans('r').length, 3);
+    assert.equal(again.getRun('r')!.spanCount, 3);
+    await again.close();
+  });
+
+  it('never puts an older file in place of a newer one: a snapshot taken meanwhile wins', async () => {
+    const file = dbIn();
+    const s = await TraceStore.open({ path: file, snapshotIdleMs: 0 });
+    s.apply({ runs: [{ id: 'r', name: 'r', source: 'launch', status: 'RUNNING' }], spans: [span('r')] });
+    internals(s).snapshotInBackground();
+    const pending = internals(s).writing;
+    s.apply({ runs: [], spans: [span('r')] });
+    s.snapshot();
+    await pending;
+    await s.close();
+    const again = await TraceStore.open({ path: file });
+    assert.equal(again.getSpans('r').length, 2);
+    await again.close();
+  });
+});

@@ -6,6 +6,10 @@
  *
  * A record is acknowledged once `append` returns: the bytes are in the kernel, so they
  * survive `kill -9` of this process. (Power loss is another matter: `sync()` fsyncs.)
+ *
+ * A snapshot written in the background first rotates the journal: what was written before
+ * moves to `<path>.1` (kept until the snapshot's files are all written), new records go to a
+ * fresh `<path>`. Replay reads `<path>.1`, then `<path>`.
  */
 import * as fs from 'node:fs';
 import { decode, encode } from './codec';
@@ -36,9 +40,23 @@ export class Journal {
    * inspection, and every intact line after it is still replayed.
    */
   replay(readOnly = false): ReplayResult {
+    const older = this.replayFile(this.rotatedPath, readOnly, false);
+    const current = this.replayFile(this.path, readOnly, true);
+    return {
+      records: [...older.records, ...current.records],
+      unreadable: older.unreadable + current.unreadable,
+      problem: [older.problem, current.problem].filter(Boolean).join('; ') || undefined,
+    };
+  }
+
+  get rotatedPath(): string {
+    return `${this.path}.1`;
+  }
+
+  private replayFile(file: string, readOnly: boolean, current: boolean): ReplayResult {
     let text: string;
     try {
-      text = fs.readFileSync(this.path, 'utf8');
+      text = fs.readFileSync(file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], unreadable: 0 };
       throw err;
@@ -56,15 +74,15 @@ export class Journal {
         bad.push(i + 1);
       }
     }
-    if (last !== '' && !readOnly) fs.truncateSync(this.path, Buffer.byteLength(text) - Buffer.byteLength(last));
+    if (last !== '' && !readOnly) fs.truncateSync(file, Buffer.byteLength(text) - Buffer.byteLength(last));
     // What is there counts toward the next snapshot (a store closed right after replaying writes it out).
-    this.bytes = Buffer.byteLength(text) - Buffer.byteLength(last);
+    this.bytes += Buffer.byteLength(text) - Buffer.byteLength(last);
     if (!bad.length) return { records, unreadable: 0 };
     const where = bad.length > 5 ? `${bad.slice(0, 5).join(', ')}…` : bad.join(', ');
-    let problem = `line ${where} of the journal could not be read`;
+    let problem = `line ${where} of the journal${current ? '' : ' (.1)'} could not be read`;
     if (!readOnly) {
-      const aside = `${this.path}.corrupt-${Date.now()}`;
-      fs.copyFileSync(this.path, aside);
+      const aside = `${file}.corrupt-${Date.now()}`;
+      fs.copyFileSync(file, aside);
       problem += `; the journal was copied to ${aside}`;
     }
     return { records, unreadable: bad.length, problem };
@@ -100,7 +118,31 @@ export class Journal {
   reset(): void {
     this.close();
     fs.writeFileSync(this.path, '');
+    fs.rmSync(this.rotatedPath, { force: true });
     this.bytes = 0;
+  }
+
+  /**
+   * Move what is written so far aside (`<path>.1`) and go on in a fresh file: a snapshot
+   * being written in the background covers the records moved aside, not those after.
+   * Only one rotation at a time: false when the previous one is still kept.
+   */
+  rotate(): boolean {
+    if (fs.existsSync(this.rotatedPath)) return false;
+    this.close();
+    try {
+      fs.renameSync(this.path, this.rotatedPath);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    fs.writeFileSync(this.path, '');
+    this.bytes = 0;
+    return true;
+  }
+
+  /** The snapshot covering the rotated records is written: they are no longer needed. */
+  dropRotated(): void {
+    fs.rmSync(this.rotatedPath, { force: true });
   }
 
   close(): void {

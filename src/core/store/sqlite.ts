@@ -195,6 +195,24 @@ export function loadDatabase(SQL: SqlJsStatic, file: string, warnings: string[],
   }
 }
 
+let tmpCounter = 0;
+
+/**
+ * Write `data` next to `file` as a temporary file and fsync it, off this thread (the thread
+ * pool). Returns the temporary file's path: the caller renames it into place (the commit).
+ */
+export async function writeFileDurable(file: string, data: Uint8Array): Promise<string> {
+  const tmp = `${file}.tmp-${process.pid}-${++tmpCounter}`;
+  const handle = await fs.promises.open(tmp, 'w');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return tmp;
+}
+
 /** Write `data` as `file` atomically: a temporary file, fsync, rename. */
 export function writeFileAtomic(file: string, data: Uint8Array): void {
   const tmp = `${file}.tmp-${process.pid}`;

@@ -15,7 +15,7 @@ import type { Attributes, IngestBatch, Run, RunPatch, Span, SpanEvent, SpanHead 
 import { deriveRunStatus, errorSummary, nowNs } from '../model';
 import { Journal, type JournalRecord } from './journal';
 import { MIGRATIONS, RUN_MIGRATIONS } from './schema';
-import { Db, loadDatabase, loadSql, writeFileAtomic, type Row } from './sqlite';
+import { Db, loadDatabase, loadSql, writeFileAtomic, writeFileDurable, type Row } from './sqlite';
 import { decode, encode, encodeData } from './codec';
 import { boundRun, boundSpan, limitsWith, type Limits } from '../limits';
 import { isProcessAlive } from '../processes';
@@ -256,6 +256,8 @@ interface RunDb {
 
 /** Journalled spans waiting for their rows before a write waits for them (bounds the backlog's memory). */
 const MAX_BACKLOG_SPANS = 100_000;
+/** Spans per journal record of a deferred apply (about a slice's work to write). */
+const DEFER_RECORD_SPANS = 1000;
 /** Time one turn of the event loop spends writing backlog rows before it yields. */
 const BACKLOG_SLICE_MS = 20;
 
@@ -314,6 +316,11 @@ export class TraceStore {
   private largestDirtyBytes = 0;
   /** The catalog changed without a journal record (digests): written at the next snapshot or close. */
   private catalogDirty = false;
+  /** A snapshot being written in the background, and the runs whose files it writes. */
+  private writing: Promise<void> | undefined;
+  private readonly writingRuns = new Set<string>();
+  /** Bumped by every snapshot: a background write renames its files into place only while still the latest. */
+  private generation = 0;
   readonly maxAttrLength: number;
   readonly limits: Limits;
   /** Messages about recoveries made while opening (corrupt file moved aside…). */
@@ -455,6 +462,17 @@ export class TraceStore {
   apply(batch: IngestBatch, options: ApplyOptions = {}): ApplyResult {
     if (!batch.runs.length && !batch.spans.length) return { rejected: 0 };
     const defer = options.defer === true && !this.closed && !this.readOnly;
+    if (defer && batch.spans.length > DEFER_RECORD_SPANS) {
+      // Journalled as several records, so writing each later is a short slice of work.
+      let rejected = 0;
+      let rejectMessage: string | undefined;
+      for (let i = 0; i < batch.spans.length; i += DEFER_RECORD_SPANS) {
+        const part = this.apply({ runs: i ? [] : batch.runs, spans: batch.spans.slice(i, i + DEFER_RECORD_SPANS) }, options);
+        rejected += part.rejected;
+        rejectMessage ??= part.rejectMessage;
+      }
+      return rejectMessage ? { rejected, rejectMessage } : { rejected };
+    }
     if (!defer) this.flush();
     this.op++;
     const newRuns = new Set<string>();
@@ -886,7 +904,10 @@ export class TraceStore {
     if (!this.opts.path || !this.journal) return;
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
-    for (const r of this.runDbs.values()) if (r.dirty) this.writeRun(r);
+    // A background snapshot still writing will not put its (older) files in place after this one.
+    this.generation++;
+    for (const r of this.runDbs.values()) if (r.dirty || this.writingRuns.has(r.runId)) this.writeRun(r);
+    this.writingRuns.clear();
     this.largestDirtyBytes = 0;
     this.catalog.setMeta('journal_seq', String(this.seq));
     const data = this.catalog.export();
@@ -896,6 +917,66 @@ export class TraceStore {
     this.catalogDirty = false;
     this.journal.reset();
     this.trim();
+  }
+
+  /**
+   * A snapshot that does not block: every changed database is exported now (a copy in
+   * memory), the journal is rotated, and the files are written, fsynced and renamed into
+   * place on the thread pool; the rotated journal is dropped once they all are. A crash
+   * meanwhile replays both journals. Falls back to snapshot() when a rotation is pending.
+   */
+  private snapshotInBackground(): void {
+    if (!this.opts.path || !this.journal || this.writing || this.closed) return;
+    this.flush();
+    if (this.flushing || this.backlog.length) return;
+    if (!this.journal.rotate()) {
+      this.snapshot();
+      return;
+    }
+    const gen = ++this.generation;
+    const seq = this.seq;
+    const jobs: { file: string; data: Uint8Array; runId?: string }[] = [];
+    for (const r of this.runDbs.values()) {
+      if (!r.dirty || !r.file) continue;
+      r.db.setMeta('journal_seq', String(seq));
+      jobs.push({ file: r.file, data: r.db.export(), runId: r.runId });
+      r.seq = seq;
+      r.dirty = false;
+      this.writingRuns.add(r.runId);
+    }
+    this.largestDirtyBytes = 0;
+    this.catalog.setMeta('journal_seq', String(seq));
+    jobs.push({ file: this.opts.path, data: this.catalog.export() });
+    this.catalogSeq = seq;
+    this.catalogDirty = false;
+    this.writing = (async () => {
+      try {
+        for (const job of jobs) {
+          if (job.runId) await fs.promises.mkdir(path.dirname(job.file), { recursive: true });
+          const tmp = await writeFileDurable(job.file, job.data);
+          // Checked and renamed in one turn: a snapshot() in between made these files stale.
+          if (gen !== this.generation || (job.runId && !this.runExists(job.runId))) {
+            fs.rmSync(tmp, { force: true });
+            continue;
+          }
+          fs.renameSync(tmp, job.file);
+          if (job.runId) this.fileBytes.set(job.runId, job.data.length);
+          else this.catalogBytes = job.data.length;
+        }
+        if (gen === this.generation) this.journal?.dropRotated();
+      } catch (err) {
+        // Nothing is lost (the rotated journal stays); the next snapshot writes these again.
+        for (const job of jobs) {
+          const r = job.runId ? this.runDbs.get(job.runId) : undefined;
+          if (r) r.dirty = true;
+        }
+        this.catalogDirty = true;
+        this.opts.log?.(`snapshot failed (data is safe in the journal): ${(err as Error).message}`);
+      } finally {
+        if (gen === this.generation) this.writingRuns.clear();
+        this.writing = undefined;
+      }
+    })();
   }
 
   private writeRun(r: RunDb): void {
@@ -916,10 +997,12 @@ export class TraceStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    await this.writing?.catch(() => undefined);
+    if (this.closed) return;
     this.flush();
     this.closed = true;
     try {
-      if (this.opts.path && this.journal && (this.journal.size > 0 || this.catalogDirty)) this.snapshot();
+      if (this.opts.path && this.journal && (this.journal.size > 0 || this.catalogDirty || fs.existsSync(this.journal.rotatedPath))) this.snapshot();
     } finally {
       if (this.idleTimer) clearTimeout(this.idleTimer);
       if (this.backlogTimer) clearImmediate(this.backlogTimer);
@@ -968,7 +1051,7 @@ export class TraceStore {
   /** Close the run databases beyond the few most recently used; changed ones stay until written. */
   private trim(): void {
     if (this.runDbs.size <= OPEN_RUN_DBS || this.recordDbs || this.sliceDbs) return;
-    const idle = [...this.runDbs.values()].filter((r) => !r.dirty && r.usedAt !== this.op && (r.file || this.readOnly));
+    const idle = [...this.runDbs.values()].filter((r) => !r.dirty && !this.writingRuns.has(r.runId) && r.usedAt !== this.op && (r.file || this.readOnly));
     idle.sort((a, b) => a.usedAt - b.usedAt);
     for (const r of idle.slice(0, Math.max(0, this.runDbs.size - OPEN_RUN_DBS))) {
       r.db.close();
@@ -993,7 +1076,7 @@ export class TraceStore {
     if (!this.runsDir || this.readOnly || !fs.existsSync(this.runsDir)) return;
     const owned = new Set(this.catalog.all('SELECT id FROM runs').map((r) => runFileName(String(r.id))));
     for (const name of fs.readdirSync(this.runsDir)) {
-      if (/^[0-9a-f]{32}\.db(\.tmp-\d+)?$/.test(name) && !owned.has(name.slice(0, 35))) fs.rmSync(path.join(this.runsDir, name), { force: true });
+      if (/^[0-9a-f]{32}\.db(\.tmp-[\d-]+)?$/.test(name) && (!owned.has(name.slice(0, 35)) || name.includes('.tmp-'))) fs.rmSync(path.join(this.runsDir, name), { force: true });
     }
   }
 
@@ -1548,7 +1631,7 @@ export class TraceStore {
     // largest changed file keeps that cost O(1) per journalled byte however large a run grows.
     const threshold = this.opts.snapshotJournalBytes ?? Math.max(32 * 1024 * 1024, this.catalogBytes, this.largestDirtyBytes);
     if (this.journal.size >= threshold) {
-      this.snapshot();
+      this.snapshotInBackground();
       return;
     }
     this.scheduleSnapshot();
@@ -1564,7 +1647,7 @@ export class TraceStore {
       this.idleTimer = undefined;
       if (!this.closed) {
         try {
-          this.snapshot();
+          this.snapshotInBackground();
         } catch (err) {
           this.opts.log?.(`snapshot failed (data is safe in the journal): ${(err as Error).message}`);
         }
