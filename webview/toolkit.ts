@@ -5,9 +5,15 @@
  * design tokens, templates, styles) and the upgrade of the toolbar's elements run after
  * the user sees rows, not before.
  *
- * Measured in headless Chromium (minified bundle, medians of 7, busy 2-core box): the
- * toolkit cost the page 34 ms of script evaluation, 12 ms of registration and 42 ms of
- * element upgrades while the App built its toolbar: ~90 ms of the ~240 ms to `ready`.
+ * Measured in headless Chromium (minified bundle, medians of 7-11, busy 2-core box):
+ *  - before, registered up front: the toolkit cost the page 34 ms of script evaluation,
+ *    12 ms of registration and 42 ms of element upgrades while the App built its toolbar,
+ *    ~90 ms of the ~240 ms to `ready`; zod was 188 KB of the 409 KB bundle.
+ *  - now (no zod; toolkit lazy): 360 KB, `ready` at ~115-140 ms, first rows ~190-210 ms
+ *    (was ~415 ms); the toolkit then evaluates in ~65 ms and registers in ~45 ms. Lazy
+ *    evaluation keeps esbuild from tree-shaking it (fast-foundation 84 → 207 KB): a second
+ *    webview entry point (a tree-shaken toolkit bundle loaded by a nonce'd script element
+ *    after the first rows) would make that ~35 + 45 ms; it needs esbuild.config.mjs.
  */
 import {
   provideVSCodeDesignSystem,
