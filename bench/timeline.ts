@@ -61,6 +61,47 @@ export interface TimelineSizeResult {
   scroll: FrameStats;
   zoom: FrameStats;
   heapMB: number;
+  /** The host's way: a first screenful (250 spans) in init, the rest in 25k chunks posted a turn apart. */
+  streamed?: { firstRowsMs: number; allRowsMs: number };
+}
+
+/** Posted → first rows painted, and → every span in the tree, when the run is sent as the session sends it. */
+async function measureStreamed(tp: TimelinePage, n: number): Promise<{ firstRowsMs: number; allRowsMs: number }> {
+  const page = tp.page;
+  await page.evaluate(`window.__bench = (${syntheticRun.toString()})(${n}, { seed: 7 }); window.__encodeSpans = ${encodeSpans.toString()};`);
+  const r = await page.evaluate(
+    () =>
+      new Promise<{ firstRowsMs: number; allRowsMs: number }>((resolve) => {
+        const w = window as { __bench?: { run: { durationMs: number }; spans: unknown[] }; __encodeSpans: (s: unknown[]) => unknown };
+        const data = w.__bench!;
+        delete w.__bench;
+        const total = data.spans.length;
+        let firstRowsMs = 0;
+        const t0 = performance.now();
+        const onRendered = (e: PageEvent) => {
+          const spans = (e.detail as { spans: number }).spans;
+          if (!firstRowsMs) requestAnimationFrame(() => (firstRowsMs = firstRowsMs || performance.now() - t0));
+          if (spans >= total) {
+            window.removeEventListener('runlens:rendered', onRendered);
+            requestAnimationFrame(() => resolve({ firstRowsMs, allRowsMs: performance.now() - t0 }));
+          }
+        };
+        window.addEventListener('runlens:rendered', onRendered);
+        const FIRST = 250;
+        const CHUNK = 25_000;
+        window.postMessage({ type: 'init', run: data.run, spans: w.__encodeSpans(data.spans.slice(0, FIRST)), pending: total - FIRST, asOfMs: data.run.durationMs }, '*');
+        let at = FIRST;
+        const next = () => {
+          if (at >= total) return;
+          const end = Math.min(at + CHUNK, total);
+          window.postMessage({ type: 'spansLoaded', spans: w.__encodeSpans(data.spans.slice(at, end)), pending: total - end }, '*');
+          at = end;
+          setTimeout(next, 0);
+        };
+        setTimeout(next, 0);
+      }),
+  );
+  return { firstRowsMs: round(r.firstRowsMs), allRowsMs: round(r.allRowsMs) };
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;
@@ -278,11 +319,20 @@ export async function benchTimeline(sizes: number[] = [1000, 10_000, 100_000]): 
         await tp.close();
       }
       const r = results.at(-1)!;
+      if (n > 250) {
+        const st = await TimelinePage.open(browser, server, { theme: 'dark', width: 1440, height: 900 });
+        try {
+          r.streamed = await measureStreamed(st, n);
+        } finally {
+          await st.close();
+        }
+      }
       console.log(
         `timeline ${n.toLocaleString('en-US').padStart(7)} spans: first paint ${r.firstPaintMs} ms ` +
           `(sender serialise ${r.serializeMs}, deserialise ${r.deserializeMs}, validate ${r.parseMs}, build ${r.rebuildMs}, first frame ${r.firstRenderMs}); ` +
           `scroll frames p95 ${r.scroll.intervalP95} ms (render p95 ${r.scroll.renderP95}); ` +
-          `zoom frames p95 ${r.zoom.intervalP95} ms (render p95 ${r.zoom.renderP95}); heap ${r.heapMB} MB`,
+          `zoom frames p95 ${r.zoom.intervalP95} ms (render p95 ${r.zoom.renderP95}); heap ${r.heapMB} MB` +
+          (r.streamed ? `; streamed as the host sends it: first rows ${r.streamed.firstRowsMs} ms, all ${r.streamed.allRowsMs} ms` : ''),
       );
     }
   } finally {
