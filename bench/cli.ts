@@ -9,6 +9,7 @@
  * writes) and copied before each `run`, which writes.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TraceStore } from '../src/core/store/store';
@@ -21,22 +22,53 @@ const BIN = path.join(ROOT, 'bin', 'runlens.js');
 const PROBE = path.join(CACHE, 'rss-probe.js');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** A store of about `mb` MB: runs of 2,000 spans each (a dozen attributes, events on some). */
+/**
+ * Which store code built a cached store: a digest of src/core/store. A store written by other
+ * code may be in another format (a newer one cannot be opened by older code, an older one
+ * would be migrated in place by the first command that opens it), so each version of the
+ * store code has its own cached stores. Old ones are left in bench/.cache (delete it freely).
+ */
+function storeCodeKey(): string {
+  const dir = path.join(ROOT, 'src', 'core', 'store');
+  const hash = createHash('sha256');
+  for (const name of fs.readdirSync(dir).sort()) if (name.endsWith('.ts')) hash.update(name).update(fs.readFileSync(path.join(dir, name)));
+  return hash.digest('hex').slice(0, 10);
+}
+
+/**
+ * A store of about `mb` MB (runs of 2,000 spans each, a dozen attributes, events on some),
+ * built once by the store itself into bench/.cache/store-<code>-<mb>mb/traces.db. The store
+ * may be more than one file (a catalog and a database per run beside it): it is built in a
+ * folder of its own and copied as that folder.
+ */
 export async function buildStore(mb: number): Promise<string> {
-  const file = path.join(CACHE, `store-${mb}mb`, 'traces.db');
+  const dir = path.join(CACHE, `store-${storeCodeKey()}-${mb}mb`);
+  const file = path.join(dir, 'traces.db');
   if (fs.existsSync(file)) return file;
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const partial = `${file}.building`;
-  fs.rmSync(path.dirname(partial), { recursive: true, force: true });
-  fs.mkdirSync(path.dirname(partial), { recursive: true });
-  const store = await TraceStore.open({ path: partial, maxRuns: 1_000_000, maxBytes: 64 * 1024 ** 3, snapshotIdleMs: 0 });
+  const partial = `${dir}.building`;
+  fs.rmSync(partial, { recursive: true, force: true });
+  fs.mkdirSync(partial, { recursive: true });
+  const store = await TraceStore.open({ path: path.join(partial, 'traces.db'), maxRuns: 1_000_000, maxBytes: 64 * 1024 ** 3, snapshotIdleMs: 0 });
   let seed = 10_000;
   while (store.sizeBytes() < mb * 1024 * 1024) {
     store.apply(ingestOtlpJson(otlpRequest(2000, seed++)));
   }
   await store.close();
-  for (const suffix of ['', '.journal']) if (fs.existsSync(partial + suffix)) fs.renameSync(partial + suffix, file + suffix);
+  fs.renameSync(partial, dir);
   return file;
+}
+
+/** Bytes of a store: its database file and everything beside it that belongs to it (traces.db.*). */
+export function storeBytes(file: string): number {
+  const dir = path.dirname(file);
+  let total = 0;
+  const walk = (p: string): void => {
+    const st = fs.statSync(p);
+    if (st.isDirectory()) for (const n of fs.readdirSync(p)) walk(path.join(p, n));
+    else total += st.size;
+  };
+  for (const name of fs.readdirSync(dir)) if (name === path.basename(file) || name.startsWith(`${path.basename(file)}.`)) walk(path.join(dir, name));
+  return total;
 }
 
 export interface Measure {
@@ -79,7 +111,7 @@ export async function benchCli(): Promise<unknown> {
   for (const mb of sizes) {
     const t0 = Date.now();
     const file = await buildStore(mb);
-    const storeMB = fs.statSync(file).size / 1024 / 1024;
+    const storeMB = storeBytes(file) / 1024 / 1024;
     console.log(`cli: store of ${storeMB.toFixed(0)} MB ready (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
     const work = path.join(CACHE, `work-${mb}mb`);
     const commands: Record<string, () => Promise<Measure>> = {
@@ -88,8 +120,7 @@ export async function benchCli(): Promise<unknown> {
       'run -- true': async () => {
         // run writes: a fresh copy each time, so every measure starts from the same store.
         fs.rmSync(work, { recursive: true, force: true });
-        fs.mkdirSync(work, { recursive: true });
-        for (const suffix of ['', '.journal']) if (fs.existsSync(file + suffix)) fs.copyFileSync(file + suffix, path.join(work, 'traces.db' + suffix));
+        fs.cpSync(path.dirname(file), work, { recursive: true });
         return runCli(['run', '--db', path.join(work, 'traces.db'), '--port', '0', '--no-stdin', '--', 'true'], ROOT);
       },
     };
