@@ -1,31 +1,72 @@
-/** `npm run bench`: every benchmark, printed and written to bench/results.json. */
+/**
+ * `npm run bench`: every benchmark, printed and written to bench/results.json.
+ * `npm run bench -- <name> [<name>…]`: only those (results.json keeps the other parts' last figures).
+ *
+ * Parts, in the order they run: ingest, import, cli, activation, vscode (Open Timeline),
+ * import-open (Import Trace File → tree → timeline), timeline (the webview alone, headless),
+ * and persist (opt-in: only when named). Big stores: RUNLENS_BENCH_1GB=1 (cli, activation).
+ */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { benchIngest } from './ingest';
+import { benchImport } from './import';
 import { benchCli } from './cli';
 import { benchVscode } from './vscode';
+import { benchActivation } from './activation';
+import { benchImportOpen } from './importOpen';
+import { benchPersist } from './persist';
+
+type Part = () => Promise<unknown>;
+
+const PARTS: Record<string, Part> = {
+  ingest: benchIngest,
+  import: benchImport,
+  cli: benchCli,
+  activation: benchActivation,
+  vscode: benchVscode,
+  'import-open': benchImportOpen,
+  timeline: async () => {
+    // Written by the timeline work; loaded by path so this file builds without it.
+    const { benchTimeline } = (await import(path.join(__dirname, 'timeline.ts'))) as { benchTimeline: () => Promise<unknown> };
+    return benchTimeline();
+  },
+  persist: benchPersist,
+};
+/** Parts that run only when named. */
+const OPT_IN = new Set(['persist']);
 
 (async () => {
+  const asked = process.argv.slice(2);
+  const unknown = asked.filter((n) => !(n in PARTS));
+  if (unknown.length) throw new Error(`no bench ${unknown.join(', ')}; parts: ${Object.keys(PARTS).join(', ')}`);
+  const names = asked.length ? asked : Object.keys(PARTS).filter((n) => !OPT_IN.has(n) && (n !== 'timeline' || fs.existsSync(path.join(__dirname, 'timeline.ts'))));
+  const out = path.join(__dirname, 'results.json');
+  let previous: Record<string, unknown> = {};
+  if (asked.length && fs.existsSync(out)) {
+    try {
+      previous = JSON.parse(fs.readFileSync(out, 'utf8')) as Record<string, unknown>;
+    } catch {
+      previous = {};
+    }
+  }
   const results: Record<string, unknown> = {
+    ...previous,
     date: new Date().toISOString(),
     node: process.version,
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model,
   };
-  const only = process.argv[2];
-  if (!only || only === 'ingest') results.ingest = await benchIngest();
-  if (!only || only === 'cli') results.cli = await benchCli();
-  if (!only || only === 'vscode') results.vscode = await benchVscode();
-  const timelineModule = path.join(__dirname, 'timeline.ts');
-  if ((!only || only === 'timeline') && fs.existsSync(timelineModule)) {
-    // Written by the timeline work; loaded by path so this file builds without it.
-    const { benchTimeline } = (await import(timelineModule)) as { benchTimeline: () => Promise<unknown> };
-    results.timeline = await benchTimeline();
+  const started = Date.now();
+  for (const name of names) {
+    const t0 = Date.now();
+    results[name] = await PARTS[name]!();
+    results[`${name}At`] = new Date().toISOString();
+    console.log(`(${name}: ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+    // Written after each part: a later part that fails keeps the earlier figures.
+    fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
   }
-  const out = path.join(__dirname, 'results.json');
-  fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
-  console.log(`wrote ${path.relative(process.cwd(), out)}`);
+  console.log(`wrote ${path.relative(process.cwd(), out)} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
 })().catch((err) => {
   console.error(err);
   process.exit(1);
