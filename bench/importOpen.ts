@@ -40,7 +40,15 @@ export async function benchImportOpen(): Promise<unknown> {
         await wb.runCommand('Runlens: Import Trace File…');
         await wb.answerFileDialog(file);
         const accepted = Date.now();
-        const row = await wb.treeItem('Runs', `${traceFileService(spans, seed)}: workflow`, 300_000);
+        const row = wb.treeItems('Runs', `${traceFileService(spans, seed)}: workflow`).first();
+        // The row, or the warning of an import that failed (then there is nothing to wait for).
+        const warning = wb.page.locator('.notifications-toasts .notification-list-item-message', { hasText: /^Runlens import:/ }).first();
+        await Promise.race([
+          row.waitFor({ state: 'visible', timeout: 300_000 }),
+          warning.waitFor({ state: 'visible', timeout: 300_000 }).then(async () => {
+            throw new Error(`importing ${file} failed: ${await warning.textContent()}`);
+          }),
+        ]);
         const inTree = Date.now();
         await row.hover();
         await row.locator('a.action-label[aria-label="Open Timeline"]').click();

@@ -1,8 +1,7 @@
 /**
  * Persisting one small batch (10 spans, what a live run sends) into a store of about 10 MB and
  * one of about 200 MB, through the store's public API; and a full snapshot of each. Target
- * (issue 13): the cost does not grow with what the store holds. Opt-in: `npm run bench -- persist`
- * (building the 200 MB store in-process takes minutes).
+ * (issue 13): the cost does not grow with what the store holds. `npm run bench -- persist`.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
