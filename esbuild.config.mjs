@@ -1,6 +1,6 @@
-// Builds three bundles: the extension host (node, `vscode` external), the `runlens` CLI
-// (node), and the timeline webview (browser). sql.js's wasm is copied next to the node
-// bundles, which load it from their own folder.
+// Builds the bundles: the extension host (node, `vscode` external), its store thread, the
+// `runlens` CLI (node), and the timeline webview (browser). sql.js's wasm is copied next to
+// the node bundles, which load it from their own folder.
 import * as esbuild from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -32,6 +32,8 @@ const common = {
 
 const nodeTargets = [
   { in: 'src/extension/main.ts', out: 'extension' },
+  // The extension's store thread (worker_threads): the store, the collector, imports, snapshots.
+  { in: 'src/core/store/worker.ts', out: 'storeWorker' },
   { in: 'src/cli/main.ts', out: 'cli' },
 ].filter((e) => existsSync(e.in));
 

@@ -10,7 +10,7 @@ import { newRunId, newSpanId, newTraceId } from './ids';
 import { JsonLinesParser, type JsonLinesResult } from './ingest/jsonl';
 import { ParsedOutputRecorder } from './ingest/recorder';
 import { RUN_ID_ATTRIBUTE } from './ingest/otlp';
-import type { TraceStore } from './store/store';
+import type { Store } from './store/store';
 import { signLaunch } from './launchKey';
 import { processIdentity } from './processes';
 import { superviseSpawn, type Supervised, type SupervisorMessage } from './supervise';
@@ -102,7 +102,7 @@ export interface RunIdentity {
  * a run that Runlens owns is created, so every such run has a trace and a TRACEPARENT span.
  */
 export function beginRun(
-  store: TraceStore,
+  store: Store,
   run: { name: string; workflow?: string; source: 'launch' | 'log'; command?: string[]; cwd?: string; attributes?: Run['attributes'] },
 ): RunIdentity {
   const ids = { id: newRunId(), traceId: newTraceId(), rootSpanId: newSpanId(), name: run.name };
@@ -133,7 +133,7 @@ export function beginRun(
   return ids;
 }
 
-export function launch(store: TraceStore, opts: LaunchOptions): RunningWorkflow {
+export function launch(store: Store, opts: LaunchOptions): RunningWorkflow {
   if (!opts.command.length) throw new Error('no command to run');
   const run = beginRun(store, { name: opts.name ?? defaultName(opts.command), workflow: opts.workflow, source: 'launch', command: opts.command, cwd: opts.cwd });
 

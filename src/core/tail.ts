@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { JsonLinesParser } from './ingest/jsonl';
 import { beginRun } from './runner';
 import { ParsedOutputRecorder } from './ingest/recorder';
-import type { TraceStore } from './store/store';
+import type { Store } from './store/store';
 
 export interface TailOptions {
   /** How often to look for appended bytes (ms). Default 250. */
@@ -28,7 +28,7 @@ export interface TailHandle {
 
 const CHUNK = 1 << 20;
 
-export function tailFile(store: TraceStore, file: string, opts: TailOptions = {}): TailHandle {
+export function tailFile(store: Store, file: string, opts: TailOptions = {}): TailHandle {
   const abs = path.resolve(file);
   const stat = fs.statSync(abs); // throws ENOENT with a clear message before any run is created
   if (!stat.isFile()) throw new Error(`${abs} is not a file`);

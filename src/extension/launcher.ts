@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { launch, type RunningWorkflow } from '../core/runner';
-import type { TraceStore } from '../core/store/store';
+import type { Store } from '../core/store/store';
 import { formatDuration } from '../core/report';
 import { durationMs } from '../core/model';
 import type { WorkflowSpec } from './workflowSources';
@@ -26,7 +26,7 @@ export class Launcher implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
 
   constructor(
-    private readonly store: () => TraceStore,
+    private readonly store: () => Store,
     private readonly endpoint: () => string | undefined,
     private readonly log: vscode.LogOutputChannel,
   ) {}

@@ -6,13 +6,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { Collector } from '../core/collector';
 import { toJaegerJson, toOtlpJson } from '../core/export';
-import { formatImportReport, importTracePaths } from '../core/ingest/importPlan';
 import { isFailedStatus, nowNs, RUN_STATUSES, type Run, type Span } from '../core/model';
 import { beginRun, runEnvironment } from '../core/runner';
 import { resolveFailure, resolveSource, type SourceLocation, type SourceOptions } from '../core/source';
-import { DatabaseLockedError, describeLock, TraceStore, type StoreChange } from '../core/store/store';
+import { RemoteStore, type RemoteCollector } from '../core/store/remote';
+import { DatabaseLockedError, describeLock, type Store, type StoreChange } from '../core/store/store';
 import { tailFile, type TailHandle } from '../core/tail';
 import { failureLeaves } from '../core/tree';
 import { readConfig, RELOAD_KEYS, SECTION, workspaceRoot, type Config } from './config';
@@ -32,7 +31,7 @@ type Target = RunsElement | { runId: string; spanId?: string } | undefined;
 
 /** The API the extension returns from activate() (used by the extension-host tests). */
 export interface RunlensApi {
-  store: TraceStore;
+  store: Store;
   tree: RunsTreeModel;
   endpoint(): string | undefined;
   /** Wait until pending store changes reached the tree and the editor features. */
@@ -65,7 +64,7 @@ export async function deactivate(): Promise<void> {
 class Extension implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   /** The collector's lifetime (start/stop collector). */
-  private collector: Collector | undefined;
+  private collector: RemoteCollector | undefined;
   private collectorError: string | undefined;
   private readonly tails = new Map<string, TailHandle>();
   private readonly statusItem: vscode.StatusBarItem;
@@ -81,22 +80,25 @@ class Extension implements vscode.Disposable {
 
   static async create(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): Promise<Extension> {
     const config = readConfig(context.globalStorageUri.fsPath);
-    let store: TraceStore;
+    let store: RemoteStore;
     let readOnly = false;
+    // The store, its collector, imports and snapshots run on a thread of their own: ingest and
+    // writing never block the extension host's thread (see src/core/store/remote.ts).
     const storeOpts = {
       path: config.databasePath,
       maxRuns: config.retentionMaxRuns,
       maxBytes: config.retentionMaxSizeMB * 1024 * 1024,
       maxAttrLength: config.attributesMaxLength,
       log: (m: string) => log.warn(m),
+      workerFile: path.join(__dirname, 'storeWorker.js'),
     };
     try {
-      store = await TraceStore.open(storeOpts);
+      store = await RemoteStore.open(storeOpts);
     } catch (err) {
       if (!(err instanceof DatabaseLockedError)) throw err;
       // Another window or `runlens serve` owns the file: show what it has, read-only.
       log.warn(err.message);
-      store = await TraceStore.open({ ...storeOpts, readOnly: true });
+      store = await RemoteStore.open({ ...storeOpts, readOnly: true });
       readOnly = true;
       void vscode.window.showWarningMessage(`Runlens: ${err.message} Showing its runs read-only; new runs are recorded by that process.`, 'Show Logs').then((a) => a && log.show());
     }
@@ -111,7 +113,7 @@ class Extension implements vscode.Disposable {
   private constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly log: vscode.LogOutputChannel,
-    private readonly store: TraceStore,
+    private readonly store: RemoteStore,
     config: Config,
     private readonly readOnly: boolean,
   ) {
@@ -193,6 +195,7 @@ class Extension implements vscode.Disposable {
       tree: this.treeProvider.model,
       endpoint: () => this.collector?.endpoint,
       flush: () => {
+        this.store.drainChanges();
         this.treeProvider.flush();
         this.flushIndex();
       },
@@ -205,7 +208,7 @@ class Extension implements vscode.Disposable {
   private async startCollector(): Promise<void> {
     if (this.collector || this.readOnly) return;
     try {
-      this.collector = await Collector.start(this.store, { port: this.config.collectorPort, log: (m) => this.log.info(m) });
+      this.collector = await this.store.startCollector({ port: this.config.collectorPort });
       this.collectorError = undefined;
       describeLock(this.config.databasePath, { what: 'VS Code', endpoint: this.collector.endpoint });
       this.log.info(`collector listening on ${this.collector.endpoint}${this.collector.fellBack ? ` (port ${this.config.collectorPort} is taken)` : ''}`);
@@ -221,7 +224,7 @@ class Extension implements vscode.Disposable {
     const c = this.collector;
     this.collector = undefined;
     if (c) {
-      await c.close();
+      await this.store.stopCollector();
       describeLock(this.config.databasePath, { what: 'VS Code' });
       this.log.info('collector stopped');
     }
@@ -512,8 +515,8 @@ class Extension implements vscode.Disposable {
     const uris = given?.length ? given : await vscode.window.showOpenDialog({ canSelectMany: true, openLabel: 'Import', title: 'Runlens: import OTLP JSON, Jaeger JSON, execution-trace JSON or JSON lines', filters: { JSON: ['json', 'jsonl', 'ndjson'], 'All files': ['*'] } });
     if (!uris?.length) return [];
     // Never changes another run; says per file what was stored, already there, repaired or dropped.
-    const report = importTracePaths(this.store, uris.map((u) => u.fsPath));
-    const lines = formatImportReport(report);
+    // Parsed and journalled on the store's thread: this one stays free.
+    const { report, lines } = await this.store.importTracePaths(uris.map((u) => u.fsPath));
     for (const line of lines) this.log.info(`import: ${line}`);
     const summary = lines.length === 1 ? lines[0]! : `${lines.length} files: ${report.runIds.length} run(s); ${report.failed} not imported, ${report.partial} in part`;
     if (report.failed || report.partial) {

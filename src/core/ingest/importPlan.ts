@@ -28,7 +28,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
-import type { TraceStore } from '../store/store';
+import type { Store } from '../store/store';
 import type { Attributes, AttrValue, Run, RunPatch, Span } from '../model';
 import { boundSpan, type Limits } from '../limits';
 import { derivedSpanId, newRunId, newTraceId } from '../ids';
@@ -152,7 +152,7 @@ const tooLarge = (label: string, size: number, max: number): string =>
  * `runlens import` into a database another Runlens holds writes to an in-memory store that is
  * forwarded there, and compares with a read-only view of the database. Default: `store`.
  */
-export function importTracePaths(store: TraceStore, paths: readonly string[], view: TraceStore = store): ImportReport {
+export function importTracePaths(store: Store, paths: readonly string[], view: Store = store): ImportReport {
   const report = emptyImportReport();
   for (const p of paths) {
     let file: ImportFile;
@@ -170,7 +170,7 @@ export function importTracePaths(store: TraceStore, paths: readonly string[], vi
 }
 
 /** Import files already read. Each file is written whole or not at all; see the module comment. */
-export function importTraceFiles(store: TraceStore, files: readonly ImportFile[], view: TraceStore = store): ImportReport {
+export function importTraceFiles(store: Store, files: readonly ImportFile[], view: Store = store): ImportReport {
   const report = emptyImportReport();
   for (const f of files) add(report, importOne(store, f, view));
   return report;
@@ -209,7 +209,7 @@ function emptyFileReport(filePath: string): FileImportReport {
 
 const withoutLabel = (message: string, label: string): string => (message.startsWith(`${label}: `) ? message.slice(label.length + 2) : message);
 
-function importOne(store: TraceStore, file: ImportFile, view: TraceStore): FileImportReport {
+function importOne(store: Store, file: ImportFile, view: Store): FileImportReport {
   const r = emptyFileReport(file.path);
   const limits = store.limits;
   try {
@@ -385,7 +385,7 @@ interface Group {
   spans: Span[];
 }
 
-function plan(store: TraceStore, parsed: ParsedImport, spans: Span[], r: FileImportReport, digest: string): { runs: RunPatch[]; toWrite: Span[] } {
+function plan(store: Store, parsed: ParsedImport, spans: Span[], r: FileImportReport, digest: string): { runs: RunPatch[]; toWrite: Span[] } {
   const groups = new Map<string, Group>();
   for (const p of parsed.runs) {
     const g = groups.get(p.id);
@@ -457,7 +457,7 @@ function plan(store: TraceStore, parsed: ParsedImport, spans: Span[], r: FileImp
 }
 
 /** A run id no run has, in the `r` + data time form. */
-function freshRunId(store: TraceStore, _taken: string, spans: Span[]): string {
+function freshRunId(store: Store, _taken: string, spans: Span[]): string {
   const first = spans.reduce<bigint | undefined>((m, s) => (m === undefined || s.startNs < m ? s.startNs : m), undefined);
   const ms = first !== undefined ? Number(first / 1_000_000n) : 0;
   for (;;) {
@@ -503,7 +503,7 @@ function runPatch(g: Group, runId: string, format: ImportFormat, label: string, 
  * carry it: the stored span written in that format and read back (a Jaeger file keeps
  * microseconds, no span kind, no scope…). `imported[i]` and `stored` are matched by key.
  */
-function sameAsStored(store: TraceStore, format: ImportFormat): (imported: Span[], stored: Span[]) => boolean {
+function sameAsStored(store: Store, format: ImportFormat): (imported: Span[], stored: Span[]) => boolean {
   const runs = new Map<string, Run | undefined>();
   const runOf = (id: string) => {
     if (!runs.has(id)) runs.set(id, store.getRun(id));

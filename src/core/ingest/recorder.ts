@@ -4,7 +4,7 @@
  * followed log files (tail.ts) and events posted to the collector.
  */
 import { unreadableLineNotice, type JsonLinesResult } from './jsonl';
-import type { TraceStore } from '../store/store';
+import type { Store } from '../store/store';
 import { terminalText } from '../terminal';
 
 /** Run attribute counting the lines of a run's output that looked like span data but could not be read. */
@@ -24,7 +24,7 @@ export class ParsedOutputRecorder {
   private notices = 0;
 
   constructor(
-    private readonly store: TraceStore,
+    private readonly store: Store,
     private readonly runId: string,
     /** Gets the plain output and the notices as they are recorded (text ends with a newline). */
     private readonly echo?: (stream: 'stdout' | 'stderr', text: string) => void,

@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
+import { threadId } from 'node:worker_threads';
 import type { Database, SqlJsStatic } from 'sql.js';
 import type { Attributes, IngestBatch, Run, RunPatch, Span, SpanEvent, SpanHead } from '../model';
 import { deriveRunStatus, errorSummary, nowNs } from '../model';
@@ -90,6 +91,8 @@ export class DatabaseLockedError extends Error {
 
 export interface LockInfo {
   pid: number;
+  /** The worker thread of `pid` holding it (a window's store runs on a thread of its own); absent: the main thread. */
+  thread?: number;
   what?: string;
   endpoint?: string;
 }
@@ -238,6 +241,38 @@ function fromJournal(rec: JournalRecord): JournalRecord {
 
 /** a < b for non-negative decimal integers without leading zeros. */
 const decLess = (a: string, b: string): boolean => (a.length !== b.length ? a.length < b.length : a < b);
+
+/** What the extension reads and writes: TraceStore's public surface, met by RemoteStore (remote.ts) too. */
+export type Store = Pick<
+  TraceStore,
+  | 'path'
+  | 'secret'
+  | 'limits'
+  | 'maxAttrLength'
+  | 'warnings'
+  | 'apply'
+  | 'endRun'
+  | 'appendOutput'
+  | 'deleteRun'
+  | 'clear'
+  | 'listRuns'
+  | 'getRun'
+  | 'getSpans'
+  | 'spanHeads'
+  | 'getSpan'
+  | 'spansByKey'
+  | 'getOutput'
+  | 'runDigest'
+  | 'runsWithSpanMatching'
+  | 'query'
+  | 'queryRun'
+  | 'onChange'
+  | 'sizeBytes'
+  | 'snapshot'
+  | 'sync'
+  | 'close'
+  | 'retention'
+>;
 
 /** A run's own database: its file (absent in memory), the journal record it holds up to. */
 interface RunDb {
@@ -1808,10 +1843,17 @@ export function readLock(dbPath: string): LockInfo | undefined {
   }
 }
 
-/** Say in the lock file what holds the database (shown to a second writer). */
-export function describeLock(dbPath: string, info: Omit<LockInfo, 'pid'>): void {
+/** Say in the lock file what holds the database (shown to a second writer); who holds it stays as it is. */
+export function describeLock(dbPath: string, info: Omit<LockInfo, 'pid' | 'thread'>): void {
   const p = lockPath(path.resolve(dbPath));
-  fs.writeFileSync(p, JSON.stringify({ pid: process.pid, ...info }));
+  let holder: Pick<LockInfo, 'pid' | 'thread'> = { pid: process.pid };
+  try {
+    const cur = JSON.parse(fs.readFileSync(p, 'utf8')) as LockInfo;
+    if (cur.pid === process.pid) holder = { pid: cur.pid, thread: cur.thread };
+  } catch {
+    /* none yet */
+  }
+  fs.writeFileSync(p, JSON.stringify({ ...holder, ...info }));
 }
 
 function acquireLock(dbPath: string): void {
@@ -1819,13 +1861,14 @@ function acquireLock(dbPath: string): void {
   const p = lockPath(dbPath);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      fs.writeFileSync(p, JSON.stringify({ pid: process.pid }), { flag: 'wx' });
+      fs.writeFileSync(p, JSON.stringify(threadId ? { pid: process.pid, thread: threadId } : { pid: process.pid }), { flag: 'wx' });
       openPaths.add(dbPath);
       return;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = readLock(dbPath);
-      if (owner && owner.pid !== process.pid) throw new DatabaseLockedError(dbPath, owner);
+      // Another process, or another thread of this one (a window's store thread), holds it.
+      if (owner && (owner.pid !== process.pid || (owner.thread ?? 0) !== threadId)) throw new DatabaseLockedError(dbPath, owner);
       fs.rmSync(p, { force: true }); // stale: its process is gone
     }
   }
@@ -1836,7 +1879,7 @@ function releaseLock(dbPath: string): void {
   openPaths.delete(dbPath);
   try {
     const info = JSON.parse(fs.readFileSync(lockPath(dbPath), 'utf8')) as LockInfo;
-    if (info.pid === process.pid) {
+    if (info.pid === process.pid && (info.thread ?? 0) === threadId) {
       fs.rmSync(secretPath(dbPath), { force: true });
       fs.rmSync(lockPath(dbPath), { force: true });
     }

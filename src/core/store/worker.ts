@@ -1,0 +1,144 @@
+/**
+ * The store's own thread (a worker_threads Worker): it opens the TraceStore, runs the
+ * collector, writes, materialises and snapshots, so none of that runs on the thread that
+ * started it (the extension host's). The other side is RemoteStore (remote.ts): questions
+ * arrive on `sync` (answered at once, the asker waits on a shared flag) or on `async`
+ * (imports, the collector, close); the store's changes leave on `async`.
+ */
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { Collector, type CollectorOptions } from '../collector';
+import { formatImportReport, importTracePaths } from '../ingest/importPlan';
+import { DatabaseLockedError, TraceStore, type StoreOptions } from './store';
+
+export interface WorkerInit {
+  opts: Omit<StoreOptions, 'log' | 'clock'>;
+  /** Int32 [state]: 0 waiting, 1 answered; the worker sets it and notifies after each sync answer. */
+  flag: SharedArrayBuffer;
+  sync: MessagePort;
+  async: MessagePort;
+}
+
+/** What the thread may be asked synchronously: the store's methods, nothing else. */
+export const SYNC_METHODS = new Set([
+  'apply',
+  'endRun',
+  'appendOutput',
+  'deleteRun',
+  'clear',
+  'listRuns',
+  'getRun',
+  'getSpans',
+  'spanHeads',
+  'getSpan',
+  'spansByKey',
+  'getOutput',
+  'runDigest',
+  'runsWithSpanMatching',
+  'query',
+  'queryRun',
+  'sizeBytes',
+  'snapshot',
+  'sync',
+  'settleIdle',
+  'closeOrphans',
+  'retention',
+]);
+
+export interface WireError {
+  name: string;
+  message: string;
+  stack?: string;
+  dbPath?: string;
+  owner?: { pid: number; what?: string; endpoint?: string };
+}
+
+export function toWire(err: unknown): WireError {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const out: WireError = { name: e.name, message: e.message, stack: e.stack };
+  if (e instanceof DatabaseLockedError) {
+    out.name = 'DatabaseLockedError';
+    out.dbPath = e.dbPath;
+    out.owner = e.owner;
+  }
+  return out;
+}
+
+async function main(init: WorkerInit): Promise<void> {
+  const flag = new Int32Array(init.flag);
+  const post = (msg: unknown) => init.async.postMessage(msg);
+  let store: TraceStore;
+  try {
+    store = await TraceStore.open({ ...init.opts, log: (message) => post({ type: 'log', message }) });
+  } catch (err) {
+    post({ type: 'failed', error: toWire(err) });
+    return;
+  }
+  let collector: Collector | undefined;
+  store.onChange((change) => post({ type: 'change', change }));
+  post({
+    type: 'ready',
+    info: { path: store.path, secret: store.secret, limits: store.limits, maxAttrLength: store.maxAttrLength, warnings: store.warnings },
+  });
+
+  init.sync.on('message', (req: { method: string; args: unknown[] }) => {
+    let answer: { result?: unknown; error?: WireError };
+    try {
+      if (!SYNC_METHODS.has(req.method)) throw new Error(`the store has no method ${req.method}`);
+      const fn = (store as unknown as Record<string, (...a: unknown[]) => unknown>)[req.method]!;
+      answer = { result: fn.apply(store, req.args) };
+    } catch (err) {
+      answer = { error: toWire(err) };
+    }
+    try {
+      init.sync.postMessage(answer);
+    } catch (err) {
+      init.sync.postMessage({ error: toWire(err) }); // an answer that cannot be cloned
+    }
+    Atomics.store(flag, 0, 1);
+    Atomics.notify(flag, 0);
+  });
+
+  init.async.on('message', async (req: { type: 'call'; id: number; method: string; args: unknown[] }) => {
+    if (req.type !== 'call') return;
+    const reply = (result: unknown, error?: unknown) => post({ type: 'result', id: req.id, result, error: error === undefined ? undefined : toWire(error) });
+    try {
+      switch (req.method) {
+        case 'startCollector': {
+          if (!collector) collector = await Collector.start(store, { ...(req.args[0] as CollectorOptions), log: (message) => post({ type: 'log', message }) });
+          reply({ endpoint: collector.endpoint, port: collector.port, fellBack: collector.fellBack, host: collector.host, token: collector.token });
+          return;
+        }
+        case 'stopCollector': {
+          const c = collector;
+          collector = undefined;
+          await c?.close();
+          reply(undefined);
+          return;
+        }
+        case 'collectorStats':
+          reply(collector ? { ...collector.stats } : undefined);
+          return;
+        case 'importTracePaths': {
+          // Journalled and answered here; the views hear of the runs through the changes.
+          const report = importTracePaths(store, req.args[0] as string[]);
+          reply({ report, lines: formatImportReport(report) });
+          return;
+        }
+        case 'close': {
+          await collector?.close();
+          collector = undefined;
+          await store.close();
+          reply(undefined);
+          setImmediate(() => process.exit(0));
+          return;
+        }
+        default:
+          throw new Error(`the store thread has no method ${req.method}`);
+      }
+    } catch (err) {
+      reply(undefined, err);
+    }
+  });
+}
+
+if (parentPort && workerData) void main(workerData as WorkerInit);
