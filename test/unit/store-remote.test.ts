@@ -68,4 +68,24 @@ describe('the store on a thread of its own (RemoteStore)', function () {
     assert.deepEqual(remote.getSpans(report.runIds[0]!).map((s) => s.name), ['imported']);
     await remote.close();
   });
+
+  it('lists runs without waiting for the store\'s thread, and the list is the thread\'s own after every change', async () => {
+    const remote = await RemoteStore.open({ path: dbIn(), workerFile: WORKER, snapshotIdleMs: 0, maxRuns: 3 });
+    const theirs = () => (remote as unknown as { call(m: string, a: unknown[]): unknown }).call('listRuns', [{}]);
+    const same = (what: string) => assert.deepEqual(remote.listRuns(), theirs(), what);
+    for (let i = 0; i < 5; i++) {
+      remote.apply({ runs: [{ id: `r${i}`, name: `run ${i}`, source: 'launch', status: 'RUNNING', startNs: BigInt(i + 1), workflow: i % 2 ? 'odd' : 'even' }], spans: [span(`r${i}`)] });
+      remote.endRun(`r${i}`, { exitCode: i === 3 ? 1 : 0 });
+      same(`after run ${i} (retention keeps 3)`);
+    }
+    assert.deepEqual(remote.listRuns({ workflow: 'odd' }).map((r) => r.id), ['r3']);
+    assert.deepEqual(remote.listRuns({ status: 'FAILED' }).map((r) => r.id), ['r3']);
+    assert.equal(remote.getRun('last')!.id, 'r4');
+    assert.equal(remote.getRun('r')?.id, undefined, 'an ambiguous prefix names no run');
+    remote.deleteRun('r4');
+    same('after a delete');
+    remote.clear();
+    same('after clear');
+    await remote.close();
+  });
 });

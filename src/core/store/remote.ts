@@ -50,15 +50,18 @@ export class RemoteStore implements Store {
   readonly limits: Limits;
   readonly maxAttrLength: number;
   readonly warnings: string[];
+  /** Every run, as the store's thread last told (the catalog's runs rows are small). */
+  private readonly runs = new Map<string, Run>();
 
   private constructor(
     private readonly worker: Worker,
     private readonly flag: Int32Array,
     private readonly syncPort: MessagePort,
     private readonly asyncPort: MessagePort,
-    info: { path?: string; secret?: string; limits: Limits; maxAttrLength: number; warnings: string[] },
+    info: { path?: string; secret?: string; limits: Limits; maxAttrLength: number; warnings: string[]; runs: Run[] },
     private readonly log?: (message: string) => void,
   ) {
+    for (const r of info.runs) this.runs.set(r.id, r);
     this.path = info.path;
     this.secret = info.secret;
     this.limits = info.limits;
@@ -107,6 +110,10 @@ export class RemoteStore implements Store {
     if (msg.type === 'log') {
       this.log?.(String(msg.message));
     } else if (msg.type === 'change') {
+      const change = msg.change as StoreChange;
+      if (change.type === 'deleted') for (const id of change.runIds) this.runs.delete(id);
+      else if (change.type === 'cleared') this.runs.clear();
+      for (const r of (msg.runs as Run[] | undefined) ?? []) this.runs.set(r.id, r);
       for (const l of [...this.listeners]) {
         try {
           l(msg.change as StoreChange);
@@ -182,11 +189,24 @@ export class RemoteStore implements Store {
   clear(): void {
     this.write('clear', []);
   }
-  listRuns(opts?: { limit?: number; workflow?: string; status?: string }): Run[] {
-    return this.call('listRuns', [opts]);
+  /** From the runs this side keeps (as TraceStore.listRuns orders them): never waits for the store's thread. */
+  listRuns(opts: { limit?: number; workflow?: string; status?: string } = {}): Run[] {
+    const out = [...this.runs.values()].filter((r) => (opts.workflow === undefined || r.workflow === opts.workflow) && (opts.status === undefined || r.status === opts.status));
+    out.sort((a, b) => (a.startNs !== b.startNs ? (a.startNs > b.startNs ? -1 : 1) : a.id === b.id ? 0 : a.id > b.id ? -1 : 1));
+    return opts.limit !== undefined && opts.limit >= 0 ? out.slice(0, opts.limit) : out;
   }
+  /** By id, unique id prefix, or `last` (the newest run), from the runs this side keeps. */
   getRun(idOrPrefix: string): Run | undefined {
-    return this.call('getRun', [idOrPrefix]);
+    if (idOrPrefix === 'last') return this.listRuns({ limit: 1 })[0];
+    const exact = this.runs.get(idOrPrefix);
+    if (exact) return exact;
+    let found: Run | undefined;
+    for (const r of this.runs.values()) {
+      if (!r.id.startsWith(idOrPrefix)) continue;
+      if (found) return undefined;
+      found = r;
+    }
+    return found;
   }
   getSpans(runId: string): Span[] {
     return this.call('getSpans', [runId]);

@@ -74,10 +74,15 @@ async function main(init: WorkerInit): Promise<void> {
     return;
   }
   let collector: Collector | undefined;
-  store.onChange((change) => post({ type: 'change', change }));
+  // Each change carries the rows of the runs it touched: the other side keeps the run list
+  // (small) itself, so listing runs never waits for this thread.
+  store.onChange((change) => {
+    const runs = change.type === 'runs' ? change.runIds.map((id) => store.getRun(id)).filter((r) => r !== undefined) : undefined;
+    post({ type: 'change', change, runs });
+  });
   post({
     type: 'ready',
-    info: { path: store.path, secret: store.secret, limits: store.limits, maxAttrLength: store.maxAttrLength, warnings: store.warnings },
+    info: { path: store.path, secret: store.secret, limits: store.limits, maxAttrLength: store.maxAttrLength, warnings: store.warnings, runs: store.listRuns() },
   });
 
   init.sync.on('message', (req: { method: string; args: unknown[] }) => {
