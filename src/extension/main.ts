@@ -23,7 +23,7 @@ import { lastRerunnable, rerunBlocked, resolveRerun, type RerunDecision } from '
 import { RunsTreeProvider } from './runsTree';
 import { SourceIndex } from './sourceIndex';
 import { registerTimelineSerializer, TimelinePanel, type TimelineContext } from './timeline';
-import { runDescription, RUN_STATUS_MEANING, RunsTreeModel, type RunsElement } from './treeModel';
+import { runDescription, RUN_STATUS_MEANING, RunsTreeModel, stoppable, type RunsElement } from './treeModel';
 import { debugConfigFor, forActiveFile, fromLaunchConfig, fromSetting, type SkippedWorkflow, type WorkflowSpec } from './workflowSources';
 
 /** What commands accept: a tree element, or `{ runId, spanId? }` from lenses, hovers and tests. */
@@ -124,6 +124,7 @@ class Extension implements vscode.Disposable {
       resolve: (span, run) => this.locate(span, run),
       displayPath,
       rerunRefusal: (run) => rerunBlocked(run, this.launcher.specOf(run.id)),
+      canStop: (run) => stoppable(run, (id) => this.launcher.isActive(id) || this.tails.has(id)),
     });
     this.treeProvider = new RunsTreeProvider(model);
     this.treeView = vscode.window.createTreeView('runlens.runs', { treeDataProvider: this.treeProvider, showCollapseAll: true, canSelectMany: false });

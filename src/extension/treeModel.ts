@@ -89,7 +89,12 @@ export interface TreeModelOptions {
    * core's check (only a run this user's Runlens launched and signed may be re-run).
    */
   rerunRefusal?: (run: Run) => string | undefined;
+  /** Whether Stop is offered on a run (default: never); see `stoppable`. */
+  canStop?: (run: Run) => boolean;
 }
+
+/** A run Stop applies to: still running, and its process or log is one this window controls. */
+export const stoppable = (run: Run, controlled: (runId: string) => boolean): boolean => run.status === 'RUNNING' && controlled(run.id);
 
 interface RunTree {
   roots: SpanNode[];
@@ -205,6 +210,7 @@ export class RunsTreeModel {
   private readonly now: () => bigint;
   private readonly maxChildren: number;
   private readonly refusal: (run: Run) => string | undefined;
+  private readonly canStop: (run: Run) => boolean;
 
   constructor(
     private readonly store: TreeStore,
@@ -213,6 +219,7 @@ export class RunsTreeModel {
     this.now = opts.now ?? nowNs;
     this.maxChildren = opts.maxChildren ?? 500;
     this.refusal = opts.rerunRefusal ?? rerunRefusal;
+    this.canStop = opts.canStop ?? (() => false);
   }
 
   // ------------------------------------------------------------------ state
@@ -419,8 +426,8 @@ export class RunsTreeModel {
       tooltip: md.toString(),
       icon: runIcon(run.status),
       collapsible: run.spanCount > 0 || this.trees.get(run.id)?.roots.length ? 'collapsed' : 'none',
-      // `run+rerun` shows Re-run in the context menu; a run that may not be re-run is plain `run`.
-      contextValue: refusal ? 'run' : 'run+rerun',
+      // `run` plus flags the context menu's `when` clauses read: `+rerun` offers Re-run, `+stop` Stop.
+      contextValue: `run${refusal ? '' : '+rerun'}${this.canStop(run) ? '+stop' : ''}`,
     };
   }
 
