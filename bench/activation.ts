@@ -5,11 +5,15 @@
  * builds and caches, copied into the workspace's `.runlens/`.
  *
  * One session per store. The Runlens view is opened once (the first open: a store written by
- * older code may be migrated then), then the window is reloaded 3 times with the view open, as
+ * older code may be migrated then), then the window is reloaded 5 times with the view open, as
  * a user reopens a window: the extension host starts again and activates Runlens for the view.
  * Each time: from the extension's activation (the extension host's own log line, same clock)
  * to the first row of the Runs tree on screen; the window's reload → rows too; and the
  * extension host's memory (VmRSS / VmHWM from /proc) when the rows show. Medians.
+ *
+ * The first reload after the first open can pay for what that open left to do (a store built
+ * elsewhere is read whole once, and what it learnt is written when the window closes): it is
+ * kept in `reopens`, and the median of 5 is what is compared.
  *
  * Target: on the largest store, activation → rows and the extension host's peak memory
  * ≤ 1.2 × the same on the 10 MB store.
@@ -25,7 +29,7 @@ import { Session } from '../test/e2e/lib/session';
 import { pollUntil } from '../test/e2e/lib/workbench';
 
 const ROOT = path.resolve(__dirname, '..');
-const REPS = 3;
+const REPS = 5;
 const TARGET = 1.2;
 
 /** A log line's time (`2026-11-30 13:54:02.277 [info] …`, the machine's local time) in ms. */
