@@ -76,15 +76,24 @@ export interface Measure {
   rssMB: number;
 }
 
-/** Writes the preload that reports a process's peak RSS when it exits (Node reports maxRSS in KB). */
+/**
+ * Writes the preload that reports a process's peak RSS when it exits: VmHWM of
+ * /proc/self/status, in KB. Not process.resourceUsage().maxRSS (getrusage): Linux carries the
+ * pre-exec high-water mark into it, so a CLI spawned by this bench reported at least the
+ * bench's own RSS (a `runlens --version` read 178 MB beside a large bench process, 57 MB alone).
+ */
 export function writeRssProbe(): void {
   fs.mkdirSync(CACHE, { recursive: true });
-  fs.writeFileSync(PROBE, "process.on('exit', () => require('fs').writeFileSync(process.env.RUNLENS_RSS_OUT, String(process.resourceUsage().maxRSS)));\n");
+  fs.writeFileSync(
+    PROBE,
+    "process.on('exit', () => { const fs = require('fs'); fs.writeFileSync(process.env.RUNLENS_RSS_OUT, /^VmHWM:\\s+(\\d+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]); });\n",
+  );
 }
 
 /**
- * One CLI process: wall time from spawn to exit, and its peak RSS (getrusage's maxRSS, what
- * `/usr/bin/time -v` reports, written by a preload as it exits). Call writeRssProbe() first.
+ * One CLI process: wall time from spawn to exit, and its peak RSS (VmHWM, written by a
+ * preload as it exits; what `/usr/bin/time -v` would report without the inherited part).
+ * Call writeRssProbe() first.
  */
 export function runCli(args: string[], cwd: string): Promise<Measure> {
   const out = path.join(CACHE, `rss-${process.pid}-${Math.random().toString(36).slice(2)}.txt`);
