@@ -99,6 +99,8 @@ export interface SpanCore {
   statusLabel: string | null;
   /** One line saying why the span failed: `ValueError: batch 2 returned 0 tests`. */
   error: string | null;
+  /** `service.name` of the span's resource; null (or absent) when it has none or it is unknown. */
+  service?: string | null;
 }
 
 /** Attributes, events, truncation and source: fetched when the span is selected. */
@@ -119,7 +121,8 @@ export type SpanView = SpanCore & SpanDetailView;
  * A batch of spans as binary columns, one entry per span in each typed array:
  *  - strings: the batch's string table (span ids, parent ids, names, labels, errors, each
  *    once);
- *  - id, name: indices into strings; parent, label, error: an index into strings or -1 (none);
+ *  - id, name: indices into strings; parent, label, error, service: an index into strings or
+ *    -1 (none);
  *  - dur: the duration, or -1 when the span has none (RUNNING, INCOMPLETE);
  *  - status: index into SPAN_STATUS_VALUES.
  * A parent is named by id (it may be in an earlier batch, a later one, or not in the run).
@@ -135,6 +138,7 @@ export interface SpanColumns {
   status: Uint8Array;
   label: Int32Array;
   error: Int32Array;
+  service: Int32Array;
 }
 
 /** Every typed column of SpanColumns with its array type (the order the checks run in). */
@@ -148,6 +152,7 @@ export const SPAN_COLUMN_TYPES = {
   status: Uint8Array,
   label: Int32Array,
   error: Int32Array,
+  service: Int32Array,
 } as const;
 
 const isRecord = (v: unknown): v is Record<string, unknown> => {
@@ -181,7 +186,7 @@ export function spanColumnsError(v: unknown): string | null {
     if (x < 0 || x >= m || (strings[x] as string).length === 0) return `id out of range at id.${i}`;
     const nm = c.name[i]!;
     if (nm < 0 || nm >= m) return `name out of range at name.${i}`;
-    for (const k of ['parent', 'label', 'error'] as const) {
+    for (const k of ['parent', 'label', 'error', 'service'] as const) {
       const r = c[k][i]!;
       if (r < -1 || r >= m) return `${k} out of range at ${k}.${i}`;
     }
@@ -222,6 +227,7 @@ export function encodeSpans(spans: readonly SpanCore[]): SpanColumns {
   const status = new Uint8Array(n);
   const label = new Int32Array(n);
   const error = new Int32Array(n);
+  const service = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const s = spans[i]!;
     id[i] = intern(s.id);
@@ -233,8 +239,9 @@ export function encodeSpans(spans: readonly SpanCore[]): SpanColumns {
     status[i] = STATUS[s.status]!;
     label[i] = s.statusLabel === null ? -1 : intern(s.statusLabel);
     error[i] = s.error === null ? -1 : intern(s.error);
+    service[i] = s.service === null || s.service === undefined ? -1 : intern(s.service);
   }
-  return { strings, id, parent, name, kind, start, dur, status, label, error };
+  return { strings, id, parent, name, kind, start, dur, status, label, error, service };
 }
 
 /** The span ids of a batch (validated columns only). */
@@ -254,6 +261,7 @@ export function decodeSpans(c: SpanColumns): SpanCore[] {
     const d = c.dur[i]!;
     const l = c.label[i]!;
     const e = c.error[i]!;
+    const sv = c.service[i]!;
     out[i] = {
       id: t[c.id[i]!]!,
       parentId: p === -1 ? null : t[p]!,
@@ -264,6 +272,7 @@ export function decodeSpans(c: SpanColumns): SpanCore[] {
       status: SPAN_STATUS_VALUES[c.status[i]!]!,
       statusLabel: l === -1 ? null : t[l]!,
       error: e === -1 ? null : t[e]!,
+      service: sv === -1 ? null : t[sv]!,
     };
   }
   return out;

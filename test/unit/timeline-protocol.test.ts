@@ -115,6 +115,8 @@ describe('timeline protocol', () => {
   samples.push(encodeSpans(syntheticRun(200).spans), encodeSpans(syntheticRun(50, { running: true }).spans));
   // A batch whose parents are outside it (live updates), with labels.
   samples.push(encodeSpans(syntheticRun(40).spans.slice(5).map((s, i) => ({ ...s, statusLabel: i % 7 ? null : 'BLOCKED' }))));
+  // Spans of several services (service.name of their resources), and some of none.
+  samples.push(encodeSpans(syntheticRun(60).spans.map((s, i) => ({ ...s, service: i % 5 === 4 ? null : ['api', 'worker', 'llm'][i % 3]! }))));
 
   it('accepts every real span batch, and decodes it back to the same spans', () => {
     for (const s of samples) {
@@ -123,7 +125,8 @@ describe('timeline protocol', () => {
     }
     const views = syntheticRun(300, { running: true }).spans.slice(3);
     views[4]!.statusLabel = 'BLOCKED';
-    const cores = views.map(({ attributes: _a, events: _e, truncated: _t, source: _s, ...core }) => core);
+    views[5]!.service = 'checkout';
+    const cores = views.map(({ attributes: _a, events: _e, truncated: _t, source: _s, ...core }) => ({ ...core, service: core.service ?? null }));
     assert.deepEqual(decodeSpans(encodeSpans(views)), cores);
     const cols = encodeSpans(views);
     assert.ok(cols.strings.includes(views[0]!.parentId!), 'parents outside the batch go by id');
@@ -168,6 +171,24 @@ describe('timeline protocol', () => {
     assert.equal(parseHostMessage({ type: 'evil' }).ok, false);
     assert.equal(parseHostMessage({ type: 'toString' }).ok, false);
     assert.equal(parseHostMessage(Object.assign(Object.create({ type: 'runMissing' }), { runId: 'r', message: 'm' })).ok, false);
+  });
+
+  it("sends each span's service (service.name of its resource, or what a narrow read says) as a string-table index, and refuses one out of range", () => {
+    const fx = loadFixture('agent-failed');
+    const spans = fx.spans.map((s, i) => (i === 0 ? s : { ...s, resource: { 'service.name': i % 2 ? 'planner' : 'retriever', 'host.name': 'h' } }));
+    const cols = toSpanColumns(spans, fx.run);
+    const decoded = decodeSpans(cols);
+    assert.equal(decoded[0]!.service, null, 'a span without a resource has no service');
+    assert.equal(decoded[1]!.service, 'planner');
+    assert.equal(decoded[2]!.service, 'retriever');
+    assert.equal(cols.strings.filter((s) => s === 'planner').length, 1, 'each service is in the string table once');
+    const head = { runId: fx.run.id, traceId: spans[1]!.traceId, spanId: spans[1]!.spanId, name: 'n', kind: 1, startNs: fx.run.startNs, status: 'OK' as const };
+    assert.equal(decodeSpans(toSpanColumns([{ ...head, service: 'api' }], fx.run))[0]!.service, 'api');
+    assert.equal(decodeSpans(toSpanColumns([head], fx.run))[0]!.service, null);
+    cols.service[3] = cols.strings.length;
+    const bad = parseHostMessage({ type: 'spansLoaded', spans: cols, pending: 0 });
+    assert.match(bad.ok ? '' : bad.error, /service out of range at spans\.service\.3/);
+    assert.equal(parseHostMessage({ type: 'spansLoaded', spans: { ...cols, service: new Float64Array(cols.id.length) }, pending: 0 }).ok, false);
   });
 
   it('validates span details (attributes must be plain JSON)', () => {

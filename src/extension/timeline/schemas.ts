@@ -45,18 +45,19 @@ export const SpanColumnsSchema: z.ZodType<SpanColumns> = z
     status: z.instanceof(Uint8Array),
     label: z.instanceof(Int32Array),
     error: z.instanceof(Int32Array),
+    service: z.instanceof(Int32Array),
   })
   .superRefine((c, ctx) => {
     const n = c.id.length;
     const m = c.strings.length;
-    for (const k of ['parent', 'name', 'kind', 'start', 'dur', 'status', 'label', 'error'] as const) {
+    for (const k of ['parent', 'name', 'kind', 'start', 'dur', 'status', 'label', 'error', 'service'] as const) {
       if (c[k].length !== n) ctx.addIssue({ code: 'custom', message: `${k} must have one entry per id`, path: [k] });
     }
     const inTable = (x: number | undefined, none: boolean) => x !== undefined && (x >= 0 ? x < m : none && x === -1);
     for (let i = 0; i < n; i++) {
       if (!inTable(c.id[i], false) || c.strings[c.id[i]!] === '') ctx.addIssue({ code: 'custom', message: 'id out of range', path: ['id', i] });
       if (!inTable(c.name[i], false)) ctx.addIssue({ code: 'custom', message: 'name out of range', path: ['name', i] });
-      for (const k of ['parent', 'label', 'error'] as const) {
+      for (const k of ['parent', 'label', 'error', 'service'] as const) {
         if (!inTable(c[k][i], true)) ctx.addIssue({ code: 'custom', message: `${k} out of range`, path: [k, i] });
       }
       const s = c.start[i];

@@ -5,17 +5,17 @@
  * adapter. TimelinePanel wires it to a real WebviewPanel; unit tests drive it directly.
  */
 import { compareRuns, type CompareOptions } from '../../core/compare';
-import type { Run, Span, SpanHead } from '../../core/model';
+import type { Run, Span } from '../../core/model';
 import type { StoreChange } from '../../core/store/store';
 import type { HostMessage, TimelineState, WebviewMessage } from '../../shared/protocol';
 import { parseWebviewMessage } from './schemas';
-import { asOfMs, toCompareView, toRunChoice, toRunView, toSpanColumns, toSpanDetail, type SourceLike } from './views';
+import { asOfMs, toCompareView, toRunChoice, toRunView, toSpanColumns, toSpanDetail, type SourceLike, type TimelineSpanHead } from './views';
 
 /** The parts of TraceStore a timeline reads. */
 export interface TimelineStore {
   getRun(idOrPrefix: string): Run | undefined;
-  /** A run's spans without attributes and events: what the timeline draws. */
-  spanHeads(runId: string): SpanHead[];
+  /** A run's spans without attributes and events (with their service when the store says it): what the timeline draws. */
+  spanHeads(runId: string): TimelineSpanHead[];
   /** One span in full (indexed lookup): the selected span's detail, Go to Source. */
   getSpan(runId: string, spanId: string): Span | undefined;
   /** Every span in full: read only to compare two runs. */
@@ -123,10 +123,10 @@ export class TimelineSession {
   private missing = false;
   private lastCompareAt = 0;
   /** The run's span heads in display order, read while the page loads (null: read at `ready`). */
-  private prefetched: SpanHead[] | null = null;
+  private prefetched: TimelineSpanHead[] | null = null;
   private prefetchTimer: ReturnType<typeof setTimeout> | undefined;
   /** The rest of the run after `init`, sent a chunk at a time; null when all was sent. */
-  private stream: { run: Run; spans: SpanHead[]; at: number; timer: ReturnType<typeof setTimeout> | undefined } | null = null;
+  private stream: { run: Run; spans: TimelineSpanHead[]; at: number; timer: ReturnType<typeof setTimeout> | undefined } | null = null;
 
   constructor(
     private readonly deps: SessionDeps,

@@ -90,10 +90,27 @@ function sourceView(span: Span, resolve: ResolveSource | undefined): SourceView 
 }
 
 /**
+ * A narrow read as the timeline takes it: the store may name the span's service
+ * (`service.name` of its resource) beside the head, so that the timeline need not read
+ * resources. Until it does, spans read narrow have no service and the service filter lists
+ * only what live updates and comparisons (full spans) bring.
+ */
+export type TimelineSpanHead = SpanHead & { service?: string };
+
+/** `service.name` of a full span's resource, or what the narrow read says. */
+export function serviceOf(span: Span | TimelineSpanHead): string | null {
+  if ('attributes' in span) {
+    const v = span.resource?.['service.name'];
+    return typeof v === 'string' && v ? v : null;
+  }
+  return span.service || null;
+}
+
+/**
  * What the webview needs up front to draw a span (see SpanCore): from a narrow read
  * (SpanHead, `error` precomputed by the store) or a full span.
  */
-export function toSpanCore(span: Span | SpanHead, run: Run): SpanCore {
+export function toSpanCore(span: Span | TimelineSpanHead, run: Run): SpanCore {
   return {
     id: span.spanId,
     parentId: span.parentSpanId ?? null,
@@ -104,6 +121,7 @@ export function toSpanCore(span: Span | SpanHead, run: Run): SpanCore {
     status: span.status,
     statusLabel: span.statusLabel ?? null,
     error: ('attributes' in span ? errorSummary(span) : span.error) ?? null,
+    service: serviceOf(span),
   };
 }
 
@@ -124,7 +142,7 @@ export function toSpanView(span: Span, run: Run, resolve?: ResolveSource): SpanV
 }
 
 /** A run's spans as the columns the protocol sends. */
-export function toSpanColumns(spans: readonly (Span | SpanHead)[], run: Run): SpanColumns {
+export function toSpanColumns(spans: readonly (Span | TimelineSpanHead)[], run: Run): SpanColumns {
   return encodeSpans(spans.map((s) => toSpanCore(s, run)));
 }
 
