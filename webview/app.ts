@@ -1,294 +1,182 @@
 /**
- * The timeline controller: owns the view state (selection, collapse, filters, zoom window,
- * search), applies host messages, and renders everything in one requestAnimationFrame pass
- * so bursts of live updates never cause more than one layout per frame.
+ * The timeline controller: holds the model (the run's data, model.ts) and the view state
+ * (state.ts, changed only by dispatching actions), applies host messages (inbox.ts), and
+ * renders everything in one requestAnimationFrame pass so bursts of live updates never
+ * cause more than one layout per frame. The rows on screen come from visibleRows (filters.ts),
+ * the keys from keys.ts.
  */
-import { decodeSpans, spanIdsOf, type HostMessage, type SpanCore } from '../src/shared/protocol';
+import type { HostMessage, RunChoiceView, SpanCore } from '../src/shared/protocol';
+import { Chrome } from './chrome';
 import { DetailPanel } from './detail';
-import { el, setText } from './dom';
-import {
-  clampWindow,
-  fitWindow,
-  flatten,
-  formatCount,
-  formatDuration,
-  hasChildren,
-  panWindow,
-  rangeWindow,
-  rowIndexOf,
-  searchPositions,
-  stepMatch,
-  zoomWindow,
-  type TimeWindow,
-} from './layout';
+import { emptyText, filtersHiding, visibleRows } from './filters';
+import { receive, type Inbox, type Pending } from './inbox';
+import { onPageKey, onTreeKey, type KeyTarget } from './keys';
+import { clampWindow, formatCount, formatDuration, panWindow, rangeWindow, zoomWindow, type TimeWindow } from './layout';
 import { Minimap } from './minimap';
 import { DetailCache, TimelineModel } from './model';
+import { fromPersisted, reduce, toPersisted, type Action, type ViewState } from './state';
 import { Toolbar } from './toolbar';
-import type { Host, UiState } from './vscode';
+import { hasChildren, rowIndexOf, searchPositions, stepMatch } from './tree';
+import type { Host, PersistedState } from './vscode';
 import { ROW_HEIGHT, Waterfall } from './waterfall';
 
-const DEFAULT_UI: UiState = {
-  errorsOnly: false,
-  critical: false,
-  compareLayout: 'overlay',
-  namesWidth: 300,
-  detailWidth: 380,
-  detailOpen: false,
-  collapsed: [],
-  query: '',
-  view: null,
-  scrollTop: 0,
-};
-const MAX_PERSISTED_COLLAPSED = 5000;
 const LIVE_TICK_MS = 250;
 
-/** Identity numbers for view objects, so "did the selected span change" is one compare. */
-const objIds = new WeakMap<object, number>();
-let nextObjId = 1;
-const objId = (o: object | undefined): number => {
-  if (!o) return 0;
-  let id = objIds.get(o);
-  if (id === undefined) objIds.set(o, (id = nextObjId++));
-  return id;
-};
-
-export class App {
+export class App implements Inbox, KeyTarget {
   readonly model = new TimelineModel();
   /** Timings of the last message and frame, reported with each `runlens:rendered` event. */
   readonly perf = { deserializeMs: 0, parseMs: 0, rebuildMs: 0 };
-  private ui: UiState;
-  private readonly collapsed: Set<string>;
-  private selectedId: string | null = null;
-  private rows: Int32Array = new Int32Array(0);
+  readonly pending: Pending = { select: null, divergence: false, restoreScroll: null, spans: 0, compareId: null };
+  readonly savedScrollTop: number;
+  initialised = false;
+  private state: ViewState;
+  /** The rows on screen and what they were computed from. */
+  private visible: { rows: Int32Array; version: number; tree: unknown; collapsed: unknown; filters: unknown } = { rows: new Int32Array(0), version: -1, tree: null, collapsed: null, filters: null };
   private matches: Int32Array = new Int32Array(0);
   private matchFlag: Uint8Array | null = null;
-  private view: TimeWindow = { start: 0, end: 1 };
-  /** The window follows the whole run (fit) until the user zooms or pans. */
-  private follow = true;
   private dirtyData = false;
-  private dirtyRows = false;
   private frameQueued = false;
   private firstPaint = true;
-  private initialised = false;
-  private pendingSelect: { id: string; center: boolean; open?: boolean } | null = null;
-  private lastCompareId: string | null = null;
-  private themeVersion = 0;
-  private lastStateSave = 0;
-  private selectNotify = 0;
   private searchTimer = 0;
-  private focused = false;
-  /** Spans of the run the host has still to send after init (streamed in chunks). */
-  private pendingSpans = 0;
-  private readonly loadingLabel: HTMLElement;
-
-  private readonly main: HTMLElement;
+  private selectNotify = 0;
+  private readonly chrome: Chrome;
   private readonly toolbar: Toolbar;
   private readonly waterfall: Waterfall;
   private readonly minimap: Minimap;
   private readonly detail: DetailPanel;
-  private readonly overlay: HTMLElement;
 
   constructor(
     private readonly root: HTMLElement,
     private readonly host: Host,
   ) {
     const saved = host.getState();
-    this.ui = { ...DEFAULT_UI, ...(saved.ui ?? {}) };
-    this.collapsed = new Set(this.ui.collapsed);
-    this.selectedId = saved.selectedSpanId ?? null;
-    if (this.ui.view) this.follow = false;
-
+    this.state = fromPersisted(saved);
+    this.savedScrollTop = typeof saved.ui?.scrollTop === 'number' ? saved.ui.scrollTop : 0;
+    const post = host.post.bind(host);
     this.toolbar = new Toolbar(root, {
       zoomIn: () => this.zoomBy(1.6),
       zoomOut: () => this.zoomBy(1 / 1.6),
       fit: () => this.fit(),
       search: (q) => this.setQuery(q),
       next: (dir) => this.nextMatch(dir),
-      errorsOnly: (on) => this.setErrorsOnly(on),
-      critical: (on) => {
-        this.ui.critical = on;
-        this.invalidate();
-      },
-      compareWith: (id) => host.post(id ? { type: 'pickCompareRun', runId: id } : { type: 'clearCompare' }),
-      pickOther: () => host.post({ type: 'pickCompareRun' }),
-      layout: (l) => {
-        this.ui.compareLayout = l;
-        this.invalidate();
-      },
+      filter: (id, value) => this.dispatch({ type: 'setFilter', id, value }),
+      critical: (on) => this.dispatch({ type: 'setCritical', on }),
+      compareWith: (id) => post(id ? { type: 'pickCompareRun', runId: id } : { type: 'clearCompare' }),
+      pickOther: () => post({ type: 'pickCompareRun' }),
+      layout: (layout) => this.dispatch({ type: 'setLayout', layout }),
       gotoDivergence: () => this.selectFirstDivergence(),
     });
-    this.main = el('div', 'tl-main');
-    const wfWrap = el('div', 'tl-wf-wrap');
-    this.main.appendChild(wfWrap);
-    root.appendChild(this.main);
-    this.waterfall = new Waterfall(wfWrap, {
+    this.chrome = new Chrome(root, this.toolbar, {
+      detailWidth: (px) => this.dispatch({ type: 'setDetailWidth', px, max: root.clientWidth * 0.7 }),
+      resized: () => this.invalidate(),
+      themeChanged: () => this.invalidate(),
+    });
+    this.waterfall = new Waterfall(this.chrome.waterfallSlot, {
       select: (i, how) => this.onRowClick(i, how),
       toggle: (i) => this.toggleRow(i),
       zoom: (f, anchor) => this.zoomBy(f, anchor),
-      pan: (d) => this.panBy(d),
+      pan: (d) => this.setWindow(panWindow(this.state.view, d, this.model.liveBounds())),
       range: (a, b) => this.setWindow(rangeWindow(a, b, this.model.liveBounds())),
       scrolled: () => this.invalidate(),
-      key: (e) => this.onKey(e),
-      namesWidth: (px) => this.setNamesWidth(px),
-      focusChanged: () => {
-        this.focused = document.activeElement === this.waterfall.scroller;
-        this.invalidate();
-      },
+      key: (e) => onTreeKey(e, this),
+      namesWidth: (px) => this.dispatch({ type: 'setNamesWidth', px, max: root.clientWidth * 0.6 }),
+      focusChanged: () => this.invalidate(),
     });
     this.minimap = new Minimap(this.waterfall.minimapSlot, {
       navigate: (ms, frac) => {
-        const span = this.view.end - this.view.start;
+        const span = this.state.view.end - this.state.view.start;
         this.setWindow(clampWindow({ start: ms - span / 2, end: ms + span / 2 }, this.model.liveBounds()));
-        const target = frac * this.rows.length * ROW_HEIGHT - this.waterfall.viewportHeight / 2;
-        this.waterfall.scrollTop = Math.max(0, target);
+        this.waterfall.scrollTop = Math.max(0, frac * this.rows().length * ROW_HEIGHT - this.waterfall.viewportHeight / 2);
       },
     });
-    const sash = el('div', 'tl-sash');
-    sash.title = 'Drag to resize the details';
-    this.main.appendChild(sash);
     this.model.details = new DetailCache((side, spanId) => {
       const other = this.model.compare?.other.id;
-      if (side === 'this') host.post({ type: 'getSpanDetail', spanId });
-      else if (other) host.post({ type: 'getSpanDetail', spanId, runId: other });
+      if (side === 'this') post({ type: 'getSpanDetail', spanId });
+      else if (other) post({ type: 'getSpanDetail', spanId, runId: other });
     });
-    this.detail = new DetailPanel(this.main, {
+    this.detail = new DetailPanel(this.chrome.main, {
       close: () => this.setDetailOpen(false),
-      goToSource: (span, side) =>
-        host.post(side === 'other' && this.model.compare ? { type: 'goToSource', spanId: span.id, runId: this.model.compare.other.id } : { type: 'goToSource', spanId: span.id }),
-      openSource: (file, line, column) => host.post(column !== undefined ? { type: 'openSource', file, line, column } : { type: 'openSource', file, line }),
-      copy: (text) => host.post({ type: 'copy', text }),
+      goToSource: (span, side) => {
+        const other = side === 'other' ? this.model.compare?.other.id : undefined;
+        post(other ? { type: 'goToSource', spanId: span.id, runId: other } : { type: 'goToSource', spanId: span.id });
+      },
+      openSource: (file, line, column) => post(column !== undefined ? { type: 'openSource', file, line, column } : { type: 'openSource', file, line }),
+      copy: (text) => post({ type: 'copy', text }),
     });
-    this.wireSash(sash);
-    this.loadingLabel = el('span', 'tl-loading');
-    this.loadingLabel.setAttribute('role', 'status');
-    this.loadingLabel.hidden = true;
-    this.toolbar.bar.appendChild(this.loadingLabel);
-    this.overlay = el('div', 'tl-overlay');
-    const ring = document.createElement('vscode-progress-ring');
-    this.overlay.append(ring, el('span', 'tl-overlay-text', 'Loading run…'));
-    root.appendChild(this.overlay);
+    if (this.state.query) this.toolbar.search.value = this.state.query;
+    this.syncChrome();
 
-    this.toolbar.errorsBox.checked = this.ui.errorsOnly;
-    this.toolbar.criticalBox.checked = this.ui.critical;
-    this.toolbar.setLayout(this.ui.compareLayout);
-    if (this.ui.query) this.toolbar.search.value = this.ui.query;
-    this.setNamesWidth(this.ui.namesWidth);
-    this.setDetailWidth(this.ui.detailWidth);
-    this.applyDetailOpen();
-
-    document.addEventListener('keydown', (e) => this.onGlobalKey(e));
-    new ResizeObserver(() => this.invalidate()).observe(this.main);
-    // VS Code switches themes by changing the body class and the variables on <html>.
-    const mo = new MutationObserver(() => {
-      this.themeVersion++;
-      this.invalidate();
-    });
-    mo.observe(document.body, { attributes: true, attributeFilter: ['class'] });
-    mo.observe(document.documentElement, { attributes: true, attributeFilter: ['style', 'class'] });
+    document.addEventListener('keydown', (e) =>
+      onPageKey(e, {
+        focusSearch: () => this.toolbar.search.focus(),
+        nextMatch: (dir) => this.nextMatch(dir),
+        escape: (inField) => {
+          if (inField && this.state.query) {
+            this.toolbar.search.value = '';
+            this.setQuery('');
+          } else if (this.state.detailOpen) this.setDetailOpen(false);
+          else return;
+          this.waterfall.focus();
+        },
+      }),
+    );
     window.setInterval(() => {
       if (this.model.isLive()) this.invalidate();
     }, LIVE_TICK_MS);
   }
 
   // -------------------------------------------------------------------------------------
-  // Host messages
+  // State
 
-  handle(msg: HostMessage): void {
-    const now = performance.now();
-    switch (msg.type) {
-      case 'init': {
-        const m = this.model;
-        const sameRun = m.run?.id === msg.run.id;
-        m.missing = null;
-        m.run = msg.run;
-        m.resetSpans(decodeSpans(msg.spans));
-        this.pendingSpans = msg.pending ?? 0;
-        m.details.clear();
-        m.setAsOf(msg.asOfMs, now);
-        m.setCompare(msg.compare ?? null);
-        m.candidates = msg.candidates ?? m.candidates;
-        const saved = this.host.getState();
-        if (!sameRun && saved.runId && saved.runId !== msg.run.id) {
-          // A different run than the one the saved view was for: start fresh.
-          this.collapsed.clear();
-          this.ui.view = null;
-          this.follow = true;
-          this.selectedId = null;
-        }
-        const want = msg.selectSpanId ?? (saved.runId === msg.run.id ? saved.selectedSpanId : null) ?? null;
-        // A span the host asked for (CodeLens, tree, Problems) opens with its detail.
-        if (want) this.pendingSelect = { id: want, center: true, open: !!msg.selectSpanId };
-        this.lastCompareId = msg.compare?.other.id ?? null;
-        if (msg.compare && !want) this.pendingDivergence = true;
-        if (this.ui.view && !this.initialised) {
-          this.view = this.ui.view;
-          this.follow = false;
-        }
-        this.restoreScroll = !this.initialised ? this.ui.scrollTop : null;
-        this.initialised = true;
-        this.dirtyData = true;
-        break;
-      }
-      case 'spansLoaded':
-        // The rest of the run, in display order: rows appear as chunks arrive.
-        this.model.upsert(decodeSpans(msg.spans));
-        this.pendingSpans = msg.pending;
-        this.dirtyData = true;
-        break;
-      case 'spansUpdated':
-        this.model.run = msg.run;
-        this.model.upsert(decodeSpans(msg.spans));
-        this.model.details.invalidate('this', spanIdsOf(msg.spans));
-        this.model.setAsOf(msg.asOfMs, now);
-        this.dirtyData = true;
-        break;
-      case 'runUpdated':
-        this.model.run = msg.run;
-        this.model.setAsOf(msg.asOfMs, now);
-        this.dirtyData = true;
-        break;
-      case 'compareData': {
-        const prevSel = this.selectedSpanId();
-        const newOther = msg.compare?.other.id ?? null;
-        this.model.setCompare(msg.compare);
-        if (newOther !== this.lastCompareId) this.model.details.clear('other');
-        else this.model.details.invalidate('other');
-        if (newOther !== this.lastCompareId) {
-          this.lastCompareId = newOther;
-          this.collapsed.clear();
-          if (msg.compare) this.pendingDivergence = true;
-          else if (prevSel) this.pendingSelect = { id: prevSel, center: true };
-          this.selectedId = null;
-        }
-        this.dirtyData = true;
-        break;
-      }
-      case 'candidates':
-        this.model.candidates = msg.runs;
-        this.toolbar.setCandidates(msg.runs, this.model.compare);
-        return;
-      case 'selectSpan':
-        this.pendingSelect = { id: msg.spanId, center: true };
-        this.ui.detailOpen = true;
-        this.applyDetailOpen();
-        break;
-      case 'spanDetail': {
-        const m = this.model;
-        const side = msg.runId === m.run?.id ? 'this' : msg.runId === m.compare?.other.id ? 'other' : null;
-        if (!side) return;
-        m.details.receive(side, msg.spanId, msg.detail);
-        break;
-      }
-      case 'runMissing':
-        this.model.missing = msg.message;
-        this.initialised = true;
-        break;
-    }
-    this.invalidate();
+  /** Apply an action; true when the state changed. */
+  private apply(a: Action): boolean {
+    const next = reduce(this.state, a);
+    if (next === this.state) return false;
+    this.state = next;
+    this.syncChrome();
+    return true;
   }
 
-  private pendingDivergence = false;
-  private restoreScroll: number | null = null;
+  dispatch(a: Action): void {
+    if (this.apply(a)) this.invalidate();
+  }
+
+  /** The parts of the page the state lays out directly (widths, detail open). */
+  private syncChrome(): void {
+    const s = this.state;
+    this.waterfall.setNamesWidth(s.namesWidth);
+    this.chrome.setDetail(s.detailOpen, s.detailWidth);
+  }
+
+  /** The rows on screen, recomputed when the tree, the collapsed rows or the filters changed. */
+  rows(): Int32Array {
+    const v = this.visible;
+    const m = this.model;
+    const s = this.state;
+    if (v.tree !== m.tree || v.version !== m.version || v.collapsed !== s.collapsed || v.filters !== s.filters) {
+      this.visible = { rows: visibleRows(m, s), version: m.version, tree: m.tree, collapsed: s.collapsed, filters: s.filters };
+    }
+    return this.visible.rows;
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Host messages (inbox.ts)
+
+  handle(msg: HostMessage): void {
+    if (receive(this, msg, performance.now())) this.invalidate();
+  }
+
+  saved(): PersistedState {
+    return this.host.getState();
+  }
+
+  dataChanged(): void {
+    this.dirtyData = true;
+  }
+
+  showCandidates(runs: RunChoiceView[]): void {
+    this.toolbar.setCandidates(runs, this.model.compare);
+  }
 
   // -------------------------------------------------------------------------------------
   // Frame
@@ -302,12 +190,16 @@ export class App {
     });
   }
 
-  private selectedPos(): number {
-    if (this.selectedId === null) return -1;
-    return this.model.tree.pos.get(this.selectedId) ?? -1;
+  get tree() {
+    return this.model.tree;
   }
 
-  private selectedSpanId(): string | null {
+  selectedPos(): number {
+    const id = this.state.selectedId;
+    return id === null ? -1 : (this.model.tree.pos.get(id) ?? -1);
+  }
+
+  selectedSpanId(): string | null {
     const p = this.selectedPos();
     return p >= 0 ? this.model.spanIdAt(p) : null;
   }
@@ -315,111 +207,99 @@ export class App {
   private frame(): void {
     const t0 = performance.now();
     const m = this.model;
-    if (this.initialised) this.endBoot();
+    if (this.initialised) this.chrome.endBoot();
     if (!this.initialised || m.missing !== null || !m.run) {
-      this.showOverlay(m.missing ?? (this.initialised ? 'No run.' : 'Loading run…'), m.missing === null && !this.initialised);
+      this.chrome.showOverlay(m.missing ?? (this.initialised ? 'No run.' : 'Loading run…'), m.missing === null && !this.initialised);
       return;
     }
-    this.showOverlay(null, false);
-    const loading = this.pendingSpans > 0;
-    this.loadingLabel.hidden = !loading;
-    if (loading) setText(this.loadingLabel, `Loading spans… ${formatCount(m.size())} of ${formatCount(m.size() + this.pendingSpans)}`);
+    this.chrome.showOverlay(null, false);
+    const loading = this.pending.spans > 0;
+    this.chrome.setLoading(loading ? `Loading spans… ${formatCount(m.size())} of ${formatCount(m.size() + this.pending.spans)}` : null);
     const wasFirst = this.firstPaint;
 
     let anchor: { id: string; offset: number } | null = null;
     if (this.dirtyData) {
-      // (No rows yet: no layout to read, the first frame lays the page out once.)
-      const st = this.rows.length ? this.waterfall.scrollTop : 0;
+      // Keep the rows in view where they were when spans arrive above them. (No rows yet: no
+      // layout to read, the first frame lays the page out once.)
+      const before = this.rows();
+      const st = before.length ? this.waterfall.scrollTop : 0;
       if (st > 0) {
-        const i = Math.min(this.waterfall.firstVisibleRow(), this.rows.length - 1);
-        anchor = { id: m.tree.ids[this.rows[i]!]!, offset: st - i * ROW_HEIGHT };
+        const i = Math.min(this.waterfall.firstVisibleRow(), before.length - 1);
+        anchor = { id: m.tree.ids[before[i]!]!, offset: st - i * ROW_HEIGHT };
       }
       const tb = performance.now();
       m.rebuild();
       this.recomputeMatches();
       this.dirtyData = false;
-      this.rows = flatten(m.tree, { collapsed: this.collapsed, keep: this.ui.errorsOnly ? m.errorBelow : undefined });
-      this.dirtyRows = false;
+      this.rows();
       this.perf.rebuildMs = performance.now() - tb;
     }
-    if (this.dirtyRows) {
-      this.rows = flatten(m.tree, { collapsed: this.collapsed, keep: this.ui.errorsOnly ? m.errorBelow : undefined });
-      this.dirtyRows = false;
-    }
-    this.waterfall.setRowCount(this.rows.length);
+    this.waterfall.setRowCount(this.rows().length);
     if (anchor) {
-      // Keep the rows in view where they were when spans arrive above them.
       const p = m.tree.pos.get(anchor.id);
-      const i = p === undefined ? -1 : rowIndexOf(this.rows, p);
+      const i = p === undefined ? -1 : rowIndexOf(this.rows(), p);
       if (i >= 0) this.waterfall.scrollTop = i * ROW_HEIGHT + anchor.offset;
     }
-    if (this.restoreScroll !== null && !loading) {
+    const pending = this.pending;
+    if (pending.restoreScroll !== null && !loading) {
       // The saved scroll position, once every row it may point into has arrived.
-      if (this.restoreScroll > 0) this.waterfall.scrollTop = this.restoreScroll;
-      this.restoreScroll = null;
+      if (pending.restoreScroll > 0) this.waterfall.scrollTop = pending.restoreScroll;
+      pending.restoreScroll = null;
     }
-    if (this.pendingDivergence) {
-      this.pendingDivergence = false;
+    if (pending.divergence) {
+      pending.divergence = false;
       this.selectFirstDivergence(false);
     }
-    if (this.pendingSelect) {
-      const { id, center, open } = this.pendingSelect;
+    if (pending.select) {
+      const { id, center, open } = pending.select;
       const rowId = m.rowIdForSpan(id);
       // A span still on its way keeps the request until it arrives (or the run is all here).
-      if (rowId !== null || !loading) this.pendingSelect = null;
+      if (rowId !== null || !loading) pending.select = null;
       if (rowId !== null) this.revealRowId(rowId, center, !!open);
     }
 
     const bounds = m.liveBounds();
-    this.view = this.follow ? fitWindow(bounds) : clampWindow(this.view, bounds);
+    this.apply({ type: 'bounds', bounds });
+    const s = this.state;
+    const rows = this.rows();
     const now = m.now();
     const selPos = this.selectedPos();
     const fd = m.compare?.firstDivergence;
     const firstDivPos = fd !== null && fd !== undefined ? (m.tree.pos.get(m.compare!.rows[fd]!.key) ?? -1) : -1;
-    const critical = this.ui.critical && !m.comparing ? m.critical() : null;
-
     this.waterfall.render({
       model: m,
-      rows: this.rows,
-      view: this.view,
+      rows,
+      view: s.view,
       selectedPos: selPos,
-      collapsed: this.collapsed,
+      collapsed: s.collapsed,
       matchFlag: this.matchFlag,
-      query: this.ui.query,
-      critical,
-      layout: this.ui.compareLayout,
+      query: s.query,
+      critical: s.critical && !m.comparing ? m.critical() : null,
+      layout: s.compareLayout,
       firstDivergencePos: firstDivPos,
       now,
-      focused: this.focused,
+      focused: document.activeElement === this.waterfall.scroller,
     });
-    const empty =
-      m.tree.size === 0
-        ? m.run.status === 'RUNNING'
-          ? 'No spans yet — waiting for the workflow to report…'
-          : 'This run recorded no spans.'
-        : this.rows.length === 0 && this.ui.errorsOnly
-          ? 'No failed spans in this run.'
-          : null;
-    this.waterfall.showEmpty(empty);
+    this.waterfall.showEmpty(emptyText(m, rows.length, s.filters));
     this.minimap.render({
       model: m,
-      rows: this.rows,
-      view: this.view,
+      rows,
+      view: s.view,
       firstRow: this.waterfall.scrollTop / ROW_HEIGHT,
       visibleRows: this.waterfall.viewportHeight / ROW_HEIGHT,
       now,
-      themeVersion: this.themeVersion,
+      themeVersion: this.chrome.themeVersion,
     });
-    if (this.ui.detailOpen) {
-      const key = `${this.selectedId}#${objId(m.spanAt[selPos])}.${objId(m.otherAt[selPos])}.${objId(m.rowAt[selPos])}.${m.comparing}.${m.details.version}`;
-      this.detail.render(m, selPos, key);
-    }
-    this.toolbar.setRun(m.run, now);
-    this.toolbar.setCandidates(m.candidates, m.compare);
-    this.toolbar.setLayout(this.ui.compareLayout);
-    this.toolbar.setBanner(m.compare, firstDivPos >= 0 ? m.nameAt(firstDivPos) : null);
-    this.toolbar.setRange(`${formatDuration(Math.max(this.view.start, bounds.start))} – ${formatDuration(Math.min(this.view.end, bounds.end))}`);
-    this.toolbar.criticalBox.toggleAttribute('disabled', m.comparing);
+    if (s.detailOpen) this.detail.render(m, selPos, this.chrome.detailKey(m, s.selectedId, selPos));
+    const tb = this.toolbar;
+    tb.setRun(m.run, now);
+    tb.setCandidates(m.candidates, m.compare);
+    tb.setLayout(s.compareLayout);
+    tb.setFilters(s.filters, m);
+    if (tb.criticalBox.checked !== s.critical) tb.criticalBox.checked = s.critical;
+    tb.criticalBox.toggleAttribute('disabled', m.comparing);
+    tb.setBanner(m.compare, firstDivPos >= 0 ? m.nameAt(firstDivPos) : null);
+    tb.setRange(`${formatDuration(Math.max(s.view.start, bounds.start))} – ${formatDuration(Math.min(s.view.end, bounds.end))}`);
     this.updateCount(selPos);
     this.saveState();
 
@@ -427,96 +307,54 @@ export class App {
     this.firstPaint = false;
     window.dispatchEvent(
       new CustomEvent('runlens:rendered', {
-        detail: { ms: performance.now() - t0, first: wasFirst, rows: this.rows.length, spans: m.tree.size, deserializeMs: this.perf.deserializeMs, parseMs: this.perf.parseMs, rebuildMs: this.perf.rebuildMs },
+        detail: { ms: performance.now() - t0, first: wasFirst, rows: rows.length, spans: m.tree.size, ...this.perf },
       }),
     );
   }
 
-  /** Drop the page's own loading state (html.ts) once the App shows the run or why not. */
-  private endBoot(): void {
-    if (!this.root.classList.contains('booting')) return;
-    this.root.querySelector('.tl-boot')?.remove();
-    this.root.classList.remove('booting');
-  }
-
-  private showOverlay(text: string | null, spinner: boolean): void {
-    this.overlay.hidden = text === null;
-    this.main.hidden = text !== null;
-    if (text !== null) {
-      setText(this.overlay.querySelector('.tl-overlay-text')!, text);
-      (this.overlay.firstElementChild as HTMLElement).hidden = !spinner;
-    }
-  }
-
-  private saveTimer = 0;
-
-  /** Persist view state: at most every 300 ms, and always once after the last change. */
+  /** Persist the view state: at most every 300 ms, and always once after the last change. */
   private saveState(force = false): void {
-    const t = performance.now();
-    if (!force && t - this.lastStateSave < 300) {
-      if (!this.saveTimer) {
-        this.saveTimer = window.setTimeout(() => {
-          this.saveTimer = 0;
-          this.saveState(true);
-        }, 300 - (t - this.lastStateSave));
-      }
-      return;
-    }
-    window.clearTimeout(this.saveTimer);
-    this.saveTimer = 0;
-    this.lastStateSave = t;
-    const m = this.model;
-    this.ui.collapsed = [...this.collapsed].slice(0, MAX_PERSISTED_COLLAPSED);
-    this.ui.view = this.follow ? null : this.view;
-    // While the run is still arriving, what is waiting to be restored is the state.
-    this.ui.scrollTop = this.restoreScroll ?? this.waterfall.scrollTop;
-    this.host.setState({
-      runId: m.run?.id,
-      selectedSpanId: this.pendingSelect?.id ?? this.selectedSpanId(),
-      compareRunId: m.compare?.other.id ?? null,
-      ui: this.ui,
+    this.chrome.throttleSave(force, () => {
+      const m = this.model;
+      this.host.setState({
+        runId: m.run?.id,
+        selectedSpanId: this.pending.select?.id ?? this.selectedSpanId(),
+        compareRunId: m.compare?.other.id ?? null,
+        // While the run is still arriving, what is waiting to be restored is the state.
+        ui: toPersisted(this.state, this.pending.restoreScroll ?? this.waterfall.scrollTop),
+      });
     });
   }
 
   // -------------------------------------------------------------------------------------
   // Selection, collapse, reveal
 
-  private select(pos: number, opts: { reveal?: boolean; center?: boolean; open?: boolean } = {}): void {
+  select(pos: number, opts: { reveal?: boolean; center?: boolean; open?: boolean } = {}): void {
     const m = this.model;
     if (pos < 0 || pos >= m.tree.size) return;
-    this.selectedId = m.tree.ids[pos]!;
-    if (opts.open && !this.ui.detailOpen) this.setDetailOpen(true);
+    this.apply({ type: 'select', id: m.tree.ids[pos]! });
+    if (opts.open && !this.state.detailOpen) this.setDetailOpen(true);
     if (opts.reveal !== false) {
-      const i = rowIndexOf(this.rows, pos);
+      const i = rowIndexOf(this.rows(), pos);
       if (i >= 0) this.waterfall.reveal(i, opts.center);
     }
-    this.notifySelection();
-    this.invalidate();
-  }
-
-  private notifySelection(): void {
     window.clearTimeout(this.selectNotify);
     this.selectNotify = window.setTimeout(() => {
       this.host.post({ type: 'selectSpan', spanId: this.selectedSpanId() });
       this.saveState(true);
     }, 150);
+    this.invalidate();
   }
 
-  /** Select a row by id, expanding ancestors and lifting a filter that hides it. */
+  /** Select a row by id, expanding its ancestors and lifting the filters that hide it. */
   private revealRowId(rowId: string, center: boolean, open: boolean): void {
     const m = this.model;
     const p = m.tree.pos.get(rowId);
     if (p === undefined) return;
-    let changed = false;
-    for (let a = m.tree.parent[p]!; a >= 0; a = m.tree.parent[a]!) {
-      if (this.collapsed.delete(m.tree.ids[a]!)) changed = true;
-    }
-    if (this.ui.errorsOnly && !m.errorBelow[p]) {
-      this.ui.errorsOnly = false;
-      this.toolbar.errorsBox.checked = false;
-      changed = true;
-    }
-    if (changed) this.rows = flatten(m.tree, { collapsed: this.collapsed, keep: this.ui.errorsOnly ? m.errorBelow : undefined });
+    const ancestors: string[] = [];
+    for (let a = m.tree.parent[p]!; a >= 0; a = m.tree.parent[a]!) ancestors.push(m.tree.ids[a]!);
+    this.apply({ type: 'expand', ids: ancestors });
+    this.apply({ type: 'clearFilters', ids: filtersHiding(m, this.state.filters, p) });
     this.select(p, { center, open });
   }
 
@@ -528,176 +366,70 @@ export class App {
   }
 
   private onRowClick(i: number, how: 'click' | 'dblclick'): void {
-    const p = this.rows[i];
+    const p = this.rows()[i];
     if (p === undefined) return;
     this.waterfall.focus();
-    if (how === 'dblclick') {
-      const m = this.model;
-      const lane = m.lane.status[p] !== 255 ? m.lane : m.laneA;
-      if (!lane) return;
-      const s = lane.start[p]!;
-      const e = m.endIn(lane, p);
-      const pad = Math.max((e - s) * 0.1, 0.01);
-      this.setWindow(rangeWindow(s - pad, e + pad, m.liveBounds()));
-      return;
-    }
-    this.select(p, { reveal: false, open: true });
+    if (how === 'click') return this.select(p, { reveal: false, open: true });
+    // Double-click: zoom to the span.
+    const m = this.model;
+    const lane = m.lane.status[p] !== 255 ? m.lane : m.laneA;
+    if (!lane) return;
+    const s = lane.start[p]!;
+    const pad = Math.max((m.endIn(lane, p) - s) * 0.1, 0.01);
+    this.setWindow(rangeWindow(s - pad, m.endIn(lane, p) + pad, m.liveBounds()));
   }
 
   private toggleRow(i: number): void {
-    const p = this.rows[i];
-    if (p === undefined || !hasChildren(this.model.tree, p)) return;
-    this.setCollapsed(p, !this.collapsed.has(this.model.tree.ids[p]!));
+    const p = this.rows()[i];
+    if (p !== undefined && hasChildren(this.model.tree, p)) this.setCollapsed(p, !this.isCollapsed(p));
   }
 
-  private setCollapsed(p: number, collapsed: boolean): void {
-    const id = this.model.tree.ids[p]!;
-    if (collapsed === this.collapsed.has(id)) return;
-    if (collapsed) this.collapsed.add(id);
-    else this.collapsed.delete(id);
-    this.reflatten();
+  isCollapsed(p: number): boolean {
+    return this.state.collapsed.has(this.model.tree.ids[p]!);
   }
 
-  /** Recompute the visible rows now (keyboard handlers read them before the next frame). */
-  private reflatten(): void {
-    if (this.dirtyData) {
-      this.dirtyRows = true;
-    } else {
-      const m = this.model;
-      this.rows = flatten(m.tree, { collapsed: this.collapsed, keep: this.ui.errorsOnly ? m.errorBelow : undefined });
-      this.dirtyRows = false;
-    }
-    this.invalidate();
+  setCollapsed(p: number, collapsed: boolean): void {
+    this.dispatch({ type: 'setCollapsed', id: this.model.tree.ids[p]!, collapsed });
   }
 
-  // -------------------------------------------------------------------------------------
-  // Keyboard
-
-  private onKey(e: KeyboardEvent): void {
-    const m = this.model;
-    const rows = this.rows;
-    if (!rows.length) return;
-    const pos = this.selectedPos();
-    let i = pos >= 0 ? rowIndexOf(rows, pos) : -1;
-    const page = Math.max(1, Math.floor(this.waterfall.viewportHeight / ROW_HEIGHT) - 1);
-    const move = (to: number) => {
-      const j = Math.min(Math.max(to, 0), rows.length - 1);
-      this.select(rows[j]!, {});
-    };
-    switch (e.key) {
-      case 'ArrowDown':
-        move(i < 0 ? this.waterfall.firstVisibleRow() : i + 1);
-        break;
-      case 'ArrowUp':
-        move(i < 0 ? this.waterfall.firstVisibleRow() : i - 1);
-        break;
-      case 'PageDown':
-        move((i < 0 ? 0 : i) + page);
-        break;
-      case 'PageUp':
-        move((i < 0 ? 0 : i) - page);
-        break;
-      case 'Home':
-        move(0);
-        break;
-      case 'End':
-        move(rows.length - 1);
-        break;
-      case 'ArrowRight':
-        if (pos < 0) move(0);
-        else if (hasChildren(m.tree, pos) && this.collapsed.has(m.tree.ids[pos]!)) this.setCollapsed(pos, false);
-        else if (hasChildren(m.tree, pos) && i + 1 < rows.length && m.tree.parent[rows[i + 1]!] === pos) move(i + 1);
-        break;
-      case 'ArrowLeft':
-        if (pos < 0) move(0);
-        else if (hasChildren(m.tree, pos) && !this.collapsed.has(m.tree.ids[pos]!)) this.setCollapsed(pos, true);
-        else if (m.tree.parent[pos]! >= 0) {
-          i = rowIndexOf(rows, m.tree.parent[pos]!);
-          if (i >= 0) move(i);
-        }
-        break;
-      case 'Enter':
-        if (pos >= 0) this.setDetailOpen(true);
-        else move(0);
-        break;
-      case ' ':
-        if (pos >= 0 && hasChildren(m.tree, pos)) this.setCollapsed(pos, !this.collapsed.has(m.tree.ids[pos]!));
-        break;
-      case '+':
-      case '=':
-        this.zoomBy(1.6);
-        break;
-      case '-':
-      case '_':
-        this.zoomBy(1 / 1.6);
-        break;
-      case '0':
-        this.fit();
-        break;
-      default:
-        return;
-    }
-    e.preventDefault();
-    e.stopPropagation();
+  pageRows(): number {
+    return Math.max(1, Math.floor(this.waterfall.viewportHeight / ROW_HEIGHT) - 1);
   }
 
-  private onGlobalKey(e: KeyboardEvent): void {
-    const inField = (e.target as HTMLElement | null)?.closest?.('vscode-text-field, input, textarea');
-    if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'f') {
-      e.preventDefault();
-      this.toolbar.search.focus();
-      return;
-    }
-    if (e.key === 'F3') {
-      e.preventDefault();
-      this.nextMatch(e.shiftKey ? -1 : 1);
-      return;
-    }
-    if (e.key === 'Escape') {
-      if (inField && this.ui.query) {
-        this.toolbar.search.value = '';
-        this.setQuery('');
-        this.waterfall.focus();
-      } else if (this.ui.detailOpen) {
-        this.setDetailOpen(false);
-        this.waterfall.focus();
-      }
-      return;
-    }
-    if (!inField && e.key === '/' && !e.ctrlKey && !e.metaKey) {
-      e.preventDefault();
-      this.toolbar.search.focus();
-    }
+  firstVisibleRow(): number {
+    return this.waterfall.firstVisibleRow();
+  }
+
+  openDetail(): void {
+    this.setDetailOpen(true);
+  }
+
+  private setDetailOpen(open: boolean): void {
+    this.dispatch({ type: 'setDetailOpen', open });
+    this.saveState(true);
   }
 
   // -------------------------------------------------------------------------------------
   // Zoom, pan
 
   private setWindow(w: TimeWindow): void {
-    this.view = w;
-    this.follow = false;
-    this.invalidate();
+    this.dispatch({ type: 'setWindow', window: w });
   }
 
-  private zoomBy(factor: number, anchor?: number): void {
-    const at = anchor ?? (this.view.start + this.view.end) / 2;
-    this.setWindow(zoomWindow(this.view, factor, at, this.model.liveBounds()));
+  zoomBy(factor: number, anchor?: number): void {
+    const v = this.state.view;
+    this.setWindow(zoomWindow(v, factor, anchor ?? (v.start + v.end) / 2, this.model.liveBounds()));
   }
 
-  private panBy(deltaMs: number): void {
-    this.setWindow(panWindow(this.view, deltaMs, this.model.liveBounds()));
-  }
-
-  private fit(): void {
-    this.follow = true;
-    this.invalidate();
+  fit(): void {
+    this.dispatch({ type: 'fit' });
   }
 
   // -------------------------------------------------------------------------------------
-  // Search and filters
+  // Search
 
   private setQuery(q: string): void {
-    this.ui.query = q;
+    this.apply({ type: 'setQuery', query: q });
     window.clearTimeout(this.searchTimer);
     this.searchTimer = window.setTimeout(() => {
       this.recomputeMatches();
@@ -713,11 +445,11 @@ export class App {
 
   private recomputeMatches(): void {
     const m = this.model;
-    this.matches = searchPositions(m.tree, (p) => m.nameAt(p), this.ui.query);
-    if (this.matches.length) {
-      this.matchFlag = new Uint8Array(m.tree.size);
-      for (const p of this.matches) this.matchFlag[p] = 1;
-    } else this.matchFlag = null;
+    this.matches = searchPositions(m.tree, (p) => m.nameAt(p), this.state.query);
+    this.matchFlag = null;
+    if (!this.matches.length) return;
+    this.matchFlag = new Uint8Array(m.tree.size);
+    for (const p of this.matches) this.matchFlag[p] = 1;
   }
 
   private nextMatch(dir: 1 | -1): void {
@@ -727,65 +459,14 @@ export class App {
   }
 
   private updateCount(selPos: number): void {
-    if (!this.ui.query.trim()) {
-      this.toolbar.setCount('');
-      return;
-    }
     const n = this.matches.length;
-    if (!n) {
-      this.toolbar.setCount('No results');
-      return;
-    }
+    if (!this.state.query.trim()) return this.toolbar.setCount('');
+    if (!n) return this.toolbar.setCount('No results');
     const k = selPos >= 0 && this.matchFlag?.[selPos] ? rowIndexOf(this.matches, selPos) + 1 : 0;
     this.toolbar.setCount(k ? `${k} of ${n}` : `${n} found`);
   }
 
-  private setErrorsOnly(on: boolean): void {
-    this.ui.errorsOnly = on;
-    this.reflatten();
-  }
-
-  // -------------------------------------------------------------------------------------
-  // Layout
-
-  private setNamesWidth(px: number): void {
-    const w = Math.round(Math.min(Math.max(px, 140), Math.max(this.root.clientWidth * 0.6, 200)));
-    this.ui.namesWidth = w;
-    this.waterfall.setNamesWidth(w);
-    this.invalidate();
-  }
-
-  private setDetailWidth(px: number): void {
-    const w = Math.round(Math.min(Math.max(px, 240), Math.max(this.root.clientWidth * 0.7, 300)));
-    this.ui.detailWidth = w;
-    this.main.style.setProperty('--detail-w', `${w}px`);
-    this.invalidate();
-  }
-
-  private setDetailOpen(open: boolean): void {
-    this.ui.detailOpen = open;
-    this.applyDetailOpen();
-    this.saveState(true);
-    this.invalidate();
-  }
-
-  private applyDetailOpen(): void {
-    this.main.classList.toggle('detail-open', this.ui.detailOpen);
-  }
-
-  private wireSash(sash: HTMLElement): void {
-    let drag: { x: number; w: number; id: number } | null = null;
-    sash.addEventListener('pointerdown', (e) => {
-      drag = { x: e.clientX, w: this.ui.detailWidth, id: e.pointerId };
-      sash.setPointerCapture(e.pointerId);
-    });
-    sash.addEventListener('pointermove', (e) => {
-      if (drag && drag.id === e.pointerId) this.setDetailWidth(drag.w - (e.clientX - drag.x));
-    });
-    sash.addEventListener('pointerup', () => (drag = null));
-  }
-
-  /** For tests and the bench: the span id shown in the detail panel. */
+  /** For tests and the bench: the span shown in the detail panel. */
   get selectedSpan(): SpanCore | undefined {
     const p = this.selectedPos();
     return p >= 0 ? (this.model.spanAt[p] ?? this.model.otherAt[p]) : undefined;

@@ -4,7 +4,8 @@
  * DOM-free.
  */
 import { decodeSpans, type CompareRowView, type CompareView, type RunChoiceView, type RunView, type SpanCore, type SpanDetailView, type SpanStatusView } from '../src/shared/protocol';
-import { buildTree, criticalPath, subtreeAny, treeFromPreorder, type TimeWindow, type Tree } from './layout';
+import type { TimeWindow } from './layout';
+import { buildTree, criticalPath, treeFromPreorder, type Tree } from './tree';
 
 export const ST_OK = 0;
 export const ST_ERROR = 1;
@@ -74,6 +75,12 @@ export class DetailCache {
   }
 }
 
+function flags(n: number, on: (p: number) => boolean): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let p = 0; p < n; p++) if (on(p)) out[p] = 1;
+  return out;
+}
+
 const EMPTY_TREE: Tree = treeFromPreorder([], []);
 
 export class TimelineModel {
@@ -99,8 +106,9 @@ export class TimelineModel {
   rowAt: (CompareRowView | undefined)[] = [];
   lane!: Lane;
   laneA: Lane | null = null;
-  /** 1 where the node or a descendant failed (ERROR / INCOMPLETE; in compare: either side, or a difference). */
-  errorBelow: Uint8Array = new Uint8Array(0);
+  /** 1 where the span failed (ERROR / INCOMPLETE; in compare: either side's, or a step only one run has or whose status changed). */
+  failed: Uint8Array = new Uint8Array(0);
+  private servicesCache: { version: number; list: string[] } | null = null;
   private criticalCache: Uint8Array | null = null;
   /** Extent of the data on the run clock (both runs' in compare mode). */
   bounds: TimeWindow = { start: 0, end: 1 };
@@ -214,7 +222,7 @@ export class TimelineModel {
     this.lane = lane;
     this.laneA = null;
     this.countRunning();
-    this.errorBelow = subtreeAny(tree, (p) => lane.status[p] === ST_ERROR || lane.status[p] === ST_INCOMPLETE);
+    this.failed = flags(n, (p) => lane.status[p] === ST_ERROR || lane.status[p] === ST_INCOMPLETE);
     this.bounds = this.extent([lane]);
   }
 
@@ -248,10 +256,7 @@ export class TimelineModel {
     this.laneA = laneA;
     this.countRunning();
     const bad = (st: number) => st === ST_ERROR || st === ST_INCOMPLETE;
-    this.errorBelow = subtreeAny(
-      tree,
-      (p) => bad(lane.status[p]!) || bad(laneA.status[p]!) || (rows[p]!.divergence !== null && rows[p]!.divergence !== 'attributes'),
-    );
+    this.failed = flags(n, (p) => bad(lane.status[p]!) || bad(laneA.status[p]!) || (rows[p]!.divergence !== null && rows[p]!.divergence !== 'attributes'));
     this.bounds = this.extent([lane, laneA]);
   }
 
@@ -313,6 +318,24 @@ export class TimelineModel {
   nameAt(p: number): string {
     if (this.compare) return this.rowAt[p]?.name ?? '';
     return this.spanAt[p]?.name ?? '';
+  }
+
+  /** The service of the span at a position (this run's, else the baseline's), or null. */
+  serviceAt(p: number): string | null {
+    return (this.spanAt[p] ?? this.otherAt[p])?.service ?? null;
+  }
+
+  /** The services of the spans shown, sorted (computed once per rebuild). */
+  services(): string[] {
+    if (this.servicesCache?.version !== this.version) {
+      const set = new Set<string>();
+      for (let p = 0; p < this.tree.size; p++) {
+        const s = this.serviceAt(p);
+        if (s !== null) set.add(s);
+      }
+      this.servicesCache = { version: this.version, list: [...set].sort() };
+    }
+    return this.servicesCache.list;
   }
 
   /** The span id to tell the host about for a position (this run's span when there is one). */

@@ -1,10 +1,11 @@
 /**
  * Run header and toolbar, built from webview-ui-toolkit components: zoom buttons, search
- * field with next/previous, errors-only and critical-path checkboxes, the compare dropdown
- * and the compare layout switch.
+ * field with next/previous, a control per filter (filters.ts: a checkbox, or a dropdown of
+ * the run's values), the critical-path checkbox, the compare dropdown and layout switch.
  */
 import type { CompareView, RunChoiceView, RunView } from '../src/shared/protocol';
 import { custom, el, icon, setText, STATUS_ICON, type IconName } from './dom';
+import { FILTERS, type FilterModel, type FilterValue, type FilterValues } from './filters';
 import { formatCount, formatDelta, formatDuration, formatStarted } from './layout';
 
 export interface ToolbarEvents {
@@ -13,7 +14,7 @@ export interface ToolbarEvents {
   fit(): void;
   search(query: string): void;
   next(dir: 1 | -1): void;
-  errorsOnly(on: boolean): void;
+  filter(id: string, value: FilterValue): void;
   critical(on: boolean): void;
   compareWith(runId: string | null): void;
   pickOther(): void;
@@ -52,7 +53,7 @@ export class Toolbar {
   readonly search: ToolkitValue;
   private readonly count: HTMLSpanElement;
   private readonly rangeLabel: HTMLSpanElement;
-  readonly errorsBox: ToolkitCheck;
+  private readonly filterControls: FilterControlEl[];
   readonly criticalBox: ToolkitCheck;
   readonly compareSelect: ToolkitValue;
   private readonly layoutSelect: ToolkitValue;
@@ -97,12 +98,14 @@ export class Toolbar {
     find.append(this.search, iconButton('up', 'Previous match (Shift+Enter)', () => ev.next(-1)), iconButton('down', 'Next match (Enter)', () => ev.next(1)));
 
     const filters = el('div', 'tb-group');
-    this.errorsBox = custom('vscode-checkbox', {}, 'Errors only') as ToolkitCheck;
-    this.errorsBox.addEventListener('change', () => ev.errorsOnly(this.errorsBox.checked));
+    this.filterControls = FILTERS.map((f) => filterControl(f, ev));
+    // Checkboxes with the critical path; dropdowns in a group of their own, after the compare one.
+    const choices = el('div', 'tb-group tb-choices');
+    for (const c of this.filterControls) (c.el.tagName === 'VSCODE-CHECKBOX' ? filters : choices).appendChild(c.el);
     this.criticalBox = custom('vscode-checkbox', {}, 'Critical path') as ToolkitCheck;
     this.criticalBox.title = 'Highlight the chain of spans that determined when the run ended';
     this.criticalBox.addEventListener('change', () => ev.critical(this.criticalBox.checked));
-    filters.append(this.errorsBox, this.criticalBox);
+    filters.append(this.criticalBox);
 
     const cmp = el('div', 'tb-group tb-compare');
     cmp.appendChild(icon('compare', 'tb-compare-icon'));
@@ -121,7 +124,7 @@ export class Toolbar {
     this.stopCompare = iconButton('close', 'Stop comparing', () => ev.compareWith(null));
     cmp.append(this.compareSelect, this.layoutSelect, this.stopCompare);
 
-    this.bar.append(zoom, find, filters, el('div', 'tb-spacer'), cmp);
+    this.bar.append(zoom, find, filters, el('div', 'tb-spacer'), cmp, choices);
 
     this.banner = el('div', 'tl-banner');
     this.banner.hidden = true;
@@ -159,6 +162,11 @@ export class Toolbar {
     this.runError.hidden = !run.errorSummary;
     // Why a run was stopped or never ended is news, not an error: not in the error colour.
     this.runError.classList.toggle('tl-run-note', run.status === 'CANCELLED' || run.status === 'INCOMPLETE');
+  }
+
+  /** Show the filters' values, and the values a dropdown offers for this run. */
+  setFilters(values: FilterValues, m: FilterModel): void {
+    for (const c of this.filterControls) c.sync(values[c.id] ?? null, m);
   }
 
   setRange(text: string): void {
@@ -223,4 +231,49 @@ export class Toolbar {
     }
     this.banner.replaceChildren(frag);
   }
+}
+
+interface FilterControlEl {
+  id: string;
+  el: HTMLElement;
+  sync(value: FilterValue, m: FilterModel): void;
+}
+
+/** A filter's toolbar control: a checkbox, or a dropdown (shown when there is a choice). */
+function filterControl(f: (typeof FILTERS)[number], ev: ToolbarEvents): FilterControlEl {
+  const c = f.control;
+  if (c.kind === 'toggle') {
+    const box = custom('vscode-checkbox', f.title ? { title: f.title } : {}, f.label) as ToolkitCheck;
+    box.addEventListener('change', () => ev.filter(f.id, box.checked));
+    return {
+      id: f.id,
+      el: box,
+      sync: (v) => {
+        if (box.checked !== (v === true)) box.checked = v === true;
+      },
+    };
+  }
+  const select = custom('vscode-dropdown', { 'aria-label': f.label, title: f.title ?? f.label, position: 'below' }) as ToolkitValue;
+  let key = '';
+  let current = '';
+  select.addEventListener('change', () => {
+    if (select.value !== current) ev.filter(f.id, select.value || null);
+  });
+  return {
+    id: f.id,
+    el: select,
+    sync: (v, m) => {
+      const options = c.options(m);
+      const value = typeof v === 'string' ? v : '';
+      const k = JSON.stringify([options, value]);
+      if (k !== key) {
+        key = k;
+        const list = value && !options.includes(value) ? [...options, value] : options;
+        select.replaceChildren(custom('vscode-option', { value: '' }, c.all), ...list.map((o) => custom('vscode-option', { value: o }, o)));
+      }
+      current = value;
+      if (select.value !== value) select.value = value;
+      select.hidden = options.length < 2 && !value;
+    },
+  };
 }

@@ -8,9 +8,10 @@ export interface PersistedState {
   ui?: Partial<UiState>;
 }
 
-/** View preferences kept across reloads of the panel. */
+/** View preferences kept across reloads of the panel (see state.ts: fromPersisted, toPersisted). */
 export interface UiState {
-  errorsOnly: boolean;
+  /** Filter id → value (see filters.ts). */
+  filters: Record<string, boolean | string | null>;
   critical: boolean;
   compareLayout: 'overlay' | 'side';
   namesWidth: number;

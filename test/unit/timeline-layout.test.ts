@@ -1,29 +1,19 @@
 import assert from 'node:assert/strict';
+import { barBox, clampWindow, fitWindow, formatDelta, formatDuration, niceStep, panWindow, scrollToReveal, timeTicks, visibleRange, zoomWindow } from '../../webview/layout';
 import {
-  barBox,
   buildTree,
-  clampWindow,
   criticalPath,
-  fitWindow,
   flatten,
-  formatDelta,
-  formatDuration,
   matchRanges,
-  niceStep,
-  panWindow,
   rowIndexOf,
-  scrollToReveal,
   searchPositions,
   selfTime,
   stepMatch,
   subtreeAny,
-  timeTicks,
   treeFromPreorder,
-  visibleRange,
-  zoomWindow,
   type Tree,
   type TreeItem,
-} from '../../webview/layout';
+} from '../../webview/tree';
 import { parseStack, parseStackLine } from '../../webview/stack';
 
 interface Item extends TreeItem {
