@@ -58,3 +58,30 @@ export function readConfig(fallbackDir: string): Config {
     pythonPath: c.get<string>('pythonPath', '') || 'python3',
   };
 }
+
+/** The settings now, re-read on every change before the listeners hear of it (with the values before). */
+export class LiveConfig implements vscode.Disposable {
+  private value: Config;
+  private readonly emitter = new vscode.EventEmitter<{ event: vscode.ConfigurationChangeEvent; before: Config }>();
+  readonly onDidChange = this.emitter.event;
+  private readonly sub: vscode.Disposable;
+
+  constructor(private readonly fallbackDir: string) {
+    this.value = readConfig(fallbackDir);
+    this.sub = vscode.workspace.onDidChangeConfiguration((event) => {
+      if (!event.affectsConfiguration(SECTION)) return;
+      const before = this.value;
+      this.value = readConfig(this.fallbackDir);
+      this.emitter.fire({ event, before });
+    });
+  }
+
+  get current(): Config {
+    return this.value;
+  }
+
+  dispose(): void {
+    this.sub.dispose();
+    this.emitter.dispose();
+  }
+}

@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { nowNs } from '../core/model';
 import { formatDuration, relativeTime } from '../core/report';
+import { commandRef } from './commands/table';
 import { failureHover } from './hover';
 import { noIcons, oneLine } from './markdown';
 import { historyText, type FailureFact, type SourceIndex } from './sourceIndex';
@@ -53,15 +54,13 @@ export class FailureLensProvider implements vscode.CodeLensProvider, vscode.Hove
         const verb = f.status === 'INCOMPLETE' ? 'hung' : 'failed';
         lenses.push(
           new vscode.CodeLens(range, {
-            title: `$(error) ${noIcons(f.step)} ${verb} ${relativeTime(f.atNs, now)}: ${noIcons(oneLine(f.error, 120))}`,
+            ...commandRef('runlens.openTimeline', `$(error) ${noIcons(f.step)} ${verb} ${relativeTime(f.atNs, now)}: ${noIcons(oneLine(f.error, 120))}`, ref),
             tooltip: `${f.runName} — open the timeline at this step`,
-            command: 'runlens.openTimeline',
-            arguments: [ref],
           }),
-          new vscode.CodeLens(range, { title: 'Show Run', command: 'runlens.revealRun', arguments: [ref] }),
-          new vscode.CodeLens(range, { title: 'Compare with last success', command: 'runlens.compareWithLastSuccess', arguments: [ref] }),
+          new vscode.CodeLens(range, commandRef('runlens.revealRun', 'Show Run', ref)),
+          new vscode.CodeLens(range, commandRef('runlens.compareWithLastSuccess', 'Compare with last success', ref)),
         );
-        if (this.guard.canDebug(f.runId)) lenses.push(new vscode.CodeLens(range, { title: 'Debug from here', command: 'runlens.debugFromHere', arguments: [ref] }));
+        if (this.guard.canDebug(f.runId)) lenses.push(new vscode.CodeLens(range, commandRef('runlens.debugFromHere', 'Debug from here', ref)));
       }
     }
     if (s.history) {
@@ -69,10 +68,8 @@ export class FailureLensProvider implements vscode.CodeLensProvider, vscode.Hove
         if (h.line > doc.lineCount) continue;
         lenses.push(
           new vscode.CodeLens(doc.lineAt(line0(h.line)).range, {
-            title: `$(history) ${historyText(h, formatDuration)}`,
+            ...commandRef('runlens.showStepHistory', `$(history) ${historyText(h, formatDuration)}`, { file: h.file, line: h.line, step: h.step }),
             tooltip: `Runs of step “${h.step}” — pick one to open its timeline`,
-            command: 'runlens.showStepHistory',
-            arguments: [{ file: h.file, line: h.line, step: h.step }],
           }),
         );
       }

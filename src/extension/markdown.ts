@@ -9,6 +9,8 @@
  * tag back. Trace text still belongs in a MarkdownString that may run no command.
  */
 
+import type { CommandArgs, CommandId } from './commands/table';
+
 /** Every ASCII punctuation character (all CommonMark can read as syntax). */
 const PUNCTUATION = /[!-/:-@[-`{-~]/g;
 
@@ -39,7 +41,7 @@ export function codeBlock(value: string, language = 'text'): string {
  * unreserved characters, so ids from a trace cannot end the link (`)`), open a title or add
  * markdown after it; the title is escaped.
  */
-export function commandLink(title: string, command: string, args: unknown[]): string {
+export function commandLink<K extends CommandId>(title: string, command: K, args: CommandArgs<K>): string {
   if (!/^[\w.-]+$/.test(command)) throw new Error(`not a command id: ${command}`);
   const query = encodeURIComponent(JSON.stringify(args)).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return `[${escapeMarkdown(title)}](command:${command}?${query})`;
@@ -48,14 +50,6 @@ export function commandLink(title: string, command: string, args: unknown[]): st
 /** Text for a CodeLens title or QuickPick label (theme icons render there): `$(x)` stays literal. */
 export function noIcons(value: string): string {
   return value.replace(/\$\(/g, '$\u200b(');
-}
-
-/** Inline code that cannot be broken out of (double-backtick form with padding). */
-export function inlineCode(value: string): string {
-  const oneLine = value.replace(/\s+/g, ' ');
-  const longest = Math.max(0, ...[...oneLine.matchAll(/`+/g)].map((m) => m[0].length));
-  const ticks = '`'.repeat(longest + 1);
-  return `${ticks} ${oneLine} ${ticks}`;
 }
 
 /** Shorten to one line of at most `max` characters. */

@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { StoreChange } from '../core/store/store';
+import { commandRef } from './commands/table';
 import { describeFilter, RunsTreeModel, type RunsElement } from './treeModel';
 
 export class RunsTreeProvider implements vscode.TreeDataProvider<RunsElement>, vscode.Disposable {
@@ -55,7 +56,6 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsElement>, v
     this.view.message = f ? `Filtered: ${f} — ${shown} of ${total} runs` : undefined;
     void vscode.commands.executeCommand('setContext', 'runlens.filtered', !!f);
     void vscode.commands.executeCommand('setContext', 'runlens.grouped', this.model.groupByWorkflow);
-    void vscode.commands.executeCommand('setContext', 'runlens.hasRuns', total > 0);
   }
 
   getTreeItem(el: RunsElement): vscode.TreeItem {
@@ -72,8 +72,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsElement>, v
     item.iconPath = new vscode.ThemeIcon(v.icon.id, v.icon.color ? new vscode.ThemeColor(v.icon.color) : undefined);
     item.contextValue = v.contextValue;
     item.accessibilityInformation = { label: `${v.label}, ${v.description}` };
-    if (v.command === 'goToSource') item.command = { command: 'runlens.goToSource', title: 'Go to Source', arguments: [el] };
-    else if (v.command === 'openTimeline') item.command = { command: 'runlens.openTimeline', title: 'Open Timeline', arguments: [el] };
+    if (v.command === 'goToSource') item.command = commandRef('runlens.goToSource', 'Go to Source', el);
+    else if (v.command === 'openTimeline') item.command = commandRef('runlens.openTimeline', 'Open Timeline', el);
     return item;
   }
 

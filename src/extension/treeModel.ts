@@ -1,6 +1,6 @@
 /**
- * The Runs tree as data: which elements exist, their parents and children, what each row
- * shows, and which rows a store change touches. Pure (no `vscode`): the TreeDataProvider in
+ * The Runs tree as data: which elements exist, their parents and children, which rows a
+ * store change touches (what each row shows: treeItems.ts). Pure (no `vscode`): the TreeDataProvider in
  * runsTree.ts only maps these views onto TreeItems, and unit tests drive this in plain node.
  *
  * Element objects are stable (one object per run / span / group for the model's lifetime):
@@ -8,70 +8,29 @@
  * updates its own row without collapsing anything the user opened.
  */
 import type { Run, RunStatus, Span } from '../core/model';
-import { durationMs, errorSummary, isFailedStatus, nowNs, nsToMs, attrText, RUN_STATUSES } from '../core/model';
+import { nowNs, RUN_STATUSES } from '../core/model';
 import type { StoreChange } from '../core/store/store';
-import { buildSpanTree, failureLeaves, type SpanNode } from '../core/tree';
-import { formatDuration, relativeTime, runEndNote, stoppedWithRun } from '../core/report';
+import type { SpanNode } from '../core/tree';
+import { buildRunTree, spansMatching, type GroupElement, type MoreElement, type RunElement, type RunTree, type RunsElement, type SpanElement } from './runTree';
 import type { SourceLocation } from '../core/source';
 import { rerunRefusal } from '../core/launchKey';
-import { MarkdownBuilder, oneLine } from './markdown';
+import { groupItem, moreItem, runItem, spanItem, type ItemView, type RowContext } from './treeItems';
 
 export interface TreeStore {
   listRuns(opts?: { limit?: number }): Run[];
   getRun(idOrPrefix: string): Run | undefined;
   getSpans(runId: string): Span[];
-  /** Optional fast path for the text filter: ids of runs with a span whose name contains `text` (case-insensitive). */
-  runsWithSpanMatching?(text: string): Set<string>;
+  /** The text filter's first pass: ids of runs with a span whose name contains `text` (case-insensitive), from the store's index. */
+  runsWithSpanMatching(text: string): Set<string>;
 }
 
-export interface GroupElement {
-  readonly kind: 'group';
-  readonly id: string;
-  readonly workflow: string;
-}
-export interface RunElement {
-  readonly kind: 'run';
-  readonly id: string;
-  readonly runId: string;
-}
-export interface SpanElement {
-  readonly kind: 'span';
-  readonly id: string;
-  readonly runId: string;
-  readonly spanId: string;
-}
-export interface MoreElement {
-  readonly kind: 'more';
-  readonly id: string;
-  readonly runId: string;
-  readonly parentSpanId?: string;
-  hidden: number;
-}
-export type RunsElement = GroupElement | RunElement | SpanElement | MoreElement;
+export type { GroupElement, MoreElement, RunElement, RunsElement, SpanElement } from './runTree';
 
 export interface TreeFilter {
   /** Run statuses to show; empty = all. */
   statuses: RunStatus[];
   /** Case-insensitive text in the run name/workflow/id or a span name; '' = no text filter. */
   text: string;
-}
-
-export interface IconView {
-  id: string;
-  color?: string;
-}
-
-export interface ItemView {
-  id: string;
-  label: string;
-  description: string;
-  /** Markdown; every piece of trace text in it is escaped. */
-  tooltip: string;
-  icon: IconView;
-  collapsible: 'none' | 'collapsed' | 'expanded';
-  contextValue: string;
-  /** What a click does (besides selecting). */
-  command?: 'goToSource' | 'openTimeline';
 }
 
 export type Refresh = { root: true } | { root: false; elements: RunsElement[] };
@@ -96,94 +55,9 @@ export interface TreeModelOptions {
 /** A run Stop applies to: still running, and its process or log is one this window controls. */
 export const stoppable = (run: Run, controlled: (runId: string) => boolean): boolean => run.status === 'RUNNING' && controlled(run.id);
 
-interface RunTree {
-  roots: SpanNode[];
-  byId: Map<string, SpanNode>;
-  parent: Map<string, string | undefined>;
-  /** Spans on the way to a failure (expanded by default). */
-  failurePath: Set<string>;
-  /** With a span-name text filter: spans that match or have a matching descendant. */
-  visible?: Set<string>;
-}
-
-export const ICONS = {
-  passed: { id: 'pass', color: 'testing.iconPassed' },
-  failed: { id: 'error', color: 'testing.iconFailed' },
-  warning: { id: 'warning', color: 'list.warningForeground' },
-  running: { id: 'loading~spin' },
-  queued: { id: 'history', color: 'testing.iconQueued' },
-  /** The user stopped it. */
-  cancelled: { id: 'circle-slash', color: 'testing.iconSkipped' },
-  /** Its recording process went away without ending it. */
-  incomplete: { id: 'debug-disconnect', color: 'list.warningForeground' },
-} satisfies Record<string, IconView>;
-
-const isFailed = (s: Span) => isFailedStatus(s.status);
 const key = (runId: string, spanId: string) => `${runId}\u0000${spanId}`;
 const byStartDesc = (a: Run, b: Run) => (a.startNs > b.startNs ? -1 : a.startNs < b.startNs ? 1 : a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 const workflowOf = (r: Run) => r.workflow ?? r.name;
-
-export function runIcon(status: RunStatus): IconView {
-  switch (status) {
-    case 'SUCCESS':
-      return ICONS.passed;
-    case 'FAILED':
-      return ICONS.failed;
-    case 'PARTIAL':
-      return ICONS.warning;
-    case 'CANCELLED':
-      return ICONS.cancelled;
-    case 'INCOMPLETE':
-      return ICONS.incomplete;
-    case 'RUNNING':
-      return ICONS.running;
-  }
-}
-
-/** What each run status means, for the status filter and tooltips. */
-export const RUN_STATUS_MEANING: Record<RunStatus, string> = {
-  RUNNING: 'still going',
-  SUCCESS: 'ended well, no failed step',
-  PARTIAL: 'ended, some steps failed',
-  FAILED: 'failed (non-zero exit, killed, or a failed run)',
-  CANCELLED: 'stopped by the user',
-  INCOMPLETE: 'never ended: the process recording it went away',
-};
-
-export function spanIcon(span: Span, run?: Run): IconView {
-  if (span.status === 'RUNNING') return ICONS.running;
-  if (stoppedWithRun(span, run)) return ICONS.cancelled;
-  if (span.status === 'INCOMPLETE' || /^BLOCKED$/i.test(span.statusLabel ?? '')) return ICONS.warning;
-  if (span.status === 'ERROR') return ICONS.failed;
-  return ICONS.passed;
-}
-
-/** `FAILED · 2.31 s · 3 min ago · exit 1` — the status word always first. */
-export function runDescription(run: Run, now: bigint): string {
-  const parts: string[] = [run.status, formatDuration(durationMs(run, now)), relativeTime(run.startNs, now)];
-  if (run.signal) parts.push(run.signal);
-  else if (run.exitCode !== undefined) parts.push(`exit ${run.exitCode}`);
-  return parts.join(' · ');
-}
-
-/** Failed: the error summary; hung: `hung …`; running: live elapsed time; else the duration. */
-export function spanDescription(span: Span, run: Run | undefined, now: bigint): string {
-  switch (span.status) {
-    case 'ERROR':
-      return oneLine(errorSummary(span) ?? 'error', 200);
-    case 'INCOMPLETE': {
-      const end = run?.endNs;
-      if (stoppedWithRun(span, run)) return end !== undefined && end > span.startNs ? `stopped with the run · ran ${formatDuration(nsToMs(end - span.startNs))}` : 'stopped with the run';
-      return end !== undefined && end > span.startNs ? `hung · never ended (ran ${formatDuration(nsToMs(end - span.startNs))} until the run ended)` : 'hung · never ended';
-    }
-    case 'RUNNING':
-      return `running · ${formatDuration(durationMs(span, now))}`;
-    default: {
-      const d = formatDuration(durationMs(span, now));
-      return span.statusLabel && !/^(OK|SUCCESS|COMPLETED?)$/i.test(span.statusLabel) ? `${span.statusLabel} · ${d}` : d;
-    }
-  }
-}
 
 export function describeFilter(f: TreeFilter): string {
   const parts: string[] = [];
@@ -191,8 +65,6 @@ export function describeFilter(f: TreeFilter): string {
   if (f.text) parts.push(`“${f.text}”`);
   return parts.join(' · ');
 }
-
-export const isFilterActive = (f: TreeFilter): boolean => describeFilter(f) !== '';
 
 export class RunsTreeModel {
   private runs: Run[] = [];
@@ -359,126 +231,21 @@ export class RunsTreeModel {
     const now = this.now();
     switch (el.kind) {
       case 'group':
-        return this.groupItem(el, now);
+        return groupItem(el, this.visibleRuns().filter((r) => workflowOf(r) === el.workflow), now);
       case 'run':
-        return this.runItem(el, now);
-      case 'span':
-        return this.spanItem(el, now);
-      case 'more':
-        return {
-          id: el.id,
-          label: `… ${el.hidden} more span${el.hidden === 1 ? '' : 's'}`,
-          description: 'open the timeline to see all',
-          tooltip: 'This level has more spans than the tree lists. The timeline shows every span.',
-          icon: { id: 'ellipsis' },
-          collapsible: 'none',
-          contextValue: 'more',
-          command: 'openTimeline',
-        };
-    }
-  }
-
-  private groupItem(el: GroupElement, now: bigint): ItemView {
-    const runs = this.visibleRuns().filter((r) => workflowOf(r) === el.workflow);
-    const last = runs[0];
-    const failed = runs.filter((r) => r.status === 'FAILED' || r.status === 'PARTIAL').length;
-    const md = new MarkdownBuilder().md('**').text(el.workflow).md('**\n\n');
-    md.row('Runs', `${runs.length}${failed ? ` (${failed} failed or partial)` : ''}`);
-    if (last) md.row('Last run', `${last.status}, ${relativeTime(last.startNs, now)}`);
-    return {
-      id: el.id,
-      label: el.workflow,
-      description: last ? `${runs.length} run${runs.length === 1 ? '' : 's'} · last ${last.status} ${relativeTime(last.startNs, now)}` : '',
-      tooltip: md.toString(),
-      icon: last ? runIcon(last.status) : ICONS.queued,
-      collapsible: 'expanded',
-      contextValue: 'workflow',
-    };
-  }
-
-  private runItem(el: RunElement, now: bigint): ItemView {
-    const run = this.run(el.runId);
-    if (!run) {
-      return { id: el.id, label: el.runId, description: 'deleted', tooltip: '', icon: { id: 'circle-slash' }, collapsible: 'none', contextValue: 'run' };
-    }
-    const md = new MarkdownBuilder().md('**').text(run.name).md(`** — ${run.status}\n\n`);
-    md.row('Run', run.id);
-    if (run.workflow && run.workflow !== run.name) md.row('Workflow', run.workflow);
-    md.row('Started', `${new Date(Number(run.startNs / 1_000_000n)).toLocaleString()} (${relativeTime(run.startNs, now)})`);
-    md.row(run.status === 'RUNNING' ? 'Running for' : 'Duration', formatDuration(durationMs(run, now)));
-    const endNote = runEndNote(run);
-    if (endNote) md.row('Why', endNote);
-    if (run.signal) md.row('Ended by', run.signal);
-    else if (run.exitCode !== undefined) md.row('Exit code', String(run.exitCode));
-    if (run.command?.length) md.row('Command', run.command.join(' '));
-    if (run.cwd) md.row('Directory', this.opts.displayPath ? this.opts.displayPath(run.cwd) : run.cwd);
-    if (run.gitCommit) md.row('Commit', run.gitCommit.slice(0, 12));
-    md.row('Source', { launch: 'launched from Runlens', otlp: 'attached (OTLP)', log: 'attached (log file)', import: 'imported file' }[run.source]);
-    md.row('Spans', `${run.spanCount}${run.errorCount ? ` (${run.errorCount} failed or hung)` : ''}`);
-    const finalError = run.attributes['final_error'] ?? run.attributes['runlens.launch_error'];
-    if (finalError !== undefined) md.row('Error', oneLine(attrText(finalError), 300));
-    const refusal = this.refusal(run);
-    if (refusal) md.row('Re-run', `not offered: ${refusal}`);
-    return {
-      id: el.id,
-      label: run.name,
-      description: runDescription(run, now),
-      tooltip: md.toString(),
-      icon: runIcon(run.status),
-      collapsible: run.spanCount > 0 || this.trees.get(run.id)?.roots.length ? 'collapsed' : 'none',
-      // `run` plus flags the context menu's `when` clauses read: `+rerun` offers Re-run, `+stop` Stop.
-      contextValue: `run${refusal ? '' : '+rerun'}${this.canStop(run) ? '+stop' : ''}`,
-    };
-  }
-
-  private spanItem(el: SpanElement, now: bigint): ItemView {
-    const t = this.tree(el.runId);
-    const node = t?.byId.get(el.spanId);
-    const run = this.run(el.runId);
-    if (!t || !node) {
-      return { id: el.id, label: el.spanId, description: 'gone', tooltip: '', icon: { id: 'circle-slash' }, collapsible: 'none', contextValue: 'span' };
-    }
-    const span = node.span;
-    const failed = isFailed(span);
-    const stopped = stoppedWithRun(span, run);
-    const md = new MarkdownBuilder().md('**').text(span.name).md(`** — ${stopped ? 'INCOMPLETE (stopped with the run)' : span.status === 'INCOMPLETE' ? 'INCOMPLETE (hung)' : span.status}`);
-    if (span.statusLabel && span.statusLabel !== span.status) md.md(' (').text(span.statusLabel).md(')');
-    md.md('\n\n');
-    if (span.status === 'RUNNING') md.row('Running for', formatDuration(durationMs(span, now)));
-    else if (span.endNs !== undefined) md.row('Duration', formatDuration(durationMs(span, now)));
-    if (run) md.row('Started', `+${formatDuration(nsToMs(span.startNs > run.startNs ? span.startNs - run.startNs : 0n))} into the run`);
-    const err = stopped ? 'still running when the user stopped the run' : failed ? errorSummary(span) : undefined;
-    if (err) md.row(stopped ? 'Stopped' : span.status === 'INCOMPLETE' ? 'Hung' : 'Error', oneLine(err, 400));
-    let located = false;
-    if (run && this.opts.resolve) {
-      const loc = this.opts.resolve(span, run);
-      located = !!loc;
-      if (loc) {
-        const where = `${this.opts.displayPath ? this.opts.displayPath(loc.file) : loc.file}:${loc.line}`;
-        md.row('Source', `${where}${loc.via === 'stack' ? ' (from the stack trace)' : ''}`);
-      } else {
-        md.row('Source', `unknown: no code.* attributes or workspace stack frame. Go to Source looks for a workspace symbol named “${span.name}”.`);
+        return runItem(el, this.run(el.runId), !!this.trees.get(el.runId)?.roots.length, this.rowContext(now));
+      case 'span': {
+        const t = this.tree(el.runId);
+        const node = t?.byId.get(el.spanId);
+        return spanItem(el, node, this.run(el.runId), !!node && (t!.failurePath.has(el.spanId) || !!this.filter.text), this.rowContext(now));
       }
+      case 'more':
+        return moreItem(el);
     }
-    const attrs = Object.entries(span.attributes).filter(([k]) => !k.startsWith('code.'));
-    if (attrs.length) {
-      md.md('\n');
-      for (const [k, v] of attrs.slice(0, 12)) md.row(k, oneLine(attrText(v), 120) + (span.truncated?.[k] ? ` (truncated from ${span.truncated[k]} chars)` : ''));
-      if (attrs.length > 12) md.text(`… and ${attrs.length - 12} more attributes (see the timeline)`);
-    }
-    const hasKids = node.children.length > 0;
-    return {
-      id: el.id,
-      label: span.name,
-      description: spanDescription(span, run, now),
-      tooltip: md.toString(),
-      icon: spanIcon(span, run),
-      collapsible: !hasKids ? 'none' : t.failurePath.has(span.spanId) || this.filter.text ? 'expanded' : 'collapsed',
-      contextValue: !failed ? 'span' : run && !this.refusal(run) ? 'span-failed+rerun' : 'span-failed',
-      // Like the Testing view: a click on a step opens its code when it is known; a failed
-      // step always tries (Go to Source falls back to a symbol named like it).
-      command: failed || located ? 'goToSource' : undefined,
-    };
+  }
+
+  private rowContext(now: bigint): RowContext {
+    return { now, resolve: this.opts.resolve, displayPath: this.opts.displayPath, refusal: this.refusal, canStop: this.canStop };
   }
 
   // ------------------------------------------------------------------ changes
@@ -590,12 +357,8 @@ export class RunsTreeModel {
   private recomputeSpanMatches(): void {
     this.spanMatches = new Set();
     if (!this.filter.text) return;
-    if (this.store.runsWithSpanMatching) {
-      const ids = this.store.runsWithSpanMatching(this.filter.text);
-      for (const r of this.runs) if (ids.has(r.id)) this.spanMatches.add(r.id);
-      return;
-    }
-    for (const r of this.runs) this.updateSpanMatch(r.id);
+    const ids = this.store.runsWithSpanMatching(this.filter.text);
+    for (const r of this.runs) if (ids.has(r.id)) this.spanMatches.add(r.id);
   }
 
   private updateSpanMatch(runId: string): void {
@@ -611,27 +374,7 @@ export class RunsTreeModel {
     if (t) return t;
     const run = this.runsById.get(runId) ?? this.store.getRun(runId);
     if (!run) return undefined;
-    const spans = this.store.getSpans(runId);
-    const roots = buildSpanTree(spans, run);
-    const byId = new Map<string, SpanNode>();
-    const parent = new Map<string, string | undefined>();
-    const visit = (nodes: SpanNode[], p: string | undefined) => {
-      for (const n of nodes) {
-        if (byId.has(n.span.spanId)) continue;
-        byId.set(n.span.spanId, n);
-        parent.set(n.span.spanId, p);
-        visit(n.children, n.span.spanId);
-      }
-    };
-    visit(roots, undefined);
-    const failurePath = new Set<string>();
-    for (const leaf of failureLeaves(spans)) {
-      for (let p = parent.get(leaf.spanId); p; p = parent.get(p)) {
-        if (failurePath.has(p)) break;
-        failurePath.add(p);
-      }
-    }
-    t = { roots, byId, parent, failurePath };
+    t = buildRunTree(this.store.getSpans(runId), run);
     this.trees.set(runId, t);
     return t;
   }
@@ -640,15 +383,7 @@ export class RunsTreeModel {
   private visibleSpans(runId: string, t: RunTree): Set<string> | undefined {
     const run = this.runsById.get(runId);
     if (!this.filter.text || !run || this.ownTextMatch(run)) return undefined;
-    if (t.visible) return t.visible;
-    const text = this.filter.text.toLowerCase();
-    const visible = new Set<string>();
-    for (const n of t.byId.values()) {
-      if (!n.span.name.toLowerCase().includes(text)) continue;
-      for (let id: string | undefined = n.span.spanId; id && !visible.has(id); id = t.parent.get(id)) visible.add(id);
-    }
-    t.visible = visible;
-    return visible;
+    return (t.visible ??= spansMatching(t, this.filter.text));
   }
 
   private nodeChildren(runId: string, t: RunTree, nodes: SpanNode[], parentSpanId: string | undefined): RunsElement[] {
