@@ -487,12 +487,25 @@ export class Workbench {
     await pollUntil('the file dialog to show its starting folder', () => input.inputValue(), (v) => v.startsWith('/'), timeoutMs);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      await input.fill(file);
-      // The dialog completes what is typed as it reads folders: accept only the exact path.
-      await pollUntil(`the file dialog to hold ${file}`, () => input.inputValue(), (v) => v === file, timeoutMs);
+      // The dialog rewrites the box as it reads folders (completing what is typed, or putting
+      // its folder back in front of it): type the path again until the box holds exactly it.
+      for (;;) {
+        await input.fill(file);
+        const held = await pollUntil(`the file dialog to hold ${file}`, () => input.inputValue(), (v) => v === file, 2_000 * SCALE).then(
+          () => true,
+          () => false,
+        );
+        if (held) break;
+        if (Date.now() > deadline) throw new Error(`the file dialog does not keep ${file}; it shows ${JSON.stringify(await input.inputValue().catch(() => ''))}`);
+      }
       // Enter is taken only once the dialog has listed the folder: wait for the file's item.
       const base = file.split('/').pop()!;
       await pollUntil(`the file dialog to list ${base}`, () => this.quickPickItems(), (items) => items.some((i) => i.label === base), 5_000 * SCALE).catch(() => undefined);
+      if ((await input.inputValue()) !== file) {
+        // rewritten meanwhile
+        if (Date.now() > deadline) throw new Error(`the file dialog does not keep ${file}; it shows ${JSON.stringify(await input.inputValue().catch(() => ''))}`);
+        continue;
+      }
       await this.page.keyboard.press('Enter');
       try {
         await this.quickInput.waitFor({ state: 'hidden', timeout: 5_000 * SCALE });
