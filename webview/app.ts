@@ -9,14 +9,15 @@ import type { HostMessage, RunChoiceView, SpanCore } from '../src/shared/protoco
 import { Chrome } from './chrome';
 import { DetailPanel } from './detail';
 import { emptyText, filtersHiding, visibleRows } from './filters';
-import { receive, type Inbox, type Pending } from './inbox';
+import { receive, settle, spanRequests, type Inbox, type Pending } from './inbox';
 import { onPageKey, onTreeKey, type KeyTarget } from './keys';
-import { clampWindow, formatCount, formatDuration, panWindow, rangeWindow, zoomWindow, type TimeWindow } from './layout';
+import { clampWindow, formatCount, panWindow, rangeWindow, zoomWindow, type TimeWindow } from './layout';
 import { Minimap } from './minimap';
 import { DetailCache, TimelineModel } from './model';
 import { fromPersisted, reduce, toPersisted, type Action, type ViewState } from './state';
 import { Toolbar } from './toolbar';
-import { hasChildren, rowIndexOf, searchPositions, stepMatch } from './tree';
+import { Matches } from './search';
+import { hasChildren, rowIndexOf, type Tree } from './tree';
 import type { Host, PersistedState } from './vscode';
 import { ROW_HEIGHT, Waterfall } from './waterfall';
 
@@ -32,8 +33,7 @@ export class App implements Inbox, KeyTarget {
   private state: ViewState;
   /** The rows on screen and what they were computed from. */
   private visible: { rows: Int32Array; version: number; tree: unknown; collapsed: unknown; filters: unknown } = { rows: new Int32Array(0), version: -1, tree: null, collapsed: null, filters: null };
-  private matches: Int32Array = new Int32Array(0);
-  private matchFlag: Uint8Array | null = null;
+  private readonly matches = new Matches();
   private dirtyData = false;
   private frameQueued = false;
   private firstPaint = true;
@@ -89,20 +89,9 @@ export class App implements Inbox, KeyTarget {
         this.waterfall.scrollTop = Math.max(0, frac * this.rows().length * ROW_HEIGHT - this.waterfall.viewportHeight / 2);
       },
     });
-    this.model.details = new DetailCache((side, spanId) => {
-      const other = this.model.compare?.other.id;
-      if (side === 'this') post({ type: 'getSpanDetail', spanId });
-      else if (other) post({ type: 'getSpanDetail', spanId, runId: other });
-    });
-    this.detail = new DetailPanel(this.chrome.main, {
-      close: () => this.setDetailOpen(false),
-      goToSource: (span, side) => {
-        const other = side === 'other' ? this.model.compare?.other.id : undefined;
-        post(other ? { type: 'goToSource', spanId: span.id, runId: other } : { type: 'goToSource', spanId: span.id });
-      },
-      openSource: (file, line, column) => post(column !== undefined ? { type: 'openSource', file, line, column } : { type: 'openSource', file, line }),
-      copy: (text) => post({ type: 'copy', text }),
-    });
+    const ask = spanRequests(this.model, post);
+    this.model.details = new DetailCache(ask.detail);
+    this.detail = new DetailPanel(this.chrome.main, { close: () => this.setDetailOpen(false), ...ask });
     if (this.state.query) this.toolbar.search.value = this.state.query;
     this.syncChrome();
 
@@ -166,17 +155,10 @@ export class App implements Inbox, KeyTarget {
     if (receive(this, msg, performance.now())) this.invalidate();
   }
 
-  saved(): PersistedState {
-    return this.host.getState();
-  }
-
-  dataChanged(): void {
-    this.dirtyData = true;
-  }
-
-  showCandidates(runs: RunChoiceView[]): void {
-    this.toolbar.setCandidates(runs, this.model.compare);
-  }
+  saved = (): PersistedState => this.host.getState();
+  scrollTo = (px: number): void => void (this.waterfall.scrollTop = px);
+  dataChanged = (): void => void (this.dirtyData = true);
+  showCandidates = (runs: RunChoiceView[]): void => this.toolbar.setCandidates(runs, this.model.compare);
 
   // -------------------------------------------------------------------------------------
   // Frame
@@ -188,10 +170,6 @@ export class App implements Inbox, KeyTarget {
       this.frameQueued = false;
       this.frame();
     });
-  }
-
-  get tree() {
-    return this.model.tree;
   }
 
   selectedPos(): number {
@@ -240,23 +218,7 @@ export class App implements Inbox, KeyTarget {
       const i = p === undefined ? -1 : rowIndexOf(this.rows(), p);
       if (i >= 0) this.waterfall.scrollTop = i * ROW_HEIGHT + anchor.offset;
     }
-    const pending = this.pending;
-    if (pending.restoreScroll !== null && !loading) {
-      // The saved scroll position, once every row it may point into has arrived.
-      if (pending.restoreScroll > 0) this.waterfall.scrollTop = pending.restoreScroll;
-      pending.restoreScroll = null;
-    }
-    if (pending.divergence) {
-      pending.divergence = false;
-      this.selectFirstDivergence(false);
-    }
-    if (pending.select) {
-      const { id, center, open } = pending.select;
-      const rowId = m.rowIdForSpan(id);
-      // A span still on its way keeps the request until it arrives (or the run is all here).
-      if (rowId !== null || !loading) pending.select = null;
-      if (rowId !== null) this.revealRowId(rowId, center, !!open);
-    }
+    settle(this, loading);
 
     const bounds = m.liveBounds();
     this.apply({ type: 'bounds', bounds });
@@ -272,7 +234,7 @@ export class App implements Inbox, KeyTarget {
       view: s.view,
       selectedPos: selPos,
       collapsed: s.collapsed,
-      matchFlag: this.matchFlag,
+      matchFlag: this.matches.flag,
       query: s.query,
       critical: s.critical && !m.comparing ? m.critical() : null,
       layout: s.compareLayout,
@@ -291,16 +253,7 @@ export class App implements Inbox, KeyTarget {
       themeVersion: this.chrome.themeVersion,
     });
     if (s.detailOpen) this.detail.render(m, selPos, this.chrome.detailKey(m, s.selectedId, selPos));
-    const tb = this.toolbar;
-    tb.setRun(m.run, now);
-    tb.setCandidates(m.candidates, m.compare);
-    tb.setLayout(s.compareLayout);
-    tb.setFilters(s.filters, m);
-    if (tb.criticalBox.checked !== s.critical) tb.criticalBox.checked = s.critical;
-    tb.criticalBox.toggleAttribute('disabled', m.comparing);
-    tb.setBanner(m.compare, firstDivPos >= 0 ? m.nameAt(firstDivPos) : null);
-    tb.setRange(`${formatDuration(Math.max(s.view.start, bounds.start))} – ${formatDuration(Math.min(s.view.end, bounds.end))}`);
-    this.updateCount(selPos);
+    this.toolbar.render(m, s, { now, bounds, firstDivergence: firstDivPos >= 0 ? m.nameAt(firstDivPos) : null, count: this.matches.countText(selPos) });
     this.saveState();
 
     this.root.removeAttribute('aria-busy');
@@ -347,7 +300,7 @@ export class App implements Inbox, KeyTarget {
   }
 
   /** Select a row by id, expanding its ancestors and lifting the filters that hide it. */
-  private revealRowId(rowId: string, center: boolean, open: boolean): void {
+  revealRowId(rowId: string, center: boolean, open: boolean): void {
     const m = this.model;
     const p = m.tree.pos.get(rowId);
     if (p === undefined) return;
@@ -358,7 +311,7 @@ export class App implements Inbox, KeyTarget {
     this.select(p, { center, open });
   }
 
-  private selectFirstDivergence(focus = true): void {
+  selectFirstDivergence(focus = true): void {
     const c = this.model.compare;
     if (!c || c.firstDivergence === null) return;
     this.revealRowId(c.rows[c.firstDivergence]!.key, true, true);
@@ -384,25 +337,15 @@ export class App implements Inbox, KeyTarget {
     if (p !== undefined && hasChildren(this.model.tree, p)) this.setCollapsed(p, !this.isCollapsed(p));
   }
 
-  isCollapsed(p: number): boolean {
-    return this.state.collapsed.has(this.model.tree.ids[p]!);
+  // The rest of what the keys act on (keys.ts).
+  get tree(): Tree {
+    return this.model.tree;
   }
-
-  setCollapsed(p: number, collapsed: boolean): void {
-    this.dispatch({ type: 'setCollapsed', id: this.model.tree.ids[p]!, collapsed });
-  }
-
-  pageRows(): number {
-    return Math.max(1, Math.floor(this.waterfall.viewportHeight / ROW_HEIGHT) - 1);
-  }
-
-  firstVisibleRow(): number {
-    return this.waterfall.firstVisibleRow();
-  }
-
-  openDetail(): void {
-    this.setDetailOpen(true);
-  }
+  isCollapsed = (p: number): boolean => this.state.collapsed.has(this.model.tree.ids[p]!);
+  setCollapsed = (p: number, collapsed: boolean): void => this.dispatch({ type: 'setCollapsed', id: this.model.tree.ids[p]!, collapsed });
+  pageRows = (): number => Math.max(1, Math.floor(this.waterfall.viewportHeight / ROW_HEIGHT) - 1);
+  firstVisibleRow = (): number => this.waterfall.firstVisibleRow();
+  openDetail = (): void => this.setDetailOpen(true);
 
   private setDetailOpen(open: boolean): void {
     this.dispatch({ type: 'setDetailOpen', open });
@@ -412,18 +355,14 @@ export class App implements Inbox, KeyTarget {
   // -------------------------------------------------------------------------------------
   // Zoom, pan
 
-  private setWindow(w: TimeWindow): void {
-    this.dispatch({ type: 'setWindow', window: w });
-  }
+  private setWindow = (w: TimeWindow): void => this.dispatch({ type: 'setWindow', window: w });
 
   zoomBy(factor: number, anchor?: number): void {
     const v = this.state.view;
     this.setWindow(zoomWindow(v, factor, anchor ?? (v.start + v.end) / 2, this.model.liveBounds()));
   }
 
-  fit(): void {
-    this.dispatch({ type: 'fit' });
-  }
+  fit = (): void => this.dispatch({ type: 'fit' });
 
   // -------------------------------------------------------------------------------------
   // Search
@@ -434,36 +373,20 @@ export class App implements Inbox, KeyTarget {
     this.searchTimer = window.setTimeout(() => {
       this.recomputeMatches();
       // Jump to the first match at or after the selection.
-      if (this.matches.length) {
-        const from = this.selectedPos();
-        const target = from >= 0 && this.matchFlag?.[from] ? from : stepMatch(this.matches, from, 1);
-        if (target >= 0) this.revealRowId(this.model.tree.ids[target]!, true, false);
-      }
+      const target = this.matches.step(this.selectedPos(), 1, true);
+      if (target >= 0) this.revealRowId(this.model.tree.ids[target]!, true, false);
       this.invalidate();
     }, 80);
   }
 
   private recomputeMatches(): void {
     const m = this.model;
-    this.matches = searchPositions(m.tree, (p) => m.nameAt(p), this.state.query);
-    this.matchFlag = null;
-    if (!this.matches.length) return;
-    this.matchFlag = new Uint8Array(m.tree.size);
-    for (const p of this.matches) this.matchFlag[p] = 1;
+    this.matches.update(m.tree, (p) => m.nameAt(p), this.state.query);
   }
 
   private nextMatch(dir: 1 | -1): void {
-    if (!this.matches.length) return;
-    const target = stepMatch(this.matches, this.selectedPos(), dir);
+    const target = this.matches.step(this.selectedPos(), dir);
     if (target >= 0) this.revealRowId(this.model.tree.ids[target]!, true, false);
-  }
-
-  private updateCount(selPos: number): void {
-    const n = this.matches.length;
-    if (!this.state.query.trim()) return this.toolbar.setCount('');
-    if (!n) return this.toolbar.setCount('No results');
-    const k = selPos >= 0 && this.matchFlag?.[selPos] ? rowIndexOf(this.matches, selPos) + 1 : 0;
-    this.toolbar.setCount(k ? `${k} of ${n}` : `${n} found`);
   }
 
   /** For tests and the bench: the span shown in the detail panel. */

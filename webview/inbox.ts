@@ -3,8 +3,8 @@
  * frame (a selection waiting for its span, the first divergence to select, a scroll
  * position to restore). Messages are validated before they get here (main.ts).
  */
-import { decodeSpans, spanIdsOf, type HostMessage, type RunChoiceView } from '../src/shared/protocol';
-import type { TimelineModel } from './model';
+import { decodeSpans, spanIdsOf, type HostMessage, type RunChoiceView, type SpanCore, type WebviewMessage } from '../src/shared/protocol';
+import type { Side, TimelineModel } from './model';
 import type { Action } from './state';
 import type { PersistedState } from './vscode';
 
@@ -35,6 +35,30 @@ export interface Inbox {
   dataChanged(): void;
   selectedSpanId(): string | null;
   showCandidates(runs: RunChoiceView[]): void;
+  scrollTo(px: number): void;
+  revealRowId(rowId: string, center: boolean, open: boolean): void;
+  selectFirstDivergence(focus: boolean): void;
+}
+
+/** In a frame, once the model is rebuilt: do the pending work whose rows are there. */
+export function settle(app: Inbox, loading: boolean): void {
+  const pending = app.pending;
+  if (pending.restoreScroll !== null && !loading) {
+    // The saved scroll position, once every row it may point into has arrived.
+    if (pending.restoreScroll > 0) app.scrollTo(pending.restoreScroll);
+    pending.restoreScroll = null;
+  }
+  if (pending.divergence) {
+    pending.divergence = false;
+    app.selectFirstDivergence(false);
+  }
+  if (pending.select) {
+    const { id, center, open } = pending.select;
+    const rowId = app.model.rowIdForSpan(id);
+    // A span still on its way keeps the request until it arrives (or the run is all here).
+    if (rowId !== null || !loading) pending.select = null;
+    if (rowId !== null) app.revealRowId(rowId, center, !!open);
+  }
 }
 
 /** Apply a host message; false when it needs no new frame. */
@@ -116,4 +140,19 @@ export function receive(app: Inbox, msg: HostMessage, now: number): boolean {
       app.initialised = true;
       return true;
   }
+}
+
+/** What the webview asks the host about spans: their detail, their source, the clipboard. */
+export function spanRequests(m: TimelineModel, post: (msg: WebviewMessage) => void) {
+  // A span of the baseline run is asked for with its run's id.
+  const runOf = (side: Side): { runId?: string } | null => (side === 'this' ? {} : m.compare ? { runId: m.compare.other.id } : null);
+  return {
+    detail: (side: Side, spanId: string) => {
+      const run = runOf(side);
+      if (run) post({ type: 'getSpanDetail', spanId, ...run });
+    },
+    goToSource: (span: SpanCore, side: Side) => post({ type: 'goToSource', spanId: span.id, ...runOf(side) }),
+    openSource: (file: string, line: number, column?: number) => post(column !== undefined ? { type: 'openSource', file, line, column } : { type: 'openSource', file, line }),
+    copy: (text: string) => post({ type: 'copy', text }),
+  };
 }

@@ -5,8 +5,10 @@
  */
 import type { CompareView, RunChoiceView, RunView } from '../src/shared/protocol';
 import { custom, el, icon, setText, STATUS_ICON, type IconName } from './dom';
-import { FILTERS, type FilterModel, type FilterValue, type FilterValues } from './filters';
-import { formatCount, formatDelta, formatDuration, formatStarted } from './layout';
+import { FILTERS, type FilterModel, type FilterValue } from './filters';
+import { formatCount, formatDelta, formatDuration, formatStarted, type TimeWindow } from './layout';
+import type { TimelineModel } from './model';
+import type { ViewState } from './state';
 
 export interface ToolbarEvents {
   zoomIn(): void;
@@ -164,17 +166,18 @@ export class Toolbar {
     this.runError.classList.toggle('tl-run-note', run.status === 'CANCELLED' || run.status === 'INCOMPLETE');
   }
 
-  /** Show the filters' values, and the values a dropdown offers for this run. */
-  setFilters(values: FilterValues, m: FilterModel): void {
-    for (const c of this.filterControls) c.sync(values[c.id] ?? null, m);
-  }
-
-  setRange(text: string): void {
-    setText(this.rangeLabel, text);
-  }
-
-  setCount(text: string): void {
-    setText(this.count, text);
+  /** Everything the header and toolbar show, from the model and the view state. */
+  render(m: TimelineModel, s: ViewState, f: { now: number; bounds: TimeWindow; firstDivergence: string | null; count: string }): void {
+    if (m.run) this.setRun(m.run, f.now);
+    this.setCandidates(m.candidates, m.compare);
+    this.setLayout(s.compareLayout);
+    // The filters' values, and the values a dropdown offers for this run.
+    for (const c of this.filterControls) c.sync(s.filters[c.id] ?? null, m);
+    if (this.criticalBox.checked !== s.critical) this.criticalBox.checked = s.critical;
+    this.criticalBox.toggleAttribute('disabled', m.comparing);
+    this.setBanner(m.compare, f.firstDivergence);
+    setText(this.rangeLabel, `${formatDuration(Math.max(s.view.start, f.bounds.start))} – ${formatDuration(Math.min(s.view.end, f.bounds.end))}`);
+    setText(this.count, f.count);
   }
 
   setCandidates(runs: readonly RunChoiceView[], current: CompareView | null): void {

@@ -291,6 +291,50 @@ describe('timeline webview (Chromium)', function () {
     assert.equal((await tp.rows()).length, 11);
   });
 
+  it('filters by service: offers the run\'s services, keeps the matching spans with their ancestors, and says when none match', async () => {
+    await open();
+    const fx = loadFixture('agent-failed');
+    const serviceOf: Record<string, string> = { run_batches: 'worker', batch: 'worker', score: 'scorer' };
+    const spans = fx.spans.map((s) => ({ ...s, resource: { 'service.name': serviceOf[s.name] ?? 'orchestrator' } }));
+    await tp.post(initFrom(fx.run, spans, fx.asOfMs));
+    const service = tp.page.locator('vscode-dropdown[aria-label="Service"]');
+    await service.click();
+    assert.deepEqual(await tp.page.locator('vscode-dropdown[aria-label="Service"] vscode-option').allInnerTexts(), ['All services', 'orchestrator', 'scorer', 'worker']);
+    await tp.page.locator('vscode-option', { hasText: 'scorer' }).click();
+    await tp.page.waitForFunction(() => document.querySelector('.wf-head-count')?.textContent === '6 of 11');
+    assert.deepEqual(
+      (await tp.rows()).map((r) => `${'  '.repeat(r.level - 1)}${r.name}`),
+      ['eval-pipeline', '  run_batches', '    batch', '      score', '    batch', '      score'],
+    );
+    // With errors only as well, no span matches both: the waterfall says so.
+    await tp.page.locator('vscode-checkbox', { hasText: 'Errors only' }).click();
+    await tp.page.waitForFunction(() => document.querySelector('.wf-empty:not([hidden])')?.textContent === 'No spans match the filters.');
+    await tp.page.locator('vscode-checkbox', { hasText: 'Errors only' }).click();
+    await service.click();
+    await tp.page.locator('vscode-option', { hasText: 'All services' }).click();
+    await tp.page.waitForFunction(() => document.querySelector('.wf-head-count')?.textContent === '11');
+  });
+
+  it('hides the service filter when the run has one service or none', async () => {
+    await open();
+    await tp.post(initFromFixture('agent-failed'));
+    assert.equal(await tp.page.locator('vscode-dropdown[aria-label="Service"]').isHidden(), true);
+  });
+
+  it("shows each span's self time in its own column: a leaf's whole duration, a parent's time outside its children", async () => {
+    await open();
+    await tp.post(initFromFixture('agent-failed'));
+    assert.equal(await tp.page.locator('.wf-head-self').innerText(), 'SELF');
+    const selfOf = (name: string) => tp.page.locator('.row:not([hidden])').filter({ has: tp.page.locator('.nm', { hasText: new RegExp(`^${name}$`) }) }).first().locator('.c-self');
+    assert.equal(await selfOf('load_dataset').innerText(), '870 ms', 'a leaf: its duration');
+    const rows = await tp.rows();
+    const parse = (t: string) => (t.endsWith(' ms') ? parseFloat(t) : t.endsWith(' s') ? parseFloat(t) * 1000 : NaN);
+    const own = parse(await selfOf('run_batches').innerText());
+    const whole = parse(rows.find((r) => r.name === 'run_batches')!.bar);
+    assert.ok(own >= 0 && own < whole, `run_batches: self ${own} ms of ${whole} ms`);
+    assert.equal(await selfOf('heartbeat').innerText(), '', 'a span that never ended has no self time');
+  });
+
   it('zooms with ctrl+wheel at the cursor, pans with shift+wheel and by dragging, zooms to an axis range, fits again', async () => {
     await open();
     await tp.post(initFromFixture('agent-failed'));
