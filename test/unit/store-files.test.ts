@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { TraceStore, runFileName, runsDirOf } from '../../src/core/store/store';
+import { DatabaseLockedError, TraceStore, runFileName, runsDirOf } from '../../src/core/store/store';
 import { tempDir } from './helpers/fixtures';
 import { decode, encode } from '../../src/core/store/codec';
 import { spanFactory } from './helpers/spans';
@@ -220,5 +220,42 @@ describe('trace store: snapshots written in the background', () => {
     const again = await TraceStore.open({ path: file });
     assert.equal(again.getSpans('r').length, 2);
     await again.close();
+  });
+});
+
+describe('trace store: nothing on disk until the first write (createOnFirstWrite)', () => {
+  it('creates no folder, lock or secret while only read, and takes them with the first write, keeping its secret', async () => {
+    const ws = tempDir();
+    const file = path.join(ws, '.runlens', 'traces.db');
+    const s = await TraceStore.open({ path: file, createOnFirstWrite: true, snapshotIdleMs: 0 });
+    let told = 0;
+    s.onDidCreate(() => told++);
+    assert.equal(s.created, false);
+    assert.deepEqual(s.listRuns(), []);
+    assert.equal(s.getRun('last'), undefined);
+    assert.deepEqual(fs.readdirSync(ws), [], 'the workspace is untouched');
+    const secret = s.secret;
+    s.apply({ runs: [{ id: 'r', name: 'first', source: 'launch', status: 'RUNNING' }], spans: [span('r')] });
+    assert.equal(s.created, true);
+    assert.equal(told, 1);
+    assert.deepEqual(fs.readdirSync(path.join(ws, '.runlens')).filter((f) => !f.endsWith('.journal')).sort(), ['.gitignore', 'traces.db', 'traces.db.lock', 'traces.db.secret']);
+    assert.equal(fs.readFileSync(`${file}.secret`, 'utf8'), secret, 'clients given the secret before keep working');
+    await s.close();
+    const again = await TraceStore.open({ path: file, createOnFirstWrite: true });
+    assert.equal(again.created, true, 'a store that exists opens as usual');
+    assert.equal(again.getSpans('r').length, 1);
+    await again.close();
+  });
+
+  it('reads what another process wrote meanwhile, and is refused like any writer while that process holds it', async () => {
+    const file = dbIn();
+    const waiting = await TraceStore.open({ path: file, createOnFirstWrite: true, snapshotIdleMs: 0 });
+    const other = await TraceStore.open({ path: file, snapshotIdleMs: 0 });
+    other.apply({ runs: [{ id: 'theirs', name: 'theirs', source: 'launch', status: 'RUNNING' }], spans: [] });
+    assert.throws(() => waiting.apply({ runs: [{ id: 'mine', name: 'mine', source: 'launch' }], spans: [] }), DatabaseLockedError);
+    await other.close();
+    waiting.apply({ runs: [{ id: 'mine', name: 'mine', source: 'launch', status: 'RUNNING' }], spans: [] });
+    assert.deepEqual(waiting.listRuns().map((r) => r.id).sort(), ['mine', 'theirs'], 'nothing of theirs lost or hidden');
+    await waiting.close();
   });
 });

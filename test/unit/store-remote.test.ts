@@ -88,4 +88,22 @@ describe('the store on a thread of its own (RemoteStore)', function () {
     same('after clear');
     await remote.close();
   });
+
+  it('says when a store that waited for its first write takes its files', async () => {
+    const ws = tempDir();
+    const remote = await RemoteStore.open({ path: path.join(ws, '.runlens', 'traces.db'), workerFile: WORKER, createOnFirstWrite: true });
+    let told = 0;
+    remote.onDidCreate(() => told++);
+    assert.equal(remote.created, false);
+    const collector = await remote.startCollector({ port: 0 });
+    assert.deepEqual(fs.readdirSync(ws), [], 'listening, and the workspace untouched');
+    assert.equal(collector.token, remote.secret);
+    remote.apply({ runs: [{ id: 'r', name: 'r', source: 'launch', status: 'RUNNING' }], spans: [] });
+    assert.equal(remote.created, true);
+    assert.equal(told, 1);
+    assert.ok(fs.existsSync(path.join(ws, '.runlens', 'traces.db.lock')));
+    await remote.stopCollector();
+    await remote.close();
+  });
 });
+

@@ -52,15 +52,18 @@ export class RemoteStore implements Store {
   readonly warnings: string[];
   /** Every run, as the store's thread last told (the catalog's runs rows are small). */
   private readonly runs = new Map<string, Run>();
+  private isCreated: boolean;
+  private readonly createdListeners = new Set<() => void>();
 
   private constructor(
     private readonly worker: Worker,
     private readonly flag: Int32Array,
     private readonly syncPort: MessagePort,
     private readonly asyncPort: MessagePort,
-    info: { path?: string; secret?: string; limits: Limits; maxAttrLength: number; warnings: string[]; runs: Run[] },
+    info: { path?: string; secret?: string; limits: Limits; maxAttrLength: number; warnings: string[]; runs: Run[]; created: boolean },
     private readonly log?: (message: string) => void,
   ) {
+    this.isCreated = info.created;
     for (const r of info.runs) this.runs.set(r.id, r);
     this.path = info.path;
     this.secret = info.secret;
@@ -109,6 +112,9 @@ export class RemoteStore implements Store {
   private onMessage(msg: { type: string; [k: string]: unknown }): void {
     if (msg.type === 'log') {
       this.log?.(String(msg.message));
+    } else if (msg.type === 'created') {
+      this.isCreated = true;
+      for (const l of [...this.createdListeners]) l();
     } else if (msg.type === 'change') {
       const change = msg.change as StoreChange;
       if (change.type === 'deleted') for (const id of change.runIds) this.runs.delete(id);
@@ -246,6 +252,17 @@ export class RemoteStore implements Store {
   }
   retention(): { maxRuns: number; maxBytes: number } {
     return this.call('retention', []);
+  }
+
+  /** Whether the store has its files yet (see StoreOptions.createOnFirstWrite). */
+  get created(): boolean {
+    return this.isCreated;
+  }
+
+  /** Told once when a store opened with createOnFirstWrite takes its files (its first write). */
+  onDidCreate(listener: () => void): { dispose(): void } {
+    this.createdListeners.add(listener);
+    return { dispose: () => this.createdListeners.delete(listener) };
   }
 
   onChange(listener: (c: StoreChange) => void): { dispose(): void } {

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { threadId } from 'node:worker_threads';
-import type { Database, SqlJsStatic } from 'sql.js';
+import type { SqlJsStatic } from 'sql.js';
 import type { Attributes, IngestBatch, Run, RunPatch, Span, SpanEvent, SpanHead } from '../model';
 import { deriveRunStatus, errorSummary, nowNs } from '../model';
 import { Journal, type JournalRecord } from './journal';
@@ -47,6 +47,13 @@ export interface StoreOptions {
   readOnly?: boolean;
   /** Milliseconds now; tests inject a clock to check the settle rule without waiting. Default Date.now. */
   clock?: () => number;
+  /**
+   * When the database does not exist yet, create nothing (no folder, .gitignore, lock or
+   * secret) until the first write: a window that only looks never touches the workspace.
+   * The first write takes the files as open() would (a DatabaseLockedError if another
+   * process holds them then). Reads see an empty store until then.
+   */
+  createOnFirstWrite?: boolean;
 }
 
 export interface SpanKey {
@@ -349,6 +356,9 @@ export class TraceStore {
   /** Size of the catalog file as last written. */
   private catalogBytes = 0;
   private largestDirtyBytes = 0;
+  /** Opened with createOnFirstWrite and nothing written yet: no file, no lock (see born()). */
+  private unborn = false;
+  private readonly createdListeners = new Set<() => void>();
   /** The catalog changed without a journal record (digests): written at the next snapshot or close. */
   private catalogDirty = false;
   /** A snapshot being written in the background, and the runs whose files it writes. */
@@ -363,7 +373,7 @@ export class TraceStore {
 
   private constructor(
     private readonly SQL: SqlJsStatic,
-    private readonly catalog: Db,
+    private catalog: Db,
     private readonly opts: StoreOptions,
     private readonly runsDir: string | undefined,
   ) {
@@ -393,63 +403,88 @@ export class TraceStore {
     }
     const dbPath = path.resolve(opts.path);
     if (opts.readOnly) return TraceStore.openReadOnly(SQL, dbPath, opts);
+    const store = new TraceStore(SQL, new Db(new SQL.Database()), { ...opts, path: dbPath }, runsDirOf(dbPath));
+    if (opts.createOnFirstWrite && !exists(dbPath) && !exists(`${dbPath}.journal`)) {
+      // Nothing on disk until something is written: reads see an empty store.
+      store.unborn = true;
+      store.secret = randomBytes(32).toString('hex');
+      store.migrate();
+      return store;
+    }
+    store.takeFiles(randomBytes(32).toString('hex'));
+    return store;
+  }
+
+  /**
+   * Take the database's files: the folder (and its .gitignore), the lock, the secret, the
+   * catalog, the journal replayed. On failure the lock is released and the error thrown.
+   */
+  private takeFiles(secret: string): void {
+    const dbPath = this.opts.path!;
     const dir = path.dirname(dbPath);
     fs.mkdirSync(dir, { recursive: true });
     const ignore = path.join(dir, '.gitignore');
     if (path.basename(dir) === '.runlens' && !fs.existsSync(ignore)) fs.writeFileSync(ignore, '# Runlens trace database: local data, not source.\n*\n');
     acquireLock(dbPath);
-    let secret: string;
-    try {
-      secret = writeSecret(dbPath);
-    } catch (err) {
-      releaseLock(dbPath);
-      throw err;
-    }
     const warnings: string[] = [];
-    let db: Database;
     try {
-      db = loadDatabase(SQL, dbPath, warnings);
-    } catch (err) {
-      releaseLock(dbPath);
-      throw err;
-    }
-    const store = new TraceStore(SQL, new Db(db), { ...opts, path: dbPath }, runsDirOf(dbPath));
-    store.secret = secret;
-    store.warnings.push(...warnings);
-    try {
-      store.catalogBytes = fs.statSync(dbPath).size;
-    } catch {
-      /* a new database */
-    }
-    try {
-      const from = store.catalog.version();
-      if (store.migrate() || from < 3) {
-        // The spans now live in the runs' files: the catalog is written at once, without them.
-        store.catalog.exec('VACUUM');
-        const data = store.catalog.export();
-        writeFileAtomic(dbPath, data);
-        store.catalogBytes = data.length;
+      this.secret = writeSecret(dbPath, secret);
+      this.catalog.close();
+      this.catalog = new Db(loadDatabase(this.SQL, dbPath, warnings));
+      this.warnings.push(...warnings);
+      try {
+        this.catalogBytes = fs.statSync(dbPath).size;
+      } catch {
+        /* a new database */
       }
-      store.journal = new Journal(`${dbPath}.journal`);
-      store.catalogSeq = store.seq = Number(store.catalog.meta('journal_seq') ?? '0');
-      const replay = store.journal.replay();
-      const skipped = store.replay(replay.records);
+      const from = this.catalog.version();
+      if (this.migrate() || from < 3) {
+        // The spans now live in the runs' files: the catalog is written at once, without them.
+        this.catalog.exec('VACUUM');
+        const data = this.catalog.export();
+        writeFileAtomic(dbPath, data);
+        this.catalogBytes = data.length;
+      }
+      this.journal = new Journal(`${dbPath}.journal`);
+      this.catalogSeq = this.seq = Number(this.catalog.meta('journal_seq') ?? '0');
+      const replay = this.journal.replay();
+      const skipped = this.replay(replay.records);
       const lost = replay.unreadable + skipped.length;
       if (lost) {
         const details = [replay.problem, ...skipped.slice(0, 3)].filter(Boolean).join('; ');
-        store.warnings.push(`${lost} journal record${lost === 1 ? '' : 's'} unreadable or unusable, skipped; every other record was kept (${details})`);
+        this.warnings.push(`${lost} journal record${lost === 1 ? '' : 's'} unreadable or unusable, skipped; every other record was kept (${details})`);
       }
-      store.removeStrayRunFiles();
-      store.saveRetention();
-      store.closeOrphans();
-      if (lost) store.snapshot(); // the journal starts over: its damage is reported once, kept aside
+      this.removeStrayRunFiles();
+      this.saveRetention();
+      this.closeOrphans();
+      if (lost) this.snapshot(); // the journal starts over: its damage is reported once, kept aside
     } catch (err) {
-      store.journal?.close();
+      this.journal?.close();
+      this.journal = undefined;
       releaseLock(dbPath);
       throw err;
     }
-    for (const w of store.warnings) opts.log?.(w);
-    return store;
+    for (const w of this.warnings) this.opts.log?.(w);
+  }
+
+  /** Whether the store has its files (see StoreOptions.createOnFirstWrite). */
+  get created(): boolean {
+    return !this.unborn;
+  }
+
+  /** Called once when a store opened with createOnFirstWrite takes its files (its first write). */
+  onDidCreate(listener: () => void): { dispose(): void } {
+    this.createdListeners.add(listener);
+    return { dispose: () => this.createdListeners.delete(listener) };
+  }
+
+  /** Before a write: a store with no files yet takes them now (another process may have made them meanwhile). */
+  private born(): void {
+    if (!this.unborn || this.closed) return;
+    this.takeFiles(this.secret ?? randomBytes(32).toString('hex'));
+    this.unborn = false;
+    for (const l of [...this.createdListeners]) l();
+    this.emit({ type: 'runs', runIds: this.listRuns().map((r) => r.id) });
   }
 
   private static openReadOnly(SQL: SqlJsStatic, dbPath: string, opts: StoreOptions): TraceStore {
@@ -496,6 +531,7 @@ export class TraceStore {
   /** Upsert runs and spans. Durable (journalled) when it returns; see ApplyOptions.defer. */
   apply(batch: IngestBatch, options: ApplyOptions = {}): ApplyResult {
     if (!batch.runs.length && !batch.spans.length) return { rejected: 0 };
+    this.born();
     const defer = options.defer === true && !this.closed && !this.readOnly;
     if (defer && batch.spans.length > DEFER_RECORD_SPANS) {
       // Journalled as several records, so writing each later is a short slice of work.
@@ -650,6 +686,7 @@ export class TraceStore {
    * process saying so (INCOMPLETE, the reason kept in `runlens.incomplete_reason`).
    */
   endRun(runId: string, exit: { exitCode?: number; signal?: string; endNs?: bigint; cancelled?: boolean; incomplete?: string }): Run {
+    this.born();
     this.flush();
     this.op++;
     const rec = this.record('end', {
@@ -682,6 +719,7 @@ export class TraceStore {
    */
   appendOutput(runId: string, stream: 'stdout' | 'stderr', lines: string[], start?: number): void {
     if (!lines.length) return;
+    this.born();
     this.flush();
     this.op++;
     const from = start ?? this.nextOutputSeq(runId);
@@ -695,6 +733,7 @@ export class TraceStore {
   }
 
   deleteRun(runId: string): void {
+    this.born();
     this.flush();
     const rec = this.record('delete', { runIds: [runId] });
     this.atomically(() => this.applyRecord(rec));
@@ -703,6 +742,7 @@ export class TraceStore {
   }
 
   clear(): void {
+    this.born();
     this.flush();
     const ids = this.listRuns().map((r) => r.id);
     const rec = this.record('clear', {});
@@ -1045,7 +1085,7 @@ export class TraceStore {
       for (const r of this.runDbs.values()) r.db.close();
       this.runDbs.clear();
       this.catalog.close();
-      if (this.opts.path) releaseLock(this.opts.path);
+      if (this.opts.path && !this.unborn) releaseLock(this.opts.path);
       this.listeners.clear();
     }
   }
@@ -1146,6 +1186,7 @@ export class TraceStore {
 
   private record(op: string, body: Record<string, unknown>, preEncoded?: Record<string, string>): JournalRecord {
     if (this.closed) throw new Error('the trace store is closed');
+    this.born();
     if (this.readOnly) throw new Error('this trace store was opened read-only');
     const rec: JournalRecord = { seq: this.seq + 1, op, ...body };
     this.journal?.append(rec, preEncoded);
@@ -1895,8 +1936,7 @@ const secretPath = (dbPath: string): string => `${dbPath}.secret`;
  * to the lock: local Runlens processes read it to send to the owner's collector; a web page
  * cannot. Rewritten by every owner, so a secret that came with a cloned repository is void.
  */
-function writeSecret(dbPath: string): string {
-  const secret = randomBytes(32).toString('hex');
+function writeSecret(dbPath: string, secret = randomBytes(32).toString('hex')): string {
   const tmp = `${secretPath(dbPath)}.tmp-${process.pid}`;
   fs.rmSync(tmp, { force: true });
   fs.writeFileSync(tmp, secret, { mode: 0o600, flag: 'wx' });

@@ -80,9 +80,18 @@ async function main(init: WorkerInit): Promise<void> {
     const runs = change.type === 'runs' ? change.runIds.map((id) => store.getRun(id)).filter((r) => r !== undefined) : undefined;
     post({ type: 'change', change, runs });
   });
+  store.onDidCreate(() => post({ type: 'created', warnings: store.warnings }));
   post({
     type: 'ready',
-    info: { path: store.path, secret: store.secret, limits: store.limits, maxAttrLength: store.maxAttrLength, warnings: store.warnings, runs: store.listRuns() },
+    info: {
+      path: store.path,
+      secret: store.secret,
+      limits: store.limits,
+      maxAttrLength: store.maxAttrLength,
+      warnings: store.warnings,
+      runs: store.listRuns(),
+      created: store.created,
+    },
   });
 
   init.sync.on('message', (req: { method: string; args: unknown[] }) => {
