@@ -108,7 +108,9 @@ export class TimelineModel {
   laneA: Lane | null = null;
   /** 1 where the span failed (ERROR / INCOMPLETE; in compare: either side's, or a step only one run has or whose status changed). */
   failed: Uint8Array = new Uint8Array(0);
-  private servicesCache: { version: number; list: string[] } | null = null;
+  /** Every service named by a span received (this run's, and the baseline's while comparing). */
+  private readonly serviceSet = new Set<string>();
+  private servicesList: string[] = [];
   private criticalCache: Uint8Array | null = null;
   /** Extent of the data on the run clock (both runs' in compare mode). */
   bounds: TimeWindow = { start: 0, end: 1 };
@@ -147,7 +149,9 @@ export class TimelineModel {
   upsert(spans: readonly SpanCore[]): void {
     const items = this.items;
     const index = this.index;
+    const services = this.serviceSet;
     for (const s of spans) {
+      if (s.service) services.add(s.service);
       const i = index.get(s.id);
       if (i === undefined) {
         index.set(s.id, items.length);
@@ -160,6 +164,7 @@ export class TimelineModel {
   resetSpans(spans: readonly SpanCore[]): void {
     this.items = [];
     this.index.clear();
+    this.serviceSet.clear();
     this.upsert(spans);
   }
 
@@ -176,7 +181,14 @@ export class TimelineModel {
   setCompare(c: CompareView | null): void {
     this.compare = c;
     this.otherSpans.clear();
-    if (c) for (const s of decodeSpans(c.otherSpans)) this.otherSpans.set(s.id, s);
+    // The baseline's services come and go with it.
+    this.serviceSet.clear();
+    for (const s of this.items) if (s.service) this.serviceSet.add(s.service);
+    if (!c) return;
+    for (const s of decodeSpans(c.otherSpans)) {
+      this.otherSpans.set(s.id, s);
+      if (s.service) this.serviceSet.add(s.service);
+    }
   }
 
   /** Rebuild the tree and per-position arrays after data changed. */
@@ -325,17 +337,10 @@ export class TimelineModel {
     return (this.spanAt[p] ?? this.otherAt[p])?.service ?? null;
   }
 
-  /** The services of the spans shown, sorted (computed once per rebuild). */
+  /** The services of the spans received, sorted (kept as spans arrive: no pass over the tree). */
   services(): string[] {
-    if (this.servicesCache?.version !== this.version) {
-      const set = new Set<string>();
-      for (let p = 0; p < this.tree.size; p++) {
-        const s = this.serviceAt(p);
-        if (s !== null) set.add(s);
-      }
-      this.servicesCache = { version: this.version, list: [...set].sort() };
-    }
-    return this.servicesCache.list;
+    if (this.servicesList.length !== this.serviceSet.size) this.servicesList = [...this.serviceSet].sort();
+    return this.servicesList;
   }
 
   /** The span id to tell the host about for a position (this run's span when there is one). */
