@@ -2,9 +2,9 @@
  * `npm run bench`: every benchmark, printed and written to bench/results.json.
  * `npm run bench -- <name> [<name>…]`: only those (results.json keeps the other parts' last figures).
  *
- * Parts, in the order they run: ingest, import, persist, cli, activation, vscode (Open
- * Timeline), import-open (Import Trace File → tree → timeline), timeline (the webview alone,
- * headless). Big stores: RUNLENS_BENCH_1GB=1 (cli, activation). About 6 minutes on 2 cores
+ * Parts, in the order they run: ingest, host-block (the extension host's thread while the
+ * store ingests and snapshots), import, persist, cli, activation, vscode (Open Timeline),
+ * import-open (Import Trace File → tree → timeline), timeline (the webview alone, headless). Big stores: RUNLENS_BENCH_1GB=1 (cli, activation). About 6 minutes on 2 cores
  * with the stores cached in bench/.cache (building them adds a minute or so).
  */
 import * as fs from 'node:fs';
@@ -17,11 +17,13 @@ import { benchVscode } from './vscode';
 import { benchActivation } from './activation';
 import { benchImportOpen } from './importOpen';
 import { benchPersist } from './persist';
+import { benchHostBlock } from './hostBlock';
 
 type Part = () => Promise<unknown>;
 
 const PARTS: Record<string, Part> = {
   ingest: benchIngest,
+  'host-block': () => benchHostBlock(false),
   import: benchImport,
   persist: benchPersist,
   cli: benchCli,
