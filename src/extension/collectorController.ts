@@ -2,6 +2,10 @@
  * The OTLP collector's lifetime in this window: started with the window when the setting is on,
  * restarted when its port or switch changes, and the commands that start, stop and share it.
  * It runs on the store's thread (RemoteStore.startCollector); this side keeps its state.
+ *
+ * Listening touches no file: in a folder with no database yet, the lock that names the
+ * collector's endpoint (for `runlens run` to send its runs here) is described only once the
+ * store has taken its files, i.e. when the first data arrives (issue 14).
  */
 import * as vscode from 'vscode';
 import type { RemoteCollector, RemoteStore } from '../core/store/remote';
@@ -31,6 +35,10 @@ export class CollectorController implements vscode.Disposable {
         void this.stop().then(() => (config.current.collectorEnabled ? this.start() : undefined));
       }),
     );
+    if (!store.created) {
+      const created = store.onDidCreate(() => this.describeLock());
+      this.subs.push({ dispose: () => created.dispose() });
+    }
   }
 
   /** The collector while it listens. */
@@ -48,7 +56,7 @@ export class CollectorController implements vscode.Disposable {
     try {
       this.running = await this.store.startCollector({ port });
       this.error = undefined;
-      describeLock(this.config.current.databasePath, { what: 'VS Code', endpoint: this.running.endpoint });
+      this.describeLock();
       this.log.info(`collector listening on ${this.running.endpoint}${this.running.fellBack ? ` (port ${port} is taken)` : ''}`);
     } catch (err) {
       this.error = (err as Error).message;
@@ -63,10 +71,20 @@ export class CollectorController implements vscode.Disposable {
     this.running = undefined;
     if (c) {
       await this.store.stopCollector();
-      describeLock(this.config.current.databasePath, { what: 'VS Code' });
+      this.describeLock();
       this.log.info('collector stopped');
     }
     this.emitter.fire();
+  }
+
+  /** Name this window and its collector in the lock, once there is one (the store has its files). */
+  private describeLock(): void {
+    if (this.readOnly || !this.store.created) return;
+    try {
+      describeLock(this.store.path ?? this.config.current.databasePath, { what: 'VS Code', endpoint: this.running?.endpoint });
+    } catch (err) {
+      this.log.warn(`could not describe the database lock: ${(err as Error).message}`);
+    }
   }
 
   private async copyEndpoint(): Promise<string | undefined> {

@@ -3,6 +3,10 @@
  * run on a thread of their own: ingest and writing never block the extension host's thread
  * (see src/core/store/remote.ts). When another window or `runlens serve` owns the file, this
  * window shows what it has, read-only.
+ *
+ * A folder with no database is left as it is until something is recorded: the store is opened
+ * with createOnFirstWrite, so its folder, .gitignore, lock and secret are made by the first
+ * run, attached span or import, never by opening the window (issue 14).
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -27,8 +31,9 @@ export async function openStore(config: Config, log: vscode.LogOutputChannel): P
   let store: RemoteStore;
   let readOnly = false;
   try {
-    store = await RemoteStore.open(storeOpts);
+    store = await RemoteStore.open({ ...storeOpts, createOnFirstWrite: true });
   } catch (err) {
+    // Only a database that exists can be locked at open: then show it read-only.
     if (!(err instanceof DatabaseLockedError)) throw err;
     log.warn(err.message);
     store = await RemoteStore.open({ ...storeOpts, readOnly: true });
@@ -38,6 +43,11 @@ export async function openStore(config: Config, log: vscode.LogOutputChannel): P
       .then((a) => a && log.show());
   }
   for (const w of store.warnings) void vscode.window.showWarningMessage(`Runlens: ${w}`);
-  log.info(`database ${config.databasePath}${readOnly ? ' (read-only)' : ''}`);
+  const state = readOnly ? ' (read-only)' : store.created ? '' : ' (not there yet: made by the first run, attached trace or import)';
+  log.info(`database ${config.databasePath}${state}`);
+  if (!readOnly && !store.created) {
+    // What taking the files found wrong (a journal record skipped…) reaches the log from the store's thread.
+    store.onDidCreate(() => log.info(`database ${config.databasePath} created`));
+  }
   return { store, readOnly };
 }
