@@ -22,6 +22,7 @@ import type { Services } from './services';
 import type { SourceIndex } from './sourceIndex';
 import { SourceLinks } from './sources';
 import { registerStatusBar } from './statusBar';
+import { takeWhenCreatedElsewhere } from './storeArrival';
 import { TreeFeature } from './treeFeature';
 import type { RunsTreeModel } from './treeModel';
 
@@ -61,6 +62,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Runlen
     const sources = new SourceLinks(config, log);
     const commands = new CommandRegistry(log);
     disposables.push(collector, launcher);
+    // Nothing recorded here yet: the runs `runlens run` records in this folder meanwhile show up once it is done.
+    if (!readOnly) disposables.push(takeWhenCreatedElsewhere(store, store.path ?? config.current.databasePath, { log: (m) => log.info(m) }));
     const tree = new TreeFeature({ store, launcher, tails, sources, config, commands });
     const editor = new EditorFeature({ store, launcher, sources, config });
     disposables.push(tree, editor);
@@ -85,6 +88,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Runlen
       await store.close();
     };
     context.subscriptions.push({ dispose });
+    // Attach-anytime: the collector listens from now on; the folder is touched when data arrives.
     if (config.current.collectorEnabled && !readOnly) await collector.start();
     return {
       store,
