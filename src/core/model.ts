@@ -84,6 +84,8 @@ export type Span = z.infer<typeof Span>;
  */
 export type SpanHead = Pick<Span, 'runId' | 'traceId' | 'spanId' | 'parentSpanId' | 'name' | 'kind' | 'startNs' | 'endNs' | 'status' | 'statusMessage' | 'statusLabel'> & {
   error?: string;
+  /** `service.name` of the span's resource, when it has one. */
+  service?: string;
 };
 
 export const Run = z.object({

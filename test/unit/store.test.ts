@@ -76,6 +76,9 @@ describe('trace store', () => {
       full.map((f) => [f.spanId, f.parentSpanId, f.name, f.kind, f.startNs, f.endNs, f.status, f.statusLabel, f.status === 'ERROR' ? 'ValueError: bad batch' : undefined]),
     );
     assert.equal('attributes' in heads[0]!, false);
+    s.apply({ runs: [], spans: [span('r1', { resource: { 'service.name': 'checkout' } })] });
+    assert.equal(s.spanHeads('r1').at(-1)!.service, 'checkout', 'the service of the span\'s resource');
+    assert.equal(s.spanHeads('r1')[0]!.service, undefined);
     await s.close();
   });
 

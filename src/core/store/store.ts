@@ -799,9 +799,10 @@ export class TraceStore {
     const r = this.runDb(runId, false);
     const out: SpanHead[] = [];
     r?.db.each(
-      `SELECT trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status, status_message, status_label,
-              CASE WHEN status IN ('ERROR', 'INCOMPLETE') THEN events END AS events
-       FROM spans ORDER BY start_ns, span_id`,
+      `SELECT s.trace_id, s.span_id, s.parent_span_id, s.name, s.kind, s.start_ns, s.end_ns, s.status, s.status_message, s.status_label,
+              CASE WHEN s.status IN ('ERROR', 'INCOMPLETE') THEN s.events END AS events,
+              json_extract(r.attributes, '$."service.name"') AS service
+       FROM spans s LEFT JOIN resources r ON r.id = s.resource_id ORDER BY s.start_ns, s.span_id`,
       [],
       (row) => {
         const head: SpanHead = {
@@ -817,6 +818,7 @@ export class TraceStore {
           statusMessage: row[8] === null ? undefined : String(row[8]),
           statusLabel: row[9] === null ? undefined : String(row[9]),
         };
+        if (typeof row[11] === 'string' && row[11] !== '') head.service = row[11];
         if (head.status === 'ERROR' || head.status === 'INCOMPLETE') {
           const events = row[10] === null ? [] : decode<SpanEvent[]>(String(row[10]));
           head.error = errorSummary({ ...head, attributes: {}, events });
