@@ -18,7 +18,8 @@ export interface IndexStore {
   listRuns(opts?: { limit?: number }): Run[];
   getRun(id: string): Run | undefined;
   /** A run's digest (a finished run's is kept in the store's catalog: no run's spans are read). */
-  runDigest(runId: string): RunDigest | undefined;
+  /** `ifReady`: a finished run's digest not made yet is undefined now, and told by a 'runs' change when made. */
+  runDigest(runId: string, opts?: { ifReady?: boolean }): RunDigest | undefined;
 }
 
 export interface FailureFact {
@@ -239,7 +240,8 @@ export class SourceIndex {
   }
 
   private extract(run: Run): RunFacts {
-    const digest = this.store.runDigest(run.id);
+    // Never makes a window wait for every run's digest: those not made yet come with a change.
+    const digest = this.store.runDigest(run.id, { ifReady: true });
     const opts = this.opts.sourceOptions(run);
     // Only steps that finished decide anything (see digest.ts).
     const stepPaths = new Set(digest?.stepPaths ?? []);

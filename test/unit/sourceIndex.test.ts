@@ -34,7 +34,13 @@ describe('source index: failed steps and step history at the code', function () 
     const w = launch(store, { command: ['python3', 'event_generation.py', ...args], cwd: dir, endpoint: collector.endpoint, workflow: 'event generation' });
     return w.done;
   };
-  const fold = () => index.update(changes.splice(0));
+  /** Fold the store's changes in once every finished run's digest is made (they are made in the background, each told by a change). */
+  const fold = async (): Promise<boolean> => {
+    const missing = () => Number(store.query("SELECT count(*) AS n FROM runs WHERE status != 'RUNNING' AND id NOT IN (SELECT run_id FROM run_digests)")[0]!.n);
+    while (missing() > 0) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setImmediate(r));
+    return index.update(changes.splice(0));
+  };
 
   before(async () => {
     dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'runlens-index-')));
@@ -54,7 +60,7 @@ describe('source index: failed steps and step history at the code', function () 
 
   it('has no failures after a passing run, but knows each step function', async () => {
     assert.equal((await run()).status, 'SUCCESS');
-    fold();
+    await fold();
     assert.deepEqual(index.failures(), []);
     const steps = index.historyIn(file).map((h) => `${h.step}@${h.line}`);
     assert.ok(steps.includes(`validate@${markerLine(file, 'validate-def')}`), steps.join(', '));
@@ -63,7 +69,7 @@ describe('source index: failed steps and step history at the code', function () 
   it('puts the second run’s failure at the line that raised, with its error and outer frames', async () => {
     const second = await run();
     assert.equal(second.status, 'FAILED');
-    fold();
+    await fold();
     const f = index.failuresIn(file);
     assert.equal(f.length, 1, JSON.stringify(f.map((x) => `${x.step}:${x.line}`)));
     assert.equal(f[0]!.step, 'validate');
@@ -87,14 +93,14 @@ describe('source index: failed steps and step history at the code', function () 
     assert.equal((await run('--reset')).exitCode, 0);
     const third = await run();
     assert.equal(third.status, 'SUCCESS');
-    assert.equal(fold(), true);
+    assert.equal(await fold(), true);
     assert.deepEqual(index.failures(), []);
     assert.equal(index.historyIn(file).find((h) => h.step === 'validate')!.last, 'OK');
   });
 
-  it('drops the facts of deleted runs', () => {
+  it('drops the facts of deleted runs', async () => {
     for (const r of store.listRuns()) store.deleteRun(r.id);
-    fold();
+    await fold();
     assert.deepEqual(index.historyIn(file), []);
   });
 

@@ -127,6 +127,18 @@ describe('trace store: run digests in the catalog', () => {
     await s.close();
   });
 
+  it('is made in the background for finished runs that lack one, each told by a change; a reader that will not wait gets none meanwhile', async () => {
+    const s = await TraceStore.open({ path: dbIn(), snapshotIdleMs: 0 });
+    for (const id of ['a', 'b']) s.apply({ runs: [{ id, name: id, source: 'import', status: 'SUCCESS' }], spans: [span(id, { name: `in-${id}` })] });
+    const told: string[] = [];
+    s.onChange((c) => c.type === 'runs' && told.push(...c.runIds));
+    assert.equal(s.runDigest('a', { ifReady: true }), undefined, 'not made on the asker\'s time');
+    while (told.length < 2) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(told.sort(), ['a', 'b']);
+    assert.deepEqual(s.runDigest('a', { ifReady: true })!.names, ['in-a']);
+    await s.close();
+  });
+
   it('is kept when a window only read (a store closed with no write since)', async () => {
     const file = dbIn();
     const s = await TraceStore.open({ path: file, snapshotIdleMs: 0 });

@@ -229,8 +229,8 @@ export class RemoteStore implements Store {
   getOutput(runId: string, from?: number): { stream: string; text: string; seq: number }[] {
     return this.call('getOutput', [runId, from]);
   }
-  runDigest(runId: string): RunDigest | undefined {
-    return this.call('runDigest', [runId]);
+  runDigest(runId: string, opts?: { ifReady?: boolean }): RunDigest | undefined {
+    return this.call('runDigest', [runId, opts]);
   }
   runsWithSpanMatching(text: string): Set<string> {
     return this.call('runsWithSpanMatching', [text]);

@@ -356,6 +356,7 @@ export class TraceStore {
   /** Size of the catalog file as last written. */
   private catalogBytes = 0;
   private largestDirtyBytes = 0;
+  private digestTimer: NodeJS.Timeout | undefined;
   /** Opened with createOnFirstWrite and nothing written yet: no file, no lock (see born()). */
   private unborn = false;
   private readonly createdListeners = new Set<() => void>();
@@ -458,6 +459,7 @@ export class TraceStore {
       this.saveRetention();
       this.closeOrphans();
       if (lost) this.snapshot(); // the journal starts over: its damage is reported once, kept aside
+      this.scheduleDigests();
     } catch (err) {
       this.journal?.close();
       this.journal = undefined;
@@ -882,7 +884,7 @@ export class TraceStore {
    * lenses, Problems and the tree's filter never read every run's spans; computed from the
    * run's spans when missing or stale (and then kept, by a writer).
    */
-  runDigest(runId: string): RunDigest | undefined {
+  runDigest(runId: string, opts: { ifReady?: boolean } = {}): RunDigest | undefined {
     const run = this.getRun(runId);
     if (!run) return undefined;
     const finished = run.status !== 'RUNNING';
@@ -897,6 +899,11 @@ export class TraceStore {
         }
       }
     }
+    // `ifReady`: a finished run's digest not made yet is made in the background (see digestSome), not now.
+    if (finished && opts.ifReady) {
+      this.scheduleDigests(0);
+      return undefined;
+    }
     const digest = digestRun(run, this.getSpans(run.id));
     // Derived, not journalled: lost with a crash, it is made again.
     if (finished && !this.closed) {
@@ -907,6 +914,38 @@ export class TraceStore {
     return digest;
   }
 
+  /**
+   * Make the digests finished runs lack, one run per turn of the event loop, newest first,
+   * and tell the views (a 'runs' change) as each is ready: a store opened with many runs
+   * and no digests (migrated, or written by the CLI) never makes a window wait for them all.
+   */
+  private scheduleDigests(delayMs = 1000): void {
+    if (this.digestTimer || this.closed) return;
+    this.digestTimer = setTimeout(() => {
+      this.digestTimer = undefined;
+      this.digestSome();
+    }, delayMs);
+    this.digestTimer.unref();
+  }
+
+  private digestSome(): void {
+    if (this.closed || this.unborn) return;
+    this.flush();
+    const row = this.catalog.all(
+      `SELECT id FROM runs WHERE status != 'RUNNING' AND id NOT IN (SELECT run_id FROM run_digests) ORDER BY received_ns DESC, id DESC LIMIT 1`,
+    )[0];
+    if (!row) return;
+    const id = String(row.id);
+    try {
+      this.runDigest(id);
+    } catch (err) {
+      this.opts.log?.(`digest of run ${id} could not be made: ${(err as Error).message}`);
+      return;
+    }
+    this.emit({ type: 'runs', runIds: [id] });
+    this.scheduleDigests(0);
+  }
+
   /** Runs with a span whose name contains `text` (case-insensitive), from their digests. */
   runsWithSpanMatching(text: string): Set<string> {
     this.flush();
@@ -914,11 +953,10 @@ export class TraceStore {
     const out = new Set<string>();
     for (const r of this.catalog.all('SELECT id FROM runs')) {
       const id = String(r.id);
-      const d = this.runDigest(id);
-      if (!d) continue;
-      const hit = d.names.some((n) => n.toLowerCase().includes(needle));
+      const d = this.runDigest(id, { ifReady: true });
+      const hit = d?.names.some((n) => n.toLowerCase().includes(needle)) ?? false;
       if (hit) out.add(id);
-      else if (!d.namesComplete && this.queryRun(id, "SELECT 1 AS x FROM spans WHERE instr(lower(name), ?) > 0 LIMIT 1", [needle]).length) out.add(id);
+      else if ((!d || !d.namesComplete) && this.queryRun(id, "SELECT 1 AS x FROM spans WHERE instr(lower(name), ?) > 0 LIMIT 1", [needle]).length) out.add(id);
     }
     return out;
   }
@@ -1082,6 +1120,7 @@ export class TraceStore {
       if (this.opts.path && this.journal && (this.journal.size > 0 || this.catalogDirty || fs.existsSync(this.journal.rotatedPath))) this.snapshot();
     } finally {
       if (this.idleTimer) clearTimeout(this.idleTimer);
+      if (this.digestTimer) clearTimeout(this.digestTimer);
       if (this.backlogTimer) clearImmediate(this.backlogTimer);
       this.journal?.close();
       for (const r of this.runDbs.values()) r.db.close();
@@ -1704,6 +1743,7 @@ export class TraceStore {
 
   private afterWrite(): void {
     this.trim();
+    this.scheduleDigests();
     if (!this.opts.path || !this.journal) return;
     // Rewriting a file costs O(its size); waiting until the journal is as large as the
     // largest changed file keeps that cost O(1) per journalled byte however large a run grows.
