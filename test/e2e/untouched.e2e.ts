@@ -64,13 +64,13 @@ describe('Runlens in a folder with no .runlens/ (code-server + Chromium)', funct
     // The collector starts last in activate(): once the status bar names its port, activation is over.
     port = await collectorPort(wb);
     assert.ok(port > 0);
+    assert.deepEqual(contents(s.session.workspaceDir), pristine(), 'the workspace folder is exactly as it was written');
     const log = await pollUntil(
-      "Runlens's log to name the database",
+      "Runlens's log to say the collector listens",
       async () => s.session.extensionLogFiles(RUNLENS_ID).map((f) => readFileSync(f, 'utf8')).join(''),
       (text) => /collector listening/.test(text),
     );
     assert.match(log, /database .*traces\.db \(not there yet/);
-    assert.deepEqual(contents(s.session.workspaceDir), pristine(), 'the workspace folder is exactly as it was written');
   });
 
   it('one span sent to the collector makes .runlens/ with its run, shown in the Runs view', async () => {
