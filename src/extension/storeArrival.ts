@@ -20,7 +20,8 @@ import { DatabaseLockedError, readLock } from '../core/store/store';
 export interface UnbornStore {
   readonly created: boolean;
   onDidCreate(listener: () => void): { dispose(): void };
-  deleteRun(runId: string): void;
+  /** Take the files now (TraceStore.create). */
+  create(): void;
 }
 
 export interface ArrivalOptions {
@@ -28,12 +29,6 @@ export interface ArrivalOptions {
   intervalMs?: number;
   log?: (message: string) => void;
 }
-
-/**
- * The id of no run: deleting it is the store's smallest write, and a store's first write
- * takes its files (the store has no other way to be asked to).
- */
-export const NO_RUN_ID = 'runlens:take-files';
 
 /** Watch for the database another process creates, and take it once that process lets go. Ends itself once the store has its files. */
 export function takeWhenCreatedElsewhere(store: UnbornStore, dbPath: string, opts: ArrivalOptions = {}): { dispose(): void } {
@@ -46,7 +41,7 @@ export function takeWhenCreatedElsewhere(store: UnbornStore, dbPath: string, opt
     if (store.created) return stop();
     if (!fs.existsSync(dbPath) || readLock(dbPath)) return; // not there yet, or still held: wait for the lock to go
     try {
-      store.deleteRun(NO_RUN_ID);
+      store.create();
       opts.log?.(`${dbPath} was created by another process: this window now records into it`);
     } catch (err) {
       // Taken again meanwhile (another run started): the lock's going tells the next look.

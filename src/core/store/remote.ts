@@ -254,6 +254,11 @@ export class RemoteStore implements Store {
     return this.call('retention', []);
   }
 
+  /** Take the files now (see TraceStore.create). */
+  create(): void {
+    this.write('create', []);
+  }
+
   /** Whether the store has its files yet (see StoreOptions.createOnFirstWrite). */
   get created(): boolean {
     return this.isCreated;

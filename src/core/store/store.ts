@@ -21,6 +21,7 @@ import { decode, encode, encodeData } from './codec';
 import { boundRun, boundSpan, limitsWith, type Limits } from '../limits';
 import { isProcessAlive } from '../processes';
 import { DIGEST_VERSION, digestRun, type RunDigest } from '../digest';
+import { DEFAULT_MAX_RUNS, DEFAULT_MAX_SIZE_MB } from '../../shared/defaults';
 
 export interface StoreOptions {
   /** Database file; undefined keeps everything in memory (tests, forwarding). */
@@ -279,6 +280,9 @@ export type Store = Pick<
   | 'sync'
   | 'close'
   | 'retention'
+  | 'create'
+  | 'created'
+  | 'onDidCreate'
 >;
 
 /** A run's own database: its file (absent in memory), the journal record it holds up to. */
@@ -478,6 +482,15 @@ export class TraceStore {
   onDidCreate(listener: () => void): { dispose(): void } {
     this.createdListeners.add(listener);
     return { dispose: () => this.createdListeners.delete(listener) };
+  }
+
+  /**
+   * A store opened with createOnFirstWrite takes its files now, without writing anything
+   * (a window that sees another process has made the database and let it go). Throws
+   * DatabaseLockedError while another process holds it. Nothing to do once created.
+   */
+  create(): void {
+    this.born();
   }
 
   /** Before a write: a store with no files yet takes them now (another process may have made them meanwhile). */
@@ -1714,8 +1727,8 @@ export class TraceStore {
       return Number.isFinite(v) && v > 0 ? v : undefined;
     };
     return {
-      maxRuns: this.opts.maxRuns ?? saved('retention_max_runs') ?? 200,
-      maxBytes: this.opts.maxBytes ?? saved('retention_max_bytes') ?? 200 * 1024 * 1024,
+      maxRuns: this.opts.maxRuns ?? saved('retention_max_runs') ?? DEFAULT_MAX_RUNS,
+      maxBytes: this.opts.maxBytes ?? saved('retention_max_bytes') ?? DEFAULT_MAX_SIZE_MB * 1024 * 1024,
     };
   }
 

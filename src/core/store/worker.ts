@@ -41,6 +41,7 @@ export const SYNC_METHODS = new Set([
   'sync',
   'settleIdle',
   'closeOrphans',
+  'create',
   'retention',
 ]);
 
