@@ -17,6 +17,7 @@ import { findWorkspaceRoot, DEFAULT_DB } from '../core/workspace';
 import { terminalText } from '../core/terminal';
 import type { Run } from '../core/model';
 import { isProcessAlive } from '../core/processes';
+import { DEFAULT_COLLECTOR_PORT } from '../shared/defaults';
 
 const VERSION = '0.1.0';
 
@@ -215,12 +216,10 @@ function dbPath(p: Parsed): string {
   return path.join(findWorkspaceRoot(process.cwd()), DEFAULT_DB);
 }
 
-const DEFAULT_PORT = 4318;
-
 /** The collector port, and whether the user chose it (a chosen port that is taken is an error). */
 function portOf(p: Parsed): { port: number; explicit: boolean } {
   const v = p.flags.get('port');
-  if (v === undefined) return { port: DEFAULT_PORT, explicit: false };
+  if (v === undefined) return { port: DEFAULT_COLLECTOR_PORT, explicit: false };
   const n = typeof v === 'string' && /^\d{1,5}$/.test(v) ? Number(v) : NaN;
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--port must be a port number 0-65535, got ${quoteArg(String(v))}`);
   return { port: n, explicit: true };

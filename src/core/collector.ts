@@ -35,6 +35,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { checkDepth, limitsWith, TooDeepError, type Limits } from './limits';
 import type { TraceStore } from './store/store';
 import { decode } from './store/codec';
+import { DEFAULT_COLLECTOR_PORT } from '../shared/defaults';
 
 export interface CollectorOptions {
   /** Port to try first; 0 = ephemeral. Default 4318. A taken port falls back to an ephemeral one. */
@@ -115,7 +116,7 @@ export class Collector {
     server.on('connection', (socket: import('node:net').Socket) => socket.setTimeout(idleMs, () => socket.destroy()));
     server.maxHeadersCount = 64;
     server.maxConnections = 256;
-    const wanted = opts.port ?? 4318;
+    const wanted = opts.port ?? DEFAULT_COLLECTOR_PORT;
     let fellBack = false;
     try {
       await listen(server, wanted);

@@ -8,6 +8,7 @@
  * messages and counts under `runlens.*` keys) so views can say that something was cut.
  */
 import type { AttrValue, Attributes, RunPatch, Span, SpanEvent } from './model';
+import { DEFAULT_ATTR_MAX_LENGTH } from '../shared/defaults';
 
 export interface Limits {
   /** Span, event and run names, status labels, scope names. */
@@ -38,7 +39,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   nameLength: 1024,
   keyLength: 256,
   messageLength: 8192,
-  attrValueLength: 4096,
+  attrValueLength: DEFAULT_ATTR_MAX_LENGTH,
   attributesPerSpan: 256,
   eventsPerSpan: 256,
   depth: 16,
