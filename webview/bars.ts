@@ -4,11 +4,14 @@
  */
 import { setText, toggleClass } from './dom';
 import { SIDE_GAP, CHAR_PX } from './axis';
-import { barBox, formatDuration } from './layout';
+import { barBox } from './layout';
+import { formatDuration } from '../src/shared/format';
+import { SPAN_STATUSES } from '../src/shared/status';
 import { ST_INCOMPLETE, ST_NONE, ST_RUNNING, type Lane } from './model';
 import type { Frame } from './frame';
 
-export const STATUS_CLASS = ['st-ok', 'st-error', 'st-running', 'st-incomplete'];
+/** A bar's class per span status code: `st-ok`, `st-error`, `st-running`, `st-incomplete`. */
+export const STATUS_CLASS = SPAN_STATUSES.map((s) => `st-${s.toLowerCase()}`);
 
 export interface BarEls {
   barA: HTMLDivElement;

@@ -6,7 +6,7 @@
  * DOM-free (a cell is anything with text, a title and a class): unit-tested in plain node.
  */
 import type { Frame } from './frame';
-import { formatDelta, formatDuration } from './layout';
+import { formatDelta, formatDuration } from '../src/shared/format';
 import { ST_NONE, type Lane, type TimelineModel } from './model';
 import { selfTime } from './tree';
 

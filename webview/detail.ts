@@ -6,7 +6,7 @@
  */
 import type { AttrJson, CompareRowView, RunView, SpanCore, SpanDetailView } from '../src/shared/protocol';
 import { custom, el, icon, STATUS_ICON } from './dom';
-import { formatDelta, formatDuration } from './layout';
+import { formatDelta, formatDuration } from '../src/shared/format';
 import { selfTime } from './tree';
 import type { TimelineModel } from './model';
 import { parseStack } from './stack';

@@ -1,8 +1,9 @@
 /**
  * Pure layout math for the timeline: the time axis, zoom/pan windows, virtualisation, and
- * the formatting of durations and counts. No DOM here — unit-tested in plain node. (The
- * tree, rows, search and critical path are in tree.ts.)
+ * tick labels and counts (durations are src/shared/format.ts's). No DOM here — unit-tested in
+ * plain node. (The tree, rows, search and critical path are in tree.ts.)
  */
+import { hoursMinutesSeconds, trimZeros } from '../src/shared/format';
 
 // ---------------------------------------------------------------------------------------
 // Time
@@ -58,7 +59,6 @@ export function timeTicks(win: TimeWindow, widthPx: number, minGapPx = 90): Tick
   return ticks;
 }
 
-const trimZeros = (s: string) => (s.includes('.') ? s.replace(/\.?0+$/, '') : s);
 
 function decimalsFor(step: number, unit: number): number {
   const v = step / unit;
@@ -73,37 +73,9 @@ export function formatTick(ms: number, step: number): string {
   if (step < 1) return sign + trimZeros(a.toFixed(decimalsFor(step, 1))) + ' ms';
   if (step < 1000) return sign + trimZeros(a.toFixed(0)) + ' ms';
   if (a < 60_000) return sign + trimZeros((a / 1000).toFixed(decimalsFor(step, 1000))) + ' s';
-  const totalS = Math.round(a / 1000);
-  const h = Math.floor(totalS / 3600);
-  const m = Math.floor((totalS % 3600) / 60);
-  const s = totalS % 60;
+  const { h, m, s } = hoursMinutesSeconds(Math.round(a / 1000));
   const parts = [h ? `${h}h` : '', m || (!h && !s) ? `${m}m` : '', s ? `${s}s` : ''];
   return sign + parts.filter(Boolean).join(' ');
-}
-
-/** A duration for people: `0.42 ms`, `18 ms`, `1.23 s`, `2m 05s`, `1h 02m`. */
-export function formatDuration(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
-  const sign = ms < 0 ? '-' : '';
-  const a = Math.abs(ms);
-  if (a < 1) return sign + (a === 0 ? '0 ms' : trimZeros(a.toFixed(a < 0.01 ? 4 : 2)) + ' ms');
-  if (a < 10) return sign + trimZeros(a.toFixed(2)) + ' ms';
-  if (a < 1000) return sign + Math.round(a) + ' ms';
-  if (a < 10_000) return sign + (a / 1000).toFixed(2) + ' s';
-  if (a < 60_000) return sign + (a / 1000).toFixed(1) + ' s';
-  const totalS = Math.floor(a / 1000);
-  const h = Math.floor(totalS / 3600);
-  const m = Math.floor((totalS % 3600) / 60);
-  const s = totalS % 60;
-  const pad = (v: number) => String(v).padStart(2, '0');
-  return sign + (h ? `${h}h ${pad(m)}m` : `${m}m ${pad(s)}s`);
-}
-
-/** A signed delta: `+1.20 s`, `-35 ms`, `±0 ms`. */
-export function formatDelta(ms: number | null): string {
-  if (ms === null || !Number.isFinite(ms)) return '—';
-  if (ms === 0) return '±0 ms';
-  return (ms > 0 ? '+' : '') + formatDuration(ms);
 }
 
 /** The extent of a run on its own clock: from its earliest start to its latest end. */

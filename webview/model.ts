@@ -3,17 +3,16 @@
  * from them per tree position (start, duration, status) that rendering reads every frame.
  * DOM-free.
  */
-import { decodeSpans, type CompareRowView, type CompareView, type RunChoiceView, type RunView, type SpanCore, type SpanDetailView, type SpanStatusView } from '../src/shared/protocol';
+import { decodeSpans, type CompareRowView, type CompareView, type RunChoiceView, type RunView, type SpanCore, type SpanDetailView } from '../src/shared/protocol';
+import { SPAN_STATUS_CODE } from '../src/shared/status';
 import type { TimeWindow } from './layout';
 import { buildTree, criticalPath, treeFromPreorder, type Tree } from './tree';
 
-export const ST_OK = 0;
-export const ST_ERROR = 1;
-export const ST_RUNNING = 2;
-export const ST_INCOMPLETE = 3;
+/** Span status codes in the lanes: src/shared/status.ts's order; ST_NONE where a side has no span. */
+export const ST_ERROR = SPAN_STATUS_CODE.ERROR;
+export const ST_RUNNING = SPAN_STATUS_CODE.RUNNING;
+export const ST_INCOMPLETE = SPAN_STATUS_CODE.INCOMPLETE;
 export const ST_NONE = 255;
-export const STATUS_CODE: Record<SpanStatusView, number> = { OK: ST_OK, ERROR: ST_ERROR, RUNNING: ST_RUNNING, INCOMPLETE: ST_INCOMPLETE };
-export const STATUS_NAME = ['OK', 'ERROR', 'RUNNING', 'INCOMPLETE'] as const;
 
 /** One side's timing per position: start offset, duration (NaN when open) and status code. */
 export interface Lane {
@@ -207,7 +206,7 @@ export class TimelineModel {
     if (!s) return;
     lane.start[p] = s.startMs;
     lane.dur[p] = s.durationMs ?? NaN;
-    lane.status[p] = STATUS_CODE[s.status];
+    lane.status[p] = SPAN_STATUS_CODE[s.status];
   }
 
   private thisOpenEnd = (status: number): number => {

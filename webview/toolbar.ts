@@ -6,7 +6,8 @@
 import type { CompareView, RunChoiceView, RunView } from '../src/shared/protocol';
 import { custom, el, icon, setText, STATUS_ICON, type IconName } from './dom';
 import { FILTERS, type FilterModel, type FilterValue } from './filters';
-import { formatCount, formatDelta, formatDuration, formatStarted, type TimeWindow } from './layout';
+import { formatCount, formatStarted, type TimeWindow } from './layout';
+import { formatDelta, formatDuration, relativeTime } from '../src/shared/format';
 import type { TimelineModel } from './model';
 import type { ViewState } from './state';
 
@@ -34,14 +35,6 @@ function iconButton(name: IconName, label: string, onClick: () => void): HTMLEle
   b.appendChild(icon(name));
   b.addEventListener('click', onClick);
   return b;
-}
-
-export function relativeTime(epochMs: number, now = Date.now()): string {
-  const s = Math.round((now - epochMs) / 1000);
-  if (s < 45) return 'just now';
-  if (s < 3600) return `${Math.round(s / 60)} min ago`;
-  if (s < 86_400) return `${Math.round(s / 3600)} h ago`;
-  return `${Math.round(s / 86_400)} d ago`;
 }
 
 export class Toolbar {

@@ -11,7 +11,8 @@ import { el, fillHighlighted, icon, setText, STATUS_ICON, toggleClass, type Icon
 import { wireGestures } from './gestures';
 import type { Frame } from './frame';
 import { visibleRange } from './layout';
-import { STATUS_NAME, ST_INCOMPLETE, ST_NONE } from './model';
+import { ST_INCOMPLETE, ST_NONE } from './model';
+import { SPAN_STATUSES } from '../src/shared/status';
 import { hasChildren, matchRanges } from './tree';
 
 export const ROW_HEIGHT = 22;
@@ -329,7 +330,7 @@ export class Waterfall {
     const row = m.comparing ? m.rowAt[p] : undefined;
     if (st === ST_NONE && m.laneA) st = m.laneA.status[p]!;
     for (let k = 0; k < STATUS_CLASS.length; k++) toggleClass(r, STATUS_CLASS[k]!, st === k);
-    const iconName: IconName = STATUS_ICON[STATUS_NAME[st] ?? 'OK'] ?? 'dot';
+    const iconName: IconName = STATUS_ICON[SPAN_STATUSES[st] ?? 'OK'] ?? 'dot';
     if (pr.iconName !== iconName) {
       pr.iconName = iconName;
       pr.sicon.replaceChildren(icon(iconName));

@@ -6,14 +6,10 @@
  * trips); ids are lowercase hex (trace 32 chars, span 16 chars) whatever the wire format.
  */
 import { z } from 'zod';
+import { RUN_STATUSES, SPAN_STATUSES } from '../shared/status';
 
-/**
- * RUNNING while its process (or attached trace) goes on; SUCCESS, PARTIAL (exit 0 but steps
- * failed) or FAILED when it ends; CANCELLED when the user stopped it; INCOMPLETE when the
- * process recording it died without ending it (its reason in `runlens.incomplete_reason`).
- */
-export const RUN_STATUSES = ['RUNNING', 'SUCCESS', 'PARTIAL', 'FAILED', 'CANCELLED', 'INCOMPLETE'] as const;
-export const SPAN_STATUSES = ['OK', 'ERROR', 'RUNNING', 'INCOMPLETE'] as const;
+/** Run and span statuses: their names, meaning and order are src/shared/status.ts's. */
+export { RUN_STATUSES, SPAN_STATUSES };
 
 export const RunStatus = z.enum(RUN_STATUSES);
 export type RunStatus = z.infer<typeof RunStatus>;

@@ -9,6 +9,7 @@ import type { Run, Span } from './model';
 import { durationMs, errorSummary, isFailedStatus, nowNs } from './model';
 import { buildSpanTree, failureLeaves, type SpanNode } from './tree';
 import { resolveFailure, type SourceOptions } from './source';
+import { formatDuration, relativeTimeNs } from '../shared/format';
 
 export interface ReportOptions extends SourceOptions {
   color?: boolean;
@@ -41,22 +42,8 @@ export function stoppedWithRun(span: Span, run: Run | undefined): boolean {
   return span.status === 'INCOMPLETE' && run?.status === 'CANCELLED';
 }
 
-export function formatDuration(ms: number): string {
-  if (ms < 1) return `${ms.toFixed(2)} ms`;
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
-  const m = Math.floor(ms / 60_000);
-  return `${m} min ${Math.round((ms % 60_000) / 1000)} s`;
-}
-
-export function relativeTime(ns: bigint, now = nowNs()): string {
-  const s = Number((now - ns) / 1_000_000_000n);
-  if (s < 45) return 'just now';
-  if (s < 90) return '1 min ago';
-  if (s < 3600) return `${Math.round(s / 60)} min ago`;
-  if (s < 86400) return `${Math.round(s / 3600)} h ago`;
-  return `${Math.round(s / 86400)} d ago`;
-}
+/** Kept for src/extension/launcher.ts until it imports src/shared/format.ts itself. */
+export { formatDuration };
 
 function paint(on: boolean | undefined, code: number, text: string): string {
   return on ? `\x1b[${code}m${text}\x1b[0m` : text;
@@ -141,7 +128,7 @@ export function formatRunList(runs: Run[], color?: boolean): string {
         paint(color, statusColor(r.status), text(r.status).padEnd(10)),
         text(r.name).padEnd(28).slice(0, 28),
         formatDuration(durationMs(r, now)).padStart(10),
-        relativeTime(r.startNs, now).padStart(12),
+        relativeTimeNs(r.startNs, now).padStart(12),
         `${r.spanCount} spans${r.errorCount ? `, ${r.errorCount} failed` : ''}`,
         exit,
       ].join('  ');

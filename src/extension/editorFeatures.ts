@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { nowNs } from '../core/model';
-import { formatDuration, relativeTime } from '../core/report';
+import { formatDuration, relativeTimeNs } from '../shared/format';
 import { commandRef } from './commands/table';
 import { failureHover } from './hover';
 import { noIcons, oneLine } from './markdown';
@@ -54,7 +54,7 @@ export class FailureLensProvider implements vscode.CodeLensProvider, vscode.Hove
         const verb = f.status === 'INCOMPLETE' ? 'hung' : 'failed';
         lenses.push(
           new vscode.CodeLens(range, {
-            ...commandRef('runlens.openTimeline', `$(error) ${noIcons(f.step)} ${verb} ${relativeTime(f.atNs, now)}: ${noIcons(oneLine(f.error, 120))}`, ref),
+            ...commandRef('runlens.openTimeline', `$(error) ${noIcons(f.step)} ${verb} ${relativeTimeNs(f.atNs, now)}: ${noIcons(oneLine(f.error, 120))}`, ref),
             tooltip: `${f.runName} — open the timeline at this step`,
           }),
           new vscode.CodeLens(range, commandRef('runlens.revealRun', 'Show Run', ref)),

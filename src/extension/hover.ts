@@ -7,7 +7,7 @@
  * our own fixed words and links, so nothing a trace says can become a link there even if
  * some escaping were wrong.
  */
-import { formatDuration, relativeTime } from '../core/report';
+import { formatDuration, relativeTimeNs } from '../shared/format';
 import { codeBlock, commandLink, MarkdownBuilder } from './markdown';
 import type { FailureFact, StepSample } from './sourceIndex';
 
@@ -30,7 +30,7 @@ export function failureHover(facts: readonly FailureFact[], samplesOf: (step: st
       .md(`** ${f.status === 'INCOMPLETE' ? 'hung' : 'failed'} in run **`)
       .text(f.runName)
       .md('** ')
-      .text(relativeTime(f.atNs, now))
+      .text(relativeTimeNs(f.atNs, now))
       .md('\n\n')
       .md(codeBlock(f.error, 'text'));
     const samples = samplesOf(f.step);

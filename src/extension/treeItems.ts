@@ -5,7 +5,8 @@
  */
 import type { Run, RunStatus, Span } from '../core/model';
 import { attrText, durationMs, errorSummary, isFailedStatus, nsToMs } from '../core/model';
-import { formatDuration, relativeTime, runEndNote, stoppedWithRun } from '../core/report';
+import { runEndNote, stoppedWithRun } from '../core/report';
+import { formatDuration, relativeTimeNs } from '../shared/format';
 import type { SourceLocation } from '../core/source';
 import type { SpanNode } from '../core/tree';
 import { MarkdownBuilder, oneLine } from './markdown';
@@ -92,7 +93,7 @@ export function spanIcon(span: Span, run?: Run): IconView {
 
 /** `FAILED · 2.31 s · 3 min ago · exit 1` — the status word always first. */
 export function runDescription(run: Run, now: bigint): string {
-  const parts: string[] = [run.status, formatDuration(durationMs(run, now)), relativeTime(run.startNs, now)];
+  const parts: string[] = [run.status, formatDuration(durationMs(run, now)), relativeTimeNs(run.startNs, now)];
   if (run.signal) parts.push(run.signal);
   else if (run.exitCode !== undefined) parts.push(`exit ${run.exitCode}`);
   return parts.join(' · ');
@@ -138,11 +139,11 @@ export function groupItem(el: GroupElement, runs: readonly Run[], now: bigint): 
   const failed = runs.filter((r) => r.status === 'FAILED' || r.status === 'PARTIAL').length;
   const md = new MarkdownBuilder().md('**').text(el.workflow).md('**\n\n');
   md.row('Runs', `${runs.length}${failed ? ` (${failed} failed or partial)` : ''}`);
-  if (last) md.row('Last run', `${last.status}, ${relativeTime(last.startNs, now)}`);
+  if (last) md.row('Last run', `${last.status}, ${relativeTimeNs(last.startNs, now)}`);
   return {
     id: el.id,
     label: el.workflow,
-    description: last ? `${runs.length} run${runs.length === 1 ? '' : 's'} · last ${last.status} ${relativeTime(last.startNs, now)}` : '',
+    description: last ? `${runs.length} run${runs.length === 1 ? '' : 's'} · last ${last.status} ${relativeTimeNs(last.startNs, now)}` : '',
     tooltip: md.toString(),
     icon: last ? runIcon(last.status) : ICONS.queued,
     collapsible: 'expanded',
@@ -159,7 +160,7 @@ const now = ctx.now;
   const md = new MarkdownBuilder().md('**').text(run.name).md(`** — ${run.status}\n\n`);
   md.row('Run', run.id);
   if (run.workflow && run.workflow !== run.name) md.row('Workflow', run.workflow);
-  md.row('Started', `${new Date(Number(run.startNs / 1_000_000n)).toLocaleString()} (${relativeTime(run.startNs, now)})`);
+  md.row('Started', `${new Date(Number(run.startNs / 1_000_000n)).toLocaleString()} (${relativeTimeNs(run.startNs, now)})`);
   md.row(run.status === 'RUNNING' ? 'Running for' : 'Duration', formatDuration(durationMs(run, now)));
   const endNote = runEndNote(run);
   if (endNote) md.row('Why', endNote);

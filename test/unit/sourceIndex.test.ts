@@ -13,7 +13,7 @@ import { launch } from '../../src/core/runner';
 import type { StoreChange } from '../../src/core/store/store';
 import { TraceStore } from '../../src/core/store/store';
 import { historyText, percentile, SourceIndex } from '../../src/extension/sourceIndex';
-import { formatDuration } from '../../src/core/report';
+import { formatDuration } from '../../src/shared/format';
 
 const REPO = path.resolve(__dirname, '..', '..');
 

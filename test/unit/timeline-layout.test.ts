@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { barBox, clampWindow, fitWindow, formatDelta, formatDuration, niceStep, panWindow, scrollToReveal, timeTicks, visibleRange, zoomWindow } from '../../webview/layout';
+import { barBox, clampWindow, fitWindow, niceStep, panWindow, scrollToReveal, timeTicks, visibleRange, zoomWindow } from '../../webview/layout';
 import {
   buildTree,
   criticalPath,
@@ -14,7 +14,6 @@ import {
   type Tree,
   type TreeItem,
 } from '../../webview/tree';
-import { parseStack, parseStackLine } from '../../webview/stack';
 
 interface Item extends TreeItem {
   dur: number;
@@ -139,21 +138,6 @@ describe('timeline layout: time axis', () => {
     assert.ok(ticks.every((t) => t.x >= 0 && t.x <= 1000));
     assert.deepEqual(timeTicks({ start: 0, end: 0 }, 100), []);
   });
-
-  it('formats durations and deltas for people', () => {
-    assert.equal(formatDuration(0), '0 ms');
-    assert.equal(formatDuration(0.4213), '0.42 ms');
-    assert.equal(formatDuration(4.5), '4.5 ms');
-    assert.equal(formatDuration(18.4), '18 ms');
-    assert.equal(formatDuration(1234), '1.23 s');
-    assert.equal(formatDuration(42_100), '42.1 s');
-    assert.equal(formatDuration(125_000), '2m 05s');
-    assert.equal(formatDuration(3_720_000), '1h 02m');
-    assert.equal(formatDuration(null), '—');
-    assert.equal(formatDelta(1200), '+1.20 s');
-    assert.equal(formatDelta(-35), '-35 ms');
-    assert.equal(formatDelta(0), '±0 ms');
-  });
 });
 
 describe('timeline layout: zoom and pan', () => {
@@ -235,30 +219,5 @@ describe('timeline layout: critical path and self time', () => {
     assert.equal(selfTime(tree, p('root'), start, end), 100 - 90 - 5);
     assert.equal(selfTime(tree, p('b'), start, end), 60 - 5 - 38);
     assert.equal(selfTime(tree, p('c'), start, end), 5);
-  });
-});
-
-describe('timeline stack traces', () => {
-  it('finds file and line in Python, Node, Java, Go and plain frames', () => {
-    assert.deepEqual(parseStackLine('  File "/work/eval/pipeline.py", line 88, in run_batch'), {
-      text: '  File "/work/eval/pipeline.py", line 88, in run_batch',
-      file: '/work/eval/pipeline.py',
-      line: 88,
-    });
-    assert.deepEqual(parseStackLine('    at run (/work/src/a b.ts:3:7)').file, '/work/src/a b.ts');
-    assert.deepEqual(parseStackLine('    at file:///work/src/x.mjs:9:1'), { text: '    at file:///work/src/x.mjs:9:1', file: '/work/src/x.mjs', line: 9, column: 1 });
-    assert.equal(parseStackLine('\tat com.acme.Job.run(Job.java:42)').line, 42);
-    assert.equal(parseStackLine('\t/home/u/go/src/app/main.go:17 +0x1d').file, '/home/u/go/src/app/main.go');
-    assert.equal(parseStackLine('error at src/util/io.ts:12:3').line, 12);
-    assert.equal(parseStackLine('    at node:internal/process/task_queues:95:5').file, undefined);
-    assert.equal(parseStackLine('ValueError: duplicate test ids: t1').file, undefined);
-  });
-
-  it('keeps every line and caps very long traces', () => {
-    const lines = parseStack('a\r\nb\nc', 2);
-    assert.deepEqual(
-      lines.map((l) => l.text),
-      ['a', 'b', '… 1 more lines'],
-    );
   });
 });

@@ -4,7 +4,8 @@
  * window reload through a WebviewPanelSerializer. All behaviour lives in TimelineSession.
  */
 import * as vscode from 'vscode';
-import type { Run, Span } from '../../core/model';
+import { nsToMs, type Run, type Span } from '../../core/model';
+import { formatDuration } from '../../shared/format';
 import type { TimelineState as TimelineStateT } from '../../shared/protocol';
 import { makeNonce, timelineHtml } from './html';
 import { TimelineState } from './schemas';
@@ -32,7 +33,7 @@ export interface ShowOptions {
 
 function describeRun(r: Run): string {
   const parts: string[] = [r.status];
-  if (r.endNs !== undefined) parts.push(`${(Number((r.endNs - r.startNs) / 1_000_000n) / 1000).toFixed(2)} s`);
+  if (r.endNs !== undefined) parts.push(formatDuration(nsToMs(r.endNs - r.startNs)));
   parts.push(new Date(Number(r.startNs / 1_000_000n)).toLocaleString());
   return parts.join(' · ');
 }

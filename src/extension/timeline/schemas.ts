@@ -5,7 +5,8 @@
  * against. Kept out of protocol.ts so that zod stays out of the webview bundle.
  */
 import { z } from 'zod';
-import { SPAN_STATUS_VALUES, type ParseResult, type SpanColumns, type TimelineState as TimelineStateT, type WebviewMessage as WebviewMessageT } from '../../shared/protocol';
+import { SPAN_STATUSES } from '../../shared/status';
+import { type ParseResult, type SpanColumns, type TimelineState as TimelineStateT, type WebviewMessage as WebviewMessageT } from '../../shared/protocol';
 
 const MAX_TEXT = 10_000_000;
 const id = z.string().min(1).max(512);
@@ -65,7 +66,7 @@ export const SpanColumnsSchema: z.ZodType<SpanColumns> = z
       const d = c.dur[i];
       if (d === undefined || !Number.isFinite(d) || (d < 0 && d !== -1)) ctx.addIssue({ code: 'custom', message: 'duration must be >= 0 or -1', path: ['dur', i] });
       const st = c.status[i];
-      if (st === undefined || st >= SPAN_STATUS_VALUES.length) ctx.addIssue({ code: 'custom', message: 'status out of range', path: ['status', i] });
+      if (st === undefined || st >= SPAN_STATUSES.length) ctx.addIssue({ code: 'custom', message: 'status out of range', path: ['status', i] });
     }
   });
 
