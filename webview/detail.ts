@@ -9,7 +9,7 @@ import { custom, el, icon, STATUS_ICON } from './dom';
 import { formatDelta, formatDuration } from '../src/shared/format';
 import { selfTime } from './tree';
 import type { TimelineModel } from './model';
-import { parseStack } from './stack';
+import { parseStack } from '../src/shared/stack';
 
 export interface DetailEvents {
   close(): void;

@@ -1,19 +1,17 @@
 /**
  * Span → source location. In order: `code.*` attributes; the deepest workspace frame of the
- * exception stack trace (Python tracebacks with chained sections, V8/Node stacks, Java
- * stacks); nothing (the extension may then search symbols by step name). Path mappings turn
+ * exception stack trace (every format src/shared/stack.ts reads: Python with chained
+ * sections, V8/Node, JVM, Go, plain paths); nothing (the extension may then search symbols by step name). Path mappings turn
  * container/remote paths into workspace paths. Pure: file system access only through the
  * optional `exists` callback.
  */
 import * as path from 'node:path';
 import type { Span } from './model';
 import { spanException } from './model';
+import { stackFrames, type ParsedFrame } from '../shared/stack';
 
-export interface StackFrame {
-  file: string;
-  line: number;
-  column?: number;
-  function?: string;
+/** A frame of src/shared/stack.ts with its path mapped into the workspace. */
+export interface StackFrame extends Pick<ParsedFrame, 'file' | 'line' | 'column' | 'function'> {
   /** Inside the workspace and not in site-packages / node_modules. */
   inWorkspace: boolean;
 }
@@ -85,72 +83,22 @@ export function deepestWorkspaceFrame(frames: StackFrame[]): StackFrame | undefi
   return undefined;
 }
 
-/** Parse any supported stack format into frames, outermost first (the failing frame last). */
-export function parseStack(text: string, opts: SourceOptions): StackFrame[] {
-  if (/^\s*File "[^"]+", line \d+/m.test(text)) return parsePython(text, opts);
-  if (/^\s*at .+\(.+\.java:\d+\)/m.test(text)) return parseJava(text, opts);
-  if (/^\s*at .+:\d+(:\d+)?\)?\s*$/m.test(text)) return parseV8(text, opts);
-  return [];
-}
-
 /**
- * Python tracebacks, including chained ones ("During handling of the above exception…",
- * "The above exception was the direct cause…"). Sections are printed oldest first and the
- * last one is the exception that propagated; frames within a section are outermost first.
- * The result lists the earlier sections' frames first, so the last section's deepest frame
- * is chosen, and earlier sections are the fallback when it has no workspace frame.
+ * Parse a stack trace into frames, outermost first (the failing frame last): the formats and
+ * their order are src/shared/stack.ts's; here paths are mapped into the workspace and JVM
+ * files are found from their package path.
  */
-function parsePython(text: string, opts: SourceOptions): StackFrame[] {
-  const frames: StackFrame[] = [];
-  const re = /^\s*File "([^"]+)", line (\d+)(?:, in (.+))?$/gm;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    if (m[1].startsWith('<')) continue; // <string>, <frozen importlib._bootstrap>
-    frames.push(frame(m[1], Number(m[2]), undefined, m[3]?.trim(), opts));
-  }
-  return frames;
+export function parseStack(text: string, opts: SourceOptions): StackFrame[] {
+  return stackFrames(text).map((f) => (f.format === 'java' ? javaFrame(f, opts) : frame(f.file, f.line, f.column, f.function, opts)));
 }
 
-/** V8 stacks list the failing frame first: reversed here to outermost first. */
-function parseV8(text: string, opts: SourceOptions): StackFrame[] {
-  const frames: StackFrame[] = [];
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (!line.startsWith('at ')) continue;
-    let body = line.slice(3).replace(/^async /, '');
-    let fn: string | undefined;
-    const paren = /^(.*?) \((.*)\)$/.exec(body);
-    if (paren) {
-      fn = paren[1].replace(/^new /, '');
-      body = paren[2];
-    }
-    const loc = /^(.*?):(\d+)(?::(\d+))?$/.exec(body);
-    if (!loc) continue;
-    let file = loc[1];
-    if (file.startsWith('node:') || file === 'native' || file.startsWith('<anonymous>')) continue;
-    if (file.startsWith('file://')) {
-      try {
-        file = decodeURIComponent(new URL(file).pathname);
-      } catch {
-        continue;
-      }
-    }
-    frames.push(frame(file, Number(loc[2]), loc[3] ? Number(loc[3]) : undefined, fn, opts));
-  }
-  return frames.reverse();
-}
-
-/** `at pkg.Cls.method(File.java:12)`: the file is found from the package path. */
-function parseJava(text: string, opts: SourceOptions): StackFrame[] {
-  const frames: StackFrame[] = [];
-  const re = /^\s*at ([\w$.<>]+)\.([\w$<>]+)\(([\w$-]+\.(?:java|kt|scala|groovy)):(\d+)\)/gm;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    const pkg = m[1].split('.').slice(0, -1).join('/');
-    const rel = pkg ? `${pkg}/${m[3]}` : m[3];
-    const candidates = ['src/main/java', 'src/main/kotlin', 'src/test/java', 'src', '.'].map((d) => path.join(opts.workspaceRoot, d, rel));
-    const found = opts.exists ? candidates.find((c) => opts.exists!(c)) : undefined;
-    frames.push({ ...frame(found ?? candidates[0], Number(m[4]), undefined, `${m[1]}.${m[2]}`, opts), inWorkspace: found !== undefined });
-  }
-  return frames.reverse();
+/** `at pkg.Cls.method(File.java:12)` names only the file: it is looked for under the usual source roots. */
+function javaFrame(f: ParsedFrame, opts: SourceOptions): StackFrame {
+  const pkg = (f.javaPackage ?? '').split('.').filter(Boolean).join('/');
+  const rel = pkg ? `${pkg}/${f.file}` : f.file;
+  const candidates = ['src/main/java', 'src/main/kotlin', 'src/test/java', 'src', '.'].map((d) => path.join(opts.workspaceRoot, d, rel));
+  const found = opts.exists ? candidates.find((c) => opts.exists!(c)) : undefined;
+  return { ...frame(found ?? candidates[0], f.line, undefined, f.function, opts), inWorkspace: found !== undefined };
 }
 
 function frame(file: string, line: number, column: number | undefined, fn: string | undefined, opts: SourceOptions): StackFrame {

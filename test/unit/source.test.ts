@@ -123,6 +123,14 @@ describe('source resolution', () => {
     assert.equal(frames.filter((f) => f.inWorkspace).length, 2);
   });
 
+  it('resolves Go panics and plain file:line traces with the same parser as the timeline', () => {
+    const panic = 'panic: boom\n\ngoroutine 1 [running]:\nmain.check(...)\n\t/app/cmd/flow.go:21 +0x1d\nmain.main()\n\t/app/cmd/main.go:9 +0x25\n';
+    const loc = resolveSource(spanWith({}, panic), { workspaceRoot: '/ws', pathMappings: { '/app': '/ws' } })!;
+    assert.deepEqual([loc.file, loc.line, loc.function, loc.via], ['/ws/cmd/flow.go', 21, 'main.check', 'stack']);
+    const plain = resolveSource(spanWith({}, "thread 'main' panicked at src/lib.rs:3:5:\nattempt to divide by zero"), { workspaceRoot: '/ws' })!;
+    assert.deepEqual([plain.file, plain.line, plain.column], ['/ws/src/lib.rs', 3, 5]);
+  });
+
   it('maps container paths to the workspace with path mappings (longest prefix wins)', () => {
     const opts = { workspaceRoot: '/home/me/proj', pathMappings: { '/app': '${workspaceFolder}', '/app/src/vendor': '/opt/vendor' } };
     assert.equal(mapPath('/app/src/flow.py', opts), '/home/me/proj/src/flow.py');
