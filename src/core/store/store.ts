@@ -82,6 +82,7 @@ export interface ApplyOptions {
 export interface StoreChange {
   type: 'runs' | 'spans' | 'output' | 'deleted' | 'cleared';
   runIds: string[];
+  /** The spans written, for views that fold them in; absent: read the runs again (a big batch from another thread comes without). */
   spans?: Span[];
 }
 

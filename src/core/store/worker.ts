@@ -45,6 +45,9 @@ export const SYNC_METHODS = new Set([
   'retention',
 ]);
 
+/** Spans a change carries to the other thread at most (live batches); bigger ones go without. */
+export const MAX_SPANS_PER_CHANGE = 2000;
+
 export interface WireError {
   name: string;
   message: string;
@@ -79,7 +82,10 @@ async function main(init: WorkerInit): Promise<void> {
   // (small) itself, so listing runs never waits for this thread.
   store.onChange((change) => {
     const runs = change.type === 'runs' ? change.runIds.map((id) => store.getRun(id)).filter((r) => r !== undefined) : undefined;
-    post({ type: 'change', change, runs });
+    // A big batch (an import) travels without its spans: copying them to the other thread
+    // costs more than a view reading what it shows (a change without spans means "read again").
+    const sent = change.spans && change.spans.length > MAX_SPANS_PER_CHANGE ? { ...change, spans: undefined } : change;
+    post({ type: 'change', change: sent, runs });
   });
   store.onDidCreate(() => post({ type: 'created', warnings: store.warnings }));
   post({
