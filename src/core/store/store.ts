@@ -362,6 +362,7 @@ export class TraceStore {
   private catalogBytes = 0;
   private largestDirtyBytes = 0;
   private digestTimer: NodeJS.Timeout | undefined;
+  private readersUntil = 0;
   /** Opened with createOnFirstWrite and nothing written yet: no file, no lock (see born()). */
   private unborn = false;
   private readonly createdListeners = new Set<() => void>();
@@ -942,8 +943,22 @@ export class TraceStore {
     this.digestTimer.unref();
   }
 
+  /**
+   * Someone is asking questions (a window's views, through the store's thread): background
+   * work (digests) waits until they have been quiet for a moment, so each question is not
+   * answered only after another run's digest.
+   */
+  yieldToReaders(ms = 300): void {
+    this.readersUntil = this.now() + ms;
+  }
+
   private digestSome(): void {
     if (this.closed || this.unborn) return;
+    const wait = this.readersUntil - this.now();
+    if (wait > 0) {
+      this.scheduleDigests(wait);
+      return;
+    }
     this.flush();
     const row = this.catalog.all(
       `SELECT id FROM runs WHERE status != 'RUNNING' AND id NOT IN (SELECT run_id FROM run_digests) ORDER BY received_ns DESC, id DESC LIMIT 1`,

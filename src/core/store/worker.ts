@@ -102,6 +102,7 @@ async function main(init: WorkerInit): Promise<void> {
   });
 
   init.sync.on('message', (req: { method: string; args: unknown[] }) => {
+    store.yieldToReaders();
     let answer: { result?: unknown; error?: WireError };
     try {
       if (!SYNC_METHODS.has(req.method)) throw new Error(`the store has no method ${req.method}`);
