@@ -150,10 +150,12 @@ export class Db {
 
   /**
    * The database lives in memory and the store's journal makes writes durable, so SQLite's
-   * own rollback journal and syncs are pure cost. export() resets pragmas: called again after it.
+   * own rollback journal and syncs are pure cost. The page cache is small (4 MB): sql.js's
+   * "file" is itself in memory, so cached pages are copies — with a few run databases open a
+   * large cache only multiplied the memory. export() resets pragmas: called again after it.
    */
   private tune(): void {
-    this.db.exec('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;');
+    this.db.exec('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -4096;');
   }
 }
 
