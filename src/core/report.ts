@@ -43,7 +43,6 @@ export function stoppedWithRun(span: Span, run: Run | undefined): boolean {
 }
 
 /** Kept for src/extension/launcher.ts until it imports src/shared/format.ts itself. */
-export { formatDuration };
 
 function paint(on: boolean | undefined, code: number, text: string): string {
   return on ? `\x1b[${code}m${text}\x1b[0m` : text;

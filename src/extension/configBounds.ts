@@ -3,6 +3,8 @@
  * minimum in the editor but hands any value to the extension, so every number is clamped
  * here before it decides anything (retention.maxRuns 0 would delete every run).
  */
+import { SETTING_DEFAULTS } from '../shared/defaults';
+
 export interface NumberBound {
   min: number;
   max: number;
@@ -12,10 +14,10 @@ export interface NumberBound {
 
 /** Keyed by the setting (without `runlens.`); package.json's minimum/maximum say the same (a test checks). */
 export const NUMBER_BOUNDS = {
-  'retention.maxRuns': { min: 10, max: 1_000_000, default: 200, integer: true },
-  'retention.maxSizeMB': { min: 10, max: 1_000_000, default: 200, integer: false },
-  'attributes.maxLength': { min: 256, max: 1_048_576, default: 4096, integer: true },
-  'collector.port': { min: 0, max: 65535, default: 4318, integer: true },
+  'retention.maxRuns': { min: 10, max: 1_000_000, default: SETTING_DEFAULTS['retention.maxRuns'], integer: true },
+  'retention.maxSizeMB': { min: 10, max: 1_000_000, default: SETTING_DEFAULTS['retention.maxSizeMB'], integer: false },
+  'attributes.maxLength': { min: 256, max: 1_048_576, default: SETTING_DEFAULTS['attributes.maxLength'], integer: true },
+  'collector.port': { min: 0, max: 65535, default: SETTING_DEFAULTS['collector.port'], integer: true },
 } satisfies Record<string, NumberBound>;
 
 export type BoundedKey = keyof typeof NUMBER_BOUNDS;

@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import { launch, type RunningWorkflow } from '../core/runner';
 import type { Store } from '../core/store/store';
-import { formatDuration } from '../core/report';
+import { formatDuration } from '../shared/format';
 import { durationMs } from '../core/model';
 import type { WorkflowSpec } from './workflowSources';
 
