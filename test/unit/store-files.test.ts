@@ -4,6 +4,8 @@ import * as path from 'node:path';
 import { DatabaseLockedError, TraceStore, runFileName, runsDirOf } from '../../src/core/store/store';
 import { tempDir } from './helpers/fixtures';
 import { decode, encode } from '../../src/core/store/codec';
+import { digestRun } from '../../src/core/digest';
+import type { Span } from '../../src/core/model';
 import { spanFactory } from './helpers/spans';
 
 const span = spanFactory({ traceId: 'e'.repeat(32), durationNs: 100n });
@@ -114,6 +116,19 @@ describe('trace store: run digests in the catalog', () => {
     assert.deepEqual(again.runDigest('r'), decode(encode(digest)));
     assert.deepEqual([...again.runsWithSpanMatching('SCO')], ['r']);
     await again.close();
+  });
+
+  it('is the same from the narrow read it is made from as from every span read whole', async () => {
+    const s = await TraceStore.open({ path: dbIn(), snapshotIdleMs: 0 });
+    s.apply({
+      runs: [{ id: 'r', name: 'r', source: 'launch', status: 'RUNNING' }],
+      spans: [span('r', { name: 'load', attributes: { 'code.filepath': 'a.py', 'code.lineno': '7', other: 'x'.repeat(50) } }), failing('r', { name: 'score' }), span('r', { status: 'RUNNING', endNs: undefined })],
+    });
+    s.endRun('r', { exitCode: 1 });
+    const run = s.getRun('r')!;
+    const narrow = (s as unknown as { digestSpans(id: string): Span[] }).digestSpans('r');
+    assert.deepEqual(decode(encode(digestRun(run, narrow))), decode(encode(digestRun(run, s.getSpans('r')))));
+    await s.close();
   });
 
   it('is made again when the run changes after it was digested (a late span, a new status)', async () => {

@@ -15,6 +15,7 @@ import type { CollectorOptions, CollectorStats } from '../collector';
 import type { ImportReport } from '../ingest/importPlan';
 import { DatabaseLockedError, type ApplyOptions, type ApplyResult, type SpanKey, type Store, type StoreChange, type StoreOptions, type TraceStore } from './store';
 import type { WireError, WorkerInit } from './worker';
+import { decodeHeads, type HeadColumns } from './headColumns';
 import type { Row } from './sqlite';
 
 
@@ -218,7 +219,7 @@ export class RemoteStore implements Store {
     return this.call('getSpans', [runId]);
   }
   spanHeads(runId: string): SpanHead[] {
-    return this.call('spanHeads', [runId]);
+    return decodeHeads(runId, this.call<HeadColumns>('spanHeads', [runId]));
   }
   getSpan(runId: string, spanId: string): Span | undefined {
     return this.call('getSpan', [runId, spanId]);

@@ -9,6 +9,8 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Collector, type CollectorOptions } from '../collector';
 import { formatImportReport, importTracePaths } from '../ingest/importPlan';
 import { DatabaseLockedError, TraceStore, type StoreOptions } from './store';
+import { encodeHeads, headBuffers, type HeadColumns } from './headColumns';
+import type { SpanHead } from '../model';
 
 export interface WorkerInit {
   opts: Omit<StoreOptions, 'log' | 'clock'>;
@@ -107,12 +109,15 @@ async function main(init: WorkerInit): Promise<void> {
     try {
       if (!SYNC_METHODS.has(req.method)) throw new Error(`the store has no method ${req.method}`);
       const fn = (store as unknown as Record<string, (...a: unknown[]) => unknown>)[req.method]!;
-      answer = { result: fn.apply(store, req.args) };
+      const result = fn.apply(store, req.args);
+      // Heads cross as columns (see headColumns.ts), their buffers moved, not copied.
+      answer = { result: req.method === 'spanHeads' ? encodeHeads(result as SpanHead[]) : result };
     } catch (err) {
       answer = { error: toWire(err) };
     }
     try {
-      init.sync.postMessage(answer);
+      const moved = req.method === 'spanHeads' && answer.result ? headBuffers(answer.result as HeadColumns) : [];
+      init.sync.postMessage(answer, moved);
     } catch (err) {
       init.sync.postMessage({ error: toWire(err) }); // an answer that cannot be cloned
     }
