@@ -27,7 +27,6 @@ declare const window: any;
 declare const document: any;
 declare const requestAnimationFrame: (cb: (ts: number) => void) => number;
 declare const WheelEvent: any;
-declare const CustomEvent: any;
 type PageEvent = { detail: any };
 
 const TARGETS = { firstPaintMs: { 10_000: 150, 100_000: 1000 }, frameMs: 16.7, heapMB: 300 };

@@ -3,6 +3,7 @@
  * database the VS Code extension shows.
  */
 import * as fs from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
 import { TraceStore, DatabaseLockedError, describeLock, readStoreSecret } from '../core/store/store';
 import { Collector } from '../core/collector';
@@ -406,7 +407,7 @@ function quietOutput(): void {
 }
 
 function signalNumber(sig: string): number | undefined {
-  const n = (require('node:os') as typeof import('node:os')).constants.signals[sig as NodeJS.Signals];
+  const n = osConstants.signals[sig as NodeJS.Signals];
   return typeof n === 'number' ? n : undefined;
 }
 

@@ -100,10 +100,10 @@ export class Collector {
 
   static async start(store: TraceStore, opts: CollectorOptions = {}): Promise<Collector> {
     const limits = limitsWith({ ...opts.limits, bodyBytes: opts.maxBodyBytes ?? opts.limits?.bodyBytes });
-    let collector: Collector | undefined;
     const idleMs = opts.idleTimeoutMs ?? 30_000;
     const server = http.createServer({ maxHeaderSize: 16 * 1024, connectionsCheckingInterval: Math.min(1_000, idleMs / 4) }, (req, res) => {
-      collector!.handle(store, req, res, opts.log).catch((err) => {
+      // Assigned below, before any request can arrive (right after listen() resolves).
+      collector.handle(store, req, res, opts.log).catch((err) => {
         opts.log?.(`collector: ${(err as Error).stack ?? err}`);
         if (!res.headersSent) sendStatus(res, 500, 'internal error');
       });
@@ -127,7 +127,7 @@ export class Collector {
     }
     const port = (server.address() as AddressInfo).port;
     const token = opts.token ?? store.secret ?? randomBytes(32).toString('hex'); // a read-only store has none
-    collector = new Collector(server, port, fellBack, token, limits, new Set((opts.allowedOrigins ?? []).map((o) => o.toLowerCase())));
+    const collector = new Collector(server, port, fellBack, token, limits, new Set((opts.allowedOrigins ?? []).map((o) => o.toLowerCase())));
     const settleMs = opts.settleIdleMs ?? 30_000;
     // Housekeeping that only the writer can do: attached traces gone quiet are settled, runs
     // whose recording process died are closed INCOMPLETE.

@@ -53,7 +53,8 @@ export class Launcher implements vscode.Disposable {
       if (opened) writeEmitter.fire(text);
       else buffered.push(text);
     };
-    let running: RunningWorkflow | undefined;
+    const endpoint = this.endpoint();
+    const running = launch(this.store(), { command: spec.command, cwd: spec.cwd, env: spec.env, name: spec.name, workflow: spec.name, endpoint });
     let exitCode: number | undefined;
     const pty: vscode.Pseudoterminal = {
       onDidWrite: writeEmitter.event,
@@ -63,7 +64,7 @@ export class Launcher implements vscode.Disposable {
         for (const t of buffered.splice(0)) writeEmitter.fire(t);
       },
       close: () => {
-        running?.stop(); // closing the terminal of a live run stops it
+        running.stop(); // closing the terminal of a live run stops it
         writeEmitter.dispose();
         closeEmitter.dispose();
       },
@@ -71,12 +72,10 @@ export class Launcher implements vscode.Disposable {
         if (exitCode !== undefined) closeEmitter.fire(exitCode);
         else if (data === '\x03') {
           write('^C\r\n');
-          running?.stop();
+          running.stop();
         }
       },
     };
-    const endpoint = this.endpoint();
-    running = launch(this.store(), { command: spec.command, cwd: spec.cwd, env: spec.env, name: spec.name, workflow: spec.name, endpoint });
     const terminal = vscode.window.createTerminal({ name: `Runlens: ${spec.name}`, pty, iconPath: new vscode.ThemeIcon('pulse') });
     const runId = running.runId;
     this.active.set(runId, { running, spec, terminal });

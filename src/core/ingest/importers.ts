@@ -74,7 +74,7 @@ export function parseTraceText(text: string, fileName = 'trace'): ParsedImport {
     }
   }
   if (doc === undefined || Array.isArray(doc) === false) {
-    const parsed = parseJsonLines(trimmed, label);
+    const parsed = parseJsonLines(trimmed);
     if (parsed) return parsed;
   }
   throw new ImportError(
@@ -169,7 +169,7 @@ function parseOtlp(o: Record<string, unknown>, label: string): ParsedImport {
  * JSON lines. Ids come from the file's content, not from chance: the same file read twice
  * gives the same run, trace and span ids (so a second import is recognised as one).
  */
-function parseJsonLines(text: string, label: string): ParsedImport | undefined {
+function parseJsonLines(text: string): ParsedImport | undefined {
   const digest = createHash('sha256').update(text).digest('hex');
   const scope = `import-${digest.slice(0, 32)}`;
   const traceId = digest.slice(32, 64);
