@@ -31,6 +31,7 @@ export const VSCODE_FREE = [
   'src/extension/timeline/session.ts',
   'src/extension/timeline/views.ts',
   'src/extension/treeItems.ts',
+  'src/extension/treeFilter.ts',
   'src/extension/treeModel.ts',
   'src/extension/workflowSources.ts',
 ];

@@ -6,7 +6,8 @@
 import * as vscode from 'vscode';
 import type { StoreChange } from '../core/store/store';
 import { commandRef } from './commands/table';
-import { describeFilter, RunsTreeModel, type RunsElement } from './treeModel';
+import { describeFilter } from './treeFilter';
+import { RunsTreeModel, type RunsElement } from './treeModel';
 
 export class RunsTreeProvider implements vscode.TreeDataProvider<RunsElement>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<RunsElement | RunsElement[] | undefined | void>();

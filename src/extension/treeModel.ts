@@ -1,20 +1,21 @@
 /**
  * The Runs tree as data: which elements exist, their parents and children, which rows a
- * store change touches (what each row shows: treeItems.ts). Pure (no `vscode`): the TreeDataProvider in
+ * store change touches (what each row shows: treeItems.ts; the filter: treeFilter.ts). Pure (no `vscode`): the TreeDataProvider in
  * runsTree.ts only maps these views onto TreeItems, and unit tests drive this in plain node.
  *
  * Element objects are stable (one object per run / span / group for the model's lifetime):
  * VS Code refreshes a row by element identity and keeps expansion by id, so a live run
  * updates its own row without collapsing anything the user opened.
  */
-import type { Run, RunStatus, Span } from '../core/model';
-import { nowNs, RUN_STATUSES } from '../core/model';
+import type { Run, Span } from '../core/model';
+import { nowNs } from '../core/model';
 import type { StoreChange } from '../core/store/store';
 import type { SpanNode } from '../core/tree';
 import { buildRunTree, spansMatching, type GroupElement, type MoreElement, type RunElement, type RunTree, type RunsElement, type SpanElement } from './runTree';
 import type { SourceLocation } from '../core/source';
 import { rerunRefusal } from '../core/launchKey';
 import { groupItem, moreItem, runItem, spanItem, type ItemView, type RowContext } from './treeItems';
+import { RunFilter, type TreeFilter } from './treeFilter';
 
 export interface TreeStore {
   listRuns(opts?: { limit?: number }): Run[];
@@ -25,13 +26,6 @@ export interface TreeStore {
 }
 
 export type { GroupElement, MoreElement, RunElement, RunsElement, SpanElement } from './runTree';
-
-export interface TreeFilter {
-  /** Run statuses to show; empty = all. */
-  statuses: RunStatus[];
-  /** Case-insensitive text in the run name/workflow/id or a span name; '' = no text filter. */
-  text: string;
-}
 
 export type Refresh = { root: true } | { root: false; elements: RunsElement[] };
 
@@ -59,13 +53,6 @@ const key = (runId: string, spanId: string) => `${runId}\u0000${spanId}`;
 const byStartDesc = (a: Run, b: Run) => (a.startNs > b.startNs ? -1 : a.startNs < b.startNs ? 1 : a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 const workflowOf = (r: Run) => r.workflow ?? r.name;
 
-export function describeFilter(f: TreeFilter): string {
-  const parts: string[] = [];
-  if (f.statuses.length && f.statuses.length < RUN_STATUSES.length) parts.push(f.statuses.join(', '));
-  if (f.text) parts.push(`“${f.text}”`);
-  return parts.join(' · ');
-}
-
 export class RunsTreeModel {
   private runs: Run[] = [];
   private readonly runsById = new Map<string, Run>();
@@ -74,9 +61,7 @@ export class RunsTreeModel {
   private readonly spanElements = new Map<string, SpanElement>();
   private readonly moreElements = new Map<string, MoreElement>();
   private readonly trees = new Map<string, RunTree>();
-  /** With a text filter: runs shown because of a span name (not their own name). */
-  private spanMatches = new Set<string>();
-  private filter: TreeFilter = { statuses: [], text: '' };
+  private readonly filter = new RunFilter();
   private grouped = false;
   private loaded = false;
   private readonly now: () => bigint;
@@ -105,14 +90,11 @@ export class RunsTreeModel {
   }
 
   getFilter(): TreeFilter {
-    return { statuses: [...this.filter.statuses], text: this.filter.text };
+    return this.filter.get();
   }
 
   setFilter(f: Partial<TreeFilter>): void {
-    this.filter = {
-      statuses: (f.statuses ?? this.filter.statuses).filter((s) => (RUN_STATUSES as readonly string[]).includes(s)),
-      text: (f.text ?? this.filter.text).trim(),
-    };
+    this.filter.set(f);
     this.ensureLoaded();
     this.recomputeSpanMatches();
     for (const t of this.trees.values()) t.visible = undefined;
@@ -264,7 +246,7 @@ export class RunsTreeModel {
           this.runElements.clear();
           this.spanElements.clear();
           this.moreElements.clear();
-          this.spanMatches.clear();
+          this.filter.clear();
           root = true;
           break;
         case 'deleted':
@@ -338,35 +320,22 @@ export class RunsTreeModel {
     this.runsById.delete(runId);
     this.trees.delete(runId);
     this.runElements.delete(runId);
-    this.spanMatches.delete(runId);
+    this.filter.forget(runId);
     for (const k of [...this.spanElements.keys()]) if (k.startsWith(runId + '\u0000')) this.spanElements.delete(k);
     for (const k of [...this.moreElements.keys()]) if (k.startsWith(runId + '\u0000')) this.moreElements.delete(k);
   }
 
-  private ownTextMatch(r: Run): boolean {
-    const t = this.filter.text.toLowerCase();
-    return [r.name, r.workflow ?? '', r.id, ...(r.command ?? [])].some((s) => s.toLowerCase().includes(t));
-  }
-
   private isVisible(r: Run): boolean {
-    if (this.filter.statuses.length && !this.filter.statuses.includes(r.status)) return false;
-    if (!this.filter.text) return true;
-    return this.ownTextMatch(r) || this.spanMatches.has(r.id);
+    return this.filter.isVisible(r);
   }
 
   private recomputeSpanMatches(): void {
-    this.spanMatches = new Set();
-    if (!this.filter.text) return;
-    const ids = this.store.runsWithSpanMatching(this.filter.text);
-    for (const r of this.runs) if (ids.has(r.id)) this.spanMatches.add(r.id);
+    this.filter.recompute(this.runs, (text) => this.store.runsWithSpanMatching(text));
   }
 
   private updateSpanMatch(runId: string): void {
-    const t = this.filter.text.toLowerCase();
     const tree = this.tree(runId);
-    const hit = !!tree && [...tree.byId.values()].some((n) => n.span.name.toLowerCase().includes(t));
-    if (hit) this.spanMatches.add(runId);
-    else this.spanMatches.delete(runId);
+    this.filter.update(runId, tree ? [...tree.byId.values()].map((n) => n.span.name) : []);
   }
 
   private tree(runId: string): RunTree | undefined {
@@ -382,7 +351,7 @@ export class RunsTreeModel {
   /** With a text filter on a run shown for its spans: matching spans and their ancestors. */
   private visibleSpans(runId: string, t: RunTree): Set<string> | undefined {
     const run = this.runsById.get(runId);
-    if (!this.filter.text || !run || this.ownTextMatch(run)) return undefined;
+    if (!this.filter.text || !run || this.filter.ownTextMatch(run)) return undefined;
     return (t.visible ??= spansMatching(t, this.filter.text));
   }
 
