@@ -53,7 +53,16 @@ const layer = (files, { paths = [], patterns = [], allowTypeImports = false }) =
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'out/**', 'node_modules/**', '.e2e-cache/**', 'test-results/**', 'bench/.cache/**', '.vscode-test/**', '.runlens/**'],
+    ignores: [
+      'dist/**',
+      'out/**',
+      'node_modules/**',
+      '.e2e-cache/**',
+      'test-results/**',
+      'bench/.cache/**',
+      '.vscode-test/**',
+      '.runlens/**',
+    ],
   },
   ...tseslint.configs.recommended,
   {

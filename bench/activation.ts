@@ -52,7 +52,10 @@ interface Reopen {
 async function measureStore(mb: number): Promise<{ storeMB: number; firstOpenMs: number; reopens: Reopen[] }> {
   const file = await buildStore(mb);
   const storeMB = storeBytes(file) / 1024 / 1024;
-  const session = await Session.start({ extensions: [EXTENSION_DIR], workspace: { copy: [[path.dirname(file), '.runlens']], settings: {} } });
+  const session = await Session.start({
+    extensions: [EXTENSION_DIR],
+    workspace: { copy: [[path.dirname(file), '.runlens']], settings: {} },
+  });
   const id = extensionId(EXTENSION_DIR);
   try {
     const wb = session.workbench;
@@ -78,10 +81,18 @@ async function measureStore(mb: number): Promise<{ storeMB: number; firstOpenMs:
       );
       const hostStart = logTime(log.find((l) => /Extension host with pid \d+ started/.test(l)));
       const activated = logTime(log.find((l) => l.includes(`_doActivateExtension ${id}`)));
-      if (hostStart === undefined || activated === undefined) throw new Error(`cannot read the extension host's start and activation times from its log:\n${log.join('\n')}`);
+      if (hostStart === undefined || activated === undefined)
+        throw new Error(`cannot read the extension host's start and activation times from its log:\n${log.join('\n')}`);
       // The extension's own log: the newest file's "database …" line, when there is one.
       const own = session.extensionLogFiles(id).sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
-      const storeOpen = own ? logTime(fs.readFileSync(own, 'utf8').split('\n').find((l) => /\] database /.test(l))) : undefined;
+      const storeOpen = own
+        ? logTime(
+            fs
+              .readFileSync(own, 'utf8')
+              .split('\n')
+              .find((l) => /\] database /.test(l)),
+          )
+        : undefined;
       reopens.push({
         reloadToRowsMs: shown - t0,
         hostStartToRowsMs: shown - hostStart,
@@ -102,7 +113,19 @@ export async function benchActivation(): Promise<unknown> {
   execFileSync(process.execPath, ['esbuild.config.mjs'], { cwd: ROOT, stdio: 'ignore' });
   await buildExtension();
   const sizes = process.env.RUNLENS_BENCH_1GB ? [10, 200, 1024] : [10, 200];
-  const bySize: Record<string, { storeMB: number; firstOpenMs: number; activationToRowsMs: number; reloadToRowsMs: number; activationToStoreMs?: number; hostRssMB: number; hostPeakMB: number; reopens: Reopen[] }> = {};
+  const bySize: Record<
+    string,
+    {
+      storeMB: number;
+      firstOpenMs: number;
+      activationToRowsMs: number;
+      reloadToRowsMs: number;
+      activationToStoreMs?: number;
+      hostRssMB: number;
+      hostPeakMB: number;
+      reopens: Reopen[];
+    }
+  > = {};
   for (const mb of sizes) {
     const m = await measureStore(mb);
     const pick = (f: (r: Reopen) => number | undefined) => {

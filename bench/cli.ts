@@ -48,7 +48,12 @@ export async function buildStore(mb: number): Promise<string> {
   const partial = `${dir}.building`;
   fs.rmSync(partial, { recursive: true, force: true });
   fs.mkdirSync(partial, { recursive: true });
-  const store = await TraceStore.open({ path: path.join(partial, 'traces.db'), maxRuns: 1_000_000, maxBytes: 64 * 1024 ** 3, snapshotIdleMs: 0 });
+  const store = await TraceStore.open({
+    path: path.join(partial, 'traces.db'),
+    maxRuns: 1_000_000,
+    maxBytes: 64 * 1024 ** 3,
+    snapshotIdleMs: 0,
+  });
   let seed = 10_000;
   while (store.sizeBytes() < mb * 1024 * 1024) {
     store.apply(ingestOtlpJson(otlpRequest(2000, seed++)));
@@ -67,7 +72,8 @@ export function storeBytes(file: string): number {
     if (st.isDirectory()) for (const n of fs.readdirSync(p)) walk(path.join(p, n));
     else total += st.size;
   };
-  for (const name of fs.readdirSync(dir)) if (name === path.basename(file) || name.startsWith(`${path.basename(file)}.`)) walk(path.join(dir, name));
+  for (const name of fs.readdirSync(dir))
+    if (name === path.basename(file) || name.startsWith(`${path.basename(file)}.`)) walk(path.join(dir, name));
   return total;
 }
 
@@ -99,7 +105,11 @@ export function runCli(args: string[], cwd: string): Promise<Measure> {
   const out = path.join(CACHE, `rss-${process.pid}-${Math.random().toString(36).slice(2)}.txt`);
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn(process.execPath, ['--require', PROBE, BIN, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, RUNLENS_RSS_OUT: out, NO_COLOR: '1' } });
+    const child = spawn(process.execPath, ['--require', PROBE, BIN, ...args], {
+      cwd,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, RUNLENS_RSS_OUT: out, NO_COLOR: '1' },
+    });
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     child.on('close', (code) => {

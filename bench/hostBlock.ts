@@ -80,7 +80,9 @@ function body(from, n) {
 
 function exporter(endpoint: string, requests: number, size: number, seed: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', EXPORTER, endpoint, String(requests), String(size), String(seed)], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, ['-e', EXPORTER, endpoint, String(requests), String(size), String(seed)], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`exporter exited ${code}`))));
   });
@@ -99,7 +101,11 @@ export async function benchHostBlock(inProcess = process.argv.includes('--in-pro
     const collector = await Collector.start(local, { port: 0 });
     [store, endpoint, stopCollector] = [local, collector.endpoint, () => collector.close()];
   } else {
-    const remote = await RemoteStore.open({ path: file, snapshotIdleMs: 500, workerFile: path.join(__dirname, '..', 'dist', 'storeWorker.js') });
+    const remote = await RemoteStore.open({
+      path: file,
+      snapshotIdleMs: 500,
+      workerFile: path.join(__dirname, '..', 'dist', 'storeWorker.js'),
+    });
     endpoint = (await remote.startCollector({ port: 0 })).endpoint;
     [store, stopCollector] = [remote, () => remote.stopCollector()];
   }
@@ -118,9 +124,12 @@ export async function benchHostBlock(inProcess = process.argv.includes('--in-pro
     await work();
     const r = probe.read();
     results[name] = { ...r, target: TARGET_MS, met: r.maxMs <= TARGET_MS };
-    console.log(`host thread: ${name.padEnd(44)} longest stall ${String(r.maxMs).padStart(5)} ms, p99 ${String(r.p99Ms).padStart(4)} ms (target ≤ ${TARGET_MS} ms): ${r.maxMs <= TARGET_MS ? 'met' : 'NOT met'}`);
+    console.log(
+      `host thread: ${name.padEnd(44)} longest stall ${String(r.maxMs).padStart(5)} ms, p99 ${String(r.p99Ms).padStart(4)} ms (target ≤ ${TARGET_MS} ms): ${r.maxMs <= TARGET_MS ? 'met' : 'NOT met'}`,
+    );
   };
-  const written = (): boolean => !fs.existsSync(path.join(dir, 'traces.db.journal.1')) && fs.statSync(path.join(dir, 'traces.db.journal')).size === 0;
+  const written = (): boolean =>
+    !fs.existsSync(path.join(dir, 'traces.db.journal.1')) && fs.statSync(path.join(dir, 'traces.db.journal')).size === 0;
   const until = async (cond: () => boolean) => {
     while (!cond()) await new Promise((r) => setTimeout(r, 20));
   };

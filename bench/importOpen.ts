@@ -26,7 +26,9 @@ export async function benchImportOpen(): Promise<unknown> {
   execFileSync('bash', [path.join(ROOT, 'test', 'e2e', 'setup')], { cwd: ROOT, stdio: 'ignore' });
   execFileSync(process.execPath, ['esbuild.config.mjs'], { cwd: ROOT, stdio: 'ignore' });
   await buildExtension();
-  const files = Object.keys(TARGETS).map(Number).map((spans) => ({ spans, reps: Array.from({ length: REPS }, (_, r) => ({ seed: 300 + r, file: traceFile(spans, 300 + r) })) }));
+  const files = Object.keys(TARGETS)
+    .map(Number)
+    .map((spans) => ({ spans, reps: Array.from({ length: REPS }, (_, r) => ({ seed: 300 + r, file: traceFile(spans, 300 + r) })) }));
   const session = await Session.start({ extensions: [EXTENSION_DIR], workspace: { copy: [], settings: {} } });
   const id = extensionId(EXTENSION_DIR);
   const results: Record<string, unknown> = {};

@@ -55,7 +55,12 @@ export function otlpBatch(traceSeed: number, from: number, count: number, servic
   return {
     resourceSpans: [
       {
-        resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }, { key: 'host.name', value: { stringValue: 'bench' } }] },
+        resource: {
+          attributes: [
+            { key: 'service.name', value: { stringValue: service } },
+            { key: 'host.name', value: { stringValue: 'bench' } },
+          ],
+        },
         scopeSpans: [
           {
             scope: { name: 'bench', version: '1.0.0' },
@@ -83,7 +88,16 @@ export function otlpBatch(traceSeed: number, from: number, count: number, servic
                   { key: 'input.value', value: { stringValue: `Summarise document ${i} in three bullet points.` } },
                   { key: 'output.value', value: { stringValue: `- point one about ${i}\n- point two\n- point three` } },
                 ],
-                events: i % 10 === 0 ? [{ timeUnixNano: String(base + BigInt(i) * 1000n + 500n), name: 'retry', attributes: [{ key: 'attempt', value: { intValue: '1' } }] }] : [],
+                events:
+                  i % 10 === 0
+                    ? [
+                        {
+                          timeUnixNano: String(base + BigInt(i) * 1000n + 500n),
+                          name: 'retry',
+                          attributes: [{ key: 'attempt', value: { intValue: '1' } }],
+                        },
+                      ]
+                    : [],
                 status: { code: i % 97 === 0 ? 2 : 0 },
               };
             }),
@@ -103,7 +117,11 @@ export interface Serve {
 
 /** `runlens serve --port 0` on a fresh database; resolves once it prints its endpoint. */
 export function startServe(dbFile: string): Promise<Serve> {
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'serve', '--db', dbFile, '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const child: ChildProcess = spawn(process.execPath, [BIN, 'serve', '--db', dbFile, '--port', '0'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   let out = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
@@ -134,10 +152,20 @@ export function startServe(dbFile: string): Promise<Serve> {
 
 export function post(port: number, body: Buffer, type: string, agent?: http.Agent): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: '/v1/traces', method: 'POST', agent, headers: { 'content-type': type, 'content-length': body.length } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/v1/traces',
+        method: 'POST',
+        agent,
+        headers: { 'content-type': type, 'content-length': body.length },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -149,10 +177,13 @@ const CONTENT_TYPE: Record<Format, string> = { json: 'application/json', protobu
 /** The requests of one measure: exporter e sends trace `seed + e`, in REQUESTS / exporters batches. */
 function workload(exporters: number, seed: number): unknown[][] {
   const per = REQUESTS / exporters;
-  return Array.from({ length: exporters }, (_, e) => Array.from({ length: per }, (_, r) => otlpBatch(seed + e, r * BATCH, BATCH, `bench-exporter-${e}`)));
+  return Array.from({ length: exporters }, (_, e) =>
+    Array.from({ length: per }, (_, r) => otlpBatch(seed + e, r * BATCH, BATCH, `bench-exporter-${e}`)),
+  );
 }
 
-const encodeBody = (req: unknown, format: Format): Buffer => (format === 'json' ? Buffer.from(JSON.stringify(req)) : Buffer.from(encodeExportRequestProtobuf(req)));
+const encodeBody = (req: unknown, format: Format): Buffer =>
+  format === 'json' ? Buffer.from(JSON.stringify(req)) : Buffer.from(encodeExportRequestProtobuf(req));
 
 /** Spans per second from the first request sent to the last acknowledgement. */
 async function httpIngest(format: Format, exporters: number, seed: number): Promise<number> {
@@ -212,7 +243,9 @@ const COLUMNS = 17;
 const INSERT = (n: number) =>
   `INSERT INTO spans (trace_id, span_id, run_id, parent_span_id, name, kind, start_ns, end_ns, status, status_message, status_label,
      attributes, events, truncated, resource_id, scope_name, scope_version)
-   VALUES ${Array(n).fill(`(${Array(COLUMNS).fill('?').join(', ')})`).join(', ')} ON CONFLICT (trace_id, span_id) DO NOTHING`;
+   VALUES ${Array(n)
+     .fill(`(${Array(COLUMNS).fill('?').join(', ')})`)
+     .join(', ')} ON CONFLICT (trace_id, span_id) DO NOTHING`;
 const CHUNK = 64;
 
 type Row = (string | number | bigint | null)[];

@@ -13,7 +13,12 @@ import { median, otlpRequest } from './ingest';
 async function persistCost(mb: number): Promise<{ dbMB: number; batchMs: number; snapshotMs: number }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runlens-bench-'));
   try {
-    const store = await TraceStore.open({ path: path.join(dir, 'traces.db'), maxRuns: 100_000, maxBytes: 10 * 1024 ** 3, snapshotIdleMs: 0 });
+    const store = await TraceStore.open({
+      path: path.join(dir, 'traces.db'),
+      maxRuns: 100_000,
+      maxBytes: 10 * 1024 ** 3,
+      snapshotIdleMs: 0,
+    });
     while (store.sizeBytes() < mb * 1024 * 1024) store.apply(ingestOtlpJson(otlpRequest(5000)));
     store.snapshot();
     const times: number[] = [];

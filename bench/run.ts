@@ -43,7 +43,9 @@ const OPT_IN = new Set<string>();
   const asked = process.argv.slice(2);
   const unknown = asked.filter((n) => !(n in PARTS));
   if (unknown.length) throw new Error(`no bench ${unknown.join(', ')}; parts: ${Object.keys(PARTS).join(', ')}`);
-  const names = asked.length ? asked : Object.keys(PARTS).filter((n) => !OPT_IN.has(n) && (n !== 'timeline' || fs.existsSync(path.join(__dirname, 'timeline.ts'))));
+  const names = asked.length
+    ? asked
+    : Object.keys(PARTS).filter((n) => !OPT_IN.has(n) && (n !== 'timeline' || fs.existsSync(path.join(__dirname, 'timeline.ts'))));
   const out = path.join(__dirname, 'results.json');
   let previous: Record<string, unknown> = {};
   if (asked.length && fs.existsSync(out)) {

@@ -67,7 +67,9 @@ export interface TimelineSizeResult {
 /** Posted → first rows painted, and → every span in the tree, when the run is sent as the session sends it. */
 async function measureStreamed(tp: TimelinePage, n: number): Promise<{ firstRowsMs: number; allRowsMs: number }> {
   const page = tp.page;
-  await page.evaluate(`window.__bench = (${syntheticRun.toString()})(${n}, { seed: 7 }); window.__encodeSpans = ${encodeSpans.toString()};`);
+  await page.evaluate(
+    `window.__bench = (${syntheticRun.toString()})(${n}, { seed: 7 }); window.__encodeSpans = ${encodeSpans.toString()};`,
+  );
   const r = await page.evaluate(
     () =>
       new Promise<{ firstRowsMs: number; allRowsMs: number }>((resolve) => {
@@ -88,7 +90,16 @@ async function measureStreamed(tp: TimelinePage, n: number): Promise<{ firstRows
         window.addEventListener('runlens:rendered', onRendered);
         const FIRST = 250;
         const CHUNK = 25_000;
-        window.postMessage({ type: 'init', run: data.run, spans: w.__encodeSpans(data.spans.slice(0, FIRST)), pending: total - FIRST, asOfMs: data.run.durationMs }, '*');
+        window.postMessage(
+          {
+            type: 'init',
+            run: data.run,
+            spans: w.__encodeSpans(data.spans.slice(0, FIRST)),
+            pending: total - FIRST,
+            asOfMs: data.run.durationMs,
+          },
+          '*',
+        );
         let at = FIRST;
         const next = () => {
           if (at >= total) return;
@@ -127,7 +138,9 @@ function stats(intervals: number[], renders: number[]): FrameStats {
 async function measure(tp: TimelinePage, n: number): Promise<TimelineSizeResult> {
   const page = tp.page;
   // Build the run inside the page (not timed), as the host would have it ready to post.
-  await page.evaluate(`window.__bench = (${syntheticRun.toString()})(${n}, { seed: 7 }); window.__encodeSpans = ${encodeSpans.toString()};`);
+  await page.evaluate(
+    `window.__bench = (${syntheticRun.toString()})(${n}, { seed: 7 }); window.__encodeSpans = ${encodeSpans.toString()};`,
+  );
 
   const first = await page.evaluate(
     () =>
@@ -274,10 +287,14 @@ async function pageLoad(server: PageServer, runs = 9): Promise<PageLoadResult> {
         addEventListener('runlens:rendered', () => performance.mark('bench:rows'), { once: true });
       })()`);
       await page.goto(`${server.origin}/?theme=dark`);
-      await page.waitForFunction(() => document.getElementById('app')?.dataset.toolkit === 'ready' && performance.getEntriesByName('bench:rows').length > 0);
+      await page.waitForFunction(
+        () => document.getElementById('app')?.dataset.toolkit === 'ready' && performance.getEntriesByName('bench:rows').length > 0,
+      );
       const marks = await page.evaluate(() => {
         const mark = (n: string) => performance.getEntriesByName(n)[0]?.startTime ?? NaN;
-        const js = performance.getEntriesByType('resource').find((e: { name: string }) => e.name.endsWith('timeline.js')) as unknown as { responseEnd: number };
+        const js = performance.getEntriesByType('resource').find((e: { name: string }) => e.name.endsWith('timeline.js')) as unknown as {
+          responseEnd: number;
+        };
         return {
           scriptFetchedMs: js.responseEnd,
           modulesMs: mark('runlens:modules'),
@@ -357,7 +374,10 @@ export async function benchTimeline(sizes: number[] = [1000, 10_000, 100_000]): 
 }
 
 if (require.main === module) {
-  const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+  const sizes = process.argv
+    .slice(2)
+    .map(Number)
+    .filter((n) => n > 0);
   benchTimeline(sizes.length ? sizes : undefined)
     .then((r) => console.log(JSON.stringify(r, null, 2)))
     .catch((err) => {

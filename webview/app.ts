@@ -32,7 +32,13 @@ export class App implements Inbox, KeyTarget {
   initialised = false;
   private state: ViewState;
   /** The rows on screen and what they were computed from. */
-  private visible: { rows: Int32Array; version: number; tree: unknown; collapsed: unknown; filters: unknown } = { rows: new Int32Array(0), version: -1, tree: null, collapsed: null, filters: null };
+  private visible: { rows: Int32Array; version: number; tree: unknown; collapsed: unknown; filters: unknown } = {
+    rows: new Int32Array(0),
+    version: -1,
+    tree: null,
+    collapsed: null,
+    filters: null,
+  };
   private readonly matches = new Matches();
   private dirtyData = false;
   private frameQueued = false;
@@ -253,7 +259,12 @@ export class App implements Inbox, KeyTarget {
       themeVersion: this.chrome.themeVersion,
     });
     if (s.detailOpen) this.detail.render(m, selPos, this.chrome.detailKey(m, s.selectedId, selPos));
-    this.toolbar.render(m, s, { now, bounds, firstDivergence: firstDivPos >= 0 ? m.nameAt(firstDivPos) : null, count: this.matches.countText(selPos) });
+    this.toolbar.render(m, s, {
+      now,
+      bounds,
+      firstDivergence: firstDivPos >= 0 ? m.nameAt(firstDivPos) : null,
+      count: this.matches.countText(selPos),
+    });
     this.saveState();
 
     this.root.removeAttribute('aria-busy');

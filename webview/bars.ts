@@ -21,7 +21,15 @@ export interface BarEls {
 
 type Box = { x: number; w: number };
 
-function placeBar(bar: HTMLDivElement, variant: 'bar-a' | 'bar-b', lane: Lane, p: number, f: Frame, offsetX: number, width: number): Box | null {
+function placeBar(
+  bar: HTMLDivElement,
+  variant: 'bar-a' | 'bar-b',
+  lane: Lane,
+  p: number,
+  f: Frame,
+  offsetX: number,
+  width: number,
+): Box | null {
   const st = lane.status[p]!;
   if (st === ST_NONE) {
     if (bar.style.display !== 'none') bar.style.display = 'none';

@@ -104,7 +104,12 @@ function renderDelta(cell: Cell, p: number, f: Frame): void {
   } else if (row.deltaMs !== null) {
     const ratio = row.ratio !== null && Math.abs(row.ratio - 1) >= 0.05 ? ` ×${row.ratio.toFixed(row.ratio >= 10 ? 0 : 2)}` : '';
     text = formatDelta(row.deltaMs) + ratio;
-    cls = row.ratio !== null && row.ratio >= 1.2 && row.deltaMs > 1 ? 'dl-slower' : row.ratio !== null && row.ratio <= 0.83 && row.deltaMs < -1 ? 'dl-faster' : 'dl-same';
+    cls =
+      row.ratio !== null && row.ratio >= 1.2 && row.deltaMs > 1
+        ? 'dl-slower'
+        : row.ratio !== null && row.ratio <= 0.83 && row.deltaMs < -1
+          ? 'dl-faster'
+          : 'dl-same';
   } else {
     text = '—';
     cls = 'dl-same';

@@ -228,7 +228,8 @@ export class DetailPanel {
     const num = (v: AttrJson | undefined) => (typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined);
     const prompt = num(pick(a, 'llm.token_count.prompt', 'gen_ai.usage.input_tokens', 'gen_ai.usage.prompt_tokens'));
     const completion = num(pick(a, 'llm.token_count.completion', 'gen_ai.usage.output_tokens', 'gen_ai.usage.completion_tokens'));
-    const total = num(pick(a, 'llm.token_count.total')) ?? (prompt !== undefined && completion !== undefined ? prompt + completion : undefined);
+    const total =
+      num(pick(a, 'llm.token_count.total')) ?? (prompt !== undefined && completion !== undefined ? prompt + completion : undefined);
     if (prompt !== undefined || completion !== undefined || total !== undefined) {
       const parts = [
         prompt !== undefined ? `${prompt.toLocaleString('en-US')} in` : '',
@@ -283,7 +284,8 @@ export class DetailPanel {
     });
     show(this.expanded.has(id));
     if (long) wrap.appendChild(more);
-    if (truncatedFrom !== undefined) wrap.appendChild(el('div', 'd-trunc', `truncated at ingest — original ${truncatedFrom.toLocaleString('en-US')} chars`));
+    if (truncatedFrom !== undefined)
+      wrap.appendChild(el('div', 'd-trunc', `truncated at ingest — original ${truncatedFrom.toLocaleString('en-US')} chars`));
     return wrap;
   }
 
@@ -294,7 +296,11 @@ export class DetailPanel {
       sec.appendChild(el('div', 'd-none', 'No attributes.'));
       return;
     }
-    const grid = custom('vscode-data-grid', { 'aria-label': 'Attributes', 'grid-template-columns': '38% 1fr 30px', 'generate-header': 'none' });
+    const grid = custom('vscode-data-grid', {
+      'aria-label': 'Attributes',
+      'grid-template-columns': '38% 1fr 30px',
+      'generate-header': 'none',
+    });
     grid.classList.add('d-attrs');
     for (const key of keys.slice(0, MAX_ATTRS)) {
       const value = detail.attributes[key]!;
@@ -356,7 +362,8 @@ export class DetailPanel {
     };
     tr(['', 'Baseline', 'This run']);
     tr(['Status', a?.status ?? 'did not run', b?.status ?? 'did not run'], row.statusChanged || !a || !b ? 'diff' : '');
-    const dur = (s: SpanCore | undefined) => (!s ? '—' : s.durationMs === null ? (s.status === 'RUNNING' ? 'running' : 'never ended') : formatDuration(s.durationMs));
+    const dur = (s: SpanCore | undefined) =>
+      !s ? '—' : s.durationMs === null ? (s.status === 'RUNNING' ? 'running' : 'never ended') : formatDuration(s.durationMs);
     tr(['Duration', dur(a), dur(b)]);
     tr(['Start', a ? `+${formatDuration(a.startMs)}` : '—', b ? `+${formatDuration(b.startMs)}` : '—']);
     if (row.deltaMs !== null) {

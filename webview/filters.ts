@@ -125,7 +125,8 @@ export function filtersHiding(m: FilterModel, values: FilterValues, p: number): 
 
 /** What the waterfall says instead of rows, or null when it has rows. */
 export function emptyText(m: FilterModel & { run: TimelineModel['run'] }, rowCount: number, values: FilterValues): string | null {
-  if (m.tree.size === 0) return m.run?.status === 'RUNNING' ? 'No spans yet — waiting for the workflow to report…' : 'This run recorded no spans.';
+  if (m.tree.size === 0)
+    return m.run?.status === 'RUNNING' ? 'No spans yet — waiting for the workflow to report…' : 'This run recorded no spans.';
   if (rowCount > 0) return null;
   const active = activeFilters(values);
   if (active.length === 1) return active[0]!.empty(values[active[0]!.id]!);

@@ -152,7 +152,8 @@ export function spanRequests(m: TimelineModel, post: (msg: WebviewMessage) => vo
       if (run) post({ type: 'getSpanDetail', spanId, ...run });
     },
     goToSource: (span: SpanCore, side: Side) => post({ type: 'goToSource', spanId: span.id, ...runOf(side) }),
-    openSource: (file: string, line: number, column?: number) => post(column !== undefined ? { type: 'openSource', file, line, column } : { type: 'openSource', file, line }),
+    openSource: (file: string, line: number, column?: number) =>
+      post(column !== undefined ? { type: 'openSource', file, line, column } : { type: 'openSource', file, line }),
     copy: (text: string) => post({ type: 'copy', text }),
   };
 }

@@ -59,7 +59,6 @@ export function timeTicks(win: TimeWindow, widthPx: number, minGapPx = 90): Tick
   return ticks;
 }
 
-
 function decimalsFor(step: number, unit: number): number {
   const v = step / unit;
   return v >= 1 ? 0 : Math.min(6, Math.ceil(-Math.log10(v) - 1e-9));
@@ -128,10 +127,8 @@ export function rangeWindow(a: number, b: number, bounds: TimeWindow): TimeWindo
   return clampWindow({ start: Math.min(a, b), end: Math.max(a, b) }, bounds);
 }
 
-export const msToX = (ms: number, win: TimeWindow, width: number): number =>
-  ((ms - win.start) / (win.end - win.start)) * width;
-export const xToMs = (x: number, win: TimeWindow, width: number): number =>
-  win.start + (x / Math.max(width, 1)) * (win.end - win.start);
+export const msToX = (ms: number, win: TimeWindow, width: number): number => ((ms - win.start) / (win.end - win.start)) * width;
+export const xToMs = (x: number, win: TimeWindow, width: number): number => win.start + (x / Math.max(width, 1)) * (win.end - win.start);
 
 /**
  * A bar's pixel box in a `width`-wide lane, clipped to a little outside the lane so huge

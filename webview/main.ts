@@ -52,7 +52,8 @@ window.addEventListener('message', (e: MessageEvent) => {
   app.handle(parsed.message);
 });
 window.addEventListener('runlens:rendered', (e) => {
-  if ((e as CustomEvent<{ rows: number }>).detail.rows > 0 && !performance.getEntriesByName('runlens:first-rows').length) performance.mark('runlens:first-rows');
+  if ((e as CustomEvent<{ rows: number }>).detail.rows > 0 && !performance.getEntriesByName('runlens:first-rows').length)
+    performance.mark('runlens:first-rows');
 });
 performance.mark('runlens:ready');
 host.post({ type: 'ready' });

@@ -3,7 +3,15 @@
  * from them per tree position (start, duration, status) that rendering reads every frame.
  * DOM-free.
  */
-import { decodeSpans, type CompareRowView, type CompareView, type RunChoiceView, type RunView, type SpanCore, type SpanDetailView } from '../src/shared/protocol';
+import {
+  decodeSpans,
+  type CompareRowView,
+  type CompareView,
+  type RunChoiceView,
+  type RunView,
+  type SpanCore,
+  type SpanDetailView,
+} from '../src/shared/protocol';
 import { SPAN_STATUS_CODE } from '../src/shared/status';
 import type { TimeWindow } from './layout';
 import { buildTree, criticalPath, treeFromPreorder, type Tree } from './tree';
@@ -267,7 +275,10 @@ export class TimelineModel {
     this.laneA = laneA;
     this.countRunning();
     const bad = (st: number) => st === ST_ERROR || st === ST_INCOMPLETE;
-    this.failed = flags(n, (p) => bad(lane.status[p]!) || bad(laneA.status[p]!) || (rows[p]!.divergence !== null && rows[p]!.divergence !== 'attributes'));
+    this.failed = flags(
+      n,
+      (p) => bad(lane.status[p]!) || bad(laneA.status[p]!) || (rows[p]!.divergence !== null && rows[p]!.divergence !== 'attributes'),
+    );
     this.bounds = this.extent([lane, laneA]);
   }
 

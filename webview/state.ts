@@ -146,7 +146,10 @@ export function fromPersisted(saved: PersistedState): ViewState {
   const savedFilters: Record<string, unknown> = ui.filters && typeof ui.filters === 'object' ? ui.filters : { errorsOnly: ui.errorsOnly };
   for (const f of FILTERS) filters[f.id] = parseFilterValue(f, savedFilters[f.id]);
   const v = ui.view;
-  const view = v && typeof v === 'object' && Number.isFinite(v.start) && Number.isFinite(v.end) && v.end > v.start ? { start: v.start, end: v.end } : null;
+  const view =
+    v && typeof v === 'object' && Number.isFinite(v.start) && Number.isFinite(v.end) && v.end > v.start
+      ? { start: v.start, end: v.end }
+      : null;
   const d = INITIAL_STATE;
   return {
     selectedId: typeof saved.selectedSpanId === 'string' ? saved.selectedSpanId : null,

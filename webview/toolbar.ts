@@ -90,7 +90,11 @@ export class Toolbar {
         ev.next(e.shiftKey ? -1 : 1);
       }
     });
-    find.append(this.search, iconButton('up', 'Previous match (Shift+Enter)', () => ev.next(-1)), iconButton('down', 'Next match (Enter)', () => ev.next(1)));
+    find.append(
+      this.search,
+      iconButton('up', 'Previous match (Shift+Enter)', () => ev.next(-1)),
+      iconButton('down', 'Next match (Enter)', () => ev.next(1)),
+    );
 
     const filters = el('div', 'tb-group');
     this.filterControls = FILTERS.map((f) => filterControl(f, ev));
@@ -114,7 +118,10 @@ export class Toolbar {
       } else ev.compareWith(v || null);
     });
     this.layoutSelect = custom('vscode-dropdown', { 'aria-label': 'Compare layout', position: 'below' }) as ToolkitValue;
-    this.layoutSelect.append(custom('vscode-option', { value: 'overlay' }, 'Overlay'), custom('vscode-option', { value: 'side' }, 'Side by side'));
+    this.layoutSelect.append(
+      custom('vscode-option', { value: 'overlay' }, 'Overlay'),
+      custom('vscode-option', { value: 'side' }, 'Side by side'),
+    );
     this.layoutSelect.addEventListener('change', () => ev.layout(this.layoutSelect.value === 'side' ? 'side' : 'overlay'));
     this.stopCompare = iconButton('close', 'Stop comparing', () => ev.compareWith(null));
     cmp.append(this.compareSelect, this.layoutSelect, this.stopCompare);
@@ -169,7 +176,10 @@ export class Toolbar {
     if (this.criticalBox.checked !== s.critical) this.criticalBox.checked = s.critical;
     this.criticalBox.toggleAttribute('disabled', m.comparing);
     this.setBanner(m.compare, f.firstDivergence);
-    setText(this.rangeLabel, `${formatDuration(Math.max(s.view.start, f.bounds.start))} – ${formatDuration(Math.min(s.view.end, f.bounds.end))}`);
+    setText(
+      this.rangeLabel,
+      `${formatDuration(Math.max(s.view.start, f.bounds.start))} – ${formatDuration(Math.min(s.view.end, f.bounds.end))}`,
+    );
     setText(this.count, f.count);
   }
 
@@ -218,7 +228,11 @@ export class Toolbar {
       s.attributesChanged ? `${s.attributesChanged} with different attributes` : '',
     ].filter(Boolean);
     const frag = document.createDocumentFragment();
-    frag.append(el('span', 'tl-banner-lead', 'Comparing with baseline '), el('strong', undefined, c.other.name), el('span', undefined, ` (${c.other.status})`));
+    frag.append(
+      el('span', 'tl-banner-lead', 'Comparing with baseline '),
+      el('strong', undefined, c.other.name),
+      el('span', undefined, ` (${c.other.status})`),
+    );
     frag.append(el('span', 'tl-banner-stats', parts.length ? ` — ${parts.join(' · ')}` : ' — no differences'));
     if (firstName !== null) {
       const a = el('a', 'tl-goto-div', `◆ First divergence: ${firstName}`);

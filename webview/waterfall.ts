@@ -305,7 +305,12 @@ export class Waterfall {
     }
   }
 
-  private renderRowContent(pr: PoolRow, p: number, f: Frame, s: { selected: boolean; kids: boolean; collapsed: boolean; match: boolean; crit: boolean }): void {
+  private renderRowContent(
+    pr: PoolRow,
+    p: number,
+    f: Frame,
+    s: { selected: boolean; kids: boolean; collapsed: boolean; match: boolean; crit: boolean },
+  ): void {
     const m = f.model;
     const depth = m.tree.depth[p]!;
     const r = pr.root;

@@ -54,7 +54,11 @@ function emit(record: Record<string, unknown>): void {
     }
     const sent = fetch(endpoint.replace(/\/+$/, '') + '/runlens/v1/events', {
       method: 'POST',
-      headers: { 'content-type': 'application/x-ndjson', 'x-runlens-run-id': process.env.RUNLENS_RUN_ID ?? '', 'x-runlens-token': process.env.RUNLENS_TOKEN ?? '' },
+      headers: {
+        'content-type': 'application/x-ndjson',
+        'x-runlens-run-id': process.env.RUNLENS_RUN_ID ?? '',
+        'x-runlens-token': process.env.RUNLENS_TOKEN ?? '',
+      },
       body: line + '\n',
       signal: AbortSignal.timeout(2000),
     })

@@ -33,7 +33,11 @@ export function launchContext(): Context {
 }
 
 /** Run `fn` inside an active span; a throw is recorded on the span and rethrown. */
-export async function inSpan<T>(name: string, attributes: Record<string, string | number | boolean>, fn: (span: Span) => Promise<T>): Promise<T> {
+export async function inSpan<T>(
+  name: string,
+  attributes: Record<string, string | number | boolean>,
+  fn: (span: Span) => Promise<T>,
+): Promise<T> {
   return tracer.startActiveSpan(name, { attributes }, async (span) => {
     try {
       const result = await fn(span);

@@ -194,7 +194,8 @@ function parseArgs(command: string, argv: string[], spec: CommandSpec): Parsed {
   }
   // Too few is for each command to explain (it knows what is missing); too many is said here.
   const max = spec.positional[1];
-  if (command === 'run' && positional.length) throw new UsageError(`runlens run needs a command after --: runlens run -- ${quoteArg(positional.join(' '))}`, command);
+  if (command === 'run' && positional.length)
+    throw new UsageError(`runlens run needs a command after --: runlens run -- ${quoteArg(positional.join(' '))}`, command);
   if (positional.length > max) throw new UsageError(`unexpected argument ${quoteArg(positional[max])}`, command);
   return { positional, flags, rest };
 }
@@ -251,7 +252,9 @@ async function startCollector(store: TraceStore, p: Parsed): Promise<Collector> 
   held = undefined;
   if (collector.fellBack) {
     await collector.close();
-    throw new PortTakenError(`port ${port} (--port) is taken by another process; stop it, pick another port, or use --port 0 for a free one`);
+    throw new PortTakenError(
+      `port ${port} (--port) is taken by another process; stop it, pick another port, or use --port 0 for a free one`,
+    );
   }
   for (const m of said) log(m);
   return collector;
@@ -302,7 +305,14 @@ async function openForReading(p: Parsed): Promise<{ store: TraceStore; file: str
 /** What a reading command shows: a run left RUNNING by a process that is gone is INCOMPLETE (the next writer records it so). */
 function asSeen(run: Run): Run {
   if (run.status !== 'RUNNING' || !run.owner || isProcessAlive(run.owner) !== false) return run;
-  return { ...run, status: 'INCOMPLETE', attributes: { ...run.attributes, 'runlens.incomplete_reason': `the process recording it (pid ${run.owner.pid}) ended without ending the run` } };
+  return {
+    ...run,
+    status: 'INCOMPLETE',
+    attributes: {
+      ...run.attributes,
+      'runlens.incomplete_reason': `the process recording it (pid ${run.owner.pid}) ended without ending the run`,
+    },
+  };
 }
 
 /**
@@ -325,7 +335,9 @@ function cannotRecord(err: unknown, file?: string): unknown {
   if (!target) return err;
   const where = path.dirname(target);
   const why = e.code === 'EROFS' ? 'is on a read-only file system' : 'is not writable by this user';
-  return new StoreAccessError(`cannot record: ${where} ${why} (${e.code}${e.path ? ` on ${e.path}` : ''}); list, show and export still read it. Pass --db to record elsewhere.`);
+  return new StoreAccessError(
+    `cannot record: ${where} ${why} (${e.code}${e.path ? ` on ${e.path}` : ''}); list, show and export still read it. Pass --db to record elsewhere.`,
+  );
 }
 
 async function cmdRun(p: Parsed): Promise<number> {
@@ -342,10 +354,16 @@ async function cmdRun(p: Parsed): Promise<number> {
     if (!(err instanceof DatabaseLockedError) || !err.owner.endpoint) throw cannotRecord(err, file);
     // The database belongs to a live Runlens (VS Code window, serve): record in memory and
     // hand every change to it, so the run shows up there live.
-    log(`${path.relative(process.cwd(), file) || file} is open in ${err.owner.what ?? `process ${err.owner.pid}`}; sending this run to it at ${err.owner.endpoint}`);
+    log(
+      `${path.relative(process.cwd(), file) || file} is open in ${err.owner.what ?? `process ${err.owner.pid}`}; sending this run to it at ${err.owner.endpoint}`,
+    );
     store = await TraceStore.open({});
     // If that process goes away mid-run, the forwarder hands the run over (see forward.ts).
-    forward = forwardChanges(store, { dbPath: file, endpoint: err.owner.endpoint, token: readStoreSecret(file), selfEndpoint: () => collector?.endpoint }, log);
+    forward = forwardChanges(
+      store,
+      { dbPath: file, endpoint: err.owner.endpoint, token: readStoreSecret(file), selfEndpoint: () => collector?.endpoint },
+      log,
+    );
   }
   let collector: Collector;
   try {
@@ -387,7 +405,11 @@ async function cmdRun(p: Parsed): Promise<number> {
   // Late OTLP exports (SDKs flush at exit) arrive just after the process closes its pipes.
   await new Promise((r) => setTimeout(r, 150));
   const spans = store.getSpans(run.id);
-  process.stderr.write('\n' + formatRunReport(store.getRun(run.id) ?? run, spans, { workspaceRoot, cwd: process.cwd(), color: useColor(process.stderr) }) + '\n');
+  process.stderr.write(
+    '\n' +
+      formatRunReport(store.getRun(run.id) ?? run, spans, { workspaceRoot, cwd: process.cwd(), color: useColor(process.stderr) }) +
+      '\n',
+  );
   await collector.close();
   await forward?.drain();
   await store.close();
@@ -482,7 +504,9 @@ async function cmdShow(p: Parsed): Promise<number> {
     if (p.flags.has('json')) process.stdout.write(encodeJson({ run, spans }) + '\n');
     else {
       const root = findWorkspaceRoot(process.cwd());
-      process.stdout.write(formatRunReport(run, spans, { workspaceRoot: root, cwd: run.cwd ?? root, color: useColor(process.stdout) }) + '\n');
+      process.stdout.write(
+        formatRunReport(run, spans, { workspaceRoot: root, cwd: run.cwd ?? root, color: useColor(process.stdout) }) + '\n',
+      );
     }
   } finally {
     await store.close(); // also when the run is not there: no lock left behind
@@ -492,7 +516,8 @@ async function cmdShow(p: Parsed): Promise<number> {
 
 async function cmdExport(p: Parsed): Promise<number> {
   const format = p.flags.get('format') ?? 'otlp-json';
-  if (format !== 'otlp-json' && format !== 'jaeger-json') throw new UsageError(`--format must be otlp-json or jaeger-json, got ${quoteArg(String(format))}`);
+  if (format !== 'otlp-json' && format !== 'jaeger-json')
+    throw new UsageError(`--format must be otlp-json or jaeger-json, got ${quoteArg(String(format))}`);
   const out = p.flags.get('out');
   if (typeof out === 'string') checkOutFile(out);
   const id = runArgument(p);
@@ -562,7 +587,13 @@ async function cmdImport(p: Parsed): Promise<number> {
 
 /** JSON for scripts: bigint times become decimal strings. */
 function encodeJson(v: unknown): string {
-  return escapeC1(JSON.stringify(JSON.parse(encode(v), (_k, x) => (x && typeof x === 'object' && typeof x['\u0000n'] === 'string' ? x['\u0000n'] : x)), null, 2));
+  return escapeC1(
+    JSON.stringify(
+      JSON.parse(encode(v), (_k, x) => (x && typeof x === 'object' && typeof x['\u0000n'] === 'string' ? x['\u0000n'] : x)),
+      null,
+      2,
+    ),
+  );
 }
 
 /**
@@ -622,7 +653,12 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${where}: ${terminalText(err.message)} (${where} --help)\n`);
       return 2;
     }
-    if (err instanceof DatabaseLockedError || err instanceof ImportError || err instanceof PortTakenError || err instanceof StoreAccessError) {
+    if (
+      err instanceof DatabaseLockedError ||
+      err instanceof ImportError ||
+      err instanceof PortTakenError ||
+      err instanceof StoreAccessError
+    ) {
       log(err.message);
       return 1;
     }

@@ -127,18 +127,28 @@ export class Collector {
     }
     const port = (server.address() as AddressInfo).port;
     const token = opts.token ?? store.secret ?? randomBytes(32).toString('hex'); // a read-only store has none
-    const collector = new Collector(server, port, fellBack, token, limits, new Set((opts.allowedOrigins ?? []).map((o) => o.toLowerCase())));
+    const collector = new Collector(
+      server,
+      port,
+      fellBack,
+      token,
+      limits,
+      new Set((opts.allowedOrigins ?? []).map((o) => o.toLowerCase())),
+    );
     const settleMs = opts.settleIdleMs ?? 30_000;
     // Housekeeping that only the writer can do: attached traces gone quiet are settled, runs
     // whose recording process died are closed INCOMPLETE.
-    collector.settleTimer = setInterval(() => {
-      try {
-        store.settleIdle(settleMs);
-        store.closeOrphans();
-      } catch (err) {
-        opts.log?.(`collector: housekeeping failed: ${(err as Error).message}`);
-      }
-    }, Math.max(50, Math.min(5_000, settleMs / 2)));
+    collector.settleTimer = setInterval(
+      () => {
+        try {
+          store.settleIdle(settleMs);
+          store.closeOrphans();
+        } catch (err) {
+          opts.log?.(`collector: housekeeping failed: ${(err as Error).message}`);
+        }
+      },
+      Math.max(50, Math.min(5_000, settleMs / 2)),
+    );
     collector.settleTimer.unref();
     if (fellBack) opts.log?.(`port ${wanted} is taken; collecting on ${collector.endpoint} instead`);
     return collector;
@@ -165,11 +175,13 @@ export class Collector {
     // fetch sends Sec-Fetch-Mode too, so that one says nothing).
     const browser = origin !== undefined || req.headers['sec-fetch-site'] !== undefined;
     const allowed = origin !== undefined && pathname === '/v1/traces' && this.allowedOrigins.has(origin.toLowerCase());
-    if (browser && !allowed) return [403, 'requests from web pages are not accepted (set runlens.collector.allowedOrigins to accept an origin)'];
+    if (browser && !allowed)
+      return [403, 'requests from web pages are not accepted (set runlens.collector.allowedOrigins to accept an origin)'];
     if (req.method === 'OPTIONS') return [403, 'cross-origin requests are not accepted'];
     if (pathname.startsWith('/runlens/')) {
       const given = req.headers['x-runlens-token'];
-      const ok = typeof given === 'string' && given.length === this.token.length && timingSafeEqual(Buffer.from(given), Buffer.from(this.token));
+      const ok =
+        typeof given === 'string' && given.length === this.token.length && timingSafeEqual(Buffer.from(given), Buffer.from(this.token));
       if (!ok) return [401, 'Runlens endpoints need the store secret in x-runlens-token (runlens run reads it from the database folder)'];
     }
     return undefined;
@@ -194,7 +206,11 @@ export class Collector {
     const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (!types.includes(type)) {
       req.resume();
-      return sendStatus(res, 415, `unsupported content type ${JSON.stringify(type.slice(0, 100))}; ${url.pathname} takes ${types.join(' or ')}`);
+      return sendStatus(
+        res,
+        415,
+        `unsupported content type ${JSON.stringify(type.slice(0, 100))}; ${url.pathname} takes ${types.join(' or ')}`,
+      );
     }
     let body: Buffer;
     try {
@@ -213,7 +229,13 @@ export class Collector {
       return this.batch(store, body, res);
     } catch (err) {
       // A stack overflow (RangeError) can only come from input nested too deep.
-      if (err instanceof HttpError || err instanceof OtlpFormatError || err instanceof SyntaxError || err instanceof TooDeepError || err instanceof RangeError) {
+      if (
+        err instanceof HttpError ||
+        err instanceof OtlpFormatError ||
+        err instanceof SyntaxError ||
+        err instanceof TooDeepError ||
+        err instanceof RangeError
+      ) {
         const status = err instanceof HttpError ? err.status : 400;
         const message = err instanceof RangeError ? 'the body is nested too deep' : (err as Error).message;
         log?.(`collector: rejected a request: ${message}`);
@@ -256,7 +278,8 @@ export class Collector {
     } else {
       throw new HttpError(415, `unsupported content type ${JSON.stringify(type)}; send application/json or application/x-protobuf`);
     }
-    if (result.spans.length > this.limits.spansPerRequest) throw new HttpError(413, `${result.spans.length} spans in one request; the limit is ${this.limits.spansPerRequest}`);
+    if (result.spans.length > this.limits.spansPerRequest)
+      throw new HttpError(413, `${result.spans.length} spans in one request; the limit is ${this.limits.spansPerRequest}`);
     // Acknowledged once journalled: the rows are written right after, off the request path.
     const stored = store.apply(result, { defer: true });
     if (stored.rejected) {
@@ -266,10 +289,14 @@ export class Collector {
     this.stats.spans += result.spans.length - stored.rejected;
     this.stats.rejected += result.rejected;
     if (type === 'application/json') {
-      const payload = result.rejected ? { partialSuccess: { rejectedSpans: String(result.rejected), errorMessage: result.rejectMessage } } : {};
+      const payload = result.rejected
+        ? { partialSuccess: { rejectedSpans: String(result.rejected), errorMessage: result.rejectMessage } }
+        : {};
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
     } else {
-      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end(Buffer.from(encodeExportResponse(result.rejected, result.rejectMessage)));
+      res
+        .writeHead(200, { 'content-type': 'application/x-protobuf' })
+        .end(Buffer.from(encodeExportResponse(result.rejected, result.rejectMessage)));
     }
   }
 
@@ -283,7 +310,10 @@ export class Collector {
       const existing = store.getRun(runId);
       const traceId = existing?.traceId ?? newTraceId();
       if (!existing) store.apply({ runs: [{ id: runId, name: runId, source: 'log', traceId, status: 'RUNNING' }], spans: [] });
-      entry = { parser: new JsonLinesParser({ runId, traceId, rootSpanId: existing?.rootSpanId }), recorder: new ParsedOutputRecorder(store, runId) };
+      entry = {
+        parser: new JsonLinesParser({ runId, traceId, rootSpanId: existing?.rootSpanId }),
+        recorder: new ParsedOutputRecorder(store, runId),
+      };
       // Bounded: the oldest posting run's parser goes first (its open spans stay as stored).
       if (this.eventParsers.size >= MAX_EVENT_RUNS) this.eventParsers.delete(this.eventParsers.keys().next().value!);
       this.eventParsers.set(runId, entry);
@@ -295,7 +325,9 @@ export class Collector {
     this.stats.spans += result.spans.length;
     res
       .writeHead(200, { 'content-type': 'application/json' })
-      .end(JSON.stringify({ accepted: result.spans.length, ignoredLines: result.output.length, unreadableLines: result.diagnostics.length }));
+      .end(
+        JSON.stringify({ accepted: result.spans.length, ignoredLines: result.output.length, unreadableLines: result.diagnostics.length }),
+      );
   }
 
   /** Runs and spans from a Runlens process that could not open the database itself. */
@@ -316,7 +348,8 @@ export class Collector {
     const batch = parsed.data;
     const runs = (batch.runs ?? []).map(({ spanCount: _c, errorCount: _e, ...patch }) => patch);
     const ingest: IngestBatch = { runs, spans: batch.spans ?? [] };
-    if (ingest.spans.length > this.limits.spansPerRequest) throw new HttpError(413, `${ingest.spans.length} spans in one request; the limit is ${this.limits.spansPerRequest}`);
+    if (ingest.spans.length > this.limits.spansPerRequest)
+      throw new HttpError(413, `${ingest.spans.length} spans in one request; the limit is ${this.limits.spansPerRequest}`);
     store.apply(ingest);
     for (const o of batch.output ?? []) store.appendOutput(o.runId, o.stream, o.lines, o.start);
     if (batch.end) store.endRun(batch.end.runId, batch.end);
@@ -339,10 +372,19 @@ const ROUTES: Record<string, readonly string[]> = {
 const BatchBody = z.object({
   runs: z.array(Run.partial().extend({ id: z.string().min(1) })).optional(),
   spans: z.array(Span).optional(),
-  end: z.object({ runId: z.string().min(1), exitCode: z.number().int().optional(), signal: z.string().optional(), endNs: NanoTime.optional() }).optional(),
+  end: z
+    .object({ runId: z.string().min(1), exitCode: z.number().int().optional(), signal: z.string().optional(), endNs: NanoTime.optional() })
+    .optional(),
   /** Output lines of the forwarded runs, at their line numbers (sending them again rewrites them). */
   output: z
-    .array(z.object({ runId: z.string().min(1), stream: z.enum(['stdout', 'stderr']), start: z.number().int().nonnegative().max(1_000_000), lines: z.array(z.string()).max(5_000) }))
+    .array(
+      z.object({
+        runId: z.string().min(1),
+        stream: z.enum(['stdout', 'stderr']),
+        start: z.number().int().nonnegative().max(1_000_000),
+        lines: z.array(z.string()).max(5_000),
+      }),
+    )
     .max(1_000)
     .optional(),
 });

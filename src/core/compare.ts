@@ -211,15 +211,7 @@ function makeRow(
   const ratio = aDurationMs !== null && bDurationMs !== null && aDurationMs > 0 ? bDurationMs / aDurationMs : null;
   const statusChanged = !!a && !!b && a.status !== b.status;
   const attrDiffs = a && b ? diffAttributes(a, b, ignored) : [];
-  const divergence: Divergence | null = !b
-    ? 'onlyA'
-    : !a
-      ? 'onlyB'
-      : statusChanged
-        ? 'status'
-        : attrDiffs.length
-          ? 'attributes'
-          : null;
+  const divergence: Divergence | null = !b ? 'onlyA' : !a ? 'onlyB' : statusChanged ? 'status' : attrDiffs.length ? 'attributes' : null;
   return {
     key,
     parentKey,

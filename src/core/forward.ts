@@ -60,7 +60,11 @@ export async function openWriter(
   } catch (err) {
     if (!(err instanceof DatabaseLockedError) || !err.owner.endpoint) throw err;
     const store = await TraceStore.open({});
-    const forward = forwardChanges(store, { dbPath, endpoint: err.owner.endpoint, token: readStoreSecret(dbPath), selfEndpoint: opts.selfEndpoint }, opts.log);
+    const forward = forwardChanges(
+      store,
+      { dbPath, endpoint: err.owner.endpoint, token: readStoreSecret(dbPath), selfEndpoint: opts.selfEndpoint },
+      opts.log,
+    );
     return { store, forward, holder: err.owner };
   }
 }

@@ -42,7 +42,8 @@ export function userKey(file: string = userKeyPath()): Buffer {
   let key: Buffer | undefined;
   try {
     const st = fs.lstatSync(file);
-    const private_ = process.platform === 'win32' || ((st.mode & 0o077) === 0 && (typeof process.getuid !== 'function' || st.uid === process.getuid()));
+    const private_ =
+      process.platform === 'win32' || ((st.mode & 0o077) === 0 && (typeof process.getuid !== 'function' || st.uid === process.getuid()));
     if (st.isFile() && private_) {
       const text = fs.readFileSync(file, 'utf8').trim();
       if (/^[0-9a-f]{64}$/.test(text)) key = Buffer.from(text, 'hex');
@@ -100,6 +101,7 @@ export function rerunRefusal(run: LaunchFacts & { launchSignature?: string; sour
   if (run.source === 'otlp') return 'it was attached over OpenTelemetry, not launched, so there is no command to run again';
   if (run.source === 'import') return 'it was imported from a file; its command is a record of another machine, not something to run';
   if (!run.command?.length) return 'it has no command';
-  if (!verifyLaunch(run)) return 'it was not launched by Runlens on this machine (its command came with the trace data, so it is shown but never run)';
+  if (!verifyLaunch(run))
+    return 'it was not launched by Runlens on this machine (its command came with the trace data, so it is shown but never run)';
   return undefined;
 }

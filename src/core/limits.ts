@@ -99,7 +99,14 @@ function boundValue(value: AttrValue, max: number, keyMax: number, depth: number
  * `attrs` within the limits (or undefined when already within them: the usual case
  * allocates nothing). `truncated` receives key → original length for cut string values.
  */
-function boundAttributes(attrs: Attributes, max: number, keyMax: number, count: number, depth: number, truncated: Record<string, number> | undefined): Attributes | undefined {
+function boundAttributes(
+  attrs: Attributes,
+  max: number,
+  keyMax: number,
+  count: number,
+  depth: number,
+  truncated: Record<string, number> | undefined,
+): Attributes | undefined {
   let n = 0;
   let over = false;
   for (const k in attrs) {
@@ -156,7 +163,9 @@ export function boundSpan(s: Span, limits: Limits): Span {
     events ??= s.events.slice(0, nEvents);
     truncated['runlens.events'] = s.events.length;
   }
-  const resource = s.resource ? boundAttributes(s.resource, L.attrValueLength, L.keyLength, L.attributesPerSpan, L.depth, undefined) : undefined;
+  const resource = s.resource
+    ? boundAttributes(s.resource, L.attrValueLength, L.keyLength, L.attributesPerSpan, L.depth, undefined)
+    : undefined;
   const longName = s.name.length > L.nameLength;
   const longMessage = s.statusMessage !== undefined && s.statusMessage.length > L.messageLength;
   const longLabel = s.statusLabel !== undefined && s.statusLabel.length > L.nameLength;
@@ -170,7 +179,10 @@ export function boundSpan(s: Span, limits: Limits): Span {
     name: cut(s.name, L.nameLength),
     statusMessage: s.statusMessage === undefined ? undefined : cut(s.statusMessage, L.messageLength),
     statusLabel: s.statusLabel === undefined ? undefined : cut(s.statusLabel, L.nameLength),
-    scope: s.scope && { name: cut(s.scope.name, L.nameLength), version: s.scope.version === undefined ? undefined : cut(s.scope.version, L.nameLength) },
+    scope: s.scope && {
+      name: cut(s.scope.name, L.nameLength),
+      version: s.scope.version === undefined ? undefined : cut(s.scope.version, L.nameLength),
+    },
     attributes: attributes ?? s.attributes,
     events: events ?? s.events,
     resource: resource ?? s.resource,
@@ -181,10 +193,21 @@ export function boundSpan(s: Span, limits: Limits): Span {
 /** A run patch within the limits (names, command, cwd, attributes). */
 export function boundRun<T extends RunPatch>(r: T, limits: Limits): T {
   const L = limits;
-  const attributes = r.attributes ? boundAttributes(r.attributes, L.attrValueLength, L.keyLength, L.attributesPerSpan, L.depth, undefined) : undefined;
+  const attributes = r.attributes
+    ? boundAttributes(r.attributes, L.attrValueLength, L.keyLength, L.attributesPerSpan, L.depth, undefined)
+    : undefined;
   const long = (s: string | undefined, max: number) => s !== undefined && s.length > max;
   const longCommand = r.command !== undefined && (r.command.length > 1000 || r.command.some((a) => a.length > L.attrValueLength));
-  if (!attributes && !long(r.name, L.nameLength) && !long(r.workflow, L.nameLength) && !long(r.cwd, L.attrValueLength) && !long(r.gitCommit, 64) && !long(r.signal, 32) && !longCommand) return r;
+  if (
+    !attributes &&
+    !long(r.name, L.nameLength) &&
+    !long(r.workflow, L.nameLength) &&
+    !long(r.cwd, L.attrValueLength) &&
+    !long(r.gitCommit, 64) &&
+    !long(r.signal, 32) &&
+    !longCommand
+  )
+    return r;
   return {
     ...r,
     name: r.name === undefined ? undefined : cut(r.name, L.nameLength),

@@ -78,7 +78,10 @@ export type Span = z.infer<typeof Span>;
  * What a view needs to draw a span without its attributes and events (a narrow read: the
  * store decodes those only for the span the user selects). `error` is errorSummary(span).
  */
-export type SpanHead = Pick<Span, 'runId' | 'traceId' | 'spanId' | 'parentSpanId' | 'name' | 'kind' | 'startNs' | 'endNs' | 'status' | 'statusMessage' | 'statusLabel'> & {
+export type SpanHead = Pick<
+  Span,
+  'runId' | 'traceId' | 'spanId' | 'parentSpanId' | 'name' | 'kind' | 'startNs' | 'endNs' | 'status' | 'statusMessage' | 'statusLabel'
+> & {
   error?: string;
   /** `service.name` of the span's resource, when it has one. */
   service?: string;
@@ -110,7 +113,9 @@ export const Run = z.object({
   /** HMAC proving this user's Runlens launched the run (src/core/launchKey.ts); only such runs can be re-run. */
   launchSignature: z.string().optional(),
   /** The process recording a launched or followed run: when it is gone, the run is closed INCOMPLETE. */
-  owner: z.object({ pid: z.number().int().positive(), started: z.string().max(64).optional(), host: z.string().max(256).optional() }).optional(),
+  owner: z
+    .object({ pid: z.number().int().positive(), started: z.string().max(64).optional(), host: z.string().max(256).optional() })
+    .optional(),
 });
 export type Run = z.infer<typeof Run>;
 
@@ -145,7 +150,10 @@ export function isFailedStatus(status: SpanStatus): boolean {
 }
 
 /** Status of the run from how its process ended and what its spans say. */
-export function deriveRunStatus(exit: { exitCode?: number; signal?: string; cancelled?: boolean; incomplete?: string }, errorCount: number): RunStatus {
+export function deriveRunStatus(
+  exit: { exitCode?: number; signal?: string; cancelled?: boolean; incomplete?: string },
+  errorCount: number,
+): RunStatus {
   if (exit.incomplete) return 'INCOMPLETE';
   if (exit.cancelled) return 'CANCELLED';
   if (exit.signal || (exit.exitCode !== undefined && exit.exitCode !== 0)) return 'FAILED';
@@ -167,5 +175,5 @@ export function errorSummary(span: Span): string | undefined {
   if (ex && (ex.type || ex.message)) return [ex.type, ex.message].filter(Boolean).join(': ');
   if (span.statusMessage) return span.statusMessage;
   if (span.status === 'INCOMPLETE') return 'never ended (hung or killed)';
-  return span.status === 'ERROR' ? span.statusLabel ?? 'error' : undefined;
+  return span.status === 'ERROR' ? (span.statusLabel ?? 'error') : undefined;
 }

@@ -111,8 +111,22 @@ export function formatRunReport(run: Run, spans: Span[], opts: ReportOptions): s
       lines.push(`  ${paint(c, color, icon(s))} ${text(s.name)}  ${at}  ${what(s)}`.trimEnd());
     }
   };
-  if (failures.length) section(failures.length === 1 ? 'Failed step:' : 'Failed steps:', failures, 31, (s) => ICON[s.status], (s) => text(errorSummary(s)));
-  if (stopped.length) section(stopped.length === 1 ? 'Stopped while running:' : 'Stopped while running (where it was):', stopped, statusColor('CANCELLED'), () => RUN_ICON.CANCELLED, () => '');
+  if (failures.length)
+    section(
+      failures.length === 1 ? 'Failed step:' : 'Failed steps:',
+      failures,
+      31,
+      (s) => ICON[s.status],
+      (s) => text(errorSummary(s)),
+    );
+  if (stopped.length)
+    section(
+      stopped.length === 1 ? 'Stopped while running:' : 'Stopped while running (where it was):',
+      stopped,
+      statusColor('CANCELLED'),
+      () => RUN_ICON.CANCELLED,
+      () => '',
+    );
   return lines.join('\n');
 }
 

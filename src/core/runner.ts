@@ -34,7 +34,6 @@ export interface LaunchOptions {
   stdin?: NodeJS.ReadableStream;
 }
 
-
 export interface RunningWorkflow {
   readonly runId: string;
   /** The workflow's pid (and its process group's id), once it has started. */
@@ -108,7 +107,8 @@ export function beginRun(
   const ids = { id: newRunId(), traceId: newTraceId(), rootSpanId: newSpanId(), name: run.name };
   const workflow = run.workflow ?? run.name;
   // Only a launch this user's Runlens made itself can be re-run: sign what it starts.
-  const launchSignature = run.source === 'launch' && run.command?.length ? signLaunch({ id: ids.id, command: run.command, cwd: run.cwd, workflow }) : undefined;
+  const launchSignature =
+    run.source === 'launch' && run.command?.length ? signLaunch({ id: ids.id, command: run.command, cwd: run.cwd, workflow }) : undefined;
   store.apply({
     runs: [
       {
@@ -135,7 +135,13 @@ export function beginRun(
 
 export function launch(store: Store, opts: LaunchOptions): RunningWorkflow {
   if (!opts.command.length) throw new Error('no command to run');
-  const run = beginRun(store, { name: opts.name ?? defaultName(opts.command), workflow: opts.workflow, source: 'launch', command: opts.command, cwd: opts.cwd });
+  const run = beginRun(store, {
+    name: opts.name ?? defaultName(opts.command),
+    workflow: opts.workflow,
+    source: 'launch',
+    command: opts.command,
+    cwd: opts.cwd,
+  });
 
   const listeners: ((stream: 'stdout' | 'stderr', text: string) => void)[] = [];
   const parser = new JsonLinesParser({ runId: run.id, traceId: run.traceId, rootSpanId: run.rootSpanId });
@@ -163,7 +169,12 @@ export function launch(store: Store, opts: LaunchOptions): RunningWorkflow {
   let workflowPid: number | undefined;
   try {
     if (windows) {
-      proc = spawn(opts.command[0], opts.command.slice(1), { cwd: opts.cwd, env, stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], windowsHide: true });
+      proc = spawn(opts.command[0], opts.command.slice(1), {
+        cwd: opts.cwd,
+        env,
+        stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+        windowsHide: true,
+      });
       workflowPid = proc.pid;
       output = [proc.stdout!, proc.stderr!];
       input = proc.stdin ?? undefined;

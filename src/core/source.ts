@@ -72,7 +72,8 @@ export function resolveFailure(span: Span, opts: SourceOptions): SourceLocation 
   const loc = resolveSource(span, opts);
   if (loc?.via === 'attribute' && loc.frames) {
     const frame = deepestWorkspaceFrame(loc.frames);
-    if (frame) return { file: frame.file, line: frame.line, column: frame.column, function: frame.function, via: 'stack', frames: loc.frames };
+    if (frame)
+      return { file: frame.file, line: frame.line, column: frame.column, function: frame.function, via: 'stack', frames: loc.frames };
   }
   return loc;
 }

@@ -33,10 +33,7 @@ export interface SuperviseConfig {
 }
 
 /** What the supervisor reports on the control pipe. */
-export type SupervisorMessage =
-  | { pid: number }
-  | { exit: number | null; signal: string | null }
-  | { error: string; code?: string };
+export type SupervisorMessage = { pid: number } | { exit: number | null; signal: string | null } | { error: string; code?: string };
 
 /**
  * The supervisor's source. Plain ES2020 CommonJS, self-contained: it is passed to `node -e`

@@ -32,7 +32,12 @@ export function tailFile(store: Store, file: string, opts: TailOptions = {}): Ta
   const abs = path.resolve(file);
   const stat = fs.statSync(abs); // throws ENOENT with a clear message before any run is created
   if (!stat.isFile()) throw new Error(`${abs} is not a file`);
-  const run = beginRun(store, { name: opts.name ?? path.basename(abs), source: 'log', cwd: path.dirname(abs), attributes: { 'log.file.path': abs } });
+  const run = beginRun(store, {
+    name: opts.name ?? path.basename(abs),
+    source: 'log',
+    cwd: path.dirname(abs),
+    attributes: { 'log.file.path': abs },
+  });
   let parser = new JsonLinesParser({ runId: run.id, traceId: run.traceId, rootSpanId: run.rootSpanId });
   let offset = 0;
   let ino = stat.ino;

@@ -61,7 +61,9 @@ export class CollectorController implements vscode.Disposable {
     } catch (err) {
       this.error = (err as Error).message;
       this.log.error(`collector could not start: ${this.error}`);
-      void vscode.window.showErrorMessage(`Runlens collector could not start: ${this.error}`, 'Show Logs').then((a) => a && this.log.show());
+      void vscode.window
+        .showErrorMessage(`Runlens collector could not start: ${this.error}`, 'Show Logs')
+        .then((a) => a && this.log.show());
     }
     this.emitter.fire();
   }

@@ -27,7 +27,12 @@ export function workspaceRoot(): string | undefined {
 }
 
 /** Settings read when the database is opened: they apply after a window reload (the collector ones restart it live). */
-export const RELOAD_KEYS = ['runlens.database.path', 'runlens.retention.maxRuns', 'runlens.retention.maxSizeMB', 'runlens.attributes.maxLength'];
+export const RELOAD_KEYS = [
+  'runlens.database.path',
+  'runlens.retention.maxRuns',
+  'runlens.retention.maxSizeMB',
+  'runlens.attributes.maxLength',
+];
 
 export function readConfig(fallbackDir: string): Config {
   const c = vscode.workspace.getConfiguration(SECTION);

@@ -35,10 +35,22 @@ export function registerDebugFromHere(s: Services): vscode.Disposable[] {
     }
     if (loc && sources.mayOpen(loc.file)) {
       const line = loc.line - 1;
-      const exists = vscode.debug.breakpoints.some((b) => b instanceof vscode.SourceBreakpoint && b.location.uri.fsPath === loc.file && b.location.range.start.line === line);
-      if (!exists) vscode.debug.addBreakpoints([new vscode.SourceBreakpoint(new vscode.Location(vscode.Uri.file(loc.file), new vscode.Position(line, 0)))]);
+      const exists = vscode.debug.breakpoints.some(
+        (b) => b instanceof vscode.SourceBreakpoint && b.location.uri.fsPath === loc.file && b.location.range.start.line === line,
+      );
+      if (!exists)
+        vscode.debug.addBreakpoints([
+          new vscode.SourceBreakpoint(new vscode.Location(vscode.Uri.file(loc.file), new vscode.Position(line, 0))),
+        ]);
     }
-    const run = beginRun(store, { name: `${spec.name} (debug)`, workflow: spec.name, source: 'launch', command: spec.command, cwd: spec.cwd, attributes: { 'runlens.debug': true } });
+    const run = beginRun(store, {
+      name: `${spec.name} (debug)`,
+      workflow: spec.name,
+      source: 'launch',
+      command: spec.command,
+      cwd: spec.cwd,
+      attributes: { 'runlens.debug': true },
+    });
     const env = runEnvironment(spec.env, { ...run, name: spec.name }, collector.current?.endpoint, collector.current?.token);
     delete env.RUNLENS_STDOUT_CAPTURED; // the debugger owns stdout: the helpers post their events instead
     const folders = vscode.workspace.workspaceFolders;
@@ -53,7 +65,9 @@ export function registerDebugFromHere(s: Services): vscode.Disposable[] {
       session.dispose();
       sessions.delete(session);
       store.endRun(run.id, { exitCode: 127 });
-      void vscode.window.showErrorMessage(`Runlens: the debugger did not start (is the ${debugConfig.type === 'debugpy' ? 'Python' : 'JavaScript'} debugger installed?).`);
+      void vscode.window.showErrorMessage(
+        `Runlens: the debugger did not start (is the ${debugConfig.type === 'debugpy' ? 'Python' : 'JavaScript'} debugger installed?).`,
+      );
     }
     return started;
   };

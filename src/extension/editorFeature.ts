@@ -28,7 +28,11 @@ export class EditorFeature implements vscode.Disposable {
 
   constructor({ store, launcher, sources, config }: EditorFeatureDeps) {
     this.index = new SourceIndex(store, { sourceOptions: (run) => sources.sourceOptions(run) });
-    const settings = () => ({ codeLens: config.current.codeLensEnabled, history: config.current.historyLensEnabled, problems: config.current.problemsEnabled });
+    const settings = () => ({
+      codeLens: config.current.codeLensEnabled,
+      history: config.current.historyLensEnabled,
+      problems: config.current.problemsEnabled,
+    });
     this.lenses = new FailureLensProvider(this.index, settings, {
       // Problems entries open on a click without asking us: only files that would open anyway.
       mayOpen: (file) => sources.mayOpen(file),
@@ -54,7 +58,8 @@ export class EditorFeature implements vscode.Disposable {
       config.onDidChange(({ event }) => {
         const mappings = event.affectsConfiguration('runlens.pathMappings');
         if (mappings) this.index.reset();
-        if (mappings || event.affectsConfiguration('runlens.codeLens') || event.affectsConfiguration('runlens.problems')) this.lenses.refresh();
+        if (mappings || event.affectsConfiguration('runlens.codeLens') || event.affectsConfiguration('runlens.problems'))
+          this.lenses.refresh();
       }),
     );
   }

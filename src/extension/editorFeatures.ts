@@ -54,13 +54,18 @@ export class FailureLensProvider implements vscode.CodeLensProvider, vscode.Hove
         const verb = f.status === 'INCOMPLETE' ? 'hung' : 'failed';
         lenses.push(
           new vscode.CodeLens(range, {
-            ...commandRef('runlens.openTimeline', `$(error) ${noIcons(f.step)} ${verb} ${relativeTimeNs(f.atNs, now)}: ${noIcons(oneLine(f.error, 120))}`, ref),
+            ...commandRef(
+              'runlens.openTimeline',
+              `$(error) ${noIcons(f.step)} ${verb} ${relativeTimeNs(f.atNs, now)}: ${noIcons(oneLine(f.error, 120))}`,
+              ref,
+            ),
             tooltip: `${f.runName} — open the timeline at this step`,
           }),
           new vscode.CodeLens(range, commandRef('runlens.revealRun', 'Show Run', ref)),
           new vscode.CodeLens(range, commandRef('runlens.compareWithLastSuccess', 'Compare with last success', ref)),
         );
-        if (this.guard.canDebug(f.runId)) lenses.push(new vscode.CodeLens(range, commandRef('runlens.debugFromHere', 'Debug from here', ref)));
+        if (this.guard.canDebug(f.runId))
+          lenses.push(new vscode.CodeLens(range, commandRef('runlens.debugFromHere', 'Debug from here', ref)));
       }
     }
     if (s.history) {
@@ -68,7 +73,11 @@ export class FailureLensProvider implements vscode.CodeLensProvider, vscode.Hove
         if (h.line > doc.lineCount) continue;
         lenses.push(
           new vscode.CodeLens(doc.lineAt(line0(h.line)).range, {
-            ...commandRef('runlens.showStepHistory', `$(history) ${historyText(h, formatDuration)}`, { file: h.file, line: h.line, step: h.step }),
+            ...commandRef('runlens.showStepHistory', `$(history) ${historyText(h, formatDuration)}`, {
+              file: h.file,
+              line: h.line,
+              step: h.step,
+            }),
             tooltip: `Runs of step “${h.step}” — pick one to open its timeline`,
           }),
         );
@@ -100,7 +109,10 @@ export class FailureLensProvider implements vscode.CodeLensProvider, vscode.Hove
       // the workspace or mapped folders get one (and only such frames as related information).
       if (!this.guard.mayOpen(file)) continue;
       const uri = vscode.Uri.file(file);
-      this.diagnostics.set(uri, facts.map((f) => toDiagnostic(f, this.guard)));
+      this.diagnostics.set(
+        uri,
+        facts.map((f) => toDiagnostic(f, this.guard)),
+      );
     }
   }
 
@@ -113,11 +125,21 @@ export class FailureLensProvider implements vscode.CodeLensProvider, vscode.Hove
 function toDiagnostic(f: FailureFact, guard: EditorFeatureGuard): vscode.Diagnostic {
   const line = line0(f.line);
   const range = new vscode.Range(line, f.column ? f.column - 1 : 0, line, Number.MAX_SAFE_INTEGER);
-  const d = new vscode.Diagnostic(range, `${f.step} ${f.status === 'INCOMPLETE' ? 'hung' : 'failed'} (run ${f.runName}): ${f.error}`, vscode.DiagnosticSeverity.Error);
+  const d = new vscode.Diagnostic(
+    range,
+    `${f.step} ${f.status === 'INCOMPLETE' ? 'hung' : 'failed'} (run ${f.runName}): ${f.error}`,
+    vscode.DiagnosticSeverity.Error,
+  );
   d.source = 'runlens';
   if (f.errorType) d.code = f.errorType;
-  d.relatedInformation = f.outerFrames.filter((fr) => guard.mayOpen(fr.file)).map(
-    (fr) => new vscode.DiagnosticRelatedInformation(new vscode.Location(vscode.Uri.file(fr.file), new vscode.Position(line0(fr.line), 0)), `called from ${fr.function ?? 'here'}`),
-  );
+  d.relatedInformation = f.outerFrames
+    .filter((fr) => guard.mayOpen(fr.file))
+    .map(
+      (fr) =>
+        new vscode.DiagnosticRelatedInformation(
+          new vscode.Location(vscode.Uri.file(fr.file), new vscode.Position(line0(fr.line), 0)),
+          `called from ${fr.function ?? 'here'}`,
+        ),
+    );
   return d;
 }

@@ -36,11 +36,19 @@ export function failureHover(facts: readonly FailureFact[], samplesOf: (step: st
     const samples = samplesOf(f.step);
     if (samples.length) {
       md.md('\nRecent durations: ')
-        .text(samples.map((s) => `${s.durationMs !== undefined ? formatDuration(s.durationMs) : '—'} ${s.status === 'OK' ? '✓' : '✗'}`).join(' · '))
+        .text(
+          samples
+            .map((s) => `${s.durationMs !== undefined ? formatDuration(s.durationMs) : '—'} ${s.status === 'OK' ? '✓' : '✗'}`)
+            .join(' · '),
+        )
         .md('\n');
     }
     parts.push({ markdown: md.toString(), enabledCommands: [], themeIcons: false });
-    parts.push({ markdown: `$(go-to-file) ${commandLink('Open in Timeline', 'runlens.openTimeline', [{ runId: f.runId, spanId: f.spanId }])}`, enabledCommands: [...HOVER_COMMANDS], themeIcons: true });
+    parts.push({
+      markdown: `$(go-to-file) ${commandLink('Open in Timeline', 'runlens.openTimeline', [{ runId: f.runId, spanId: f.spanId }])}`,
+      enabledCommands: [...HOVER_COMMANDS],
+      themeIcons: true,
+    });
   }
   return parts;
 }

@@ -54,7 +54,14 @@ export class Launcher implements vscode.Disposable {
       else buffered.push(text);
     };
     const endpoint = this.endpoint();
-    const running = launch(this.store(), { command: spec.command, cwd: spec.cwd, env: spec.env, name: spec.name, workflow: spec.name, endpoint });
+    const running = launch(this.store(), {
+      command: spec.command,
+      cwd: spec.cwd,
+      env: spec.env,
+      name: spec.name,
+      workflow: spec.name,
+      endpoint,
+    });
     let exitCode: number | undefined;
     const pty: vscode.Pseudoterminal = {
       onDidWrite: writeEmitter.event,
@@ -82,7 +89,9 @@ export class Launcher implements vscode.Disposable {
     this.specs.set(runId, spec);
     this.lastSpec = spec;
     this.changed.fire();
-    this.log.info(`run ${runId}: ${spec.command.join(' ')} (cwd ${spec.cwd})${endpoint ? `, traces to ${endpoint}` : ', collector off: stdout/stderr only'}`);
+    this.log.info(
+      `run ${runId}: ${spec.command.join(' ')} (cwd ${spec.cwd})${endpoint ? `, traces to ${endpoint}` : ', collector off: stdout/stderr only'}`,
+    );
     write(`\x1b[2m$ ${crlf(spec.command.join(' '))}   (run ${runId})\x1b[0m\r\n`);
     running.onOutput((stream, text) => write(stream === 'stderr' ? `\x1b[31m${crlf(text)}\x1b[0m` : crlf(text)));
     terminal.show(true);

@@ -57,13 +57,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<Runlen
     disposables.push(config);
     const { store, readOnly } = await openStore(config.current, log);
     const collector = new CollectorController(store, config, log, readOnly);
-    const launcher = new Launcher(() => store, () => collector.endpoint, log);
+    const launcher = new Launcher(
+      () => store,
+      () => collector.endpoint,
+      log,
+    );
     const tails = new Map<string, TailHandle>();
     const sources = new SourceLinks(config, log);
     const commands = new CommandRegistry(log);
     disposables.push(collector, launcher);
     // Nothing recorded here yet: the runs `runlens run` records in this folder meanwhile show up once it is done.
-    if (!readOnly) disposables.push(takeWhenCreatedElsewhere(store, store.path ?? config.current.databasePath, { log: (m) => log.info(m) }));
+    if (!readOnly)
+      disposables.push(takeWhenCreatedElsewhere(store, store.path ?? config.current.databasePath, { log: (m) => log.info(m) }));
     const tree = new TreeFeature({ store, launcher, tails, sources, config, commands });
     const editor = new EditorFeature({ store, launcher, sources, config });
     disposables.push(tree, editor);

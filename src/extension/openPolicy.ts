@@ -43,7 +43,9 @@ const nodeIo: OpenPolicyIo = {
 
 /** The local folders trace files may open from without asking. */
 export function openRoots(scope: OpenScope): string[] {
-  return [...scope.folders, ...Object.values(scope.pathMappings)].filter((r) => typeof r === 'string' && r !== '' && path.isAbsolute(r)).map((r) => path.resolve(r));
+  return [...scope.folders, ...Object.values(scope.pathMappings)]
+    .filter((r) => typeof r === 'string' && r !== '' && path.isAbsolute(r))
+    .map((r) => path.resolve(r));
 }
 
 function inside(file: string, root: string, platform: NodeJS.Platform): boolean {
@@ -79,6 +81,8 @@ export function decideOpen(file: string, scope: OpenScope, io: OpenPolicyIo = no
   return {
     open: false,
     file: abs,
-    reason: roots.length ? 'it is outside the workspace folders and the folders in runlens.pathMappings' : 'no workspace folder is open and runlens.pathMappings maps no folder',
+    reason: roots.length
+      ? 'it is outside the workspace folders and the folders in runlens.pathMappings'
+      : 'no workspace folder is open and runlens.pathMappings maps no folder',
   };
 }

@@ -41,6 +41,9 @@ export function resolveRerun(run: Run, sources: RerunSources): RerunDecision {
 }
 
 /** The run Re-run Last starts: the newest one that may be re-run (forged or foreign runs are skipped). */
-export function lastRerunnable(runs: readonly Run[], windowSpec: (runId: string) => WorkflowSpec | undefined = () => undefined): Run | undefined {
+export function lastRerunnable(
+  runs: readonly Run[],
+  windowSpec: (runId: string) => WorkflowSpec | undefined = () => undefined,
+): Run | undefined {
   return runs.find((r) => r.source === 'launch' && rerunBlocked(r, windowSpec(r.id)) === undefined);
 }

@@ -62,7 +62,11 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsElement>, v
   getTreeItem(el: RunsElement): vscode.TreeItem {
     const v = this.model.item(el);
     const collapsible =
-      v.collapsible === 'none' ? vscode.TreeItemCollapsibleState.None : v.collapsible === 'expanded' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
+      v.collapsible === 'none'
+        ? vscode.TreeItemCollapsibleState.None
+        : v.collapsible === 'expanded'
+          ? vscode.TreeItemCollapsibleState.Expanded
+          : vscode.TreeItemCollapsibleState.Collapsed;
     const item = new vscode.TreeItem(v.label, collapsible);
     item.id = v.id;
     item.description = v.description;

@@ -217,7 +217,10 @@ export class SourceIndex {
     const byFile = new Map<string, StepHistory[]>();
     for (const g of groups.values()) {
       g.samples.sort((a, b) => (a.runStartNs > b.runStartNs ? -1 : a.runStartNs < b.runStartNs ? 1 : 0));
-      const durations = g.samples.map((s) => s.durationMs).filter((d): d is number => d !== undefined).sort((a, b) => a - b);
+      const durations = g.samples
+        .map((s) => s.durationMs)
+        .filter((d): d is number => d !== undefined)
+        .sort((a, b) => a - b);
       const h: StepHistory = {
         ...g,
         failed: g.samples.filter((s) => isFailedStatus(s.status)).length,

@@ -47,7 +47,9 @@ export class SourceLinks {
   async openLocation(loc: { file: string; line: number; column?: number }): Promise<void> {
     const d = decideOpen(loc.file, this.openScope());
     if (!d.open && d.missing) {
-      void vscode.window.showWarningMessage(`Runlens: ${d.file} is not in this workspace. Map container paths with the runlens.pathMappings setting.`);
+      void vscode.window.showWarningMessage(
+        `Runlens: ${d.file} is not in this workspace. Map container paths with the runlens.pathMappings setting.`,
+      );
       return;
     }
     if (!d.open) {
@@ -73,7 +75,10 @@ export class SourceLinks {
       await this.openLocation(loc);
       return true;
     }
-    if (loc) this.log.info(`${span.name}: ${loc.file}:${loc.line} is not in this workspace (set runlens.pathMappings for container or remote paths)`);
+    if (loc)
+      this.log.info(
+        `${span.name}: ${loc.file}:${loc.line} is not in this workspace (set runlens.pathMappings for container or remote paths)`,
+      );
     return symbolSearch(span.name, loc?.file);
   }
 }
@@ -85,7 +90,11 @@ export function firstFailure(store: { getSpans(runId: string): Span[] }, run: Ru
 
 /** Last resort: a workspace symbol named like the step (a LangGraph node, an @step method). */
 async function symbolSearch(step: string, missingFile?: string): Promise<boolean> {
-  const name = step.split(/[.:/ ]/).filter(Boolean).pop() ?? step;
+  const name =
+    step
+      .split(/[.:/ ]/)
+      .filter(Boolean)
+      .pop() ?? step;
   const kinds = [vscode.SymbolKind.Function, vscode.SymbolKind.Method, vscode.SymbolKind.Class];
   const found = (await vscode.commands.executeCommand<vscode.SymbolInformation[]>('vscode.executeWorkspaceSymbolProvider', name)) ?? [];
   const symbols = found.filter((s) => s.name === name && kinds.includes(s.kind) && s.location.uri.scheme === 'file');
@@ -106,6 +115,8 @@ async function symbolSearch(step: string, missingFile?: string): Promise<boolean
     if (!picked) return false;
     chosen = picked.s;
   }
-  await vscode.window.showTextDocument(chosen.location.uri, { selection: new vscode.Range(chosen.location.range.start, chosen.location.range.start) });
+  await vscode.window.showTextDocument(chosen.location.uri, {
+    selection: new vscode.Range(chosen.location.range.start, chosen.location.range.start),
+  });
   return true;
 }

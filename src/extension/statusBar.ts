@@ -46,8 +46,12 @@ export function registerStatusBar({ store, collector, config, launcher, commands
     const items: (vscode.QuickPickItem & { cmd: CommandId })[] = [];
     const c = collector.current;
     if (c) {
-      items.push({ label: '$(copy) Copy Endpoint', description: c.endpoint, cmd: 'runlens.copyEndpoint' }, { label: '$(debug-stop) Stop Collector', cmd: 'runlens.stopCollector' });
-    } else if (!collector.readOnly) items.push({ label: '$(play) Start Collector', description: `port ${config.current.collectorPort}`, cmd: 'runlens.startCollector' });
+      items.push(
+        { label: '$(copy) Copy Endpoint', description: c.endpoint, cmd: 'runlens.copyEndpoint' },
+        { label: '$(debug-stop) Stop Collector', cmd: 'runlens.stopCollector' },
+      );
+    } else if (!collector.readOnly)
+      items.push({ label: '$(play) Start Collector', description: `port ${config.current.collectorPort}`, cmd: 'runlens.startCollector' });
     items.push({ label: '$(run) Run Workflow…', cmd: 'runlens.runWorkflow' }, { label: '$(output) Open Logs', cmd: 'runlens.showLogs' });
     const picked = await vscode.window.showQuickPick(items, { title: 'Runlens' });
     if (picked) await vscode.commands.executeCommand(picked.cmd);

@@ -50,7 +50,11 @@ export class TreeFeature implements vscode.Disposable {
       canStop: (run) => stoppable(run, (id) => launcher.isActive(id) || tails.has(id)),
     });
     this.provider = new RunsTreeProvider(this.model);
-    this.view = vscode.window.createTreeView('runlens.runs', { treeDataProvider: this.provider, showCollapseAll: true, canSelectMany: false });
+    this.view = vscode.window.createTreeView('runlens.runs', {
+      treeDataProvider: this.provider,
+      showCollapseAll: true,
+      canSelectMany: false,
+    });
     this.provider.view = this.view;
     const storeSub = store.onChange((c) => this.provider.onStoreChange(c));
     this.subs.push(
@@ -108,7 +112,9 @@ export class TreeFeature implements vscode.Disposable {
   private async pickRun(placeHolder: string): Promise<string | undefined> {
     const runs = this.model.allRuns();
     if (!runs.length) {
-      void vscode.window.showInformationMessage('Runlens: no runs yet. Run a workflow (Runlens: Run Workflow…) or send OTLP traces to the collector.');
+      void vscode.window.showInformationMessage(
+        'Runlens: no runs yet. Run a workflow (Runlens: Run Workflow…) or send OTLP traces to the collector.',
+      );
       return undefined;
     }
     const now = nowNs();
@@ -151,7 +157,11 @@ export class TreeFeature implements vscode.Disposable {
       { canPickMany: true, title: 'Runlens: filter runs (1/2) — statuses to show (none = all)' },
     );
     if (!statuses) return;
-    const text = await vscode.window.showInputBox({ title: 'Runlens: filter runs (2/2) — text in a run or step name', value: cur.text, placeHolder: 'e.g. validate (empty = any)' });
+    const text = await vscode.window.showInputBox({
+      title: 'Runlens: filter runs (2/2) — text in a run or step name',
+      value: cur.text,
+      placeHolder: 'e.g. validate (empty = any)',
+    });
     if (text === undefined) return;
     this.setFilter({ statuses: statuses.map((s) => s.label as Run['status']), text });
   }

@@ -30,7 +30,6 @@ export interface ItemView {
   command?: 'goToSource' | 'openTimeline';
 }
 
-
 /** What rows need besides their run and span. */
 export interface RowContext {
   now: bigint;
@@ -106,8 +105,13 @@ export function spanDescription(span: Span, run: Run | undefined, now: bigint): 
       return oneLine(errorSummary(span) ?? 'error', 200);
     case 'INCOMPLETE': {
       const end = run?.endNs;
-      if (stoppedWithRun(span, run)) return end !== undefined && end > span.startNs ? `stopped with the run · ran ${formatDuration(nsToMs(end - span.startNs))}` : 'stopped with the run';
-      return end !== undefined && end > span.startNs ? `hung · never ended (ran ${formatDuration(nsToMs(end - span.startNs))} until the run ended)` : 'hung · never ended';
+      if (stoppedWithRun(span, run))
+        return end !== undefined && end > span.startNs
+          ? `stopped with the run · ran ${formatDuration(nsToMs(end - span.startNs))}`
+          : 'stopped with the run';
+      return end !== undefined && end > span.startNs
+        ? `hung · never ended (ran ${formatDuration(nsToMs(end - span.startNs))} until the run ended)`
+        : 'hung · never ended';
     }
     case 'RUNNING':
       return `running · ${formatDuration(durationMs(span, now))}`;
@@ -117,7 +121,6 @@ export function spanDescription(span: Span, run: Run | undefined, now: bigint): 
     }
   }
 }
-
 
 /** The "… N more" row under a level with more spans than the tree lists. */
 export function moreItem(el: MoreElement): ItemView {
@@ -153,9 +156,17 @@ export function groupItem(el: GroupElement, runs: readonly Run[], now: bigint): 
 
 /** A run's row; `hasSteps`: it has spans to expand. */
 export function runItem(el: RunElement, run: Run | undefined, hasSteps: boolean, ctx: RowContext): ItemView {
-const now = ctx.now;
+  const now = ctx.now;
   if (!run) {
-    return { id: el.id, label: el.runId, description: 'deleted', tooltip: '', icon: { id: 'circle-slash' }, collapsible: 'none', contextValue: 'run' };
+    return {
+      id: el.id,
+      label: el.runId,
+      description: 'deleted',
+      tooltip: '',
+      icon: { id: 'circle-slash' },
+      collapsible: 'none',
+      contextValue: 'run',
+    };
   }
   const md = new MarkdownBuilder().md('**').text(run.name).md(`** — ${run.status}\n\n`);
   md.row('Run', run.id);
@@ -169,7 +180,10 @@ const now = ctx.now;
   if (run.command?.length) md.row('Command', run.command.join(' '));
   if (run.cwd) md.row('Directory', ctx.displayPath ? ctx.displayPath(run.cwd) : run.cwd);
   if (run.gitCommit) md.row('Commit', run.gitCommit.slice(0, 12));
-  md.row('Source', { launch: 'launched from Runlens', otlp: 'attached (OTLP)', log: 'attached (log file)', import: 'imported file' }[run.source]);
+  md.row(
+    'Source',
+    { launch: 'launched from Runlens', otlp: 'attached (OTLP)', log: 'attached (log file)', import: 'imported file' }[run.source],
+  );
   md.row('Spans', `${run.spanCount}${run.errorCount ? ` (${run.errorCount} failed or hung)` : ''}`);
   const finalError = run.attributes['final_error'] ?? run.attributes['runlens.launch_error'];
   if (finalError !== undefined) md.row('Error', oneLine(attrText(finalError), 300));
@@ -189,14 +203,25 @@ const now = ctx.now;
 
 /** A step's row; `expand`: open by default (on the way to a failure, or under a text filter). */
 export function spanItem(el: SpanElement, node: SpanNode | undefined, run: Run | undefined, expand: boolean, ctx: RowContext): ItemView {
-const now = ctx.now;
-if (!node) {
-    return { id: el.id, label: el.spanId, description: 'gone', tooltip: '', icon: { id: 'circle-slash' }, collapsible: 'none', contextValue: 'span' };
+  const now = ctx.now;
+  if (!node) {
+    return {
+      id: el.id,
+      label: el.spanId,
+      description: 'gone',
+      tooltip: '',
+      icon: { id: 'circle-slash' },
+      collapsible: 'none',
+      contextValue: 'span',
+    };
   }
   const span = node.span;
   const failed = isFailedStatus(span.status);
   const stopped = stoppedWithRun(span, run);
-  const md = new MarkdownBuilder().md('**').text(span.name).md(`** — ${stopped ? 'INCOMPLETE (stopped with the run)' : span.status === 'INCOMPLETE' ? 'INCOMPLETE (hung)' : span.status}`);
+  const md = new MarkdownBuilder()
+    .md('**')
+    .text(span.name)
+    .md(`** — ${stopped ? 'INCOMPLETE (stopped with the run)' : span.status === 'INCOMPLETE' ? 'INCOMPLETE (hung)' : span.status}`);
   if (span.statusLabel && span.statusLabel !== span.status) md.md(' (').text(span.statusLabel).md(')');
   md.md('\n\n');
   if (span.status === 'RUNNING') md.row('Running for', formatDuration(durationMs(span, now)));
@@ -212,13 +237,17 @@ if (!node) {
       const where = `${ctx.displayPath ? ctx.displayPath(loc.file) : loc.file}:${loc.line}`;
       md.row('Source', `${where}${loc.via === 'stack' ? ' (from the stack trace)' : ''}`);
     } else {
-      md.row('Source', `unknown: no code.* attributes or workspace stack frame. Go to Source looks for a workspace symbol named “${span.name}”.`);
+      md.row(
+        'Source',
+        `unknown: no code.* attributes or workspace stack frame. Go to Source looks for a workspace symbol named “${span.name}”.`,
+      );
     }
   }
   const attrs = Object.entries(span.attributes).filter(([k]) => !k.startsWith('code.'));
   if (attrs.length) {
     md.md('\n');
-    for (const [k, v] of attrs.slice(0, 12)) md.row(k, oneLine(attrText(v), 120) + (span.truncated?.[k] ? ` (truncated from ${span.truncated[k]} chars)` : ''));
+    for (const [k, v] of attrs.slice(0, 12))
+      md.row(k, oneLine(attrText(v), 120) + (span.truncated?.[k] ? ` (truncated from ${span.truncated[k]} chars)` : ''));
     if (attrs.length > 12) md.text(`… and ${attrs.length - 12} more attributes (see the timeline)`);
   }
   const hasKids = node.children.length > 0;

@@ -11,7 +11,16 @@ import type { Run, Span } from '../core/model';
 import { nowNs } from '../core/model';
 import type { StoreChange } from '../core/store/store';
 import type { SpanNode } from '../core/tree';
-import { buildRunTree, spansMatching, type GroupElement, type MoreElement, type RunElement, type RunTree, type RunsElement, type SpanElement } from './runTree';
+import {
+  buildRunTree,
+  spansMatching,
+  type GroupElement,
+  type MoreElement,
+  type RunElement,
+  type RunTree,
+  type RunsElement,
+  type SpanElement,
+} from './runTree';
 import type { SourceLocation } from '../core/source';
 import { rerunRefusal } from '../core/launchKey';
 import { groupItem, moreItem, runItem, spanItem, type ItemView, type RowContext } from './treeItems';
@@ -213,13 +222,23 @@ export class RunsTreeModel {
     const now = this.now();
     switch (el.kind) {
       case 'group':
-        return groupItem(el, this.visibleRuns().filter((r) => workflowOf(r) === el.workflow), now);
+        return groupItem(
+          el,
+          this.visibleRuns().filter((r) => workflowOf(r) === el.workflow),
+          now,
+        );
       case 'run':
         return runItem(el, this.run(el.runId), !!this.trees.get(el.runId)?.roots.length, this.rowContext(now));
       case 'span': {
         const t = this.tree(el.runId);
         const node = t?.byId.get(el.spanId);
-        return spanItem(el, node, this.run(el.runId), !!node && (t!.failurePath.has(el.spanId) || !!this.filter.text), this.rowContext(now));
+        return spanItem(
+          el,
+          node,
+          this.run(el.runId),
+          !!node && (t!.failurePath.has(el.spanId) || !!this.filter.text),
+          this.rowContext(now),
+        );
       }
       case 'more':
         return moreItem(el);
@@ -362,7 +381,8 @@ export class RunsTreeModel {
     if (shown.length > this.maxChildren) {
       const k = key(runId, parentSpanId ?? '');
       let more = this.moreElements.get(k);
-      if (!more) this.moreElements.set(k, (more = { kind: 'more', id: `more:${runId}:${parentSpanId ?? ''}`, runId, parentSpanId, hidden: 0 }));
+      if (!more)
+        this.moreElements.set(k, (more = { kind: 'more', id: `more:${runId}:${parentSpanId ?? ''}`, runId, parentSpanId, hidden: 0 }));
       more.hidden = shown.length - this.maxChildren;
       out.push(more);
     }

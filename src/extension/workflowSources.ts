@@ -128,13 +128,24 @@ export interface LaunchDefaults {
 }
 
 /** A launch.json configuration of a Python or Node type, as a command line. */
-export function fromLaunchConfig(config: Record<string, unknown>, ctx: VariableContext, defaults: LaunchDefaults): WorkflowSpec | SkippedWorkflow | undefined {
+export function fromLaunchConfig(
+  config: Record<string, unknown>,
+  ctx: VariableContext,
+  defaults: LaunchDefaults,
+): WorkflowSpec | SkippedWorkflow | undefined {
   const type = config.type;
   if (typeof type !== 'string' || !(LAUNCH_TYPES as readonly string[]).includes(type)) return undefined;
   const name = typeof config.name === 'string' ? config.name : `${type} configuration`;
   if (config.request !== 'launch') return { name, reason: 'only "launch" configurations can be run (this one attaches)' };
   try {
-    const args = config.args === undefined ? [] : isStringArray(config.args) ? config.args : typeof config.args === 'string' ? config.args.split(/\s+/).filter(Boolean) : undefined;
+    const args =
+      config.args === undefined
+        ? []
+        : isStringArray(config.args)
+          ? config.args
+          : typeof config.args === 'string'
+            ? config.args.split(/\s+/).filter(Boolean)
+            : undefined;
     if (!args) return { name, reason: '"args" must be an array of strings' };
     const sub = (s: string) => substituteVariables(s, ctx);
     let command: string[];
@@ -191,7 +202,9 @@ export function forActiveFile(file: string, languageId: string, ctx: VariableCon
  * launch.json configuration it came from when there is one, else one derived from the
  * command line (python → debugpy, node → node). Undefined when the command is neither.
  */
-export function debugConfigFor(spec: Pick<WorkflowSpec, 'name' | 'command' | 'cwd' | 'env' | 'launchConfig'>): Record<string, unknown> | undefined {
+export function debugConfigFor(
+  spec: Pick<WorkflowSpec, 'name' | 'command' | 'cwd' | 'env' | 'launchConfig'>,
+): Record<string, unknown> | undefined {
   if (spec.launchConfig) {
     const c = { ...spec.launchConfig };
     if (c.type === 'python') c.type = 'debugpy';
@@ -205,15 +218,38 @@ export function debugConfigFor(spec: Pick<WorkflowSpec, 'name' | 'command' | 'cw
     const m = rest.indexOf('-m');
     const firstPlain = rest.findIndex((a) => !a.startsWith('-'));
     if (m >= 0 && m < (firstPlain < 0 ? rest.length : firstPlain + 1) && rest[m + 1]) {
-      return { ...common, type: 'debugpy', python: exe, module: rest[m + 1], args: rest.slice(m + 2), console: 'integratedTerminal', justMyCode: true };
+      return {
+        ...common,
+        type: 'debugpy',
+        python: exe,
+        module: rest[m + 1],
+        args: rest.slice(m + 2),
+        console: 'integratedTerminal',
+        justMyCode: true,
+      };
     }
     if (firstPlain < 0) return undefined;
-    return { ...common, type: 'debugpy', python: exe, program: rest[firstPlain], args: rest.slice(firstPlain + 1), console: 'integratedTerminal', justMyCode: true };
+    return {
+      ...common,
+      type: 'debugpy',
+      python: exe,
+      program: rest[firstPlain],
+      args: rest.slice(firstPlain + 1),
+      console: 'integratedTerminal',
+      justMyCode: true,
+    };
   }
   if (/^node(\.exe)?$/.test(bin)) {
     const firstPlain = rest.findIndex((a) => !a.startsWith('-'));
     if (firstPlain < 0) return undefined;
-    return { ...common, type: 'node', runtimeArgs: rest.slice(0, firstPlain), program: rest[firstPlain], args: rest.slice(firstPlain + 1), console: 'integratedTerminal' };
+    return {
+      ...common,
+      type: 'node',
+      runtimeArgs: rest.slice(0, firstPlain),
+      program: rest[firstPlain],
+      args: rest.slice(firstPlain + 1),
+      console: 'integratedTerminal',
+    };
   }
   if (/^(npx|tsx|ts-node)(\.cmd|\.exe)?$/.test(bin)) {
     // A launcher that starts node: js-debug attaches to the node processes it spawns.

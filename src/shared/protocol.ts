@@ -515,7 +515,10 @@ const HOST_MESSAGES: Record<HostMessage['type'], Check> = {
 export function parseHostMessage(data: unknown): ParseResult<HostMessage> {
   if (!isRecord(data)) return { ok: false, error: 'a message must be an object' };
   const type = data.type;
-  const check = typeof type === 'string' && Object.prototype.hasOwnProperty.call(HOST_MESSAGES, type) ? HOST_MESSAGES[type as HostMessage['type']] : undefined;
+  const check =
+    typeof type === 'string' && Object.prototype.hasOwnProperty.call(HOST_MESSAGES, type)
+      ? HOST_MESSAGES[type as HostMessage['type']]
+      : undefined;
   if (!check) return { ok: false, error: 'unknown message type at type' };
   const error = check(data, '');
   return error === null ? { ok: true, message: data as unknown as HostMessage } : { ok: false, error };

@@ -14,4 +14,3 @@ export type SpanStatusName = (typeof SPAN_STATUSES)[number];
 
 /** A span status's code: its index in SPAN_STATUSES (what the timeline's status column holds). */
 export const SPAN_STATUS_CODE = Object.freeze(Object.fromEntries(SPAN_STATUSES.map((s, i) => [s, i])) as Record<SpanStatusName, number>);
-

@@ -62,12 +62,16 @@ describe('A stored 100k-span run in VS Code (code-server + Chromium)', function 
     scratch = mkdtempSync(path.join(os.tmpdir(), 'runlens-e2e-bigtrace-'));
     const file = path.join(scratch, 'big-trace.json');
     writeFileSync(file, JSON.stringify(otlpTrace(SPANS)));
-    execFileSync(process.execPath, [path.join(EXTENSION_DIR, 'bin', 'runlens.js'), 'import', file, '--db', path.join(scratch, 'store', 'traces.db')], {
-      cwd: REPO_ROOT,
-      env: cleanEnv(),
-      stdio: 'pipe',
-      timeout: 300_000,
-    });
+    execFileSync(
+      process.execPath,
+      [path.join(EXTENSION_DIR, 'bin', 'runlens.js'), 'import', file, '--db', path.join(scratch, 'store', 'traces.db')],
+      {
+        cwd: REPO_ROOT,
+        env: cleanEnv(),
+        stdio: 'pipe',
+        timeout: 300_000,
+      },
+    );
     return { extensions: [EXTENSION_DIR], workspace: { copy: [[path.join(scratch, 'store'), '.runlens']], settings: {} } };
   });
 
@@ -100,7 +104,10 @@ describe('A stored 100k-span run in VS Code (code-server + Chromium)', function 
       UI_TIMEOUT * 2,
     );
     // The panel's header counts every span of the run, not only those drawn.
-    await frame.getByText(/\b100[,.\u202f\u00a0 ]?000 spans\b/).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await frame
+      .getByText(/\b100[,.\u202f\u00a0 ]?000 spans\b/)
+      .first()
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     // Drawn as a virtual list: a screenful of rows, not a hundred thousand elements.
     assert.ok(names.length < 1_000, `${names.length} rows in the DOM`);
     await s.session.screenshot('timeline-100k');

@@ -10,7 +10,9 @@ import { pollUntil } from './lib/workbench';
 
 // RUNLENS_E2E_PROBE_DIR: a modified copy of the probe, to check that a broken extension makes
 // these stories fail (see README).
-const PROBE = process.env.RUNLENS_E2E_PROBE_DIR ? path.resolve(process.env.RUNLENS_E2E_PROBE_DIR) : path.join(FIXTURES_DIR, 'probe-extension');
+const PROBE = process.env.RUNLENS_E2E_PROBE_DIR
+  ? path.resolve(process.env.RUNLENS_E2E_PROBE_DIR)
+  : path.join(FIXTURES_DIR, 'probe-extension');
 const PROBE_ID = extensionId(PROBE);
 
 describe('E2E harness (probe extension in code-server + Chromium)', function () {
@@ -32,7 +34,11 @@ describe('E2E harness (probe extension in code-server + Chromium)', function () 
     // The probe logged the pick of the first story through its LogOutputChannel.
     await pollUntil(
       'the probe log channel file to hold the pick',
-      async () => session.extensionLogFiles(PROBE_ID).map((f) => readFileSync(f, 'utf8')).join(''),
+      async () =>
+        session
+          .extensionLogFiles(PROBE_ID)
+          .map((f) => readFileSync(f, 'utf8'))
+          .join(''),
       (text) => text.includes('picked banana'),
     );
     const dir = await session.saveFailureArtifacts('harness self-check');
@@ -92,7 +98,10 @@ describe('E2E harness (probe extension in code-server + Chromium)', function () 
     const wb = s.session.workbench;
     await assert.rejects(wb.runCommand('Probe: No Such Command', 5_000), /"Probe" shows: .*Probe: Pick Fruit…/);
     await assert.rejects(wb.treeItem('Items', 'no such item', 2_000), /it shows: .*parent/);
-    await assert.rejects(wb.expandUntil('Items', await wb.treeItem('Items', 'parent'), 'no such child', 5, 2_000), /no item no such child under .*child-fails/);
+    await assert.rejects(
+      wb.expandUntil('Items', await wb.treeItem('Items', 'parent'), 'no such child', 5, 2_000),
+      /no item no such child under .*child-fails/,
+    );
     await wb.runCommand('Probe: Pick Fruit…');
     await assert.rejects(wb.pickQuickPickItem('durian', { timeoutMs: 3_000 }), /the quick pick shows: .*apple/);
     await s.session.page.keyboard.press('Escape');

@@ -31,7 +31,9 @@ const markedLine = (rel: string, mark: string): number => markedLineIn(REPO_ROOT
 
 /** Top-level run rows of the Runs view with this label, newest first (the tree's order). */
 async function runRows(wb: Workbench, label: string | RegExp): Promise<Array<{ description: string }>> {
-  return (await wb.treeRows(RUNS_VIEW)).filter((r) => r.level === 1 && (typeof label === 'string' ? r.label === label : label.test(r.label)));
+  return (await wb.treeRows(RUNS_VIEW)).filter(
+    (r) => r.level === 1 && (typeof label === 'string' ? r.label === label : label.test(r.label)),
+  );
 }
 
 function firstRun(wb: Workbench, label: string | RegExp): Locator {
@@ -70,7 +72,12 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
     await wb.pickQuickPickItem(WORKFLOW);
     await wb.waitForTerminalText(/done: \{'tests': 4\}/, RUN_TIMEOUT);
     await wb.openViewContainer('Runlens');
-    await pollUntil('the first run to show SUCCESS in the Runs view', () => runRows(wb, WORKFLOW), (r) => r.length === 1 && r[0]!.description.startsWith('SUCCESS'), RUN_TIMEOUT);
+    await pollUntil(
+      'the first run to show SUCCESS in the Runs view',
+      () => runRows(wb, WORKFLOW),
+      (r) => r.length === 1 && r[0]!.description.startsWith('SUCCESS'),
+      RUN_TIMEOUT,
+    );
 
     // Second run: the persisted cache makes `validate` fail.
     await wb.runCommand('Runlens: Run Workflow…');
@@ -128,19 +135,30 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
     await wb.waitForTab(`Timeline: ${WORKFLOW}`);
     const frame = wb.webview(RUNLENS_ID);
     const row = (name: string): Locator =>
-      frame.locator('[role=tree][aria-label="Spans"] [role=treeitem]:not([hidden])').filter({ has: frame.locator('.nm', { hasText: new RegExp(`^${name.replace(/\./g, '\\.')}$`) }) }).first();
+      frame
+        .locator('[role=tree][aria-label="Spans"] [role=treeitem]:not([hidden])')
+        .filter({ has: frame.locator('.nm', { hasText: new RegExp(`^${name.replace(/\./g, '\\.')}$`) }) })
+        .first();
     for (const name of ['TestGenerationWorkflow.run', 'start', 'generate', FAILED_STEP]) {
       await row(name).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
       const bar = await row(name).locator('.bar-b').boundingBox();
       assert.ok(bar && bar.width > 0, `the ${name} row has no visible bar`);
     }
     // The lens opened the timeline on the failed span: it is selected and its detail shown.
-    await pollUntil(`${FAILED_STEP} selected by the CodeLens`, () => row(FAILED_STEP).getAttribute('aria-selected'), (v) => v === 'true');
+    await pollUntil(
+      `${FAILED_STEP} selected by the CodeLens`,
+      () => row(FAILED_STEP).getAttribute('aria-selected'),
+      (v) => v === 'true',
+    );
     const detail = frame.locator('aside[aria-label="Span details"]');
     await detail.locator('h2', { hasText: new RegExp(`^${FAILED_STEP}$`) }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     const showsDetailOf = async (name: string, event: string): Promise<void> => {
       await row(name).click();
-      await pollUntil(`${name} selected`, () => row(name).getAttribute('aria-selected'), (v) => v === 'true');
+      await pollUntil(
+        `${name} selected`,
+        () => row(name).getAttribute('aria-selected'),
+        (v) => v === 'true',
+      );
       await detail.locator('h2', { hasText: new RegExp(`^${name}$`) }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
       // The keys are toolkit grid cells: Playwright's text of one includes its shadow root's
       // whitespace around <slot>, so the pattern allows blanks at both ends.
@@ -149,7 +167,10 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
     };
     await showsDetailOf('start', 'StartEvent');
     await showsDetailOf(FAILED_STEP, 'ValidateEvent');
-    await detail.getByText(/^ValueError: duplicate test ids: t1\b/).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await detail
+      .getByText(/^ValueError: duplicate test ids: t1\b/)
+      .first()
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await s.session.screenshot('timeline');
   });
 
@@ -160,14 +181,21 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
     // The baseline: the earlier, successful run of the same workflow.
     await wb.pickQuickPickItem(new RegExp(WORKFLOW), { filter: 'SUCCESS' });
     const frame = wb.webview(RUNLENS_ID);
-    await frame.getByText(/Comparing with baseline/).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await frame
+      .getByText(/Comparing with baseline/)
+      .first()
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await frame.getByText(`◆ First divergence: ${FAILED_STEP}`, { exact: true }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await s.session.screenshot('compare');
   });
 
   it('attach: a process started outside VS Code that exports OTLP to the shown endpoint appears live', async () => {
     const wb = s.session.workbench;
-    const status = await pollUntil('the Runlens status bar item with its port', () => wb.statusBarTexts(), (t) => t.some((x) => /Runlens\b.*:(\d+)/.test(x)));
+    const status = await pollUntil(
+      'the Runlens status bar item with its port',
+      () => wb.statusBarTexts(),
+      (t) => t.some((x) => /Runlens\b.*:(\d+)/.test(x)),
+    );
     const port = Number(/Runlens\b.*:(\d+)/.exec(status.find((x) => /Runlens\b.*:(\d+)/.test(x))!)![1]);
     const child = spawn('python3', [path.join(FIXTURES_DIR, 'attach_otlp.py'), `http://127.0.0.1:${port}`], {
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -178,19 +206,32 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
     child.stderr.on('data', (b: Buffer) => (out += b.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      await pollUntil('the attached process to export its first span', async () => out, (o) => o.includes('exported attach.load'), UI_TIMEOUT);
+      await pollUntil(
+        'the attached process to export its first span',
+        async () => out,
+        (o) => o.includes('exported attach.load'),
+        UI_TIMEOUT,
+      );
       // Live: the run and its first step are in the tree while the process still runs.
       await wb.openViewContainer('Runlens');
       const run = await wb.treeItem(RUNS_VIEW, ATTACHED_RUN, UI_TIMEOUT);
       await wb.expandUntil(RUNS_VIEW, run, 'attach.load');
       assert.equal(child.exitCode, null, 'the attached process ended before the check');
       // Its root span has not been exported yet: the trace is still going.
-      await pollUntil('the attached run to show RUNNING while the process is alive', () => runRows(wb, ATTACHED_RUN), (r) => r.length === 1 && r[0]!.description.startsWith('RUNNING'));
+      await pollUntil(
+        'the attached run to show RUNNING while the process is alive',
+        () => runRows(wb, ATTACHED_RUN),
+        (r) => r.length === 1 && r[0]!.description.startsWith('RUNNING'),
+      );
       await s.session.screenshot('runs-tree-live');
       child.stdin.end('go\n');
       assert.equal(await exited, 0, out);
       await wb.expandUntil(RUNS_VIEW, firstRun(wb, ATTACHED_RUN), 'attach.finish');
-      await pollUntil('the attached run to end as SUCCESS', () => runRows(wb, ATTACHED_RUN), (r) => r.length === 1 && r[0]!.description.startsWith('SUCCESS'));
+      await pollUntil(
+        'the attached run to end as SUCCESS',
+        () => runRows(wb, ATTACHED_RUN),
+        (r) => r.length === 1 && r[0]!.description.startsWith('SUCCESS'),
+      );
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
@@ -199,7 +240,11 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
   it('lists the failed step in Problems at the failing line, and a passing run of the workflow clears it', async () => {
     const wb = s.session.workbench;
     const entry = (rows: string[]) => rows.filter((r) => /validate failed .*ValueError: duplicate test ids/.test(r));
-    const rows = await pollUntil('the Problems entry of the failed step', () => wb.problems(), (r) => entry(r).length === 1);
+    const rows = await pollUntil(
+      'the Problems entry of the failed step',
+      () => wb.problems(),
+      (r) => entry(r).length === 1,
+    );
     assert.match(entry(rows)[0]!, new RegExp(`\\b${RAISE_LINE}\\b`), `the entry names line ${RAISE_LINE}`);
     await s.session.screenshot('problems');
     // Clear the example's cache, then run it again: it passes, so the entry goes.
@@ -208,8 +253,17 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
     await wb.waitForTerminalText(/cache cleared|removed|reset/i, RUN_TIMEOUT);
     await wb.runCommand('Runlens: Run Workflow…');
     await wb.pickQuickPickItem(WORKFLOW);
-    await pollUntil('a third run of the workflow to show SUCCESS', () => runRows(wb, WORKFLOW), (r) => r.length === 3 && r[0]!.description.startsWith('SUCCESS'), RUN_TIMEOUT);
-    await pollUntil('the Problems entry to go', () => wb.problems(), (r) => entry(r).length === 0);
+    await pollUntil(
+      'a third run of the workflow to show SUCCESS',
+      () => runRows(wb, WORKFLOW),
+      (r) => r.length === 3 && r[0]!.description.startsWith('SUCCESS'),
+      RUN_TIMEOUT,
+    );
+    await pollUntil(
+      'the Problems entry to go',
+      () => wb.problems(),
+      (r) => entry(r).length === 0,
+    );
   });
 
   it('shows a hanging stage RUNNING with a live elapsed time, and stopped with the run once the user stops it (CANCELLED)', async () => {
@@ -218,14 +272,31 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
     await wb.pickQuickPickItem(HUNG_WORKFLOW);
     await wb.openViewContainer('Runlens');
     const stage = await wb.expandUntil(RUNS_VIEW, firstRun(wb, HUNG_WORKFLOW), 'implementation', 5, RUN_TIMEOUT);
-    const first = await pollUntil('the stage to show running with its elapsed time', () => wb.description(stage), (d) => /^running · \d/.test(d));
-    await pollUntil('the elapsed time to tick', () => wb.description(stage), (d) => /^running · \d/.test(d) && d !== first);
+    const first = await pollUntil(
+      'the stage to show running with its elapsed time',
+      () => wb.description(stage),
+      (d) => /^running · \d/.test(d),
+    );
+    await pollUntil(
+      'the elapsed time to tick',
+      () => wb.description(stage),
+      (d) => /^running · \d/.test(d) && d !== first,
+    );
     assert.match((await runRows(wb, HUNG_WORKFLOW))[0]!.description, /^RUNNING\b/);
     await s.session.screenshot('runs-tree-running');
     await wb.runCommand('Runlens: Stop');
-    await pollUntil('the stopped run to show CANCELLED with its signal', () => runRows(wb, HUNG_WORKFLOW), (r) => r.length === 1 && /^CANCELLED\b.*SIG(TERM|KILL)/.test(r[0]!.description), RUN_TIMEOUT);
+    await pollUntil(
+      'the stopped run to show CANCELLED with its signal',
+      () => runRows(wb, HUNG_WORKFLOW),
+      (r) => r.length === 1 && /^CANCELLED\b.*SIG(TERM|KILL)/.test(r[0]!.description),
+      RUN_TIMEOUT,
+    );
     const stopped = await wb.expandUntil(RUNS_VIEW, firstRun(wb, HUNG_WORKFLOW), 'implementation');
-    await pollUntil('the stage to be marked stopped with the run', () => wb.description(stopped), (d) => /^stopped with the run\b/.test(d));
+    await pollUntil(
+      'the stage to be marked stopped with the run',
+      () => wb.description(stopped),
+      (d) => /^stopped with the run\b/.test(d),
+    );
   });
 
   it('filters the runs tree by status, and clears the filter', async () => {
@@ -236,13 +307,21 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
     await wb.toggleQuickPickItem('CANCELLED');
     await wb.acceptQuickInput();
     await wb.acceptQuickInput(); // no text filter
-    const rows = await pollUntil('only FAILED and CANCELLED runs in the tree', async () => (await wb.treeRows(RUNS_VIEW)).filter((r) => r.level === 1), (r) => r.length >= 2 && r.every((x) => /^(FAILED|CANCELLED)\b/.test(x.description)));
+    const rows = await pollUntil(
+      'only FAILED and CANCELLED runs in the tree',
+      async () => (await wb.treeRows(RUNS_VIEW)).filter((r) => r.level === 1),
+      (r) => r.length >= 2 && r.every((x) => /^(FAILED|CANCELLED)\b/.test(x.description)),
+    );
     assert.deepEqual(rows.map((r) => r.label).sort(), [HUNG_WORKFLOW, WORKFLOW].sort());
     await wb.runCommand('Runlens: Clear Filter');
-    await pollUntil('every run back', async () => (await wb.treeRows(RUNS_VIEW)).filter((r) => r.level === 1), (r) => r.some((x) => x.description.startsWith('SUCCESS')));
+    await pollUntil(
+      'every run back',
+      async () => (await wb.treeRows(RUNS_VIEW)).filter((r) => r.level === 1),
+      (r) => r.some((x) => x.description.startsWith('SUCCESS')),
+    );
   });
 
-  it('shows each step function\'s history above it, and picking a run opens its timeline at that step', async () => {
+  it("shows each step function's history above it, and picking a run opens its timeline at that step", async () => {
     const wb = s.session.workbench;
     await wb.openFile(EXAMPLE);
     const defLine = markedLine(EXAMPLE, 'validate-def');
@@ -254,7 +333,10 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
       (l) => l.length === 1 && /^3 runs · 1 failed · p50 \S+ \S+ · p95 \S+ \S+ · last: OK$/.test(l[0]!.text),
     );
     assert.equal(lens[0]!.icons[0], 'history');
-    await wb.codeLens(/^\s*3 runs · 1 failed/).first().click();
+    await wb
+      .codeLens(/^\s*3 runs · 1 failed/)
+      .first()
+      .click();
     await wb.pickQuickPickItem(/event generation/, { filter: 'ERROR' });
     await wb.waitForTab(`Timeline: ${WORKFLOW}`);
     const frame = wb.webview(RUNLENS_ID);
@@ -268,16 +350,30 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
     await wb.runCommand('Runlens: Run Workflow…');
     await wb.pickQuickPickItem(NODE_WORKFLOW);
     await wb.openViewContainer('Runlens');
-    await pollUntil('the node workflow to fail', () => runRows(wb, NODE_WORKFLOW), (r) => r.length === 1 && r[0]!.description.startsWith('FAILED'), RUN_TIMEOUT);
+    await pollUntil(
+      'the node workflow to fail',
+      () => runRows(wb, NODE_WORKFLOW),
+      (r) => r.length === 1 && r[0]!.description.startsWith('FAILED'),
+      RUN_TIMEOUT,
+    );
     const step = await wb.expandUntil(RUNS_VIEW, firstRun(wb, NODE_WORKFLOW), 'parse');
     await step.click();
     await wb.waitForEditor('/node_flow.js', throwLine);
     await wb.runCommand('Runlens: Debug from Here');
     await wb.page.locator('.debug-toolbar').first().waitFor({ state: 'visible', timeout: RUN_TIMEOUT });
-    await pollUntil('the debugger paused on the failing line', () => wb.activeEditor(), (e) => e.uri.endsWith('/node_flow.js') && e.line === throwLine, RUN_TIMEOUT);
+    await pollUntil(
+      'the debugger paused on the failing line',
+      () => wb.activeEditor(),
+      (e) => e.uri.endsWith('/node_flow.js') && e.line === throwLine,
+      RUN_TIMEOUT,
+    );
     await s.session.screenshot('debug-from-here');
     await wb.openViewContainer('Runlens');
-    await pollUntil('the debugged run in the tree, running', () => runRows(wb, `${NODE_WORKFLOW} (debug)`), (r) => r.length === 1 && r[0]!.description.startsWith('RUNNING'));
+    await pollUntil(
+      'the debugged run in the tree, running',
+      () => runRows(wb, `${NODE_WORKFLOW} (debug)`),
+      (r) => r.length === 1 && r[0]!.description.startsWith('RUNNING'),
+    );
     // Continue (F5) past the breakpoint — the line runs once per row — until the step throws
     // and the process exits 1.
     await pollUntil(

@@ -45,7 +45,11 @@ function pristine(): Record<string, string> {
 }
 
 async function collectorPort(wb: Workbench): Promise<number> {
-  const texts = await pollUntil('the Runlens status bar item with the collector\'s port', () => wb.statusBarTexts(), (t) => t.some((x) => STATUS.test(x)));
+  const texts = await pollUntil(
+    "the Runlens status bar item with the collector's port",
+    () => wb.statusBarTexts(),
+    (t) => t.some((x) => STATUS.test(x)),
+  );
   return Number(STATUS.exec(texts.find((x) => STATUS.test(x))!)![1]);
 }
 
@@ -67,7 +71,11 @@ describe('Runlens in a folder with no .runlens/ (code-server + Chromium)', funct
     assert.deepEqual(contents(s.session.workspaceDir), pristine(), 'the workspace folder is exactly as it was written');
     const log = await pollUntil(
       "Runlens's log to say the collector listens",
-      async () => s.session.extensionLogFiles(RUNLENS_ID).map((f) => readFileSync(f, 'utf8')).join(''),
+      async () =>
+        s.session
+          .extensionLogFiles(RUNLENS_ID)
+          .map((f) => readFileSync(f, 'utf8'))
+          .join(''),
       (text) => /collector listening/.test(text),
     );
     assert.match(log, /database .*traces\.db \(not there yet/);
@@ -98,17 +106,25 @@ describe('Runlens in a folder with no .runlens/ (code-server + Chromium)', funct
         },
       ],
     };
-    const res = await fetch(`http://127.0.0.1:${port}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`http://127.0.0.1:${port}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     assert.equal(res.status, 200, await res.text());
     await wb.treeItem(RUNS_VIEW, new RegExp(`^\\s*${SERVICE}\\b`), UI_TIMEOUT);
 
     const now = contents(s.session.workspaceDir);
     const made = Object.keys(now).filter((k) => k === '.runlens' || k.startsWith('.runlens/'));
-    for (const f of ['.runlens', '.runlens/.gitignore', '.runlens/traces.db', '.runlens/traces.db.lock', '.runlens/traces.db.secret']) assert.ok(made.includes(f), `${f} missing; .runlens/ holds ${JSON.stringify(made)}`);
+    for (const f of ['.runlens', '.runlens/.gitignore', '.runlens/traces.db', '.runlens/traces.db.lock', '.runlens/traces.db.secret'])
+      assert.ok(made.includes(f), `${f} missing; .runlens/ holds ${JSON.stringify(made)}`);
     const rest = Object.fromEntries(Object.entries(now).filter(([k]) => !made.includes(k)));
     assert.deepEqual(rest, pristine(), 'nothing but .runlens/ was added');
     // The lock names this window's collector, so `runlens run` in this folder sends its runs here.
-    const lock = JSON.parse(readFileSync(path.join(s.session.workspaceDir, '.runlens', 'traces.db.lock'), 'utf8')) as { what?: string; endpoint?: string };
+    const lock = JSON.parse(readFileSync(path.join(s.session.workspaceDir, '.runlens', 'traces.db.lock'), 'utf8')) as {
+      what?: string;
+      endpoint?: string;
+    };
     assert.equal(lock.what, 'VS Code');
     assert.match(lock.endpoint ?? '', new RegExp(`:${port}$`));
   });

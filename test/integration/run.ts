@@ -30,11 +30,18 @@ async function main(): Promise<void> {
     external: ['vscode', 'mocha'],
   });
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'runlens-vscode-'));
-  fs.cpSync(path.join(REPO, 'examples'), path.join(workspace, 'examples'), { recursive: true, filter: (s) => !/(\.cache|__pycache__|node_modules)$/.test(s) });
+  fs.cpSync(path.join(REPO, 'examples'), path.join(workspace, 'examples'), {
+    recursive: true,
+    filter: (s) => !/(\.cache|__pycache__|node_modules)$/.test(s),
+  });
   fs.mkdirSync(path.join(workspace, '.vscode'));
   fs.writeFileSync(
     path.join(workspace, '.vscode', 'settings.json'),
-    JSON.stringify({ 'runlens.workflows': [{ name: WORKFLOW, command: 'python3', args: [EXAMPLE] }], 'runlens.collector.port': 0 }, null, 2),
+    JSON.stringify(
+      { 'runlens.workflows': [{ name: WORKFLOW, command: 'python3', args: [EXAMPLE] }], 'runlens.collector.port': 0 },
+      null,
+      2,
+    ),
   );
   const userData = fs.mkdtempSync(path.join(os.tmpdir(), 'runlens-vscode-user-'));
   try {

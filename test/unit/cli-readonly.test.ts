@@ -61,7 +61,20 @@ describe('read-only databases', function () {
     ws = tempDir();
     fs.chmodSync(ws, 0o755);
     fs.mkdirSync(path.join(ws, '.git'));
-    const r = await runCli(['run', '--port', '0', '--name', 'recorded', '--', process.execPath, '-e', 'console.log(JSON.stringify({runlens:"start",span_id:"1111111111111111",name:"load"})); console.log(JSON.stringify({runlens:"end",span_id:"1111111111111111"}))'], ws);
+    const r = await runCli(
+      [
+        'run',
+        '--port',
+        '0',
+        '--name',
+        'recorded',
+        '--',
+        process.execPath,
+        '-e',
+        'console.log(JSON.stringify({runlens:"start",span_id:"1111111111111111",name:"load"})); console.log(JSON.stringify({runlens:"end",span_id:"1111111111111111"}))',
+      ],
+      ws,
+    );
     assert.equal(r.code, 0, r.stderr);
     folder = path.join(ws, '.runlens');
     db = path.join(folder, 'traces.db');
@@ -136,7 +149,20 @@ describe('read-only databases', function () {
     const file = path.join(dir, 'traces.db');
     const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
     const store = await TraceStore.open({ path: file });
-    store.apply({ runs: [{ id: 'rdead', name: 'orphan', status: 'RUNNING', source: 'launch', startNs: 1_700_000_000_000_000_000n, attributes: {}, owner: { pid: dead } }], spans: [] });
+    store.apply({
+      runs: [
+        {
+          id: 'rdead',
+          name: 'orphan',
+          status: 'RUNNING',
+          source: 'launch',
+          startNs: 1_700_000_000_000_000_000n,
+          attributes: {},
+          owner: { pid: dead },
+        },
+      ],
+      spans: [],
+    });
     await store.close();
     for (const f of fs.readdirSync(dir)) fs.chmodSync(path.join(dir, f), 0o444);
     const before = snapshot(dir);

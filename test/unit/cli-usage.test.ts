@@ -23,10 +23,18 @@ function holdPort(): Promise<{ port: number; close(): Promise<void> }> {
 }
 
 /** Run the CLI with a terminal as its stdin/stdout/stderr; resolves with what the terminal showed. */
-function runCliOnTty(args: string[], cwd: string, env: Record<string, string | undefined> = {}): Promise<{ code: number | null; screen: string }> {
+function runCliOnTty(
+  args: string[],
+  cwd: string,
+  env: Record<string, string | undefined> = {},
+): Promise<{ code: number | null; screen: string }> {
   const wrapper = 'import os, pty, sys\nsys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))';
   return new Promise((resolve) => {
-    const child = spawn('python3', ['-c', wrapper, process.execPath, BIN, ...args], { cwd, env: cliEnv(env), stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('python3', ['-c', wrapper, process.execPath, BIN, ...args], {
+      cwd,
+      env: cliEnv(env),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let screen = '';
     child.stdout.on('data', (d) => (screen += d));
     child.on('close', (code) => resolve({ code, screen }));
@@ -145,13 +153,19 @@ describe('runlens CLI under misuse', function () {
 
   describe('stdin', () => {
     it('run gives the workflow its stdin (input() works)', async () => {
-      const r = await runCli(['run', '--port', '0', '--', 'python3', '-c', 'name = input(); print("hello", name)'], dir, { input: 'ada\n' });
+      const r = await runCli(['run', '--port', '0', '--', 'python3', '-c', 'name = input(); print("hello", name)'], dir, {
+        input: 'ada\n',
+      });
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /^hello ada$/m);
     });
 
     it('run --no-stdin gives the workflow end of file at once', async () => {
-      const r = await runCli(['run', '--port', '0', '--no-stdin', '--', 'python3', '-c', 'import sys; print("read", repr(sys.stdin.read()))'], dir, { input: 'not for you\n' });
+      const r = await runCli(
+        ['run', '--port', '0', '--no-stdin', '--', 'python3', '-c', 'import sys; print("read", repr(sys.stdin.read()))'],
+        dir,
+        { input: 'not for you\n' },
+      );
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /^read ''$/m);
     });

@@ -85,7 +85,10 @@ describe('runlens CLI', function () {
     const doc = JSON.parse(show.stdout);
     assert.equal(doc.run.name, 'nightly');
     assert.match(doc.run.startNs, /^\d{19}$/);
-    assert.deepEqual(doc.spans.map((s: { name: string }) => s.name), ['load', 'validate']);
+    assert.deepEqual(
+      doc.spans.map((s: { name: string }) => s.name),
+      ['load', 'validate'],
+    );
   });
 
   it('export otlp-json then import into another database gives the same spans; jaeger-json is Jaeger-shaped', async () => {
@@ -110,7 +113,15 @@ describe('runlens CLI', function () {
   });
 
   it('import reads OTLP, Jaeger and execution-trace files and says clearly what it cannot read', async () => {
-    const r = await runlens(['import', path.join(FIXTURES, 'otlp', 'agent-run.json'), path.join(FIXTURES, 'import', 'jaeger.json'), path.join(FIXTURES, 'import', 'execution-trace.json')], dir);
+    const r = await runlens(
+      [
+        'import',
+        path.join(FIXTURES, 'otlp', 'agent-run.json'),
+        path.join(FIXTURES, 'import', 'jaeger.json'),
+        path.join(FIXTURES, 'import', 'execution-trace.json'),
+      ],
+      dir,
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /agent-run.json: OTLP JSON, 1 run, 2 spans/);
     assert.match(r.stdout, /jaeger.json: Jaeger JSON, 1 run, 2 spans/);
@@ -135,7 +146,10 @@ describe('runlens CLI', function () {
       const run = owner.getRun('last')!;
       assert.equal(run.status, 'FAILED');
       assert.equal(run.exitCode, 3);
-      assert.deepEqual(owner.getSpans(run.id).map((s) => `${s.name}:${s.status}`), ['load:OK', 'validate:ERROR']);
+      assert.deepEqual(
+        owner.getSpans(run.id).map((s) => `${s.name}:${s.status}`),
+        ['load:OK', 'validate:ERROR'],
+      );
     } finally {
       await collector.close();
       await owner.close();

@@ -45,7 +45,10 @@ describe('OTLP/HTTP collector', () => {
 
   it('accepts gzip-compressed bodies', async () => {
     const body = zlib.gzipSync(JSON.stringify(fixtureJson('otlp/agent-run.json')));
-    const reply = await request(`${collector.endpoint}/v1/traces`, { headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body });
+    const reply = await request(`${collector.endpoint}/v1/traces`, {
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body,
+    });
     assert.equal(reply.status, 200);
     assert.equal(store.listRuns().length, 1);
   });
@@ -60,14 +63,23 @@ describe('OTLP/HTTP collector', () => {
   });
 
   it('answers 400 with a reason for malformed JSON, a non-OTLP shape and broken protobuf, storing nothing', async () => {
-    const bad = await request(`${collector.endpoint}/v1/traces`, { headers: { 'content-type': 'application/json' }, body: '{"resourceSpans": [' });
+    const bad = await request(`${collector.endpoint}/v1/traces`, {
+      headers: { 'content-type': 'application/json' },
+      body: '{"resourceSpans": [',
+    });
     assert.equal(bad.status, 400);
     assert.match(JSON.parse(bad.body.toString()).message, /not JSON/);
     const shape = await postJson(`${collector.endpoint}/v1/traces`, { resourceSpans: [{ scopeSpans: 'x' }] });
     assert.equal(shape.status, 400);
-    const pb = await request(`${collector.endpoint}/v1/traces`, { headers: { 'content-type': 'application/x-protobuf' }, body: Buffer.from([0x0a, 0xff, 0xff, 0xff]) });
+    const pb = await request(`${collector.endpoint}/v1/traces`, {
+      headers: { 'content-type': 'application/x-protobuf' },
+      body: Buffer.from([0x0a, 0xff, 0xff, 0xff]),
+    });
     assert.equal(pb.status, 400);
-    const gz = await request(`${collector.endpoint}/v1/traces`, { headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: 'not gzip' });
+    const gz = await request(`${collector.endpoint}/v1/traces`, {
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: 'not gzip',
+    });
     assert.equal(gz.status, 400);
     assert.equal(store.listRuns().length, 0);
   });
@@ -77,7 +89,10 @@ describe('OTLP/HTTP collector', () => {
     const declared = await request(`${collector.endpoint}/v1/traces`, { headers: { 'content-type': 'application/json' }, body: big });
     assert.equal(declared.status, 413);
     const bomb = zlib.gzipSync(Buffer.alloc(10 * 1024 * 1024, 0x20));
-    const inflated = await request(`${collector.endpoint}/v1/traces`, { headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: bomb });
+    const inflated = await request(`${collector.endpoint}/v1/traces`, {
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: bomb,
+    });
     assert.equal(inflated.status, 413);
   });
 
@@ -117,22 +132,37 @@ describe('OTLP/HTTP collector', () => {
 
   it('takes Runlens span events over HTTP into the run named by x-runlens-run-id', async () => {
     const lines = ['{"runlens":"start","span_id":"1111111111111111","name":"tail-step"}', 'not an event'].join('\n');
-    const reply = await request(`${collector.endpoint}/runlens/v1/events`, { headers: { 'content-type': 'application/x-ndjson', 'x-runlens-run-id': 'rhttp1', 'x-runlens-token': collector.token }, body: lines });
+    const reply = await request(`${collector.endpoint}/runlens/v1/events`, {
+      headers: { 'content-type': 'application/x-ndjson', 'x-runlens-run-id': 'rhttp1', 'x-runlens-token': collector.token },
+      body: lines,
+    });
     assert.equal(reply.status, 200);
     assert.deepEqual(JSON.parse(reply.body.toString()), { accepted: 1, ignoredLines: 1, unreadableLines: 0 });
     assert.equal(store.getSpans('rhttp1')[0].status, 'RUNNING');
-    await request(`${collector.endpoint}/runlens/v1/events`, { headers: { 'content-type': 'application/x-ndjson', 'x-runlens-run-id': 'rhttp1', 'x-runlens-token': collector.token }, body: '{"runlens":"end","span_id":"1111111111111111"}' });
+    await request(`${collector.endpoint}/runlens/v1/events`, {
+      headers: { 'content-type': 'application/x-ndjson', 'x-runlens-run-id': 'rhttp1', 'x-runlens-token': collector.token },
+      body: '{"runlens":"end","span_id":"1111111111111111"}',
+    });
     assert.equal(store.getSpans('rhttp1')[0].status, 'OK');
   });
 
   it('counts an events line it cannot read as a notice on the run and reads the lines after it', async () => {
     const headers = { 'content-type': 'application/x-ndjson', 'x-runlens-run-id': 'rhttp2', 'x-runlens-token': collector.token };
-    const lines = ['{"trace_id":"t-1","pipeline_status":"SUCCESS","started_at":"2024-11-07T10:00:00Z","steps":[{"status":5}]}', '{"runlens":"start","span_id":"2222222222222222","name":"after"}'].join('\n');
+    const lines = [
+      '{"trace_id":"t-1","pipeline_status":"SUCCESS","started_at":"2024-11-07T10:00:00Z","steps":[{"status":5}]}',
+      '{"runlens":"start","span_id":"2222222222222222","name":"after"}',
+    ].join('\n');
     const reply = await request(`${collector.endpoint}/runlens/v1/events`, { headers, body: lines });
     assert.equal(reply.status, 200);
     assert.equal(JSON.parse(reply.body.toString()).unreadableLines, 1);
     assert.equal(store.getSpans('rhttp2')[0]?.name, 'after');
-    assert.match(store.getOutput('rhttp2').map((o) => o.text).join('\n'), /line 1: .*ignored/);
+    assert.match(
+      store
+        .getOutput('rhttp2')
+        .map((o) => o.text)
+        .join('\n'),
+      /line 1: .*ignored/,
+    );
     assert.equal(store.getRun('rhttp2')!.attributes['runlens.unreadable_lines'], 1);
   });
 
@@ -146,7 +176,9 @@ describe('OTLP/HTTP collector', () => {
       startTimeUnixNano: '1000',
       endTimeUnixNano: '2000',
     });
-    const body = (...spans: object[]) => ({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'live' } }] }, scopeSpans: [{ spans }] }] });
+    const body = (...spans: object[]) => ({
+      resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'live' } }] }, scopeSpans: [{ spans }] }],
+    });
     await postJson(`${collector.endpoint}/v1/traces`, body(span('2', 'child', '1')));
     assert.equal(store.listRuns()[0]?.status, 'RUNNING', 'the child ended, its parent has not');
     await postJson(`${collector.endpoint}/v1/traces`, body(span('1', 'root')));
@@ -156,7 +188,15 @@ describe('OTLP/HTTP collector', () => {
   it('takes an attached trace whose parent never comes (a remote parent) as finished once it goes quiet', async () => {
     const quiet = await Collector.start(store, { port: 0, settleIdleMs: 100 });
     try {
-      const s = { traceId: 'cd'.repeat(16), spanId: '3'.repeat(16), parentSpanId: '9'.repeat(16), name: 'handler', startTimeUnixNano: '1000', endTimeUnixNano: '2000', status: { code: 2 } };
+      const s = {
+        traceId: 'cd'.repeat(16),
+        spanId: '3'.repeat(16),
+        parentSpanId: '9'.repeat(16),
+        name: 'handler',
+        startTimeUnixNano: '1000',
+        endTimeUnixNano: '2000',
+        status: { code: 2 },
+      };
       await postJson(`${quiet.endpoint}/v1/traces`, { resourceSpans: [{ scopeSpans: [{ spans: [s] }] }] });
       assert.equal(store.listRuns()[0]?.status, 'RUNNING');
       const changed = new Promise<void>((resolve) => store.onChange((c) => c.type === 'runs' && resolve()));
@@ -169,8 +209,26 @@ describe('OTLP/HTTP collector', () => {
 
   it('validates a forwarded Runlens batch before writing: a bad span is a 400 naming the field, and nothing of the batch is stored', async () => {
     const run = { id: 'rfwd1', name: 'fwd', status: 'RUNNING', source: 'launch', startNs: { '\u0000n': '1' }, attributes: {} };
-    const bad = { runs: [run], spans: [{ runId: 'rfwd1', traceId: 'zz', spanId: '1111111111111111', name: 's', kind: 1, startNs: { '\u0000n': '1' }, status: 'OK', attributes: {}, events: [] }] };
-    const reply = await request(`${collector.endpoint}/runlens/v1/batch`, { headers: { 'content-type': 'application/json', 'x-runlens-token': collector.token }, body: JSON.stringify(bad) });
+    const bad = {
+      runs: [run],
+      spans: [
+        {
+          runId: 'rfwd1',
+          traceId: 'zz',
+          spanId: '1111111111111111',
+          name: 's',
+          kind: 1,
+          startNs: { '\u0000n': '1' },
+          status: 'OK',
+          attributes: {},
+          events: [],
+        },
+      ],
+    };
+    const reply = await request(`${collector.endpoint}/runlens/v1/batch`, {
+      headers: { 'content-type': 'application/json', 'x-runlens-token': collector.token },
+      body: JSON.stringify(bad),
+    });
     assert.equal(reply.status, 400);
     assert.match(reply.body.toString(), /spans\.0\.traceId/);
     assert.deepEqual(store.listRuns(), []);
@@ -204,4 +262,3 @@ describe('OTLP/HTTP collector', () => {
     assert.equal(stored.events[0].attributes['exception.message'], 'inner broke');
   });
 });
-

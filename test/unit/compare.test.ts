@@ -140,7 +140,11 @@ describe('compareRuns', () => {
     const ra = span('root', 0, 100);
     const a = [ra, span('hb', 0, 90, { parent: ra }), span('work', 10, 20, { parent: ra, attrs: { n: 1 } })];
     const rb = span('root', 0, 100);
-    const b = [rb, span('hb', 0, undefined, { parent: rb, status: 'INCOMPLETE' }), span('work', 10, 20, { parent: rb, status: 'ERROR', attrs: { n: 1 } })];
+    const b = [
+      rb,
+      span('hb', 0, undefined, { parent: rb, status: 'INCOMPLETE' }),
+      span('work', 10, 20, { parent: rb, status: 'ERROR', attrs: { n: 1 } }),
+    ];
     const cmp = compareRuns({ run: run('a'), spans: a }, { run: run('b'), spans: b });
     assert.equal(cmp.rows[cmp.firstDivergence!]!.name, 'work');
 
@@ -173,7 +177,10 @@ describe('compareRuns', () => {
     const b = loadFixture('agent-failed');
     const keys = compareRuns(a, b).rows.map((r) => r.key);
     assert.equal(new Set(keys).size, keys.length);
-    assert.deepEqual(compareRuns(loadFixture('agent-ok'), loadFixture('agent-failed')).rows.map((r) => r.key), keys);
+    assert.deepEqual(
+      compareRuns(loadFixture('agent-ok'), loadFixture('agent-failed')).rows.map((r) => r.key),
+      keys,
+    );
     // A's own rows keep their keys when compared with another run.
     const self = compareRuns(a, a).rows.map((r) => r.key);
     for (const k of self) assert.ok(keys.includes(k));

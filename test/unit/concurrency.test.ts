@@ -38,11 +38,17 @@ describe('two runlens run on one database at once', function () {
         const name = run.name.includes('b') || store.getSpans(run.id).some((s) => s.name.startsWith('b-')) ? 'b' : 'a';
         const steps = name === 'b' ? 4 : 2;
         assert.deepEqual(
-          store.getSpans(run.id).map((s) => s.name).sort(),
+          store
+            .getSpans(run.id)
+            .map((s) => s.name)
+            .sort(),
           Array.from({ length: steps }, (_, i) => `${name}-${i + 1}`),
         );
         assert.deepEqual(
-          store.getOutput(run.id).filter((o) => o.stream === 'stdout').map((o) => o.text),
+          store
+            .getOutput(run.id)
+            .filter((o) => o.stream === 'stdout')
+            .map((o) => o.text),
           Array.from({ length: steps }, (_, i) => `${name} did step ${i + 1}`),
           'its output too, once each',
         );
@@ -71,7 +77,10 @@ describe('two runlens run on one database at once', function () {
       const killed = store.listRuns().find((r) => r.name.includes('step_flow'))!;
       assert.equal(killed.status, 'INCOMPLETE');
       assert.match(String(killed.attributes['runlens.incomplete_reason']), /ended without ending the run/);
-      assert.deepEqual(store.listRuns().filter((r) => r.status === 'RUNNING'), []);
+      assert.deepEqual(
+        store.listRuns().filter((r) => r.status === 'RUNNING'),
+        [],
+      );
     } finally {
       await store.close();
     }

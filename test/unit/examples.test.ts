@@ -81,7 +81,10 @@ describe('example workflows run through Runlens', function () {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  async function runExample(command: string[], opts: { env?: Record<string, string>; cwd?: string; onSpans?: (spans: Span[]) => void } = {}): Promise<Finished> {
+  async function runExample(
+    command: string[],
+    opts: { env?: Record<string, string>; cwd?: string; onSpans?: (spans: Span[]) => void } = {},
+  ): Promise<Finished> {
     const workflow = launch(store, { command, cwd: opts.cwd ?? dir, env: opts.env, endpoint: collector.endpoint });
     let output = '';
     workflow.onOutput((_stream, text) => (output += text));
@@ -117,14 +120,7 @@ describe('example workflows run through Runlens', function () {
     it('succeeds on the first run with its steps nested under the run', () => {
       assert.equal(first.run.status, 'SUCCESS', first.output);
       assert.equal(first.run.exitCode, 0);
-      assert.deepEqual(tree(first.spans), [
-        'TestGenerationWorkflow.run',
-        '  start',
-        '  generate',
-        '  generate',
-        '  validate',
-        '  finish',
-      ]);
+      assert.deepEqual(tree(first.spans), ['TestGenerationWorkflow.run', '  start', '  generate', '  generate', '  validate', '  finish']);
       const root = only(first.spans, 'TestGenerationWorkflow.run');
       assert.equal(root.parentSpanId, first.run.rootSpanId, 'TRACEPARENT parent');
       for (const s of first.spans) assert.equal(s.traceId, first.run.traceId);
@@ -194,7 +190,10 @@ describe('example workflows run through Runlens', function () {
 
     it('keeps the plain log lines as output and not the trace document', () => {
       const lines = store.getOutput(result.run.id).map((o) => o.text);
-      assert.ok(lines.some((l) => l.includes('[orchestrator] pipeline PARTIAL')), lines.join('\n'));
+      assert.ok(
+        lines.some((l) => l.includes('[orchestrator] pipeline PARTIAL')),
+        lines.join('\n'),
+      );
       assert.ok(!lines.some((l) => l.includes('"pipeline_status"')));
     });
   });
@@ -232,7 +231,10 @@ describe('example workflows run through Runlens', function () {
       assert.equal(impl.status, 'INCOMPLETE');
       assert.equal(impl.endNs, undefined);
       assert.equal(errorSummary(impl), 'never ended (hung or killed)');
-      assert.deepEqual(impl.events.map((e) => e.name), ['waiting for coding agent']);
+      assert.deepEqual(
+        impl.events.map((e) => e.name),
+        ['waiting for coding agent'],
+      );
       assert.equal(only(result.spans, 'staged_manager').status, 'INCOMPLETE');
       for (const name of ['initialization', 'load_config', 'check_credentials', 'issue_creation', 'checkout_branch']) {
         assert.equal(only(result.spans, name).status, 'OK', name);
@@ -290,10 +292,14 @@ describe('example workflows run through Runlens', function () {
       const parsing = path.join(dir, 'graph_agent', 'parsing.py');
       assert.deepEqual({ file: source(answer)?.file, line: source(answer)?.line }, { file: nodes, line: markerLine(nodes, 'answer-def') });
       const failed = failure(answer);
-      assert.deepEqual({ file: failed?.file, line: failed?.line, function: failed?.function }, { file: parsing, line: markerLine(parsing, 'parse-raises'), function: 'parse_row' });
+      assert.deepEqual(
+        { file: failed?.file, line: failed?.line, function: failed?.function },
+        { file: parsing, line: markerLine(parsing, 'parse-raises'), function: 'parse_row' },
+      );
       const files = new Set((failed?.frames ?? []).filter((f) => f.inWorkspace).map((f) => path.relative(dir, f.file)));
       // The span records the traceback as it leaves the node: node → tool helper → parser.
-      for (const f of ['graph_agent/nodes.py', 'graph_agent/tools.py', 'graph_agent/parsing.py']) assert.ok(files.has(f), `${f} in ${[...files]}`);
+      for (const f of ['graph_agent/nodes.py', 'graph_agent/tools.py', 'graph_agent/parsing.py'])
+        assert.ok(files.has(f), `${f} in ${[...files]}`);
       assert.equal(only(result.spans, 'graph_agent').status, 'ERROR');
     });
   });
@@ -309,18 +315,20 @@ describe('example workflows run through Runlens', function () {
       assert.equal(result.run.exitCode, 1);
       const lines = tree(result.spans);
       assert.match(lines[0], /^scrape-[0-9a-f]{12}$/);
-      assert.deepEqual(lines.slice(1), [
-        '  load_sitemap',
-        '  fetch_page',
-        '  parse_page',
-        '  fetch_page',
-        '  parse_page',
-        '  fetch_page',
-        '  fetch_page',
-        '  fetch_page',
-      ], 'store_products never ran');
+      assert.deepEqual(
+        lines.slice(1),
+        ['  load_sitemap', '  fetch_page', '  parse_page', '  fetch_page', '  parse_page', '  fetch_page', '  fetch_page', '  fetch_page'],
+        'store_products never ran',
+      );
       const burr = result.spans.filter((s) => s.name === 'fetch_page' && s.attributes['url'] === 'https://shop.example/p/burr-set');
-      assert.deepEqual(burr.map((s) => [s.attributes['attempt'], s.status]), [[1, 'ERROR'], [2, 'ERROR'], [3, 'ERROR']]);
+      assert.deepEqual(
+        burr.map((s) => [s.attributes['attempt'], s.status]),
+        [
+          [1, 'ERROR'],
+          [2, 'ERROR'],
+          [3, 'ERROR'],
+        ],
+      );
       assert.equal(errorSummary(burr[2]), 'fetch_page failed after 3 attempts: GET https://shop.example/p/burr-set timed out after 150 ms');
       // Exponential backoff (100 ms, then 200 ms). A sleep is a lower bound only (a busy
       // machine stretches it), so check the waits are at least the backoff, not their ratio.
@@ -352,7 +360,10 @@ describe('example workflows run through Runlens', function () {
       assert.equal(errorSummary(convert), 'RangeError: no EUR rate for currency XBT (order 2025-06-02-004)');
       const steps = path.join(dir, 'ts_workflow', 'steps.ts');
       const loc = source(convert);
-      assert.deepEqual({ file: loc?.file, line: loc?.line, via: loc?.via, function: loc?.function }, { file: steps, line: markerLine(steps, 'ts-throws'), via: 'stack', function: 'toEur' });
+      assert.deepEqual(
+        { file: loc?.file, line: loc?.line, via: loc?.via, function: loc?.function },
+        { file: steps, line: markerLine(steps, 'ts-throws'), via: 'stack', function: 'toEur' },
+      );
       assert.equal(only(result.spans, 'fetch_orders').attributes['orders.count'], 4);
     });
   });
@@ -368,7 +379,10 @@ describe('example workflows run through Runlens', function () {
         [load.attributes['code.filepath'], load.attributes['code.lineno'], load.attributes['code.function'], load.attributes['rows']],
         [pyFixture, markerLine(pyFixture, 'helper-load-def'), 'load', 3],
       );
-      assert.deepEqual(only(spans, 'lookup').events.map((e) => [e.name, e.attributes['key']]), [['cache miss', 'eur']]);
+      assert.deepEqual(
+        only(spans, 'lookup').events.map((e) => [e.name, e.attributes['key']]),
+        [['cache miss', 'eur']],
+      );
       const transform = only(spans, 'transform');
       assert.equal(transform.attributes['stage'], 2);
       assert.equal(errorSummary(transform), 'KeyError: 2');
@@ -385,7 +399,11 @@ describe('example workflows run through Runlens', function () {
 
     it('Python helper: POSTs the same events to the collector when stdout is not captured', async () => {
       const runId = `helper-py-${process.pid}`;
-      const code = await runDirect(['python3', pyFixture], { RUNLENS_ENDPOINT: collector.endpoint, RUNLENS_TOKEN: collector.token, RUNLENS_RUN_ID: runId });
+      const code = await runDirect(['python3', pyFixture], {
+        RUNLENS_ENDPOINT: collector.endpoint,
+        RUNLENS_TOKEN: collector.token,
+        RUNLENS_RUN_ID: runId,
+      });
       assert.equal(code.exit, 1);
       assert.ok(!code.stdout.includes('"runlens"'), 'nothing on stdout');
       checkPython(store.getSpans(runId));
@@ -396,8 +414,14 @@ describe('example workflows run through Runlens', function () {
       assert.equal(run.status, 'FAILED');
       assert.deepEqual(tree(spans), ['pipeline', '  load', '  branch_a', '  branch_b', '  transform']);
       const load = only(spans, 'load');
-      assert.deepEqual([load.attributes['code.filepath'], load.attributes['code.lineno'], load.attributes['rows']], [tsFixture, markerLine(tsFixture, 'helper-ts-traced'), 3]);
-      assert.deepEqual(only(spans, 'branch_b').events.map((e) => e.attributes['branch']), ['b']);
+      assert.deepEqual(
+        [load.attributes['code.filepath'], load.attributes['code.lineno'], load.attributes['rows']],
+        [tsFixture, markerLine(tsFixture, 'helper-ts-traced'), 3],
+      );
+      assert.deepEqual(
+        only(spans, 'branch_b').events.map((e) => e.attributes['branch']),
+        ['b'],
+      );
       const transform = only(spans, 'transform');
       assert.equal(errorSummary(transform), 'RangeError: no price for row 2');
       const failed = resolveFailure(transform, { workspaceRoot: REPO });
@@ -406,7 +430,11 @@ describe('example workflows run through Runlens', function () {
 
     it('TypeScript helper: POSTs events to the collector when stdout is not captured', async () => {
       const runId = `helper-ts-${process.pid}`;
-      const code = await runDirect([path.join(REPO, 'node_modules', '.bin', 'tsx'), tsFixture], { RUNLENS_ENDPOINT: collector.endpoint, RUNLENS_TOKEN: collector.token, RUNLENS_RUN_ID: runId });
+      const code = await runDirect([path.join(REPO, 'node_modules', '.bin', 'tsx'), tsFixture], {
+        RUNLENS_ENDPOINT: collector.endpoint,
+        RUNLENS_TOKEN: collector.token,
+        RUNLENS_RUN_ID: runId,
+      });
       assert.equal(code.exit, 1);
       assert.equal(code.stdout, '');
       assert.deepEqual(tree(store.getSpans(runId)), ['pipeline', '  load', '  branch_a', '  branch_b', '  transform']);
@@ -425,7 +453,8 @@ describe('example workflows run through Runlens', function () {
 function runDirect(command: string[], env: Record<string, string>): Promise<{ exit: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const base: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('RUNLENS_') && !k.startsWith('OTEL_')) base[k] = v;
+    for (const [k, v] of Object.entries(process.env))
+      if (v !== undefined && !k.startsWith('RUNLENS_') && !k.startsWith('OTEL_')) base[k] = v;
     const child = spawn(command[0], command.slice(1), { cwd: REPO, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';

@@ -34,7 +34,10 @@ describe('the command table', () => {
       ...pkg.contributes.viewsWelcome.flatMap((w) => [...w.contents.matchAll(/\(command:(runlens\.[\w.]+)/g)].map((m) => m[1]!)),
     ];
     assert.ok(used.length > 20, 'the menus were read');
-    assert.deepEqual(sorted(used).filter((id) => !table.includes(id)), []);
+    assert.deepEqual(
+      sorted(used).filter((id) => !table.includes(id)),
+      [],
+    );
   });
 
   it('has one handler per id in the extension, registered through the table', () => {

@@ -20,9 +20,16 @@ describe('src/extension layout', () => {
 
   it('leaves no context key that no when clause reads', () => {
     const pkg = fs.readFileSync(path.join(REPO, 'package.json'), 'utf8');
-    const text = fs.readdirSync(DIR, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map(read).join('\n');
+    const text = fs
+      .readdirSync(DIR, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .map(read)
+      .join('\n');
     const keys = [...text.matchAll(/'setContext',\s*'([\w.]+)'/g)].map((m) => m[1]!);
     assert.ok(keys.length > 0);
-    assert.deepEqual(keys.filter((k) => !pkg.includes(k)), []);
+    assert.deepEqual(
+      keys.filter((k) => !pkg.includes(k)),
+      [],
+    );
   });
 });

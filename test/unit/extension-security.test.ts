@@ -48,7 +48,8 @@ describe('workspace trust and settings', () => {
 
   it('needs a trusted workspace for every command that starts a process', () => {
     const cmds = new Map(manifest.contributes.commands.map((c) => [c.command, c.enablement]));
-    for (const c of ['runlens.runWorkflow', 'runlens.rerun', 'runlens.rerunLast', 'runlens.debugFromHere']) assert.match(cmds.get(c) ?? '', /isWorkspaceTrusted/, c);
+    for (const c of ['runlens.runWorkflow', 'runlens.rerun', 'runlens.rerunLast', 'runlens.debugFromHere'])
+      assert.match(cmds.get(c) ?? '', /isWorkspaceTrusted/, c);
   });
 
   it('keeps numeric settings within sane bounds whatever a workspace says (retention.maxRuns 0 keeps 10)', () => {

@@ -38,11 +38,32 @@ describe('a window with no database yet (createOnFirstWrite, storeArrival)', fun
     const collector = await window.startCollector({ port: 0 });
     await sleep(200); // a few looks of the watcher
     assert.deepEqual(fs.readdirSync(ws), [], 'the workspace is untouched while the window only listens');
-    const body = { resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: '5'.repeat(32), spanId: '1'.repeat(16), name: 'attached', startTimeUnixNano: '1700000000000000000', endTimeUnixNano: '1700000000000001000' }] }] }] };
+    const body = {
+      resourceSpans: [
+        {
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: '5'.repeat(32),
+                  spanId: '1'.repeat(16),
+                  name: 'attached',
+                  startTimeUnixNano: '1700000000000000000',
+                  endTimeUnixNano: '1700000000000001000',
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
     assert.equal((await postJson(`${collector.endpoint}/v1/traces`, body)).status, 200);
     await until('the window to take its files', () => window.created);
     assert.ok(fs.existsSync(file) && fs.existsSync(`${file}.lock`));
-    assert.deepEqual(window.getSpans(`t${'5'.repeat(32)}`).map((s) => s.name), ['attached']);
+    assert.deepEqual(
+      window.getSpans(`t${'5'.repeat(32)}`).map((s) => s.name),
+      ['attached'],
+    );
     watch.dispose();
     await window.stopCollector();
     await window.close();
@@ -70,17 +91,34 @@ describe('a window with no database yet (createOnFirstWrite, storeArrival)', fun
     await until('the window to take the database', () => window.created);
     window.drainChanges();
     tree.applyChanges(changes.splice(0));
-    assert.deepEqual(tree.allRuns().map((r) => [r.id, r.status]), [['cli-run', 'SUCCESS']], 'the CLI run is in the tree');
+    assert.deepEqual(
+      tree.allRuns().map((r) => [r.id, r.status]),
+      [['cli-run', 'SUCCESS']],
+      'the CLI run is in the tree',
+    );
     assert.equal(readLock(file)?.pid, process.pid, 'the window holds the lock now');
     assert.equal(logged.length, 1, logged.join('\n'));
 
     // And it records into it as its own.
     window.apply({ runs: [{ id: 'window-run', name: 'from the window', source: 'launch', status: 'RUNNING' }], spans: [] });
-    assert.deepEqual(window.listRuns().map((r) => r.id).sort(), ['cli-run', 'window-run']);
+    assert.deepEqual(
+      window
+        .listRuns()
+        .map((r) => r.id)
+        .sort(),
+      ['cli-run', 'window-run'],
+    );
     watch.dispose();
     await window.close();
     const after = await TraceStore.open({ path: file, readOnly: true });
-    assert.deepEqual(after.listRuns().map((r) => r.id).sort(), ['cli-run', 'window-run'], 'nothing of either lost');
+    assert.deepEqual(
+      after
+        .listRuns()
+        .map((r) => r.id)
+        .sort(),
+      ['cli-run', 'window-run'],
+      'nothing of either lost',
+    );
     await after.close();
   });
 

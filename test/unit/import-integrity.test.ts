@@ -66,7 +66,14 @@ function bigTrace(n: number): { jaeger: unknown; otlp: unknown } {
   }
   return {
     jaeger: { data: [{ traceID: TRACE, spans: jaegerSpans, processes: { p1: { serviceName: 'batcher', tags: [] } } }] },
-    otlp: { resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'batcher' } }] }, scopeSpans: [{ scope: { name: 'batcher.otel' }, spans: otlpSpans }] }] },
+    otlp: {
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'batcher' } }] },
+          scopeSpans: [{ scope: { name: 'batcher.otel' }, spans: otlpSpans }],
+        },
+      ],
+    },
   };
 }
 
@@ -165,7 +172,19 @@ describe('import integrity (issue 12 items 2 and 5)', () => {
       const traceId = 'abcdef0123456789abcdef0123456789';
       const t0 = 1_717_236_000_123_456_789n; // ns precision: Jaeger keeps µs only
       const spans: Span[] = [
-        { runId, traceId, spanId: 'aaaaaaaaaaaaaaa1', parentSpanId: 'ffffffffffffff00', name: 'load', kind: 1, startNs: t0, endNs: t0 + 2_000_000_123n, status: 'OK', attributes: { rows: 3, meta: { a: [1, 2] } }, events: [] },
+        {
+          runId,
+          traceId,
+          spanId: 'aaaaaaaaaaaaaaa1',
+          parentSpanId: 'ffffffffffffff00',
+          name: 'load',
+          kind: 1,
+          startNs: t0,
+          endNs: t0 + 2_000_000_123n,
+          status: 'OK',
+          attributes: { rows: 3, meta: { a: [1, 2] } },
+          events: [],
+        },
         {
           runId,
           traceId,
@@ -180,9 +199,23 @@ describe('import integrity (issue 12 items 2 and 5)', () => {
           attributes: {},
           events: [{ name: 'exception', timeNs: t0 + 800_000_001n, attributes: { 'exception.type': 'ValueError' } }],
         },
-        { runId, traceId, spanId: 'aaaaaaaaaaaaaaa3', parentSpanId: 'aaaaaaaaaaaaaaa1', name: 'hung', kind: 1, startNs: t0 + 7n, status: 'RUNNING', attributes: {}, events: [] },
+        {
+          runId,
+          traceId,
+          spanId: 'aaaaaaaaaaaaaaa3',
+          parentSpanId: 'aaaaaaaaaaaaaaa1',
+          name: 'hung',
+          kind: 1,
+          startNs: t0 + 7n,
+          status: 'RUNNING',
+          attributes: {},
+          events: [],
+        },
       ];
-      store.apply({ runs: [{ id: runId, name: 'nightly', source: 'launch', traceId, rootSpanId: 'ffffffffffffff00', startNs: t0, attributes: {} }], spans });
+      store.apply({
+        runs: [{ id: runId, name: 'nightly', source: 'launch', traceId, rootSpanId: 'ffffffffffffff00', startNs: t0, attributes: {} }],
+        spans,
+      });
       const run = store.endRun(runId, { exitCode: 1, endNs: t0 + 3_000_000_000n });
       const stored = store.getSpans(runId);
       const jaegerFile = write(dir, 'own.jaeger.json', toJaegerJson(run, stored));
@@ -190,8 +223,15 @@ describe('import integrity (issue 12 items 2 and 5)', () => {
       const r = importPaths(store, jaegerFile, otlpFile);
       assert.deepEqual(store.getSpans(runId), stored, 'the run keeps every span as it was');
       assert.deepEqual(store.getRun(runId), run);
-      assert.deepEqual(store.listRuns().map((x) => x.id), [runId], 'no second run');
-      assert.deepEqual(r.files.map((f) => f.runs.map((x) => x.action)), [['already-stored'], ['already-stored']]);
+      assert.deepEqual(
+        store.listRuns().map((x) => x.id),
+        [runId],
+        'no second run',
+      );
+      assert.deepEqual(
+        r.files.map((f) => f.runs.map((x) => x.action)),
+        [['already-stored'], ['already-stored']],
+      );
     });
   });
 
@@ -218,7 +258,10 @@ describe('import integrity (issue 12 items 2 and 5)', () => {
       const two = JSON.parse(fs.readFileSync(path.join(FIX, 'cycle.jaeger.json'), 'utf8'));
       importPaths(store, path.join(FIXTURES, 'import', 'jaeger.json'));
       const r = importPaths(store, write(dir, 'both.json', { data: [...one.data, ...two.data] }));
-      assert.deepEqual(r.files[0].runs.map((x) => x.action), ['already-stored', 'new']);
+      assert.deepEqual(
+        r.files[0].runs.map((x) => x.action),
+        ['already-stored', 'new'],
+      );
       assert.equal(r.files[0].alreadyStored, 2);
       assert.equal(r.files[0].spansStored, 4);
       assert.equal(store.listRuns().length, 2);
@@ -230,7 +273,16 @@ describe('import integrity (issue 12 items 2 and 5)', () => {
     const store = await openStore(dir);
     const tid = 'aa'.repeat(16);
     const cases: unknown[] = [
-      { data: [{ traceID: 'ab', spans: [{ spanID: '01', startTime: 'soon', duration: -5, references: 'x', tags: 'y', logs: [null, { timestamp: 'x', fields: 'q' }] }] }] },
+      {
+        data: [
+          {
+            traceID: 'ab',
+            spans: [
+              { spanID: '01', startTime: 'soon', duration: -5, references: 'x', tags: 'y', logs: [null, { timestamp: 'x', fields: 'q' }] },
+            ],
+          },
+        ],
+      },
       { data: [null] },
       { data: [{ traceID: 'ab', spans: [null] }] },
       { data: [{ traceID: 'ab', spans: [{ spanID: '01', startTime: 1e300 }] }] },
@@ -244,12 +296,39 @@ describe('import integrity (issue 12 items 2 and 5)', () => {
       cases.map((c, i) => ({ path: `case${i}.json`, text: typeof c === 'string' ? c : JSON.stringify(c) })),
     );
     assert.equal(r.files.length, cases.length);
-    assert.ok(r.files.every((f) => f.error || f.partial), formatImportReport(r).join('\n'));
+    assert.ok(
+      r.files.every((f) => f.error || f.partial),
+      formatImportReport(r).join('\n'),
+    );
     assert.deepEqual(store.listRuns(), []);
     const self = importTraceFiles(store, [
-      { path: 'self.json', text: JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: tid, spanId: 'cc'.repeat(8), parentSpanId: 'cc'.repeat(8), startTimeUnixNano: '5000', endTimeUnixNano: '3000' }] }] }] }) },
+      {
+        path: 'self.json',
+        text: JSON.stringify({
+          resourceSpans: [
+            {
+              scopeSpans: [
+                {
+                  spans: [
+                    {
+                      traceId: tid,
+                      spanId: 'cc'.repeat(8),
+                      parentSpanId: 'cc'.repeat(8),
+                      startTimeUnixNano: '5000',
+                      endTimeUnixNano: '3000',
+                    },
+                  ],
+                },
+              ],
+            },
+          ],
+        }),
+      },
     ]);
-    assert.match(formatImportReport(self)[0], /1 cycle broken at span cccccccccccccccc; 1 span ending before it started: end set to the start$/);
+    assert.match(
+      formatImportReport(self)[0],
+      /1 cycle broken at span cccccccccccccccc; 1 span ending before it started: end set to the start$/,
+    );
     const [run] = store.listRuns();
     assert.deepEqual([run.startNs, run.endNs], [5000n, 5000n]);
   });
@@ -266,7 +345,9 @@ describe('import integrity (issue 12 items 2 and 5)', () => {
       const broken = spans.find((s) => s.spanId === '00000000000000b2')!;
       assert.equal(broken.parentSpanId, undefined);
       assert.match(String(broken.attributes['runlens.import.repair']), /cycle/);
-      assert.deepEqual(r.files[0].cyclesBroken, [{ traceId: 'c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0', spanId: '00000000000000b2', parentSpanId: '00000000000000d4' }]);
+      assert.deepEqual(r.files[0].cyclesBroken, [
+        { traceId: 'c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0', spanId: '00000000000000b2', parentSpanId: '00000000000000d4' },
+      ]);
       assert.match(formatImportReport(r)[0], /1 cycle broken at span 00000000000000b2/);
     });
 
@@ -300,7 +381,12 @@ describe('import integrity (issue 12 items 2 and 5)', () => {
       const fetches = spans.filter((s) => s.name === 'fetch');
       assert.equal(fetches.length, 2, 'both versions of the span with the reused id are kept');
       assert.ok(fetches.some((s) => s.spanId === '2000000000000003' && s.status === 'OK'));
-      assert.ok(fetches.some((s) => s.spanId !== '2000000000000003' && s.status === 'ERROR' && s.attributes['runlens.import.duplicate_of'] === '2000000000000003'));
+      assert.ok(
+        fetches.some(
+          (s) =>
+            s.spanId !== '2000000000000003' && s.status === 'ERROR' && s.attributes['runlens.import.duplicate_of'] === '2000000000000003',
+        ),
+      );
       const line = formatImportReport(r)[0];
       assert.match(line, /2 duplicates merged/);
       assert.match(line, /1 reused span id kept as a new span/);
@@ -318,13 +404,27 @@ describe('import integrity (issue 12 items 2 and 5)', () => {
       assert.match(line, /1 unreadable line \(line 3: /);
       assert.match(line, /partial import/);
       const spans = store.getSpans(store.listRuns()[0].id);
-      assert.deepEqual(spans.map((s) => [s.name, s.status]), [['nightly-etl', 'OK'], ['extract', 'OK']]);
+      assert.deepEqual(
+        spans.map((s) => [s.name, s.status]),
+        [
+          ['nightly-etl', 'OK'],
+          ['extract', 'OK'],
+        ],
+      );
     });
 
     it('marks spans that never ended INCOMPLETE, so an imported run is never left RUNNING, and counts them', async () => {
       const dir = tempDir();
       const store = await openStore(dir);
-      const f = write(dir, 'open.jsonl', ['{"runlens":"start","span_id":"6000000000000001","name":"job","time":"2024-06-01T10:00:00Z"}', '{"runlens":"start","span_id":"6000000000000002","parent_id":"6000000000000001","name":"wait","time":"2024-06-01T10:00:02Z"}', '{"runlens":"end","span_id":"6000000000000001","time":"2024-06-01T10:00:05Z"}'].join('\n'));
+      const f = write(
+        dir,
+        'open.jsonl',
+        [
+          '{"runlens":"start","span_id":"6000000000000001","name":"job","time":"2024-06-01T10:00:00Z"}',
+          '{"runlens":"start","span_id":"6000000000000002","parent_id":"6000000000000001","name":"wait","time":"2024-06-01T10:00:02Z"}',
+          '{"runlens":"end","span_id":"6000000000000001","time":"2024-06-01T10:00:05Z"}',
+        ].join('\n'),
+      );
       const r = importPaths(store, f);
       const run = store.listRuns()[0];
       assert.notEqual(run.status, 'RUNNING');
@@ -370,7 +470,11 @@ describe('import integrity (issue 12 items 2 and 5)', () => {
       assert.equal(r.failed, 1);
       assert.match(r.files[0].error ?? '', /6 spans.*at most 5/);
       assert.match(formatImportReport(r)[0], /^big\.json: not imported: /);
-      assert.deepEqual(store.listRuns().map((x) => x.spanCount), [2], 'only the good file');
+      assert.deepEqual(
+        store.listRuns().map((x) => x.spanCount),
+        [2],
+        'only the good file',
+      );
     });
 
     it('refuses a file larger than one import reads before reading it', async () => {

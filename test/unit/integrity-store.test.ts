@@ -10,7 +10,19 @@ import { tempDir } from './helpers/fixtures';
 async function storeWithRuns(file: string, n: number): Promise<void> {
   const store = await TraceStore.open({ path: file, maxRuns: 100_000 });
   for (let i = 0; i < n; i++) {
-    store.apply({ runs: [{ id: `r${String(i).padStart(4, '0')}`, name: `run ${i}`, source: 'import', status: 'SUCCESS', startNs: BigInt(i + 1), endNs: BigInt(i + 2) }], spans: [] });
+    store.apply({
+      runs: [
+        {
+          id: `r${String(i).padStart(4, '0')}`,
+          name: `run ${i}`,
+          source: 'import',
+          status: 'SUCCESS',
+          startNs: BigInt(i + 1),
+          endNs: BigInt(i + 2),
+        },
+      ],
+      spans: [],
+    });
   }
   await store.close();
 }
@@ -47,7 +59,25 @@ describe('retention lives with the store and runs only on writes', () => {
 describe('no run stays RUNNING without a live owner', () => {
   const orphanTrace = (spanId: string) =>
     ingestOtlpJson({
-      resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'svc' } }] }, scopeSpans: [{ spans: [{ traceId: 'cd'.repeat(16), spanId: spanId.repeat(16), parentSpanId: '9'.repeat(16), name: 'handler', startTimeUnixNano: '1000', endTimeUnixNano: '2000' }] }] }],
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'svc' } }] },
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: 'cd'.repeat(16),
+                  spanId: spanId.repeat(16),
+                  parentSpanId: '9'.repeat(16),
+                  name: 'handler',
+                  startTimeUnixNano: '1000',
+                  endTimeUnixNano: '2000',
+                },
+              ],
+            },
+          ],
+        },
+      ],
     });
 
   it('settles an attached trace whose parent never comes once it has been quiet for the settle time, and it stays settled after a restart', async () => {
@@ -84,7 +114,13 @@ describe('no run stays RUNNING without a live owner', () => {
         runs: [
           { id: 'rdead', name: 'killed', source: 'launch', status: 'RUNNING', owner: dead },
           { id: 'ralive', name: 'going', source: 'launch', status: 'RUNNING', owner: processIdentity(living.pid!) },
-          { id: 'rreused', name: 'pid reused', source: 'launch', status: 'RUNNING', owner: { ...processIdentity(living.pid!), started: '1' } },
+          {
+            id: 'rreused',
+            name: 'pid reused',
+            source: 'launch',
+            status: 'RUNNING',
+            owner: { ...processIdentity(living.pid!), started: '1' },
+          },
         ],
         spans: [],
       });
@@ -111,7 +147,20 @@ describe('a run’s times come from its data', () => {
     store.apply({ runs: [{ id: 'a', source: 'otlp' }], spans: [] }); // created now: start = the clock
     store.apply({
       runs: [],
-      spans: [{ runId: 'a', traceId: 'ab'.repeat(16), spanId: '1'.repeat(16), name: 's', kind: 1, startNs: 1_700_000_000_000_000_000n, endNs: 1_700_000_001_000_000_000n, status: 'OK', attributes: {}, events: [] }],
+      spans: [
+        {
+          runId: 'a',
+          traceId: 'ab'.repeat(16),
+          spanId: '1'.repeat(16),
+          name: 's',
+          kind: 1,
+          startNs: 1_700_000_000_000_000_000n,
+          endNs: 1_700_000_001_000_000_000n,
+          status: 'OK',
+          attributes: {},
+          events: [],
+        },
+      ],
     });
     const run = store.getRun('a')!;
     assert.equal(run.startNs, 1_700_000_000_000_000_000n);

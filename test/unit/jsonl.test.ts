@@ -111,7 +111,10 @@ describe('JSON-lines ingest', () => {
     const r = p.push(`first\n${doc}\n{"runlens":"start","span_id":"1111111111111111","name":"next"}\n`);
     assert.equal(r.diagnostics.length, 1);
     assert.match(r.diagnostics[0], /^line 2: .*pipeline_status/);
-    assert.deepEqual(r.spans.map((s) => s.name), ['next']);
+    assert.deepEqual(
+      r.spans.map((s) => s.name),
+      ['next'],
+    );
   });
 
   it('reads a step_end whose duration is out of range without the duration', () => {
@@ -134,7 +137,14 @@ describe('JSON-lines ingest', () => {
   it('never throws, whatever the lines and however they are split, and reads the line after a bad one', function () {
     this.timeout(60_000);
     const good = (i: number) => `{"runlens":"start","span_id":"f${String(i).padStart(15, '0')}","name":"probe-${i}"}`;
-    const { lines, seed } = fuzzLines([...fixtureText('jsonl/runlens-events.jsonl').split('\n'), ...fixtureText('jsonl/step-logs.jsonl').split('\n'), JSON.stringify(fixtureJson('import/execution-trace.json'))], 3000);
+    const { lines, seed } = fuzzLines(
+      [
+        ...fixtureText('jsonl/runlens-events.jsonl').split('\n'),
+        ...fixtureText('jsonl/step-logs.jsonl').split('\n'),
+        JSON.stringify(fixtureJson('import/execution-trace.json')),
+      ],
+      3000,
+    );
     const p = new JsonLinesParser(ctx);
     let text = '';
     lines.forEach((l, i) => (text += `${l.replace(/\n/g, ' ')}\n${good(i)}\n`));
@@ -158,7 +168,16 @@ describe('JSON-lines ingest', () => {
 
   it('never throws on arbitrary bytes, lone surrogates or non-string chunks', () => {
     const p = new JsonLinesParser(ctx);
-    for (const chunk of ['\u0000\ud800{"runlens":"start"}\n', '{\n', '\ud800\n', '}\n', '{"a":\n}\n', '\r\n\r', 42 as unknown as string, undefined as unknown as string]) {
+    for (const chunk of [
+      '\u0000\ud800{"runlens":"start"}\n',
+      '{\n',
+      '\ud800\n',
+      '}\n',
+      '{"a":\n}\n',
+      '\r\n\r',
+      42 as unknown as string,
+      undefined as unknown as string,
+    ]) {
       const r = p.push(chunk);
       assert.ok(Array.isArray(r.diagnostics) && Array.isArray(r.output));
     }

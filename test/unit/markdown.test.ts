@@ -33,7 +33,11 @@ function visibleText(md: string): string {
     .replace(/<[^>]*>/g, '')
     .replace(/\u00a0/g, ' ')
     .replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, e: string) =>
-      e.startsWith('#x') || e.startsWith('#X') ? String.fromCodePoint(parseInt(e.slice(2), 16)) : e.startsWith('#') ? String.fromCodePoint(Number(e.slice(1))) : (named[e] ?? whole),
+      e.startsWith('#x') || e.startsWith('#X')
+        ? String.fromCodePoint(parseInt(e.slice(2), 16))
+        : e.startsWith('#')
+          ? String.fromCodePoint(Number(e.slice(1)))
+          : (named[e] ?? whole),
     )
     .replace(/\u00a0/g, ' ');
 }
@@ -84,7 +88,11 @@ describe('markdown from trace text', () => {
 
     it('keeps trace text out of the MarkdownString that may run commands, which holds only our own links', () => {
       for (const f of cases) {
-        const parts = failureHover([f], () => [{ runId: f.runId, runName: f.runName, runStartNs: 0n, spanId: 's', status: 'ERROR' }], f.atNs);
+        const parts = failureHover(
+          [f],
+          () => [{ runId: f.runId, runName: f.runName, runStartNs: 0n, spanId: 's', status: 'ERROR' }],
+          f.atNs,
+        );
         for (const p of parts.filter((x) => x.enabledCommands.length)) {
           assert.deepEqual(p.enabledCommands, ['runlens.openTimeline'], 'only the commands the hover uses');
           const a = active(p.markdown);
@@ -92,9 +100,14 @@ describe('markdown from trace text', () => {
           assert.deepEqual(a.html, [], `HTML in trusted hover:\n${p.markdown}`);
           for (const href of a.links) {
             assert.ok(href.startsWith('command:runlens.openTimeline?'), `foreign link ${href} in trusted hover:\n${p.markdown}`);
-            assert.deepEqual(JSON.parse(decodeURIComponent(href.slice('command:runlens.openTimeline?'.length))), [{ runId: f.runId, spanId: f.spanId }], `forged arguments in ${href}`);
+            assert.deepEqual(
+              JSON.parse(decodeURIComponent(href.slice('command:runlens.openTimeline?'.length))),
+              [{ runId: f.runId, spanId: f.spanId }],
+              `forged arguments in ${href}`,
+            );
           }
-          for (const text of [f.error, f.step, f.runName]) assert.ok(!p.markdown.includes(text), `trace text ${JSON.stringify(text)} inside the trusted hover`);
+          for (const text of [f.error, f.step, f.runName])
+            assert.ok(!p.markdown.includes(text), `trace text ${JSON.stringify(text)} inside the trusted hover`);
         }
       }
     });

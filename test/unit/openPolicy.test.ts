@@ -38,7 +38,13 @@ describe('opening a file a trace names', () => {
   });
 
   it('asks before opening a file outside them, naming it: an absolute path, ../, a sibling folder with the same prefix, a symlink out', () => {
-    for (const f of [outside, path.join(ws, '..', 'passwd'), path.join(ws, 'flows', '..', '..', 'passwd'), path.join(root, 'ws-evil', 'c.py'), path.join(ws, 'flows', 'link.py')]) {
+    for (const f of [
+      outside,
+      path.join(ws, '..', 'passwd'),
+      path.join(ws, 'flows', '..', '..', 'passwd'),
+      path.join(root, 'ws-evil', 'c.py'),
+      path.join(ws, 'flows', 'link.py'),
+    ]) {
       const d = decideOpen(f, scope);
       assert.equal(d.open, false, `${f} opens without asking`);
       assert.ok(!d.open && d.file && d.reason.length > 0);

@@ -76,7 +76,8 @@ describe('OTLP ingest', () => {
     const exported = toOtlpJson(spans);
     const again = ingestOtlpJson(JSON.parse(JSON.stringify(exported))).spans;
     assert.deepEqual(again, spans);
-    const s = (exported.resourceSpans[0] as { scopeSpans: { spans: { status: unknown; startTimeUnixNano: string }[] }[] }).scopeSpans[0].spans;
+    const s = (exported.resourceSpans[0] as { scopeSpans: { spans: { status: unknown; startTimeUnixNano: string }[] }[] }).scopeSpans[0]
+      .spans;
     assert.deepEqual(s[0].status, { code: 1 });
     assert.equal(s[0].startTimeUnixNano, '1731000000000000123');
   });

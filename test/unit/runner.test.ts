@@ -11,7 +11,6 @@ import { processTree, within } from './helpers/processTree';
 
 const script = path.join(FIXTURES, 'runner', 'env_and_tree.py');
 
-
 describe('workflow runner', () => {
   let store: TraceStore;
   let collector: Collector;
@@ -101,7 +100,11 @@ describe('workflow runner', () => {
       const quoted = tree.command.map((a) => `'${a}'`).join(' ');
       const input = new PassThrough();
       // The shell starts the tree in the background and ends when its input does.
-      const running = launch(store, { command: ['sh', '-c', `${quoted} >/dev/null 2>&1 </dev/null & cat >/dev/null`], cwd: FIXTURES, stdin: input });
+      const running = launch(store, {
+        command: ['sh', '-c', `${quoted} >/dev/null 2>&1 </dev/null & cat >/dev/null`],
+        cwd: FIXTURES,
+        stdin: input,
+      });
       const { pid } = await within(tree.ready, 15_000, 'the tree started');
       input.end();
       const run = await running.done;
@@ -143,22 +146,32 @@ describe('workflow runner', () => {
     assert.equal(store.getRun(run.id)!.gitCommit, head);
   });
 
-  it('keeps recording after an output line with a wrong field type, and says so in the run\'s output and a count on the run', async () => {
+  it("keeps recording after an output line with a wrong field type, and says so in the run's output and a count on the run", async () => {
     const unreadable = path.join(FIXTURES, 'jsonl', 'unreadable.jsonl');
     const running = launch(store, { command: ['cat', unreadable], cwd: FIXTURES });
     const echoed: string[] = [];
     running.onOutput((stream, text) => echoed.push(`${stream}:${text}`));
     const run = await running.done;
     assert.equal(run.status, 'SUCCESS');
-    assert.deepEqual(store.getSpans(run.id).map((s) => `${s.name}:${s.status}`), ['after-bad-doc:OK'], 'the lines after the bad ones were read');
+    assert.deepEqual(
+      store.getSpans(run.id).map((s) => `${s.name}:${s.status}`),
+      ['after-bad-doc:OK'],
+      'the lines after the bad ones were read',
+    );
     assert.equal(run.attributes['runlens.unreadable_lines'], 2);
     const output = store.getOutput(run.id);
-    assert.deepEqual(output.filter((o) => o.stream === 'stdout').map((o) => o.text), ['plain output after the bad lines']);
+    assert.deepEqual(
+      output.filter((o) => o.stream === 'stdout').map((o) => o.text),
+      ['plain output after the bad lines'],
+    );
     const notices = output.filter((o) => o.stream === 'stderr').map((o) => o.text);
     assert.equal(notices.length, 2);
     assert.match(notices[0], /^runlens: stdout line 1: .*steps\.0\.status.*, ignored$/);
     assert.match(notices[1], /^runlens: stdout line 3: .*span_id.*, ignored$/);
-    assert.ok(echoed.some((e) => e.startsWith('stderr:runlens: stdout line 1:')), 'the notice is shown live too');
+    assert.ok(
+      echoed.some((e) => e.startsWith('stderr:runlens: stdout line 1:')),
+      'the notice is shown live too',
+    );
   });
 
   it('names a run after its script', () => {

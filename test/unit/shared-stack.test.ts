@@ -37,7 +37,12 @@ describe('shared stack parsing: one line', () => {
       line: 88,
     });
     assert.equal(parseStackLine('    at run (/work/src/a b.ts:3:7)').file, '/work/src/a b.ts');
-    assert.deepEqual(parseStackLine('    at file:///work/src/x.mjs:9:1'), { text: '    at file:///work/src/x.mjs:9:1', file: '/work/src/x.mjs', line: 9, column: 1 });
+    assert.deepEqual(parseStackLine('    at file:///work/src/x.mjs:9:1'), {
+      text: '    at file:///work/src/x.mjs:9:1',
+      file: '/work/src/x.mjs',
+      line: 9,
+      column: 1,
+    });
     assert.equal(parseStackLine('\tat com.acme.Job.run(Job.java:42)').line, 42);
     assert.equal(parseStackLine('\t/home/u/go/src/app/main.go:17 +0x1d').file, '/home/u/go/src/app/main.go');
     assert.equal(parseStackLine('error at src/util/io.ts:12:3').line, 12);
@@ -108,7 +113,7 @@ describe('shared stack parsing: a whole trace', () => {
     );
   });
 
-  it('reads a Go panic with each frame\'s function from the line before', () => {
+  it("reads a Go panic with each frame's function from the line before", () => {
     assert.deepEqual(
       stackFrames(GO).map((f) => [f.format, f.file, f.line, f.function]),
       [
@@ -120,7 +125,10 @@ describe('shared stack parsing: a whole trace', () => {
 
   it('falls back to plain paths when the trace has no frames of a known runtime', () => {
     const rust = "thread 'main' panicked at ./src/lib.rs:3:5:\nattempt to divide by zero";
-    assert.deepEqual(stackFrames(rust).map((f) => [f.format, f.file, f.line, f.column]), [['plain', './src/lib.rs', 3, 5]]);
+    assert.deepEqual(
+      stackFrames(rust).map((f) => [f.format, f.file, f.line, f.column]),
+      [['plain', './src/lib.rs', 3, 5]],
+    );
     assert.deepEqual(stackFrames('ValueError: nothing here'), []);
   });
 });

@@ -28,8 +28,17 @@ describe('shared status names and order', () => {
       error: null,
     }));
     const cols = encodeSpans(spans);
-    assert.deepEqual([...cols.status], SPAN_STATUSES.map((s) => SPAN_STATUS_CODE[s]));
-    assert.deepEqual([...cols.status], SPAN_STATUSES.map((_, i) => i));
-    assert.deepEqual(decodeSpans(cols).map((s) => s.status), [...SPAN_STATUSES]);
+    assert.deepEqual(
+      [...cols.status],
+      SPAN_STATUSES.map((s) => SPAN_STATUS_CODE[s]),
+    );
+    assert.deepEqual(
+      [...cols.status],
+      SPAN_STATUSES.map((_, i) => i),
+    );
+    assert.deepEqual(
+      decodeSpans(cols).map((s) => s.status),
+      [...SPAN_STATUSES],
+    );
   });
 });

@@ -34,7 +34,9 @@ const otlpSpan = (trace: number, i: number) => ({
   startTimeUnixNano: String(1_700_000_000_000_000_000n + BigInt(i) * 1000n),
   endTimeUnixNano: String(1_700_000_000_000_000_000n + BigInt(i) * 1000n + 500n),
 });
-const otlpBody = (spans: object[]) => ({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'soak' } }] }, scopeSpans: [{ spans }] }] });
+const otlpBody = (spans: object[]) => ({
+  resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'soak' } }] }, scopeSpans: [{ spans }] }],
+});
 
 describe('concurrency soak (bounded)', function () {
   this.timeout(120_000);
@@ -65,7 +67,16 @@ describe('concurrency soak (bounded)', function () {
     const runs: Proc[] = [];
     for (let k = 0; k < 4; k++) {
       fs.writeFileSync(path.join(dir, `w${k}.go`), '');
-      runs.push(watch(`run w${k}`, spawnCli(['run', '--db', db, '--port', '0', '--no-stdin', '--name', `w${k}`, '--', 'python3', FLOW, `w${k}`, dir, '40', '0.01'], dir, { env })));
+      runs.push(
+        watch(
+          `run w${k}`,
+          spawnCli(
+            ['run', '--db', db, '--port', '0', '--no-stdin', '--name', `w${k}`, '--', 'python3', FLOW, `w${k}`, dir, '40', '0.01'],
+            dir,
+            { env },
+          ),
+        ),
+      );
     }
     const importers = imports.map((im, k) => watch(`import ${k}`, spawnCli(['import', '--db', db, im.file], dir, { env })));
 
@@ -134,7 +145,9 @@ describe('concurrency soak (bounded)', function () {
         const result = results.get(p)!;
         assert.equal(result.code, 0, `${p.label}: ${result.stderr}`);
         const trace = imports[k].trace.toString(16).padStart(32, '0');
-        const count = store.listRuns().reduce((n, r) => n + Number(store.queryRun(r.id, 'SELECT count(*) AS n FROM spans WHERE trace_id = ?', [trace])[0]?.n ?? 0), 0);
+        const count = store
+          .listRuns()
+          .reduce((n, r) => n + Number(store.queryRun(r.id, 'SELECT count(*) AS n FROM spans WHERE trace_id = ?', [trace])[0]?.n ?? 0), 0);
         assert.equal(count, 1500, `${p.label} finished: all its spans are stored`);
       }
       const stuck = runsStored.filter((r) => r.status === 'RUNNING');
@@ -148,7 +161,11 @@ describe('concurrency soak (bounded)', function () {
           `lost ${lost.length}, stuck ${stuck.length}; killed ${killed} (${incompleteRuns} run(s) closed INCOMPLETE${killedRuns.length ? `: ${killedRuns.join('; ')}` : ''})`,
       );
       assert.deepEqual(lost, [], 'every acknowledged span is stored exactly once');
-      assert.deepEqual(stuck.map((r) => `${r.id} ${r.name}`), [], 'no run is RUNNING after every writer is gone');
+      assert.deepEqual(
+        stuck.map((r) => `${r.id} ${r.name}`),
+        [],
+        'no run is RUNNING after every writer is gone',
+      );
     } finally {
       await store.close();
     }

@@ -26,7 +26,11 @@ function failingOutput(cmd: string, args: string[], cwd: string): string {
   throw new Error(`${cmd} ${args.join(' ')} did not fail`);
 }
 
-const lineOf = (file: string, marker: string) => fs.readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(marker)) + 1;
+const lineOf = (file: string, marker: string) =>
+  fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .findIndex((l) => l.includes(marker)) + 1;
 
 function spanWith(attrs: Span['attributes'], stacktrace?: string): Span {
   return {
@@ -39,22 +43,29 @@ function spanWith(attrs: Span['attributes'], stacktrace?: string): Span {
     endNs: 2n,
     status: stacktrace ? 'ERROR' : 'OK',
     attributes: attrs,
-    events: stacktrace ? [{ name: 'exception', timeNs: 2n, attributes: { 'exception.type': 'E', 'exception.stacktrace': stacktrace } }] : [],
+    events: stacktrace
+      ? [{ name: 'exception', timeNs: 2n, attributes: { 'exception.type': 'E', 'exception.stacktrace': stacktrace } }]
+      : [],
   };
 }
 
 describe('source resolution', () => {
   it('uses code.* attributes first, old and new semantic-convention names alike', () => {
     const root = '/ws';
-    assert.deepEqual(resolveSource(spanWith({ 'code.filepath': 'app/flow.py', 'code.lineno': 12, 'code.function': 'run' }), { workspaceRoot: root }), {
-      file: '/ws/app/flow.py',
-      line: 12,
-      column: undefined,
-      function: 'run',
-      via: 'attribute',
-      frames: undefined,
+    assert.deepEqual(
+      resolveSource(spanWith({ 'code.filepath': 'app/flow.py', 'code.lineno': 12, 'code.function': 'run' }), { workspaceRoot: root }),
+      {
+        file: '/ws/app/flow.py',
+        line: 12,
+        column: undefined,
+        function: 'run',
+        via: 'attribute',
+        frames: undefined,
+      },
+    );
+    const loc = resolveSource(spanWith({ 'code.file.path': '/ws/x.ts', 'code.line.number': '7', 'code.function.name': 'go' }), {
+      workspaceRoot: root,
     });
-    const loc = resolveSource(spanWith({ 'code.file.path': '/ws/x.ts', 'code.line.number': '7', 'code.function.name': 'go' }), { workspaceRoot: root });
     assert.equal(loc?.line, 7);
     assert.equal(loc?.function, 'go');
   });
@@ -64,7 +75,8 @@ describe('source resolution', () => {
       'main.py': 'from pkg import nodes\nnodes.answer()  # call-answer\n',
       'pkg/__init__.py': '',
       'pkg/nodes.py': 'from pkg import parsing\ndef answer():\n    return parsing.parse("{")  # call-parse\n',
-      'pkg/parsing.py': 'import json\ndef parse(text):\n    if text == "{":\n        raise ValueError("unbalanced braces")  # raise-here\n    return json.loads(text)\n',
+      'pkg/parsing.py':
+        'import json\ndef parse(text):\n    if text == "{":\n        raise ValueError("unbalanced braces")  # raise-here\n    return json.loads(text)\n',
     });
     const tb = failingOutput('python3', ['main.py'], root);
     const loc = resolveSource(spanWith({}, tb), { workspaceRoot: root })!;
@@ -72,7 +84,10 @@ describe('source resolution', () => {
     assert.equal(loc.file, path.join(root, 'pkg', 'parsing.py'));
     assert.equal(loc.line, lineOf(path.join(root, 'pkg', 'parsing.py'), 'raise-here'));
     assert.equal(loc.function, 'parse');
-    assert.deepEqual(loc.frames!.map((f) => path.basename(f.file)), ['main.py', 'nodes.py', 'parsing.py']);
+    assert.deepEqual(
+      loc.frames!.map((f) => path.basename(f.file)),
+      ['main.py', 'nodes.py', 'parsing.py'],
+    );
   });
 
   it('takes the frame of the exception that propagated from a chained Python traceback ("During handling…", "direct cause")', () => {
@@ -80,7 +95,9 @@ describe('source resolution', () => {
       ['during', '    except KeyError:\n        raise RuntimeError("lookup failed")  # final-raise\n'],
       ['cause', '    except KeyError as e:\n        raise RuntimeError("lookup failed") from e  # final-raise\n'],
     ]) {
-      const root = workspace({ 'flow.py': `def lookup(d):\n    return d["missing"]  # first-raise\ndef run():\n    try:\n        lookup({})\n${handler}run()\n` });
+      const root = workspace({
+        'flow.py': `def lookup(d):\n    return d["missing"]  # first-raise\ndef run():\n    try:\n        lookup({})\n${handler}run()\n`,
+      });
       const tb = failingOutput('python3', ['flow.py'], root);
       assert.match(tb, name === 'during' ? /During handling of the above exception/ : /direct cause/);
       const loc = resolveSource(spanWith({}, tb), { workspaceRoot: root })!;
@@ -97,13 +114,17 @@ describe('source resolution', () => {
     const loc = resolveSource(spanWith({}, tb), { workspaceRoot: root })!;
     assert.equal(path.basename(loc.file), 'flow.py');
     assert.equal(loc.line, lineOf(path.join(root, 'flow.py'), 'user-line'));
-    assert.ok(loc.frames!.some((f) => f.file.includes('site-packages') && !f.inWorkspace), 'library frames are kept for display');
+    assert.ok(
+      loc.frames!.some((f) => f.file.includes('site-packages') && !f.inWorkspace),
+      'library frames are kept for display',
+    );
   });
 
   it('reads a real Node stack, ESM file:// URLs and async frames, skipping node internals and node_modules', () => {
     const root = workspace({
       'node_modules/dep/index.js': 'exports.run = async (fn) => { await null; return fn(); };\n',
-      'app.mjs': "import { createRequire } from 'node:module';\nconst dep = createRequire(import.meta.url)('dep');\nasync function step() {\n  await null;\n  throw new TypeError('no price');  // throw-here\n}\nawait dep.run(step);\n",
+      'app.mjs':
+        "import { createRequire } from 'node:module';\nconst dep = createRequire(import.meta.url)('dep');\nasync function step() {\n  await null;\n  throw new TypeError('no price');  // throw-here\n}\nawait dep.run(step);\n",
     });
     const stack = failingOutput(process.execPath, ['app.mjs'], root);
     assert.match(stack, /file:\/\//);
@@ -115,7 +136,8 @@ describe('source resolution', () => {
 
   it('reads Java-style frames and finds the file from the package path', () => {
     const root = workspace({ 'src/main/java/com/acme/Flow.java': 'class Flow {}\n' });
-    const stack = 'java.lang.IllegalStateException: bad\n\tat com.acme.Flow.validate(Flow.java:12)\n\tat com.acme.Flow.main(Flow.java:4)\n\tat java.base/java.lang.Thread.run(Thread.java:833)\n';
+    const stack =
+      'java.lang.IllegalStateException: bad\n\tat com.acme.Flow.validate(Flow.java:12)\n\tat com.acme.Flow.main(Flow.java:4)\n\tat java.base/java.lang.Thread.run(Thread.java:833)\n';
     const frames = parseStack(stack, { workspaceRoot: root, exists: fs.existsSync });
     const loc = resolveSource(spanWith({}, stack), { workspaceRoot: root, exists: fs.existsSync })!;
     assert.equal(loc.file, path.join(root, 'src/main/java/com/acme/Flow.java'));
@@ -124,10 +146,13 @@ describe('source resolution', () => {
   });
 
   it('resolves Go panics and plain file:line traces with the same parser as the timeline', () => {
-    const panic = 'panic: boom\n\ngoroutine 1 [running]:\nmain.check(...)\n\t/app/cmd/flow.go:21 +0x1d\nmain.main()\n\t/app/cmd/main.go:9 +0x25\n';
+    const panic =
+      'panic: boom\n\ngoroutine 1 [running]:\nmain.check(...)\n\t/app/cmd/flow.go:21 +0x1d\nmain.main()\n\t/app/cmd/main.go:9 +0x25\n';
     const loc = resolveSource(spanWith({}, panic), { workspaceRoot: '/ws', pathMappings: { '/app': '/ws' } })!;
     assert.deepEqual([loc.file, loc.line, loc.function, loc.via], ['/ws/cmd/flow.go', 21, 'main.check', 'stack']);
-    const plain = resolveSource(spanWith({}, "thread 'main' panicked at src/lib.rs:3:5:\nattempt to divide by zero"), { workspaceRoot: '/ws' })!;
+    const plain = resolveSource(spanWith({}, "thread 'main' panicked at src/lib.rs:3:5:\nattempt to divide by zero"), {
+      workspaceRoot: '/ws',
+    })!;
     assert.deepEqual([plain.file, plain.line, plain.column], ['/ws/src/lib.rs', 3, 5]);
   });
 
@@ -142,7 +167,8 @@ describe('source resolution', () => {
   });
 
   it('prefers the raising line over the step function for a failure, and says nothing when nothing is known', () => {
-    const tb = 'Traceback (most recent call last):\n  File "/ws/flow.py", line 30, in validate\n    check()\n  File "/ws/flow.py", line 41, in check\n    raise ValueError("dup")\nValueError: dup\n';
+    const tb =
+      'Traceback (most recent call last):\n  File "/ws/flow.py", line 30, in validate\n    check()\n  File "/ws/flow.py", line 41, in check\n    raise ValueError("dup")\nValueError: dup\n';
     const span = spanWith({ 'code.filepath': '/ws/flow.py', 'code.lineno': 28 }, tb);
     assert.equal(resolveSource(span, { workspaceRoot: '/ws' })!.line, 28);
     assert.equal(resolveFailure(span, { workspaceRoot: '/ws' })!.line, 41);

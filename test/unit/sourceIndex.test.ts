@@ -18,7 +18,12 @@ import { formatDuration } from '../../src/shared/format';
 const REPO = path.resolve(__dirname, '..', '..');
 
 function markerLine(file: string, marker: string): number {
-  return fs.readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(`RUNLENS-MARK: ${marker}`)) + 1;
+  return (
+    fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .findIndex((l) => l.includes(`RUNLENS-MARK: ${marker}`)) + 1
+  );
 }
 
 describe('source index: failed steps and step history at the code', function () {
@@ -31,12 +36,18 @@ describe('source index: failed steps and step history at the code', function () 
   const changes: StoreChange[] = [];
 
   const run = async (...args: string[]): Promise<Run> => {
-    const w = launch(store, { command: ['python3', 'event_generation.py', ...args], cwd: dir, endpoint: collector.endpoint, workflow: 'event generation' });
+    const w = launch(store, {
+      command: ['python3', 'event_generation.py', ...args],
+      cwd: dir,
+      endpoint: collector.endpoint,
+      workflow: 'event generation',
+    });
     return w.done;
   };
   /** Fold the store's changes in once every finished run's digest is made (they are made in the background, each told by a change). */
   const fold = async (): Promise<boolean> => {
-    const missing = () => Number(store.query("SELECT count(*) AS n FROM runs WHERE status != 'RUNNING' AND id NOT IN (SELECT run_id FROM run_digests)")[0]!.n);
+    const missing = () =>
+      Number(store.query("SELECT count(*) AS n FROM runs WHERE status != 'RUNNING' AND id NOT IN (SELECT run_id FROM run_digests)")[0]!.n);
     while (missing() > 0) await new Promise((r) => setTimeout(r, 10));
     await new Promise((r) => setImmediate(r));
     return index.update(changes.splice(0));
@@ -77,7 +88,10 @@ describe('source index: failed steps and step history at the code', function () 
     assert.equal(f[0]!.line, markerLine(file, 'validate-raises'));
     assert.equal(f[0]!.error, 'ValueError: duplicate test ids: t1, t2, t3, t4');
     assert.equal(f[0]!.errorType, 'ValueError');
-    assert.ok(f[0]!.outerFrames.some((fr) => fr.line === markerLine(file, 'validate-def') + 1 || fr.function?.includes('validate')), 'the validate step frame is related information');
+    assert.ok(
+      f[0]!.outerFrames.some((fr) => fr.line === markerLine(file, 'validate-def') + 1 || fr.function?.includes('validate')),
+      'the validate step frame is related information',
+    );
     assert.deepEqual([...index.failuresByFile().keys()], [file]);
   });
 

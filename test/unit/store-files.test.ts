@@ -38,15 +38,24 @@ describe('trace store: one database file per run', () => {
     fs.writeFileSync(bad, 'not a database at all, but long enough to look like a header............................................');
     const warnings: string[] = [];
     const again = await TraceStore.open({ path: file, log: (m) => warnings.push(m) });
-    assert.deepEqual(again.listRuns().map((r) => r.id).sort(), ['bad', 'good']);
+    assert.deepEqual(
+      again
+        .listRuns()
+        .map((r) => r.id)
+        .sort(),
+      ['bad', 'good'],
+    );
     assert.equal(again.getSpans('good').length, 1);
     assert.deepEqual(again.getSpans('bad'), []);
     assert.match(warnings.join('\n'), /could not be read.*moved to/);
-    assert.ok(fs.readdirSync(runsDirOf(file)).some((f) => f.startsWith(`${runFileName('bad')}.corrupt-`)), 'kept aside, not overwritten');
+    assert.ok(
+      fs.readdirSync(runsDirOf(file)).some((f) => f.startsWith(`${runFileName('bad')}.corrupt-`)),
+      'kept aside, not overwritten',
+    );
     await again.close();
   });
 
-  it('recomputes a run\'s counts when its file was written and the catalog was not (a crash between the two)', async () => {
+  it("recomputes a run's counts when its file was written and the catalog was not (a crash between the two)", async () => {
     const file = dbIn();
     const s = await TraceStore.open({ path: file, snapshotIdleMs: 0 });
     s.apply({ runs: [{ id: 'r', name: 'r', source: 'launch', status: 'RUNNING' }], spans: [span('r')] });
@@ -74,16 +83,23 @@ describe('trace store: one database file per run', () => {
     s.apply({ runs: [{ id: 'one', name: 'one', source: 'import', status: 'SUCCESS' }], spans: [first] });
     await s.close();
     const again = await TraceStore.open({ path: s.path });
-    const result = again.apply({ runs: [{ id: 'two', name: 'two', source: 'import', status: 'SUCCESS' }], spans: [{ ...first, runId: 'two' }] });
+    const result = again.apply({
+      runs: [{ id: 'two', name: 'two', source: 'import', status: 'SUCCESS' }],
+      spans: [{ ...first, runId: 'two' }],
+    });
     assert.deepEqual(result.conflicts, [{ traceId: first.traceId, spanId: first.spanId, runId: 'one' }]);
     assert.deepEqual(again.getSpans('two'), []);
-    assert.deepEqual(again.spansByKey([first]).map((x) => x.runId), ['one']);
+    assert.deepEqual(
+      again.spansByKey([first]).map((x) => x.runId),
+      ['one'],
+    );
     await again.close();
   });
 
   it('reads any number of runs with only a few databases open at once', async () => {
     const s = await TraceStore.open({ path: dbIn(), snapshotIdleMs: 0 });
-    for (let i = 0; i < 12; i++) s.apply({ runs: [{ id: `r${i}`, name: `r${i}`, source: 'launch', status: 'RUNNING' }], spans: [span(`r${i}`)] });
+    for (let i = 0; i < 12; i++)
+      s.apply({ runs: [{ id: `r${i}`, name: `r${i}`, source: 'launch', status: 'RUNNING' }], spans: [span(`r${i}`)] });
     s.snapshot();
     for (let i = 0; i < 12; i++) assert.equal(s.getSpans(`r${i}`).length, 1);
     const open = (s as unknown as { runDbs: Map<string, unknown> }).runDbs.size;
@@ -97,18 +113,30 @@ describe('trace store: run digests in the catalog', () => {
     span(runId, {
       status: 'ERROR',
       attributes: { 'code.filepath': 'pipeline.py', 'code.lineno': 12, 'llm.prompt': 'x'.repeat(1000) },
-      events: [{ name: 'exception', timeNs: 1n, attributes: { 'exception.type': 'ValueError', 'exception.message': 'bad', 'exception.stacktrace': 'Traceback' } }],
+      events: [
+        {
+          name: 'exception',
+          timeNs: 1n,
+          attributes: { 'exception.type': 'ValueError', 'exception.message': 'bad', 'exception.stacktrace': 'Traceback' },
+        },
+      ],
       ...over,
     });
 
   it('answers for a finished run from the catalog alone, with only what source resolution reads', async () => {
     const file = dbIn();
     const s = await TraceStore.open({ path: file, snapshotIdleMs: 0 });
-    s.apply({ runs: [{ id: 'r', name: 'r', source: 'launch', status: 'RUNNING' }], spans: [span('r', { name: 'load' }), failing('r', { name: 'score' })] });
+    s.apply({
+      runs: [{ id: 'r', name: 'r', source: 'launch', status: 'RUNNING' }],
+      spans: [span('r', { name: 'load' }), failing('r', { name: 'score' })],
+    });
     s.endRun('r', { exitCode: 1 });
     const digest = s.runDigest('r')!;
     assert.deepEqual(digest.names.sort(), ['load', 'score']);
-    assert.deepEqual(digest.failures.map((f) => [f.path, f.span.attributes]), [['score', { 'code.filepath': 'pipeline.py', 'code.lineno': 12 }]]);
+    assert.deepEqual(
+      digest.failures.map((f) => [f.path, f.span.attributes]),
+      [['score', { 'code.filepath': 'pipeline.py', 'code.lineno': 12 }]],
+    );
     await s.close();
     // Without the run's file the digest still answers: it came from the catalog.
     fs.rmSync(runsDirOf(file), { recursive: true });
@@ -122,7 +150,11 @@ describe('trace store: run digests in the catalog', () => {
     const s = await TraceStore.open({ path: dbIn(), snapshotIdleMs: 0 });
     s.apply({
       runs: [{ id: 'r', name: 'r', source: 'launch', status: 'RUNNING' }],
-      spans: [span('r', { name: 'load', attributes: { 'code.filepath': 'a.py', 'code.lineno': '7', other: 'x'.repeat(50) } }), failing('r', { name: 'score' }), span('r', { status: 'RUNNING', endNs: undefined })],
+      spans: [
+        span('r', { name: 'load', attributes: { 'code.filepath': 'a.py', 'code.lineno': '7', other: 'x'.repeat(50) } }),
+        failing('r', { name: 'score' }),
+        span('r', { status: 'RUNNING', endNs: undefined }),
+      ],
     });
     s.endRun('r', { exitCode: 1 });
     const run = s.getRun('r')!;
@@ -144,10 +176,11 @@ describe('trace store: run digests in the catalog', () => {
 
   it('is made in the background for finished runs that lack one, each told by a change; a reader that will not wait gets none meanwhile', async () => {
     const s = await TraceStore.open({ path: dbIn(), snapshotIdleMs: 0 });
-    for (const id of ['a', 'b']) s.apply({ runs: [{ id, name: id, source: 'import', status: 'SUCCESS' }], spans: [span(id, { name: `in-${id}` })] });
+    for (const id of ['a', 'b'])
+      s.apply({ runs: [{ id, name: id, source: 'import', status: 'SUCCESS' }], spans: [span(id, { name: `in-${id}` })] });
     const told: string[] = [];
     s.onChange((c) => c.type === 'runs' && told.push(...c.runIds));
-    assert.equal(s.runDigest('a', { ifReady: true }), undefined, 'not made on the asker\'s time');
+    assert.equal(s.runDigest('a', { ifReady: true }), undefined, "not made on the asker's time");
     while (told.length < 2) await new Promise((r) => setTimeout(r, 5));
     assert.deepEqual(told.sort(), ['a', 'b']);
     assert.deepEqual(s.runDigest('a', { ifReady: true })!.names, ['in-a']);
@@ -164,7 +197,7 @@ describe('trace store: run digests in the catalog', () => {
     await reader.close();
     fs.rmSync(runsDirOf(file), { recursive: true });
     const again = await TraceStore.open({ path: file, readOnly: true });
-    assert.deepEqual(again.runDigest('r')!.names, ['only'], 'from the catalog: the run\'s file is gone');
+    assert.deepEqual(again.runDigest('r')!.names, ['only'], "from the catalog: the run's file is gone");
     await again.close();
   });
 });
@@ -197,7 +230,7 @@ describe('trace store: acknowledged when journalled, written after', () => {
     await again.close();
   });
 
-  it('counts waiting spans against a run\'s limit', async () => {
+  it("counts waiting spans against a run's limit", async () => {
     const s = await TraceStore.open({ limits: { spansPerRun: 3 } });
     const first = s.apply({ runs: [], spans: [span('full'), span('full')] }, { defer: true });
     const second = s.apply({ runs: [], spans: [span('full'), span('full')] }, { defer: true });
@@ -265,7 +298,13 @@ describe('trace store: nothing on disk until the first write (createOnFirstWrite
     s.apply({ runs: [{ id: 'r', name: 'first', source: 'launch', status: 'RUNNING' }], spans: [span('r')] });
     assert.equal(s.created, true);
     assert.equal(told, 1);
-    assert.deepEqual(fs.readdirSync(path.join(ws, '.runlens')).filter((f) => !f.endsWith('.journal')).sort(), ['.gitignore', 'traces.db', 'traces.db.lock', 'traces.db.secret']);
+    assert.deepEqual(
+      fs
+        .readdirSync(path.join(ws, '.runlens'))
+        .filter((f) => !f.endsWith('.journal'))
+        .sort(),
+      ['.gitignore', 'traces.db', 'traces.db.lock', 'traces.db.secret'],
+    );
     assert.equal(fs.readFileSync(`${file}.secret`, 'utf8'), secret, 'clients given the secret before keep working');
     await s.close();
     const again = await TraceStore.open({ path: file, createOnFirstWrite: true });
@@ -282,7 +321,14 @@ describe('trace store: nothing on disk until the first write (createOnFirstWrite
     assert.throws(() => waiting.apply({ runs: [{ id: 'mine', name: 'mine', source: 'launch' }], spans: [] }), DatabaseLockedError);
     await other.close();
     waiting.apply({ runs: [{ id: 'mine', name: 'mine', source: 'launch', status: 'RUNNING' }], spans: [] });
-    assert.deepEqual(waiting.listRuns().map((r) => r.id).sort(), ['mine', 'theirs'], 'nothing of theirs lost or hidden');
+    assert.deepEqual(
+      waiting
+        .listRuns()
+        .map((r) => r.id)
+        .sort(),
+      ['mine', 'theirs'],
+      'nothing of theirs lost or hidden',
+    );
     await waiting.close();
   });
 });

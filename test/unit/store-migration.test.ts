@@ -42,10 +42,15 @@ describe('a store written by the single-file layout', () => {
     const store = await TraceStore.open({ path: file, snapshotIdleMs: 0 });
     assertSame(store, expected);
     await store.close();
-    for (const id of ['run-a', 'run-b', 'run-c']) assert.ok(fs.existsSync(path.join(runsDirOf(file), runFileName(id))), `${id} has its file`);
+    for (const id of ['run-a', 'run-b', 'run-c'])
+      assert.ok(fs.existsSync(path.join(runsDirOf(file), runFileName(id))), `${id} has its file`);
     const again = await TraceStore.open({ path: file, snapshotIdleMs: 0 });
     assertSame(again, expected);
-    assert.deepEqual(again.query("SELECT name FROM sqlite_master WHERE name IN ('spans', 'output', 'resources')"), [], 'the catalog keeps no spans');
+    assert.deepEqual(
+      again.query("SELECT name FROM sqlite_master WHERE name IN ('spans', 'output', 'resources')"),
+      [],
+      'the catalog keeps no spans',
+    );
     assert.ok(fs.statSync(file).size < fs.statSync(path.join(V2, 'traces.db')).size, 'the catalog is smaller than the old database');
     await again.close();
   });
@@ -56,7 +61,10 @@ describe('a store written by the single-file layout', () => {
     const store = await TraceStore.open({ path: file, readOnly: true });
     assertSame(store, expected);
     await store.close();
-    assert.deepEqual(fs.readdirSync(path.dirname(file)).map((f) => `${f} ${fs.statSync(path.join(path.dirname(file), f)).mtimeMs}`), before);
+    assert.deepEqual(
+      fs.readdirSync(path.dirname(file)).map((f) => `${f} ${fs.statSync(path.join(path.dirname(file), f)).mtimeMs}`),
+      before,
+    );
   });
 
   it('moves again, losing nothing, when a crash cut the move short (run files written, old database still whole)', async () => {

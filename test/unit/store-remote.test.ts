@@ -19,15 +19,27 @@ describe('the store on a thread of its own (RemoteStore)', function () {
     const remote = await RemoteStore.open({ path: file, workerFile: WORKER, snapshotIdleMs: 0 });
     const changes: StoreChange[] = [];
     remote.onChange((c) => changes.push(c));
-    remote.apply({ runs: [{ id: 'r', name: 'remote', source: 'launch', status: 'RUNNING' }], spans: [span('r'), span('r', { status: 'ERROR', statusMessage: 'boom' })] });
+    remote.apply({
+      runs: [{ id: 'r', name: 'remote', source: 'launch', status: 'RUNNING' }],
+      spans: [span('r'), span('r', { status: 'ERROR', statusMessage: 'boom' })],
+    });
     remote.appendOutput('r', 'stdout', ['hello']);
-    assert.ok(changes.some((c) => c.type === 'spans' && c.spans?.length === 2), 'a write returns after its changes were told');
+    assert.ok(
+      changes.some((c) => c.type === 'spans' && c.spans?.length === 2),
+      'a write returns after its changes were told',
+    );
     const run = remote.endRun('r', { exitCode: 1 });
     assert.equal(run.status, 'FAILED');
-    assert.deepEqual(remote.listRuns().map((r) => r.id), ['r']);
+    assert.deepEqual(
+      remote.listRuns().map((r) => r.id),
+      ['r'],
+    );
     assert.equal(remote.getSpans('r').length, 2);
     assert.equal(remote.spanHeads('r')[1]!.error, 'boom');
-    assert.deepEqual(remote.getOutput('r').map((l) => l.text), ['hello']);
+    assert.deepEqual(
+      remote.getOutput('r').map((l) => l.text),
+      ['hello'],
+    );
     assert.deepEqual([...remote.runsWithSpanMatching('step')], ['r']);
     assert.ok(changes.some((c) => c.type === 'output'));
     await remote.close();
@@ -55,31 +67,71 @@ describe('the store on a thread of its own (RemoteStore)', function () {
     const remote = await RemoteStore.open({ path: dbIn(), workerFile: WORKER, snapshotIdleMs: 0 });
     const collector = await remote.startCollector({ port: 0 });
     const body = {
-      resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: '7'.repeat(32), spanId: '1'.repeat(16), name: 'remote-step', startTimeUnixNano: '1700000000000000000', endTimeUnixNano: '1700000000000001000' }] }] }],
+      resourceSpans: [
+        {
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: '7'.repeat(32),
+                  spanId: '1'.repeat(16),
+                  name: 'remote-step',
+                  startTimeUnixNano: '1700000000000000000',
+                  endTimeUnixNano: '1700000000000001000',
+                },
+              ],
+            },
+          ],
+        },
+      ],
     };
     const res = await postJson(`${collector.endpoint}/v1/traces`, body);
     assert.equal(res.status, 200);
-    assert.deepEqual(remote.getSpans(`t${'7'.repeat(32)}`).map((s) => s.name), ['remote-step']);
+    assert.deepEqual(
+      remote.getSpans(`t${'7'.repeat(32)}`).map((s) => s.name),
+      ['remote-step'],
+    );
     await remote.stopCollector();
     const file = path.join(tempDir(), 'trace.json');
-    fs.writeFileSync(file, JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ ...body.resourceSpans[0]!.scopeSpans[0]!.spans[0], traceId: '6'.repeat(32), name: 'imported' }] }] }] }));
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        resourceSpans: [
+          { scopeSpans: [{ spans: [{ ...body.resourceSpans[0]!.scopeSpans[0]!.spans[0], traceId: '6'.repeat(32), name: 'imported' }] }] },
+        ],
+      }),
+    );
     const { report, lines } = await remote.importTracePaths([file]);
     assert.equal(report.failed, 0, lines.join('\n'));
-    assert.deepEqual(remote.getSpans(report.runIds[0]!).map((s) => s.name), ['imported']);
+    assert.deepEqual(
+      remote.getSpans(report.runIds[0]!).map((s) => s.name),
+      ['imported'],
+    );
     await remote.close();
   });
 
-  it('lists runs without waiting for the store\'s thread, and the list is the thread\'s own after every change', async () => {
+  it("lists runs without waiting for the store's thread, and the list is the thread's own after every change", async () => {
     const remote = await RemoteStore.open({ path: dbIn(), workerFile: WORKER, snapshotIdleMs: 0, maxRuns: 3 });
     const theirs = () => (remote as unknown as { call(m: string, a: unknown[]): unknown }).call('listRuns', [{}]);
     const same = (what: string) => assert.deepEqual(remote.listRuns(), theirs(), what);
     for (let i = 0; i < 5; i++) {
-      remote.apply({ runs: [{ id: `r${i}`, name: `run ${i}`, source: 'launch', status: 'RUNNING', startNs: BigInt(i + 1), workflow: i % 2 ? 'odd' : 'even' }], spans: [span(`r${i}`)] });
+      remote.apply({
+        runs: [
+          { id: `r${i}`, name: `run ${i}`, source: 'launch', status: 'RUNNING', startNs: BigInt(i + 1), workflow: i % 2 ? 'odd' : 'even' },
+        ],
+        spans: [span(`r${i}`)],
+      });
       remote.endRun(`r${i}`, { exitCode: i === 3 ? 1 : 0 });
       same(`after run ${i} (retention keeps 3)`);
     }
-    assert.deepEqual(remote.listRuns({ workflow: 'odd' }).map((r) => r.id), ['r3']);
-    assert.deepEqual(remote.listRuns({ status: 'FAILED' }).map((r) => r.id), ['r3']);
+    assert.deepEqual(
+      remote.listRuns({ workflow: 'odd' }).map((r) => r.id),
+      ['r3'],
+    );
+    assert.deepEqual(
+      remote.listRuns({ status: 'FAILED' }).map((r) => r.id),
+      ['r3'],
+    );
     assert.equal(remote.getRun('last')!.id, 'r4');
     assert.equal(remote.getRun('r')?.id, undefined, 'an ambiguous prefix names no run');
     remote.deleteRun('r4');
@@ -106,4 +158,3 @@ describe('the store on a thread of its own (RemoteStore)', function () {
     await remote.close();
   });
 });
-

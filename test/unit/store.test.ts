@@ -37,7 +37,10 @@ describe('trace store', () => {
     const dir = tempDir();
     const file = path.join(dir, '.runlens', 'traces.db');
     const a = await TraceStore.open({ path: file });
-    a.apply({ runs: [{ id: 'r1', name: 'first', source: 'launch', status: 'RUNNING' }], spans: [span('r1'), span('r1', { status: 'ERROR', statusMessage: 'boom' })] });
+    a.apply({
+      runs: [{ id: 'r1', name: 'first', source: 'launch', status: 'RUNNING' }],
+      spans: [span('r1'), span('r1', { status: 'ERROR', statusMessage: 'boom' })],
+    });
     a.endRun('r1', { exitCode: 1 });
     await a.close();
     assert.equal(fs.readFileSync(path.join(dir, '.runlens', '.gitignore'), 'utf8').includes('*'), true);
@@ -52,7 +55,10 @@ describe('trace store', () => {
 
   it('marks a span INCOMPLETE when its run ends first, and the run PARTIAL when the process exited 0', async () => {
     const s = await TraceStore.open();
-    s.apply({ runs: [{ id: 'r1', name: 'hang', source: 'launch', status: 'RUNNING' }], spans: [span('r1', { status: 'RUNNING', endNs: undefined })] });
+    s.apply({
+      runs: [{ id: 'r1', name: 'hang', source: 'launch', status: 'RUNNING' }],
+      spans: [span('r1', { status: 'RUNNING', endNs: undefined })],
+    });
     const changes: string[] = [];
     s.onChange((c) => changes.push(`${c.type}:${c.spans?.map((x) => x.status).join(',') ?? ''}`));
     const run = s.endRun('r1', { exitCode: 0 });
@@ -62,22 +68,36 @@ describe('trace store', () => {
     await s.close();
   });
 
-  it('reads a run\'s span heads without attributes: the fields a view draws, and why a failed span failed', async () => {
+  it("reads a run's span heads without attributes: the fields a view draws, and why a failed span failed", async () => {
     const s = await TraceStore.open();
     const exception = { name: 'exception', timeNs: 1n, attributes: { 'exception.type': 'ValueError', 'exception.message': 'bad batch' } };
     s.apply({
       runs: [{ id: 'r1', name: 'heads', source: 'launch', status: 'RUNNING' }],
-      spans: [span('r1', { attributes: { big: 'x'.repeat(100) } }), span('r1', { status: 'ERROR', events: [exception], statusLabel: 'failed' }), span('r1', { status: 'RUNNING', endNs: undefined })],
+      spans: [
+        span('r1', { attributes: { big: 'x'.repeat(100) } }),
+        span('r1', { status: 'ERROR', events: [exception], statusLabel: 'failed' }),
+        span('r1', { status: 'RUNNING', endNs: undefined }),
+      ],
     });
     const full = s.getSpans('r1');
     const heads = s.spanHeads('r1');
     assert.deepEqual(
       heads.map((h) => [h.spanId, h.parentSpanId, h.name, h.kind, h.startNs, h.endNs, h.status, h.statusLabel, h.error]),
-      full.map((f) => [f.spanId, f.parentSpanId, f.name, f.kind, f.startNs, f.endNs, f.status, f.statusLabel, f.status === 'ERROR' ? 'ValueError: bad batch' : undefined]),
+      full.map((f) => [
+        f.spanId,
+        f.parentSpanId,
+        f.name,
+        f.kind,
+        f.startNs,
+        f.endNs,
+        f.status,
+        f.statusLabel,
+        f.status === 'ERROR' ? 'ValueError: bad batch' : undefined,
+      ]),
     );
     assert.equal('attributes' in heads[0]!, false);
     s.apply({ runs: [], spans: [span('r1', { resource: { 'service.name': 'checkout' } })] });
-    assert.equal(s.spanHeads('r1').at(-1)!.service, 'checkout', 'the service of the span\'s resource');
+    assert.equal(s.spanHeads('r1').at(-1)!.service, 'checkout', "the service of the span's resource");
     assert.equal(s.spanHeads('r1')[0]!.service, undefined);
     await s.close();
   });
@@ -91,8 +111,17 @@ describe('trace store', () => {
 
   it('finds runs by id, unique prefix or "last", newest first', async () => {
     const s = await TraceStore.open();
-    s.apply({ runs: [{ id: 'rA1', name: 'a', source: 'launch', startNs: 1n }, { id: 'rB1', name: 'b', source: 'launch', startNs: 2n }], spans: [] });
-    assert.deepEqual(s.listRuns().map((r) => r.id), ['rB1', 'rA1']);
+    s.apply({
+      runs: [
+        { id: 'rA1', name: 'a', source: 'launch', startNs: 1n },
+        { id: 'rB1', name: 'b', source: 'launch', startNs: 2n },
+      ],
+      spans: [],
+    });
+    assert.deepEqual(
+      s.listRuns().map((r) => r.id),
+      ['rB1', 'rA1'],
+    );
     assert.equal(s.getRun('last')!.id, 'rB1');
     assert.equal(s.getRun('rA')!.id, 'rA1');
     assert.equal(s.getRun('r'), undefined, 'an ambiguous prefix finds nothing');
@@ -101,7 +130,10 @@ describe('trace store', () => {
 
   it('truncates attribute values over the limit and records their original length', async () => {
     const s = await TraceStore.open({ maxAttrLength: 100 });
-    s.apply({ runs: [{ id: 'r1', name: 'x', source: 'launch' }], spans: [span('r1', { attributes: { stdout: 'y'.repeat(5000), small: 'ok' } })] });
+    s.apply({
+      runs: [{ id: 'r1', name: 'x', source: 'launch' }],
+      spans: [span('r1', { attributes: { stdout: 'y'.repeat(5000), small: 'ok' } })],
+    });
     const got = s.getSpans('r1')[0];
     assert.equal((got.attributes.stdout as string).length, 100);
     assert.equal(got.attributes.small, 'ok');
@@ -115,17 +147,29 @@ describe('trace store', () => {
       s.apply({ runs: [{ id: `r${i}`, name: `run ${i}`, source: 'launch', startNs: BigInt(i) }], spans: [span(`r${i}`)] });
       s.endRun(`r${i}`, { exitCode: 0 });
     }
-    assert.deepEqual(s.listRuns().map((r) => r.id), ['r5', 'r4', 'r3']);
-    assert.deepEqual(s.listRuns().map((r) => s.getSpans(r.id).length), [1, 1, 1]);
+    assert.deepEqual(
+      s.listRuns().map((r) => r.id),
+      ['r5', 'r4', 'r3'],
+    );
+    assert.deepEqual(
+      s.listRuns().map((r) => s.getSpans(r.id).length),
+      [1, 1, 1],
+    );
     assert.equal(s.query('SELECT count(*) AS n FROM run_traces')[0].n, 3n, 'deleted runs leave no trace behind');
     await s.close();
   });
 
   it('deletes the oldest runs when the database grows past maxBytes, never a running one', async () => {
     const s = await TraceStore.open({ maxBytes: 400_000, maxAttrLength: 100_000 });
-    s.apply({ runs: [{ id: 'r0', name: 'live', source: 'launch', startNs: 0n }], spans: [span('r0', { attributes: { big: 'z'.repeat(50_000) } })] });
+    s.apply({
+      runs: [{ id: 'r0', name: 'live', source: 'launch', startNs: 0n }],
+      spans: [span('r0', { attributes: { big: 'z'.repeat(50_000) } })],
+    });
     for (let i = 1; i <= 12; i++) {
-      s.apply({ runs: [{ id: `r${i}`, name: `run ${i}`, source: 'launch', startNs: BigInt(i) }], spans: [span(`r${i}`, { attributes: { big: 'z'.repeat(50_000) } })] });
+      s.apply({
+        runs: [{ id: `r${i}`, name: `run ${i}`, source: 'launch', startNs: BigInt(i) }],
+        spans: [span(`r${i}`, { attributes: { big: 'z'.repeat(50_000) } })],
+      });
       s.endRun(`r${i}`, { exitCode: 0 });
     }
     const ids = s.listRuns().map((r) => r.id);
@@ -157,10 +201,21 @@ describe('trace store', () => {
     a.apply({ runs: [{ id: 'r1', name: 'snapshotted', source: 'launch' }], spans: [span('r1')] });
     await a.close(); // snapshot written, journal empty
     // What a crashed writer leaves: one complete record after the snapshot, then half a record.
-    const complete = encode({ seq: 2, op: 'apply', runs: [{ id: 'r2', name: 'journalled', source: 'launch', startNs: 5n }], spans: [span('r2')] });
+    const complete = encode({
+      seq: 2,
+      op: 'apply',
+      runs: [{ id: 'r2', name: 'journalled', source: 'launch', startNs: 5n }],
+      spans: [span('r2')],
+    });
     fs.writeFileSync(`${file}.journal`, complete + '\n' + '{"seq":3,"op":"apply","runs":[{"id":"r3"');
     const b = await TraceStore.open({ path: file, log: () => undefined });
-    assert.deepEqual(b.listRuns().map((r) => r.id).sort(), ['r1', 'r2']);
+    assert.deepEqual(
+      b
+        .listRuns()
+        .map((r) => r.id)
+        .sort(),
+      ['r1', 'r2'],
+    );
     assert.equal(b.getSpans('r2').length, 1);
     assert.equal(fs.readFileSync(`${file}.journal`, 'utf8'), complete + '\n', 'the torn line is cut off');
     await b.close();
@@ -227,7 +282,7 @@ describe('trace store', () => {
     killed = true;
     child.kill('SIGKILL');
     await Promise.all(lanes);
-    await new Promise((r) => child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r));
+    await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
     assert.ok(acknowledged.length >= 1000, `only ${acknowledged.length} spans were acknowledged before the kill`);
     const reopened = await TraceStore.open({ path: file, log: () => undefined });
     const stored = new Set(reopened.listRuns().flatMap((r) => reopened.getSpans(r.id).map((s) => s.spanId)));

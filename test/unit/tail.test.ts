@@ -17,8 +17,17 @@ describe('tailing a JSON-lines log file', () => {
     const run = () => store.getRun(t.runId)!;
     assert.equal(run().source, 'log');
     assert.equal(run().status, 'RUNNING');
-    assert.deepEqual(store.getSpans(t.runId).map((s) => [s.name, s.status]).filter(([n]) => n === 'fetch_pages'), [['fetch_pages', 'RUNNING']]);
-    assert.deepEqual(store.getOutput(t.runId).map((o) => o.text), ['plain text line']);
+    assert.deepEqual(
+      store
+        .getSpans(t.runId)
+        .map((s) => [s.name, s.status])
+        .filter(([n]) => n === 'fetch_pages'),
+      [['fetch_pages', 'RUNNING']],
+    );
+    assert.deepEqual(
+      store.getOutput(t.runId).map((o) => o.text),
+      ['plain text line'],
+    );
 
     const rest = lines.slice(1).join('\n') + '\n';
     fs.appendFileSync(file, rest.slice(0, 17));
@@ -26,7 +35,10 @@ describe('tailing a JSON-lines log file', () => {
     fs.appendFileSync(file, rest.slice(17));
     t.poll();
     const fetch = store.getSpans(t.runId).filter((s) => s.name === 'fetch_pages');
-    assert.deepEqual(fetch.map((s) => s.status), ['OK']);
+    assert.deepEqual(
+      fetch.map((s) => s.status),
+      ['OK'],
+    );
     t.stop();
     assert.notEqual(run().status, 'RUNNING');
     await store.close();
@@ -43,15 +55,24 @@ describe('tailing a JSON-lines log file', () => {
     t.stop();
     const run = store.getRun(t.runId)!;
     assert.equal(run.attributes['runlens.unreadable_lines'], 2);
-    assert.deepEqual(store.getSpans(t.runId).map((s) => s.name).sort(), ['after-bad-doc', 'appended']);
     assert.deepEqual(
-      store.getOutput(t.runId).filter((o) => o.stream === 'stderr').map((o) => /^runlens: line \d+/.exec(o.text)?.[0]),
+      store
+        .getSpans(t.runId)
+        .map((s) => s.name)
+        .sort(),
+      ['after-bad-doc', 'appended'],
+    );
+    assert.deepEqual(
+      store
+        .getOutput(t.runId)
+        .filter((o) => o.stream === 'stderr')
+        .map((o) => /^runlens: line \d+/.exec(o.text)?.[0]),
       ['runlens: line 1', 'runlens: line 3'],
     );
     await store.close();
   });
 
-    it('says clearly when the file does not exist, creating no run', async () => {
+  it('says clearly when the file does not exist, creating no run', async () => {
     const store = await TraceStore.open();
     assert.throws(() => tailFile(store, '/nonexistent/runlens.log'), /ENOENT/);
     assert.deepEqual(store.listRuns(), []);

@@ -75,7 +75,18 @@ describe('runlens CLI prints trace text without terminal controls', function () 
       ...over,
     });
     store.apply({
-      runs: [{ id: runId, name: `nightly${ALL}-run`, status: 'RUNNING', source: 'import', startNs: t0, traceId, attributes: { note: `x${ALL}y` }, workflow: `wf${ALL}` }],
+      runs: [
+        {
+          id: runId,
+          name: `nightly${ALL}-run`,
+          status: 'RUNNING',
+          source: 'import',
+          startNs: t0,
+          traceId,
+          attributes: { note: `x${ALL}y` },
+          workflow: `wf${ALL}`,
+        },
+      ],
       spans: [
         span(1, { name: `step${EVIL.title}${EVIL.clipboard}-one`, attributes: { 'code.filepath': `/w/a${ALL}.py`, 'code.lineno': 3 } }),
         span(2, {
@@ -125,7 +136,11 @@ describe('runlens CLI prints trace text without terminal controls', function () 
         ['stderr', r.stderr],
       ]) {
         const m = CONTROL.exec(text);
-        assert.equal(m, null, `${what}: ${name} has ${JSON.stringify(m?.[0])} at ${m?.index}: ${JSON.stringify(text.slice(Math.max(0, (m?.index ?? 0) - 40), (m?.index ?? 0) + 40))}`);
+        assert.equal(
+          m,
+          null,
+          `${what}: ${name} has ${JSON.stringify(m?.[0])} at ${m?.index}: ${JSON.stringify(text.slice(Math.max(0, (m?.index ?? 0) - 40), (m?.index ?? 0) + 40))}`,
+        );
       }
     });
   }

@@ -1,5 +1,15 @@
 import assert from 'node:assert/strict';
-import { barBox, clampWindow, fitWindow, niceStep, panWindow, scrollToReveal, timeTicks, visibleRange, zoomWindow } from '../../webview/layout';
+import {
+  barBox,
+  clampWindow,
+  fitWindow,
+  niceStep,
+  panWindow,
+  scrollToReveal,
+  timeTicks,
+  visibleRange,
+  zoomWindow,
+} from '../../webview/layout';
 import {
   buildTree,
   criticalPath,
@@ -121,7 +131,19 @@ describe('timeline layout: time axis', () => {
 
   it('labels ticks in the unit of the step', () => {
     const labels = (start: number, end: number, width = 900) => timeTicks({ start, end }, width).map((t) => t.label);
-    assert.deepEqual(labels(0, 1000), ['0', '100 ms', '200 ms', '300 ms', '400 ms', '500 ms', '600 ms', '700 ms', '800 ms', '900 ms', '1000 ms']);
+    assert.deepEqual(labels(0, 1000), [
+      '0',
+      '100 ms',
+      '200 ms',
+      '300 ms',
+      '400 ms',
+      '500 ms',
+      '600 ms',
+      '700 ms',
+      '800 ms',
+      '900 ms',
+      '1000 ms',
+    ]);
     assert.deepEqual(labels(0, 10_000), ['0', '1 s', '2 s', '3 s', '4 s', '5 s', '6 s', '7 s', '8 s', '9 s', '10 s']);
     assert.deepEqual(labels(1000, 1005, 450), ['1000 ms', '1001 ms', '1002 ms', '1003 ms', '1004 ms', '1005 ms']);
     assert.deepEqual(labels(0, 2, 900).slice(0, 3), ['0', '0.2 ms', '0.4 ms']);

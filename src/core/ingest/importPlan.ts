@@ -35,7 +35,16 @@ import { derivedSpanId, newRunId, newTraceId } from '../ids';
 import { toJaegerJson, toOtlpJson } from '../export';
 import { terminalText } from '../terminal';
 import { ingestOtlpJson } from './otlp';
-import { FORMAT_NAMES, ImportError, parseTraceText, readJaegerJson, runName, spanKey, type ImportFormat, type ParsedImport } from './importers';
+import {
+  FORMAT_NAMES,
+  ImportError,
+  parseTraceText,
+  readJaegerJson,
+  runName,
+  spanKey,
+  type ImportFormat,
+  type ParsedImport,
+} from './importers';
 
 export { ImportError };
 
@@ -207,7 +216,8 @@ function emptyFileReport(filePath: string): FileImportReport {
   };
 }
 
-const withoutLabel = (message: string, label: string): string => (message.startsWith(`${label}: `) ? message.slice(label.length + 2) : message);
+const withoutLabel = (message: string, label: string): string =>
+  message.startsWith(`${label}: `) ? message.slice(label.length + 2) : message;
 
 function importOne(store: Store, file: ImportFile, view: Store): FileImportReport {
   const r = emptyFileReport(file.path);
@@ -219,7 +229,9 @@ function importOne(store: Store, file: ImportFile, view: Store): FileImportRepor
     r.format = parsed.format;
     r.spansRead = parsed.spans.length;
     if (parsed.spans.length > limits.spansPerRequest) {
-      throw new ImportError(`it has ${fmt(parsed.spans.length)} spans; one import takes at most ${fmt(limits.spansPerRequest)} (split the file)`);
+      throw new ImportError(
+        `it has ${fmt(parsed.spans.length)} spans; one import takes at most ${fmt(limits.spansPerRequest)} (split the file)`,
+      );
     }
     r.diagnostics.push(...parsed.diagnostics);
     r.dropped.push(...parsed.dropped);
@@ -236,7 +248,10 @@ function importOne(store: Store, file: ImportFile, view: Store): FileImportRepor
       if (result.conflicts?.length) {
         notStored += result.conflicts.length;
         const owners = [...new Set(result.conflicts.map((c) => c.runId))];
-        r.dropped.push({ count: result.conflicts.length, reason: `their ids belong to run ${owners.slice(0, 3).join(', ')}${owners.length > 3 ? ', …' : ''}` });
+        r.dropped.push({
+          count: result.conflicts.length,
+          reason: `their ids belong to run ${owners.slice(0, 3).join(', ')}${owners.length > 3 ? ', …' : ''}`,
+        });
       }
       r.spansStored = toWrite.length - notStored;
     }
@@ -313,7 +328,10 @@ function repair(parsed: ParsedImport, r: FileImportReport): Span[] {
       let start: bigint | undefined;
       let from = '';
       const child = firstChild.get(s);
-      const event = s.events.reduce<bigint | undefined>((m, e) => (e.timeNs > 1n && (m === undefined || e.timeNs < m) ? e.timeNs : m), undefined);
+      const event = s.events.reduce<bigint | undefined>(
+        (m, e) => (e.timeNs > 1n && (m === undefined || e.timeNs < m) ? e.timeNs : m),
+        undefined,
+      );
       if (child !== undefined && (event === undefined || child <= event)) [start, from] = [child, 'its first child'];
       else if (event !== undefined) [start, from] = [event, 'its first event'];
       else {
@@ -385,7 +403,13 @@ interface Group {
   spans: Span[];
 }
 
-function plan(store: Store, parsed: ParsedImport, spans: Span[], r: FileImportReport, digest: string): { runs: RunPatch[]; toWrite: Span[] } {
+function plan(
+  store: Store,
+  parsed: ParsedImport,
+  spans: Span[],
+  r: FileImportReport,
+  digest: string,
+): { runs: RunPatch[]; toWrite: Span[] } {
   const groups = new Map<string, Group>();
   for (const p of parsed.runs) {
     const g = groups.get(p.id);
@@ -421,20 +445,34 @@ function plan(store: Store, parsed: ParsedImport, spans: Span[], r: FileImportRe
     const existing = [...new Set(stored.map((s) => s.runId))];
     if (stored.length === g.spans.length && same(g.spans, stored)) {
       r.alreadyStored += g.spans.length;
-      r.runs.push({ action: 'already-stored', runId: existing[0], name: store.getRun(existing[0])?.name ?? existing[0], spans: g.spans.length, existingRunIds: existing });
+      r.runs.push({
+        action: 'already-stored',
+        runId: existing[0],
+        name: store.getRun(existing[0])?.name ?? existing[0],
+        spans: g.spans.length,
+        existingRunIds: existing,
+      });
       continue;
     }
     // Same ids as spans of other runs, different content: a new run under fresh trace ids,
     // derived from the file (so this file imported again finds its copy).
     const originals = [...new Set(g.spans.map((s) => s.traceId))];
-    let fresh = new Map(originals.map((t) => [t, createHash('sha256').update(`runlens-import-copy\u0000${digest}\u0000${t}`).digest('hex').slice(0, 32)]));
+    let fresh = new Map(
+      originals.map((t) => [t, createHash('sha256').update(`runlens-import-copy\u0000${digest}\u0000${t}`).digest('hex').slice(0, 32)]),
+    );
     let copies = g.spans.map((s) => ({ ...s, traceId: fresh.get(s.traceId)! }));
     const storedCopies = store.spansByKey(copies);
     if (storedCopies.length) {
       if (storedCopies.length === copies.length && same(copies, storedCopies)) {
         const holders = [...new Set(storedCopies.map((s) => s.runId))];
         r.alreadyStored += copies.length;
-        r.runs.push({ action: 'already-stored', runId: holders[0], name: store.getRun(holders[0])?.name ?? holders[0], spans: copies.length, existingRunIds: holders });
+        r.runs.push({
+          action: 'already-stored',
+          runId: holders[0],
+          name: store.getRun(holders[0])?.name ?? holders[0],
+          spans: copies.length,
+          existingRunIds: holders,
+        });
         continue;
       }
       fresh = new Map(originals.map((t) => [t, newTraceId()]));
@@ -451,7 +489,15 @@ function plan(store: Store, parsed: ParsedImport, spans: Span[], r: FileImportRe
     patch.traceId = first;
     runs.push(patch);
     for (const s of copies) toWrite.push({ ...s, runId });
-    r.runs.push({ action: 'copy', runId, name: patch.name!, spans: copies.length, existingRunIds: existing, originalTraceIds: originals, traceIds: originals.map((t) => fresh.get(t)!) });
+    r.runs.push({
+      action: 'copy',
+      runId,
+      name: patch.name!,
+      spans: copies.length,
+      existingRunIds: existing,
+      originalTraceIds: originals,
+      traceIds: originals.map((t) => fresh.get(t)!),
+    });
   }
   return { runs, toWrite };
 }
@@ -572,7 +618,9 @@ export function formatImportReport(report: ImportReport): string[] {
 
 function formatFile(f: FileImportReport): string {
   if (f.error) return `${f.file}: not imported: ${f.error}`;
-  const parts = [`${f.file}: ${f.format ? FORMAT_NAMES[f.format] : 'trace'}, ${plural(f.runs.length, 'run')}, ${plural(f.spansRead, 'span')}`];
+  const parts = [
+    `${f.file}: ${f.format ? FORMAT_NAMES[f.format] : 'trace'}, ${plural(f.runs.length, 'run')}, ${plural(f.spansRead, 'span')}`,
+  ];
   if (f.runs.length <= 3) {
     for (const run of f.runs) parts.push(describeRun(run));
   } else {
@@ -587,14 +635,22 @@ function formatFile(f: FileImportReport): string {
   if (f.duplicatesMerged) parts.push(`${plural(f.duplicatesMerged, 'duplicate')} merged`);
   if (f.duplicatesKept.length) {
     const n = f.duplicatesKept.length;
-    parts.push(`${plural(n, 'reused span id')} kept as ${n === 1 ? 'a new span' : 'new spans'} (${list(f.duplicatesKept.map((d) => `${d.spanId} → ${d.newSpanId}`))})`);
+    parts.push(
+      `${plural(n, 'reused span id')} kept as ${n === 1 ? 'a new span' : 'new spans'} (${list(f.duplicatesKept.map((d) => `${d.spanId} → ${d.newSpanId}`))})`,
+    );
   }
-  if (f.cyclesBroken.length) parts.push(`${plural(f.cyclesBroken.length, 'cycle')} broken at ${f.cyclesBroken.length === 1 ? 'span' : 'spans'} ${list(f.cyclesBroken.map((c) => c.spanId))}`);
+  if (f.cyclesBroken.length)
+    parts.push(
+      `${plural(f.cyclesBroken.length, 'cycle')} broken at ${f.cyclesBroken.length === 1 ? 'span' : 'spans'} ${list(f.cyclesBroken.map((c) => c.spanId))}`,
+    );
   if (f.startsRepaired.length) {
     const n = f.startsRepaired.length;
-    parts.push(`${plural(n, 'span')} without a start time kept, ${n === 1 ? 'start' : 'starts'} repaired (${list(f.startsRepaired.map((x) => `${x.spanId} from ${x.from}`))})`);
+    parts.push(
+      `${plural(n, 'span')} without a start time kept, ${n === 1 ? 'start' : 'starts'} repaired (${list(f.startsRepaired.map((x) => `${x.spanId} from ${x.from}`))})`,
+    );
   }
-  if (f.endsRepaired) parts.push(`${plural(f.endsRepaired, 'span')} ending before ${f.endsRepaired === 1 ? 'it' : 'they'} started: end set to the start`);
+  if (f.endsRepaired)
+    parts.push(`${plural(f.endsRepaired, 'span')} ending before ${f.endsRepaired === 1 ? 'it' : 'they'} started: end set to the start`);
   if (f.neverEnded) parts.push(`${plural(f.neverEnded, 'span')} never ended (INCOMPLETE)`);
   for (const d of f.dropped) parts.push(`${plural(d.count, 'span')} not imported: ${d.reason}`);
   if (f.diagnostics.length) parts.push(`${plural(f.diagnostics.length, 'unreadable line')} (${list(f.diagnostics)})`);

@@ -103,7 +103,8 @@ export function importTraceText(text: string, fileName = 'trace'): ImportResult 
 export function runName(spans: readonly Span[], fallback: string): string {
   const ids = new Set(spans.map((s) => `${s.traceId} ${s.spanId}`));
   const roots = spans.filter((s) => !s.parentSpanId || !ids.has(`${s.traceId} ${s.parentSpanId}`));
-  const serviceOf = (s: Span | undefined) => (typeof s?.resource?.['service.name'] === 'string' ? (s.resource['service.name'] as string) : undefined);
+  const serviceOf = (s: Span | undefined) =>
+    typeof s?.resource?.['service.name'] === 'string' ? (s.resource['service.name'] as string) : undefined;
   if (roots.length === 1) {
     const service = serviceOf(roots[0]);
     return service && service !== roots[0].name ? `${service}: ${roots[0].name}` : roots[0].name || fallback;
@@ -182,8 +183,16 @@ function parseJsonLines(text: string): ParsedImport | undefined {
   const patches = [...a.runs, ...b.runs];
   if (!spans.length && !patches.length) return undefined;
   // A run id as the docs give it for imports: `r` + base-36 time (the data's, not the clock's) + 6 hex.
-  const first = spans.reduce<bigint | undefined>((m, s) => (s.startNs > 0n && (m === undefined || s.startNs < m) ? s.startNs : m), undefined);
-  const runId = 'r' + Number((first ?? 0n) / 1_000_000n).toString(36).padStart(9, '0') + digest.slice(0, 6);
+  const first = spans.reduce<bigint | undefined>(
+    (m, s) => (s.startNs > 0n && (m === undefined || s.startNs < m) ? s.startNs : m),
+    undefined,
+  );
+  const runId =
+    'r' +
+    Number((first ?? 0n) / 1_000_000n)
+      .toString(36)
+      .padStart(9, '0') +
+    digest.slice(0, 6);
   const run: RunPatch = { id: runId, source: 'import', traceId, attributes: {} };
   for (const p of patches) {
     if (p.id !== scope) continue;
@@ -226,7 +235,11 @@ function importJaeger(data: unknown[], label: string): IngestBatch & { startMiss
   const runs: RunPatch[] = [];
   const spans: Span[] = [];
   const startMissing = new Map<string, { durationNs?: bigint }>();
-  for (const t of data as { traceID?: string; spans?: unknown[]; processes?: Record<string, { serviceName?: string; tags?: JaegerKV[] }> }[]) {
+  for (const t of data as {
+    traceID?: string;
+    spans?: unknown[];
+    processes?: Record<string, { serviceName?: string; tags?: JaegerKV[] }>;
+  }[]) {
     if (!t || typeof t !== 'object') throw new ImportError(`${label}: a Jaeger trace that is not an object`);
     const traceId = normaliseId(typeof t.traceID === 'string' ? t.traceID.padStart(32, '0') : undefined, 16);
     if (!traceId || !Array.isArray(t.spans)) throw new ImportError(`${label}: a Jaeger trace without traceID or spans`);
@@ -235,7 +248,9 @@ function importJaeger(data: unknown[], label: string): IngestBatch & { startMiss
       if (!raw || typeof raw !== 'object') throw new ImportError(`${label}: a Jaeger span that is not an object`);
       const spanId = normaliseId(String(raw.spanID ?? '').padStart(16, '0'), 8);
       if (!spanId) throw new ImportError(`${label}: a Jaeger span without a valid spanID`);
-      const tags = Array.isArray(raw.tags) ? (raw.tags as JaegerKV[]).filter((x) => x && typeof x === 'object' && typeof x.key === 'string') : [];
+      const tags = Array.isArray(raw.tags)
+        ? (raw.tags as JaegerKV[]).filter((x) => x && typeof x === 'object' && typeof x.key === 'string')
+        : [];
       const attributes: Attributes = {};
       let status: SpanStatus = 'OK';
       let statusMessage: string | undefined;
@@ -249,7 +264,9 @@ function importJaeger(data: unknown[], label: string): IngestBatch & { startMiss
           if (tag.value === 'INCOMPLETE' || tag.value === 'RUNNING') status = tag.value;
         } else attributes[tag.key] = jaegerValue(tag);
       }
-      const refs = Array.isArray(raw.references) ? (raw.references as { refType?: string; spanID?: unknown }[]).filter((r) => r && typeof r === 'object') : [];
+      const refs = Array.isArray(raw.references)
+        ? (raw.references as { refType?: string; spanID?: unknown }[]).filter((r) => r && typeof r === 'object')
+        : [];
       const parent = refs.find((r) => r.refType === 'CHILD_OF') ?? refs[0];
       const start = jaegerNs(raw.startTime);
       const duration = jaegerNs(raw.duration) ?? 0n;
@@ -261,9 +278,12 @@ function importJaeger(data: unknown[], label: string): IngestBatch & { startMiss
       const proc = t.processes && typeof t.processes === 'object' ? t.processes[String(raw.processID)] : undefined;
       const resource: Attributes = {};
       if (proc && typeof proc.serviceName === 'string' && proc.serviceName) resource['service.name'] = proc.serviceName;
-      for (const tag of Array.isArray(proc?.tags) ? proc.tags : []) if (tag && typeof tag.key === 'string') resource[tag.key] = jaegerValue(tag);
+      for (const tag of Array.isArray(proc?.tags) ? proc.tags : [])
+        if (tag && typeof tag.key === 'string') resource[tag.key] = jaegerValue(tag);
       const parentSpanId = typeof parent?.spanID === 'string' ? normaliseId(parent.spanID.padStart(16, '0'), 8) : undefined;
-      const logs = Array.isArray(raw.logs) ? (raw.logs as { timestamp?: unknown; fields?: JaegerKV[] }[]).filter((l) => l && typeof l === 'object') : [];
+      const logs = Array.isArray(raw.logs)
+        ? (raw.logs as { timestamp?: unknown; fields?: JaegerKV[] }[]).filter((l) => l && typeof l === 'object')
+        : [];
       spans.push({
         runId,
         traceId,
@@ -281,7 +301,11 @@ function importJaeger(data: unknown[], label: string): IngestBatch & { startMiss
           const fields = Array.isArray(l.fields) ? l.fields.filter((f) => f && typeof f === 'object' && typeof f.key === 'string') : [];
           const attrs: Attributes = {};
           for (const f of fields) if (f.key !== 'event') attrs[f.key] = jaegerValue(f);
-          return { name: String(fields.find((f) => f.key === 'event')?.value ?? 'log'), timeNs: jaegerNs(l.timestamp) ?? startNs, attributes: attrs };
+          return {
+            name: String(fields.find((f) => f.key === 'event')?.value ?? 'log'),
+            timeNs: jaegerNs(l.timestamp) ?? startNs,
+            attributes: attrs,
+          };
         }),
         resource: Object.keys(resource).length ? resource : undefined,
       });

@@ -48,7 +48,8 @@ class Unreadable extends Error {}
 const MAX_REASON = 200;
 
 function reason(err: unknown): string {
-  const raw = err instanceof Error ? (err instanceof Unreadable || err.name === 'Error' ? err.message : `${err.name}: ${err.message}`) : String(err);
+  const raw =
+    err instanceof Error ? (err instanceof Unreadable || err.name === 'Error' ? err.message : `${err.name}: ${err.message}`) : String(err);
   const text = terminalText(raw);
   return text.length > MAX_REASON ? `${text.slice(0, MAX_REASON)}…` : text;
 }
@@ -93,7 +94,8 @@ export class JsonLinesParser {
   /** Feed a chunk of text (any split) of one stream; complete lines are parsed, the rest is kept. */
   push(chunk: string, stream = 'default'): JsonLinesResult {
     try {
-      const text = (this.partial.get(stream) ?? '') + (typeof chunk === 'string' ? chunk : chunk === undefined || chunk === null ? '' : String(chunk));
+      const text =
+        (this.partial.get(stream) ?? '') + (typeof chunk === 'string' ? chunk : chunk === undefined || chunk === null ? '' : String(chunk));
       const lines = text.split('\n');
       let rest = lines.pop() ?? '';
       if (rest.length > MAX_LINE) {
@@ -206,8 +208,10 @@ export class JsonLinesParser {
 
   private runlensEvent(o: Record<string, unknown>, touched: Map<string, Span>): boolean {
     const kind = o.runlens;
-    if (kind !== 'start' && kind !== 'end' && kind !== 'event') throw new Unreadable(`"runlens" must be start, end or event, not ${quote(kind)}`);
-    if (typeof o.span_id !== 'string' && typeof o.span_id !== 'number') throw new Unreadable(`a runlens ${kind} line needs a span_id (a string or number), got ${quote(o.span_id)}`);
+    if (kind !== 'start' && kind !== 'end' && kind !== 'event')
+      throw new Unreadable(`"runlens" must be start, end or event, not ${quote(kind)}`);
+    if (typeof o.span_id !== 'string' && typeof o.span_id !== 'number')
+      throw new Unreadable(`a runlens ${kind} line needs a span_id (a string or number), got ${quote(o.span_id)}`);
     if (o.span_id === '') throw new Unreadable(`a runlens ${kind} line needs a span_id, got ""`);
     const spanId = spanIdFrom(String(o.span_id), this.ctx.runId);
     const time = parseTime(o.time) ?? nowNs();
@@ -260,7 +264,10 @@ export class JsonLinesParser {
     const stepName = typeof o.step_name === 'string' ? o.step_name : undefined;
     const key = `${workflowId}\u0000${stepName}`;
     // A duration that is not a finite, non-negative number of ms is taken as absent.
-    const durationMs = typeof o.duration_ms === 'number' && Number.isFinite(o.duration_ms) && o.duration_ms >= 0 && o.duration_ms < 1e15 ? o.duration_ms : undefined;
+    const durationMs =
+      typeof o.duration_ms === 'number' && Number.isFinite(o.duration_ms) && o.duration_ms >= 0 && o.duration_ms < 1e15
+        ? o.duration_ms
+        : undefined;
     const extra: Attributes = {};
     for (const [k, v] of Object.entries(o)) {
       if (!['timestamp', 'event', 'step_name', 'workflow_id', 'message', 'level', 'success', 'duration_ms'].includes(k)) {

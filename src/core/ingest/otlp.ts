@@ -64,13 +64,17 @@ function jsonNs(v: string | number | undefined, path: string): bigint {
   if (typeof v === 'number') ns = Number.isFinite(v) && v >= 0 && v < 2 ** 63 ? BigInt(Math.trunc(v)) : undefined;
   else if (/^\d{1,20}$/.test(v)) ns = BigInt(v);
   if (ns === undefined || !isNanoTime(ns)) {
-    throw new OtlpFormatError(`not an OTLP ExportTraceServiceRequest: ${path}: expected unsigned 64-bit nanoseconds up to ${MAX_NS}, received ${JSON.stringify(v).slice(0, 40)}`);
+    throw new OtlpFormatError(
+      `not an OTLP ExportTraceServiceRequest: ${path}: expected unsigned 64-bit nanoseconds up to ${MAX_NS}, received ${JSON.stringify(v).slice(0, 40)}`,
+    );
   }
   return ns;
 }
 
 function tooDeep(): never {
-  throw new OtlpFormatError(`not an OTLP ExportTraceServiceRequest: an attribute value is nested more than ${DEFAULT_LIMITS.depth} levels deep`);
+  throw new OtlpFormatError(
+    `not an OTLP ExportTraceServiceRequest: an attribute value is nested more than ${DEFAULT_LIMITS.depth} levels deep`,
+  );
 }
 
 function jsonAnyValue(v: unknown, depth = 0): AttrValue {
@@ -188,12 +192,12 @@ function readJsonSpan(s: Obj, p: string): RawSpan {
     spanId: normaliseId(spanId, 8) ?? (spanId ? `!${spanId}` : undefined),
     parentSpanId: normaliseId(parentSpanId, 8),
     name: name ?? '',
-    kind: typeof kind === 'string' ? SPAN_KINDS[kind] ?? 0 : kind ?? 0,
+    kind: typeof kind === 'string' ? (SPAN_KINDS[kind] ?? 0) : (kind ?? 0),
     startNs: jsonNs(start, `${p}startTimeUnixNano`),
     endNs: jsonNs(end, `${p}endTimeUnixNano`),
     attributes,
     events,
-    statusCode: typeof code === 'string' ? STATUS_CODES[code] ?? 0 : code ?? 0,
+    statusCode: typeof code === 'string' ? (STATUS_CODES[code] ?? 0) : (code ?? 0),
     statusMessage: message || undefined,
   };
 }
@@ -217,11 +221,18 @@ function readJson(body: unknown): RawResourceSpans[] {
     const resource = optObj(rs, 'resource', p);
     const scopeSpans: RawScopeSpans[] = [];
     const current = optArr(rs, 'scopeSpans', p) ?? [];
-    for (let j = 0; j < current.length; j++) scopeSpans.push(readJsonScopeSpans(elem(current, j, `${p}scopeSpans`), `${p}scopeSpans.${j}.`, 'scope'));
+    for (let j = 0; j < current.length; j++)
+      scopeSpans.push(readJsonScopeSpans(elem(current, j, `${p}scopeSpans`), `${p}scopeSpans.${j}.`, 'scope'));
     // OTLP < 0.19 name, still sent by old SDKs.
     const legacy = optArr(rs, 'instrumentationLibrarySpans', p) ?? [];
     for (let j = 0; j < legacy.length; j++) {
-      scopeSpans.push(readJsonScopeSpans(elem(legacy, j, `${p}instrumentationLibrarySpans`), `${p}instrumentationLibrarySpans.${j}.`, 'instrumentationLibrary'));
+      scopeSpans.push(
+        readJsonScopeSpans(
+          elem(legacy, j, `${p}instrumentationLibrarySpans`),
+          `${p}instrumentationLibrarySpans.${j}.`,
+          'instrumentationLibrary',
+        ),
+      );
     }
     return { resource: resource ? jsonAttrList(resource, 'attributes', `${p}resource.`) : {}, scopeSpans };
   });
@@ -298,25 +309,23 @@ function readProtobuf(body: Uint8Array): RawResourceSpans[] {
     resource: pbAttributes(rs.resource?.attributes),
     scopeSpans: (rs.scopeSpans ?? []).map((ss: any) => ({
       scope: ss.scope ? { name: ss.scope.name ?? '', version: ss.scope.version || undefined } : undefined,
-      spans: (ss.spans ?? []).map(
-        (s: any): RawSpan => ({
-          traceId: bytesToHex(s.traceId),
-          spanId: bytesToHex(s.spanId),
-          parentSpanId: bytesToHex(s.parentSpanId),
-          name: s.name ?? '',
-          kind: s.kind ?? 0,
-          startNs: pbTime(s.startTimeUnixNano, 'startTimeUnixNano'),
-          endNs: pbTime(s.endTimeUnixNano, 'endTimeUnixNano'),
-          attributes: pbAttributes(s.attributes),
-          events: (s.events ?? []).map((e: any) => ({
-            name: e.name ?? '',
-            timeNs: pbTime(e.timeUnixNano, 'timeUnixNano'),
-            attributes: pbAttributes(e.attributes),
-          })),
-          statusCode: s.status?.code ?? 0,
-          statusMessage: s.status?.message || undefined,
-        }),
-      ),
+      spans: (ss.spans ?? []).map((s: any): RawSpan => ({
+        traceId: bytesToHex(s.traceId),
+        spanId: bytesToHex(s.spanId),
+        parentSpanId: bytesToHex(s.parentSpanId),
+        name: s.name ?? '',
+        kind: s.kind ?? 0,
+        startNs: pbTime(s.startTimeUnixNano, 'startTimeUnixNano'),
+        endNs: pbTime(s.endTimeUnixNano, 'endTimeUnixNano'),
+        attributes: pbAttributes(s.attributes),
+        events: (s.events ?? []).map((e: any) => ({
+          name: e.name ?? '',
+          timeNs: pbTime(e.timeUnixNano, 'timeUnixNano'),
+          attributes: pbAttributes(e.attributes),
+        })),
+        statusCode: s.status?.code ?? 0,
+        statusMessage: s.status?.message || undefined,
+      })),
     })),
   }));
 }
@@ -349,7 +358,10 @@ function convert(resourceSpans: RawResourceSpans[]): OtlpResult {
         }
         const runId = typeof launchedRun === 'string' && launchedRun ? launchedRun : attachedRunId(raw.traceId);
         if (!runs.has(runId)) {
-          runs.set(runId, launchedRun ? { id: runId } : { id: runId, source: 'otlp', traceId: raw.traceId, name: service ?? 'trace', workflow: service });
+          runs.set(
+            runId,
+            launchedRun ? { id: runId } : { id: runId, source: 'otlp', traceId: raw.traceId, name: service ?? 'trace', workflow: service },
+          );
         }
         const run = runs.get(runId)!;
         if (!launchedRun && !raw.parentSpanId) run.name = service ? `${service}: ${raw.name}` : raw.name;

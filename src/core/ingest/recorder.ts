@@ -49,7 +49,9 @@ export class ParsedOutputRecorder {
       this.notices++;
     }
     this.append('stderr', shown);
-    this.guard(() => this.store.apply({ runs: [{ id: this.runId, attributes: { [UNREADABLE_LINES_ATTRIBUTE]: this.unreadable } }], spans: [] }));
+    this.guard(() =>
+      this.store.apply({ runs: [{ id: this.runId, attributes: { [UNREADABLE_LINES_ATTRIBUTE]: this.unreadable } }], spans: [] }),
+    );
   }
 
   /** Store the batch; on refusal, its parts one by one. Returns a notice per part refused. */

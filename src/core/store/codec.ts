@@ -43,7 +43,8 @@ function revive(_k: string, v: unknown): unknown {
   const o = v as Record<string, unknown>;
   if (TAG in o) {
     const digits = o[TAG];
-    if (Object.keys(o).length !== 1 || typeof digits !== 'string' || !/^-?\d{1,20}$/.test(digits)) throw new CodecError('malformed bigint tag');
+    if (Object.keys(o).length !== 1 || typeof digits !== 'string' || !/^-?\d{1,20}$/.test(digits))
+      throw new CodecError('malformed bigint tag');
     const n = BigInt(digits);
     if (n < MIN || n > MAX) throw new CodecError('bigint tag out of 64-bit range');
     return n;

@@ -81,4 +81,5 @@ export function decodeHeads(runId: string, c: HeadColumns): SpanHead[] {
 }
 
 /** The buffers to transfer (not copy) with a message. */
-export const headBuffers = (c: HeadColumns): ArrayBuffer[] => [c.text.buffer, c.start.buffer, c.end.buffer, c.kind.buffer, c.status.buffer] as ArrayBuffer[];
+export const headBuffers = (c: HeadColumns): ArrayBuffer[] =>
+  [c.text.buffer, c.start.buffer, c.end.buffer, c.kind.buffer, c.status.buffer] as ArrayBuffer[];

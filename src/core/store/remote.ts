@@ -13,11 +13,19 @@ import type { IngestBatch, Run, Span, SpanHead } from '../model';
 import type { RunDigest } from '../digest';
 import type { CollectorOptions, CollectorStats } from '../collector';
 import type { ImportReport } from '../ingest/importPlan';
-import { DatabaseLockedError, type ApplyOptions, type ApplyResult, type SpanKey, type Store, type StoreChange, type StoreOptions, type TraceStore } from './store';
+import {
+  DatabaseLockedError,
+  type ApplyOptions,
+  type ApplyResult,
+  type SpanKey,
+  type Store,
+  type StoreChange,
+  type StoreOptions,
+  type TraceStore,
+} from './store';
 import type { WireError, WorkerInit } from './worker';
 import { decodeHeads, type HeadColumns } from './headColumns';
 import type { Row } from './sqlite';
-
 
 /** How long a question may wait for the store's thread before it is taken as gone. */
 const ANSWER_TIMEOUT_MS = 120_000;
@@ -152,7 +160,12 @@ export class RemoteStore implements Store {
     this.syncPort.postMessage({ method, args });
     const waited = Atomics.wait(this.flag, 0, 0, ANSWER_TIMEOUT_MS);
     const answer = receiveMessageOnPort(this.syncPort)?.message as { result?: T; error?: WireError } | undefined;
-    if (!answer) throw new Error(waited === 'timed-out' ? `the store's thread did not answer ${method} within ${ANSWER_TIMEOUT_MS / 1000} s` : `the store's thread gave no answer to ${method}`);
+    if (!answer)
+      throw new Error(
+        waited === 'timed-out'
+          ? `the store's thread did not answer ${method} within ${ANSWER_TIMEOUT_MS / 1000} s`
+          : `the store's thread gave no answer to ${method}`,
+      );
     if (answer.error) throw fromWire(answer.error);
     return answer.result as T;
   }
@@ -172,7 +185,8 @@ export class RemoteStore implements Store {
    * TraceStore's do: its thread announces them before it answers.
    */
   drainChanges(): void {
-    for (let m = receiveMessageOnPort(this.asyncPort); m; m = receiveMessageOnPort(this.asyncPort)) this.onMessage(m.message as { type: string });
+    for (let m = receiveMessageOnPort(this.asyncPort); m; m = receiveMessageOnPort(this.asyncPort))
+      this.onMessage(m.message as { type: string });
   }
 
   private write<T>(method: string, args: unknown[]): T {
@@ -198,7 +212,9 @@ export class RemoteStore implements Store {
   }
   /** From the runs this side keeps (as TraceStore.listRuns orders them): never waits for the store's thread. */
   listRuns(opts: { limit?: number; workflow?: string; status?: string } = {}): Run[] {
-    const out = [...this.runs.values()].filter((r) => (opts.workflow === undefined || r.workflow === opts.workflow) && (opts.status === undefined || r.status === opts.status));
+    const out = [...this.runs.values()].filter(
+      (r) => (opts.workflow === undefined || r.workflow === opts.workflow) && (opts.status === undefined || r.status === opts.status),
+    );
     out.sort((a, b) => (a.startNs !== b.startNs ? (a.startNs > b.startNs ? -1 : 1) : a.id === b.id ? 0 : a.id > b.id ? -1 : 1));
     return opts.limit !== undefined && opts.limit >= 0 ? out.slice(0, opts.limit) : out;
   }

@@ -24,7 +24,9 @@ export function loadSql(): Promise<SqlJsStatic> {
     const wasm = candidates.find((p) => fs.existsSync(p));
     if (!wasm) throw new Error(`sql-wasm.wasm not found (looked in ${candidates.join(', ')})`);
     const wasmBinary = fs.readFileSync(wasm);
-    sqlPromise = initSqlJs({ wasmBinary: wasmBinary.buffer.slice(wasmBinary.byteOffset, wasmBinary.byteOffset + wasmBinary.byteLength) as ArrayBuffer });
+    sqlPromise = initSqlJs({
+      wasmBinary: wasmBinary.buffer.slice(wasmBinary.byteOffset, wasmBinary.byteOffset + wasmBinary.byteLength) as ArrayBuffer,
+    });
   }
   return sqlPromise;
 }

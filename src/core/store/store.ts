@@ -149,7 +149,19 @@ type SpanRow = [
   scopeName: string | null,
   scopeVersion: string | null,
 ];
-const R = { traceId: 0, spanId: 1, runId: 2, parent: 3, startNs: 6, endNs: 7, status: 8, attributes: 11, events: 12, truncated: 13, resource: 14 } as const;
+const R = {
+  traceId: 0,
+  spanId: 1,
+  runId: 2,
+  parent: 3,
+  startNs: 6,
+  endNs: 7,
+  status: 8,
+  attributes: 11,
+  events: 12,
+  truncated: 13,
+  resource: 14,
+} as const;
 
 const SPAN_COLUMNS = `trace_id, span_id, run_id, parent_span_id, name, kind, start_ns, end_ns, status, status_message,
          status_label, attributes, events, truncated, resource_id, scope_name, scope_version`;
@@ -199,7 +211,22 @@ function spanRow(s: Span, resource: number | null): SpanRow {
  * truncated spliced in as the JSON they already are (not serialised a second time).
  */
 function journalRow(row: SpanRow): string {
-  const scalars = JSON.stringify([row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[14], row[15], row[16]]);
+  const scalars = JSON.stringify([
+    row[0],
+    row[1],
+    row[2],
+    row[3],
+    row[4],
+    row[5],
+    row[6],
+    row[7],
+    row[8],
+    row[9],
+    row[10],
+    row[14],
+    row[15],
+    row[16],
+  ]);
   return `${scalars.slice(0, -1)},${journalData(row[11])},${row[12]},${row[13] === null ? 'null' : journalData(row[13])}]`;
 }
 
@@ -210,27 +237,25 @@ const journalData = (json: string): string => (json.includes('"\\u0000') ? encod
 function fromJournal(rec: JournalRecord): JournalRecord {
   if (rec.op !== 'apply') return rec;
   if (Array.isArray(rec.rows)) {
-    const rows = (rec.rows as unknown[][]).map(
-      (j): SpanRow => [
-        j[0] as string,
-        j[1] as string,
-        j[2] as string,
-        j[3] as string | null,
-        j[4] as string,
-        j[5] as number,
-        j[6] as string,
-        j[7] as string | null,
-        j[8] as string,
-        j[9] as string | null,
-        j[10] as string | null,
-        JSON.stringify(j[14]),
-        (j[15] as unknown[]).length ? encode(j[15]) : '[]',
-        j[16] === null ? null : JSON.stringify(j[16]),
-        j[11] as number | null,
-        j[12] as string | null,
-        j[13] as string | null,
-      ],
-    );
+    const rows = (rec.rows as unknown[][]).map((j): SpanRow => [
+      j[0] as string,
+      j[1] as string,
+      j[2] as string,
+      j[3] as string | null,
+      j[4] as string,
+      j[5] as number,
+      j[6] as string,
+      j[7] as string | null,
+      j[8] as string,
+      j[9] as string | null,
+      j[10] as string | null,
+      JSON.stringify(j[14]),
+      (j[15] as unknown[]).length ? encode(j[15]) : '[]',
+      j[16] === null ? null : JSON.stringify(j[16]),
+      j[11] as number | null,
+      j[12] as string | null,
+      j[13] as string | null,
+    ]);
     return { ...rec, resources: rec.resources ?? [], rows };
   }
   // Journals written before rows: whole spans, each with its resource.
@@ -433,7 +458,8 @@ export class TraceStore {
     const dir = path.dirname(dbPath);
     fs.mkdirSync(dir, { recursive: true });
     const ignore = path.join(dir, '.gitignore');
-    if (path.basename(dir) === '.runlens' && !fs.existsSync(ignore)) fs.writeFileSync(ignore, '# Runlens trace database: local data, not source.\n*\n');
+    if (path.basename(dir) === '.runlens' && !fs.existsSync(ignore))
+      fs.writeFileSync(ignore, '# Runlens trace database: local data, not source.\n*\n');
     acquireLock(dbPath);
     const warnings: string[] = [];
     try {
@@ -461,7 +487,9 @@ export class TraceStore {
       const lost = replay.unreadable + skipped.length;
       if (lost) {
         const details = [replay.problem, ...skipped.slice(0, 3)].filter(Boolean).join('; ');
-        this.warnings.push(`${lost} journal record${lost === 1 ? '' : 's'} unreadable or unusable, skipped; every other record was kept (${details})`);
+        this.warnings.push(
+          `${lost} journal record${lost === 1 ? '' : 's'} unreadable or unusable, skipped; every other record was kept (${details})`,
+        );
       }
       this.removeStrayRunFiles();
       this.saveRetention();
@@ -515,7 +543,8 @@ export class TraceStore {
     store.catalogSeq = store.seq = Number(store.catalog.meta('journal_seq') ?? '0');
     const replay = new Journal(`${dbPath}.journal`).replay(true);
     const skipped = store.replay(replay.records);
-    if (replay.unreadable + skipped.length) store.warnings.push(`${replay.unreadable + skipped.length} journal record(s) unreadable or unusable, skipped`);
+    if (replay.unreadable + skipped.length)
+      store.warnings.push(`${replay.unreadable + skipped.length} journal record(s) unreadable or unusable, skipped`);
     return store;
   }
 
@@ -599,7 +628,9 @@ export class TraceStore {
     const rec = this.record('apply', { at: nowNs(), runs }, { resources: JSON.stringify(resources), rows: `[${lines.join(',')}]` });
     rec.resources = resources;
     rec.rows = rows;
-    const result: ApplyResult = rejected ? { rejected, rejectMessage: `a run holds at most ${this.limits.spansPerRun} spans` } : { rejected: 0 };
+    const result: ApplyResult = rejected
+      ? { rejected, rejectMessage: `a run holds at most ${this.limits.spansPerRun} spans` }
+      : { rejected: 0 };
     if (defer) {
       this.backlog.push({ rec, spans, created });
       this.backlogSpans += spans.length;
@@ -625,7 +656,8 @@ export class TraceStore {
       const stored = moved ? p.spans.filter((s) => !moved.has(`${s.traceId} ${s.spanId}`)) : p.spans;
       if (stored.length) this.emit({ type: 'spans', runIds, spans: stored });
     }
-    if (conflicts.length) this.opts.log?.(`${conflicts.length} span(s) already stored in another run were left there (a span never moves between runs)`);
+    if (conflicts.length)
+      this.opts.log?.(`${conflicts.length} span(s) already stored in another run were left there (a span never moves between runs)`);
     if (p.created) this.enforceRetention();
     if (!this.flushing) this.afterWrite(); // a slice of the backlog calls it once, after its commit
     return conflicts;
@@ -886,7 +918,13 @@ export class TraceStore {
     this.op++;
     const r = this.runDb(runId, false);
     const lines = r
-      ? (r.db.all('SELECT stream, text, seq FROM output WHERE seq >= ? ORDER BY seq', [from]) as { stream: string; text: string; seq: unknown }[]).map((x) => ({
+      ? (
+          r.db.all('SELECT stream, text, seq FROM output WHERE seq >= ? ORDER BY seq', [from]) as {
+            stream: string;
+            text: string;
+            seq: unknown;
+          }[]
+        ).map((x) => ({
           stream: x.stream,
           text: x.text,
           seq: Number(x.seq),
@@ -940,7 +978,16 @@ export class TraceStore {
     this.flush();
     const r = this.runDb(runId, false);
     const out: Span[] = [];
-    const CODE = ['code.filepath', 'code.file.path', 'code.lineno', 'code.line.number', 'code.column', 'code.column.number', 'code.function', 'code.function.name'];
+    const CODE = [
+      'code.filepath',
+      'code.file.path',
+      'code.lineno',
+      'code.line.number',
+      'code.column',
+      'code.column.number',
+      'code.function',
+      'code.function.name',
+    ];
     r?.db.each(
       `SELECT trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status, status_message, status_label,
               CASE WHEN status IN ('ERROR', 'INCOMPLETE') THEN events END,
@@ -1029,7 +1076,11 @@ export class TraceStore {
       const d = this.runDigest(id, { ifReady: true });
       const hit = d?.names.some((n) => n.toLowerCase().includes(needle)) ?? false;
       if (hit) out.add(id);
-      else if ((!d || !d.namesComplete) && this.queryRun(id, "SELECT 1 AS x FROM spans WHERE instr(lower(name), ?) > 0 LIMIT 1", [needle]).length) out.add(id);
+      else if (
+        (!d || !d.namesComplete) &&
+        this.queryRun(id, 'SELECT 1 AS x FROM spans WHERE instr(lower(name), ?) > 0 LIMIT 1', [needle]).length
+      )
+        out.add(id);
     }
     return out;
   }
@@ -1190,7 +1241,8 @@ export class TraceStore {
     this.flush();
     this.closed = true;
     try {
-      if (this.opts.path && this.journal && (this.journal.size > 0 || this.catalogDirty || fs.existsSync(this.journal.rotatedPath))) this.snapshot();
+      if (this.opts.path && this.journal && (this.journal.size > 0 || this.catalogDirty || fs.existsSync(this.journal.rotatedPath)))
+        this.snapshot();
     } finally {
       if (this.idleTimer) clearTimeout(this.idleTimer);
       if (this.digestTimer) clearTimeout(this.digestTimer);
@@ -1222,7 +1274,15 @@ export class TraceStore {
         this.opts.log?.(w);
       }
       db.migrate(RUN_MIGRATIONS, 'run database');
-      r = { runId, db, file: this.readOnly ? undefined : file, seq: Number(db.meta('journal_seq') ?? '0'), dirty: false, usedAt: this.op, resourceIds: new Map() };
+      r = {
+        runId,
+        db,
+        file: this.readOnly ? undefined : file,
+        seq: Number(db.meta('journal_seq') ?? '0'),
+        dirty: false,
+        usedAt: this.op,
+        resourceIds: new Map(),
+      };
       this.runDbs.set(runId, r);
     }
     r.usedAt = this.op;
@@ -1240,7 +1300,9 @@ export class TraceStore {
   /** Close the run databases beyond the few most recently used; changed ones stay until written. */
   private trim(): void {
     if (this.runDbs.size <= OPEN_RUN_DBS || this.recordDbs || this.sliceDbs) return;
-    const idle = [...this.runDbs.values()].filter((r) => !r.dirty && !this.writingRuns.has(r.runId) && r.usedAt !== this.op && (r.file || this.readOnly));
+    const idle = [...this.runDbs.values()].filter(
+      (r) => !r.dirty && !this.writingRuns.has(r.runId) && r.usedAt !== this.op && (r.file || this.readOnly),
+    );
     idle.sort((a, b) => a.usedAt - b.usedAt);
     for (const r of idle.slice(0, Math.max(0, this.runDbs.size - OPEN_RUN_DBS))) {
       r.db.close();
@@ -1265,7 +1327,8 @@ export class TraceStore {
     if (!this.runsDir || this.readOnly || !fs.existsSync(this.runsDir)) return;
     const owned = new Set(this.catalog.all('SELECT id FROM runs').map((r) => runFileName(String(r.id))));
     for (const name of fs.readdirSync(this.runsDir)) {
-      if (/^[0-9a-f]{32}\.db(\.tmp-[\d-]+)?$/.test(name) && (!owned.has(name.slice(0, 35)) || name.includes('.tmp-'))) fs.rmSync(path.join(this.runsDir, name), { force: true });
+      if (/^[0-9a-f]{32}\.db(\.tmp-[\d-]+)?$/.test(name) && (!owned.has(name.slice(0, 35)) || name.includes('.tmp-')))
+        fs.rmSync(path.join(this.runsDir, name), { force: true });
     }
   }
 
@@ -1282,7 +1345,10 @@ export class TraceStore {
 
   private readSpans(r: RunDb, where: string, params: unknown[] = []): Span[] {
     return r.db
-      .all(`SELECT s.*, r.attributes AS resource_attributes FROM spans s LEFT JOIN resources r ON r.id = s.resource_id ${where} ORDER BY s.start_ns, s.span_id`, params)
+      .all(
+        `SELECT s.*, r.attributes AS resource_attributes FROM spans s LEFT JOIN resources r ON r.id = s.resource_id ${where} ORDER BY s.start_ns, s.span_id`,
+        params,
+      )
       .map(rowToSpan);
   }
 
@@ -1361,7 +1427,10 @@ export class TraceStore {
           let c = counts.get(runId);
           if (!c) {
             if (toCatalog && !this.runExists(runId))
-              this.upsertRun({ id: runId, name: runId, source: 'otlp', startNs: BigInt(group[0]![R.startNs]), traceId: group[0]![R.traceId] }, at);
+              this.upsertRun(
+                { id: runId, name: runId, source: 'otlp', startNs: BigInt(group[0]![R.startNs]), traceId: group[0]![R.traceId] },
+                at,
+              );
             counts.set(runId, (c = emptyCounts()));
           }
           this.replayTouched?.add(runId);
@@ -1397,7 +1466,11 @@ export class TraceStore {
         }
         if (!toCatalog) return [runId];
         this.catalog.run('DELETE FROM run_digests WHERE run_id = ?', [runId]);
-        this.catalog.run('UPDATE runs SET running_count = running_count - ?, error_count = error_count + ? WHERE id = ?', [hung, hung, runId]);
+        this.catalog.run('UPDATE runs SET running_count = running_count - ?, error_count = error_count + ? WHERE id = ?', [
+          hung,
+          hung,
+          runId,
+        ]);
         const counts = this.catalog.all('SELECT error_count, attributes FROM runs WHERE id = ?', [runId])[0];
         if (!counts) return [];
         const declared = (JSON.parse(String(counts.attributes)) as Attributes).pipeline_status;
@@ -1417,7 +1490,11 @@ export class TraceStore {
           runId,
         ]);
         if (exit.incomplete) {
-          this.catalog.run('UPDATE runs SET attributes = json_set(attributes, ?, ?) WHERE id = ?', ['$."runlens.incomplete_reason"', exit.incomplete, runId]);
+          this.catalog.run('UPDATE runs SET attributes = json_set(attributes, ?, ?) WHERE id = ?', [
+            '$."runlens.incomplete_reason"',
+            exit.incomplete,
+            runId,
+          ]);
         }
         return [runId];
       }
@@ -1426,7 +1503,11 @@ export class TraceStore {
         for (const id of ids) this.settled.add(id);
         if (!toCatalog) return ids;
         for (const id of ids) {
-          this.catalog.run('UPDATE runs SET attributes = json_set(attributes, ?, json(?)) WHERE id = ?', ['$."runlens.settled"', 'true', id]);
+          this.catalog.run('UPDATE runs SET attributes = json_set(attributes, ?, json(?)) WHERE id = ?', [
+            '$."runlens.settled"',
+            'true',
+            id,
+          ]);
           this.refreshRun(id, emptyCounts());
         }
         return ids;
@@ -1438,7 +1519,13 @@ export class TraceStore {
         const r = this.runDb(runId, true)!;
         if (r.seq < rec.seq) {
           r.dirty = true;
-          for (const text of lines) r.db.run('INSERT OR REPLACE INTO output (run_id, seq, stream, text) VALUES (?, ?, ?, ?)', [runId, seq++, rec.stream as string, text]);
+          for (const text of lines)
+            r.db.run('INSERT OR REPLACE INTO output (run_id, seq, stream, text) VALUES (?, ?, ?, ?)', [
+              runId,
+              seq++,
+              rec.stream as string,
+              text,
+            ]);
         } else seq += lines.length;
         this.outputSeq.set(runId, Math.max(this.outputSeq.get(runId) ?? 0, seq));
         return [runId];
@@ -1465,7 +1552,8 @@ export class TraceStore {
         if (toCatalog) this.catalog.exec('DELETE FROM runs; DELETE FROM run_traces; DELETE FROM run_digests;');
         for (const id of [...this.runDbs.keys()]) this.removeRunDb(id);
         if (this.runsDir && !this.readOnly && fs.existsSync(this.runsDir)) {
-          for (const name of fs.readdirSync(this.runsDir)) if (/^[0-9a-f]{32}\.db/.test(name)) fs.rmSync(path.join(this.runsDir, name), { force: true });
+          for (const name of fs.readdirSync(this.runsDir))
+            if (/^[0-9a-f]{32}\.db/.test(name)) fs.rmSync(path.join(this.runsDir, name), { force: true });
         }
         this.fileBytes.clear();
         this.traceRuns.clear();
@@ -1545,7 +1633,8 @@ export class TraceStore {
         const fresh = new Set<string>();
         if (inserted > 0) {
           const last = db.all('SELECT last_insert_rowid() AS id')[0]!.id as bigint;
-          for (const x of db.all('SELECT trace_id, span_id FROM spans WHERE rowid > ?', [BigInt(last) - BigInt(inserted)])) fresh.add(`${x.trace_id} ${x.span_id}`);
+          for (const x of db.all('SELECT trace_id, span_id FROM spans WHERE rowid > ?', [BigInt(last) - BigInt(inserted)]))
+            fresh.add(`${x.trace_id} ${x.span_id}`);
         }
         for (let j = i; j < i + n; j++) {
           const key = `${rows[j]![R.traceId]} ${rows[j]![R.spanId]}`;
@@ -1672,15 +1761,15 @@ export class TraceStore {
     // While RUNNING the end is unset; when the run stops running (its last span, or settled)
     // the end is the latest of all its spans, not only of this batch's.
     const prevEnd =
-      status !== 'RUNNING' && run.end_ns === null ? big(this.runDb(runId, false)?.db.all('SELECT max(end_ns) AS e FROM spans')[0]?.e) : big(run.end_ns);
+      status !== 'RUNNING' && run.end_ns === null
+        ? big(this.runDb(runId, false)?.db.all('SELECT max(end_ns) AS e FROM spans')[0]?.e)
+        : big(run.end_ns);
     const last = c.last === undefined ? undefined : BigInt(c.last);
     const end = last !== undefined && (prevEnd === undefined || last > prevEnd) ? last : prevEnd;
-    this.catalog.run('UPDATE runs SET status = ?, start_ns = min(start_ns, coalesce(CAST(? AS INTEGER), start_ns)), end_ns = ? WHERE id = ?', [
-      status,
-      c.first === undefined ? null : BigInt(c.first),
-      status === 'RUNNING' ? null : (end ?? null),
-      runId,
-    ]);
+    this.catalog.run(
+      'UPDATE runs SET status = ?, start_ns = min(start_ns, coalesce(CAST(? AS INTEGER), start_ns)), end_ns = ? WHERE id = ?',
+      [status, c.first === undefined ? null : BigInt(c.first), status === 'RUNNING' ? null : (end ?? null), runId],
+    );
   }
 
   /**
@@ -1729,7 +1818,9 @@ export class TraceStore {
     if (this.readOnly || this.closed) return [];
     this.flush();
     const due: string[] = [];
-    for (const r of this.catalog.all("SELECT id FROM runs WHERE source = 'otlp' AND status = 'RUNNING' AND running_count = 0") as { id: string }[]) {
+    for (const r of this.catalog.all("SELECT id FROM runs WHERE source = 'otlp' AND status = 'RUNNING' AND running_count = 0") as {
+      id: string;
+    }[]) {
       const last = this.lastTouched.get(r.id) ?? this.openedAt;
       if (now - last >= idleMs && !this.settled.has(r.id)) due.push(r.id);
     }
@@ -1768,11 +1859,15 @@ export class TraceStore {
 
   /** Retention given by this process is saved with the store (a reading command never deletes). */
   private saveRetention(): void {
-    const bounded = (v: number | undefined, min: number) => (v !== undefined && Number.isFinite(v) ? Math.max(min, Math.floor(v)) : undefined);
+    const bounded = (v: number | undefined, min: number) =>
+      v !== undefined && Number.isFinite(v) ? Math.max(min, Math.floor(v)) : undefined;
     const maxRuns = bounded(this.opts.maxRuns, 1);
     const maxBytes = bounded(this.opts.maxBytes, 1024 * 1024);
     let changed = false;
-    for (const [key, value] of [['retention_max_runs', maxRuns], ['retention_max_bytes', maxBytes]] as const) {
+    for (const [key, value] of [
+      ['retention_max_runs', maxRuns],
+      ['retention_max_bytes', maxBytes],
+    ] as const) {
       if (value === undefined || this.catalog.meta(key) === String(value)) continue;
       this.catalog.setMeta(key, String(value));
       changed = true;
@@ -1878,7 +1973,9 @@ export class TraceStore {
    */
   private moveToRunFiles(): boolean {
     const seq = this.catalog.meta('journal_seq') ?? '0';
-    const ids = this.catalog.all('SELECT DISTINCT run_id AS id FROM spans UNION SELECT DISTINCT run_id AS id FROM output').map((r) => String(r.id));
+    const ids = this.catalog
+      .all('SELECT DISTINCT run_id AS id FROM spans UNION SELECT DISTINCT run_id AS id FROM output')
+      .map((r) => String(r.id));
     if (!ids.length) return false;
     this.opts.log?.(`Moving ${ids.length} run(s) into one database file each (once, for schema 3)…`);
     for (const runId of ids) {
@@ -1896,7 +1993,10 @@ export class TraceStore {
           [runId],
         );
         this.catalog.run(`INSERT INTO run.spans (${SPAN_COLUMNS}) SELECT ${SPAN_COLUMNS} FROM main.spans WHERE run_id = ?`, [runId]);
-        this.catalog.run('INSERT INTO run.output (run_id, seq, stream, text) SELECT run_id, seq, stream, text FROM main.output WHERE run_id = ?', [runId]);
+        this.catalog.run(
+          'INSERT INTO run.output (run_id, seq, stream, text) SELECT run_id, seq, stream, text FROM main.output WHERE run_id = ?',
+          [runId],
+        );
       } finally {
         this.catalog.freeStatements();
         this.catalog.exec('DETACH DATABASE run');
@@ -1918,7 +2018,8 @@ export class TraceStore {
 
 const num = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
 /** A stored time; a value no valid write produces (REAL, text from an old version) reads as 0, never throws. */
-const ns = (v: unknown): bigint => (typeof v === 'bigint' ? v : typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? BigInt(v) : 0n);
+const ns = (v: unknown): bigint =>
+  typeof v === 'bigint' ? v : typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? BigInt(v) : 0n;
 const big = (v: unknown): bigint | undefined => (v === null || v === undefined ? undefined : ns(v));
 const str = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
 

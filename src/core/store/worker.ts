@@ -127,12 +127,23 @@ async function main(init: WorkerInit): Promise<void> {
 
   init.async.on('message', async (req: { type: 'call'; id: number; method: string; args: unknown[] }) => {
     if (req.type !== 'call') return;
-    const reply = (result: unknown, error?: unknown) => post({ type: 'result', id: req.id, result, error: error === undefined ? undefined : toWire(error) });
+    const reply = (result: unknown, error?: unknown) =>
+      post({ type: 'result', id: req.id, result, error: error === undefined ? undefined : toWire(error) });
     try {
       switch (req.method) {
         case 'startCollector': {
-          if (!collector) collector = await Collector.start(store, { ...(req.args[0] as CollectorOptions), log: (message) => post({ type: 'log', message }) });
-          reply({ endpoint: collector.endpoint, port: collector.port, fellBack: collector.fellBack, host: collector.host, token: collector.token });
+          if (!collector)
+            collector = await Collector.start(store, {
+              ...(req.args[0] as CollectorOptions),
+              log: (message) => post({ type: 'log', message }),
+            });
+          reply({
+            endpoint: collector.endpoint,
+            port: collector.port,
+            fellBack: collector.fellBack,
+            host: collector.host,
+            token: collector.token,
+          });
           return;
         }
         case 'stopCollector': {

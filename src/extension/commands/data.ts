@@ -24,7 +24,10 @@ export function registerDataCommands(s: Services): vscode.Disposable[] {
     // Parsed and journalled on the store's thread: this one stays free.
     const { report, lines } = await store.importTracePaths(uris.map((u) => u.fsPath));
     for (const line of lines) log.info(`import: ${line}`);
-    const summary = lines.length === 1 ? lines[0]! : `${lines.length} files: ${report.runIds.length} run(s); ${report.failed} not imported, ${report.partial} in part`;
+    const summary =
+      lines.length === 1
+        ? lines[0]!
+        : `${lines.length} files: ${report.runIds.length} run(s); ${report.failed} not imported, ${report.partial} in part`;
     if (report.failed || report.partial) {
       void vscode.window.showWarningMessage(`Runlens import: ${summary}`, 'Show Logs').then((a) => a && log.show());
     } else void vscode.window.showInformationMessage(`Runlens imported ${summary}`);
@@ -44,7 +47,12 @@ export function registerDataCommands(s: Services): vscode.Disposable[] {
     const doc = fmt === 'jaeger-json' ? toJaegerJson(target.run, spans) : toOtlpJson(spans, target.run);
     const safe = target.run.name.replace(/[^\w.-]+/g, '_');
     const file = `${safe}-${target.run.id}.${fmt === 'jaeger-json' ? 'jaeger' : 'otlp'}.json`;
-    const uri = out ?? (await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(path.join(workspaceRoot() ?? process.cwd(), file)), filters: { JSON: ['json'] } }));
+    const uri =
+      out ??
+      (await vscode.window.showSaveDialog({
+        defaultUri: vscode.Uri.file(path.join(workspaceRoot() ?? process.cwd(), file)),
+        filters: { JSON: ['json'] },
+      }));
     if (!uri) return undefined;
     await vscode.workspace.fs.writeFile(uri, Buffer.from(JSON.stringify(doc, null, 2)));
     log.info(`exported ${target.run.id} as ${fmt} to ${uri.fsPath}`);

@@ -23,7 +23,10 @@ export function registerRunCommands(s: Services): vscode.Disposable[] {
     const { specs, skipped } = declaredWorkflows(config.current);
     if (typeof name === 'string') {
       const spec = specs.find((w) => w.name === name);
-      if (!spec) throw new Error(`no workflow named “${name}” (${skipped.find((w) => w.name === name)?.reason ?? 'not in runlens.workflows or launch.json'})`);
+      if (!spec)
+        throw new Error(
+          `no workflow named “${name}” (${skipped.find((w) => w.name === name)?.reason ?? 'not in runlens.workflows or launch.json'})`,
+        );
       return launch(spec);
     }
     const picked = await pickWorkflow(specs, skipped);
@@ -105,15 +108,34 @@ function pickWorkflow(specs: WorkflowSpec[], skipped: SkippedWorkflow[]): Thenab
   const section = (label: string, list: WorkflowSpec[]) => {
     if (!list.length) return;
     items.push({ label, kind: vscode.QuickPickItemKind.Separator });
-    for (const w of list) items.push({ label: w.origin === 'file' ? `$(file-code) Run ${w.name}` : `$(play) ${w.name}`, description: w.command.join(' '), detail: w.detail, spec: w });
+    for (const w of list)
+      items.push({
+        label: w.origin === 'file' ? `$(file-code) Run ${w.name}` : `$(play) ${w.name}`,
+        description: w.command.join(' '),
+        detail: w.detail,
+        spec: w,
+      });
   };
-  section('Workflows (runlens.workflows)', specs.filter((w) => w.origin === 'settings'));
-  section('launch.json', specs.filter((w) => w.origin === 'launch'));
-  section('Active file', specs.filter((w) => w.origin === 'file'));
+  section(
+    'Workflows (runlens.workflows)',
+    specs.filter((w) => w.origin === 'settings'),
+  );
+  section(
+    'launch.json',
+    specs.filter((w) => w.origin === 'launch'),
+  );
+  section(
+    'Active file',
+    specs.filter((w) => w.origin === 'file'),
+  );
   if (skipped.length) {
     items.push({ label: 'Cannot run', kind: vscode.QuickPickItemKind.Separator });
     for (const w of skipped) items.push({ label: `$(warning) ${w.name}`, description: w.reason, skip: w });
   }
   items.push({ label: '', kind: vscode.QuickPickItemKind.Separator }, { label: '$(gear) Add a workflow in settings…', add: true });
-  return vscode.window.showQuickPick(items, { title: 'Runlens: Run Workflow', placeHolder: 'Pick a workflow to run and trace', matchOnDescription: true });
+  return vscode.window.showQuickPick(items, {
+    title: 'Runlens: Run Workflow',
+    placeHolder: 'Pick a workflow to run and trace',
+    matchOnDescription: true,
+  });
 }

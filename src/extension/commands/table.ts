@@ -96,6 +96,10 @@ export const COMMAND_IDS = Object.keys({
 } satisfies Record<CommandId, true>) as CommandId[];
 
 /** A command to attach to a tree row or a CodeLens (a `vscode.Command`), its arguments typed by the table. */
-export function commandRef<K extends CommandId>(id: K, title: string, ...args: CommandArgs<K>): { command: K; title: string; arguments: CommandArgs<K> } {
+export function commandRef<K extends CommandId>(
+  id: K,
+  title: string,
+  ...args: CommandArgs<K>
+): { command: K; title: string; arguments: CommandArgs<K> } {
   return { command: id, title, arguments: args };
 }

@@ -21,8 +21,7 @@ export interface TimelineHtmlOptions {
 /** A fresh nonce per page load: 128 random bits, base64. */
 export const makeNonce = (): string => randomBytes(16).toString('base64');
 
-const escapeAttr = (s: string): string =>
-  s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escapeAttr = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 /** Text content: every character markup could start with, escaped. */
 const escapeText = (s: string): string => escapeAttr(s).replace(/'/g, '&#39;');
 

@@ -6,7 +6,12 @@
  */
 import { z } from 'zod';
 import { SPAN_STATUSES } from '../../shared/status';
-import { type ParseResult, type SpanColumns, type TimelineState as TimelineStateT, type WebviewMessage as WebviewMessageT } from '../../shared/protocol';
+import {
+  type ParseResult,
+  type SpanColumns,
+  type TimelineState as TimelineStateT,
+  type WebviewMessage as WebviewMessageT,
+} from '../../shared/protocol';
 
 const MAX_TEXT = 10_000_000;
 const id = z.string().min(1).max(512);
@@ -56,7 +61,8 @@ export const SpanColumnsSchema: z.ZodType<SpanColumns> = z
     }
     const inTable = (x: number | undefined, none: boolean) => x !== undefined && (x >= 0 ? x < m : none && x === -1);
     for (let i = 0; i < n; i++) {
-      if (!inTable(c.id[i], false) || c.strings[c.id[i]!] === '') ctx.addIssue({ code: 'custom', message: 'id out of range', path: ['id', i] });
+      if (!inTable(c.id[i], false) || c.strings[c.id[i]!] === '')
+        ctx.addIssue({ code: 'custom', message: 'id out of range', path: ['id', i] });
       if (!inTable(c.name[i], false)) ctx.addIssue({ code: 'custom', message: 'name out of range', path: ['name', i] });
       for (const k of ['parent', 'label', 'error', 'service'] as const) {
         if (!inTable(c[k][i], true)) ctx.addIssue({ code: 'custom', message: `${k} out of range`, path: [k, i] });
@@ -64,9 +70,11 @@ export const SpanColumnsSchema: z.ZodType<SpanColumns> = z
       const s = c.start[i];
       if (s === undefined || !Number.isFinite(s)) ctx.addIssue({ code: 'custom', message: 'start must be finite', path: ['start', i] });
       const d = c.dur[i];
-      if (d === undefined || !Number.isFinite(d) || (d < 0 && d !== -1)) ctx.addIssue({ code: 'custom', message: 'duration must be >= 0 or -1', path: ['dur', i] });
+      if (d === undefined || !Number.isFinite(d) || (d < 0 && d !== -1))
+        ctx.addIssue({ code: 'custom', message: 'duration must be >= 0 or -1', path: ['dur', i] });
       const st = c.status[i];
-      if (st === undefined || st >= SPAN_STATUSES.length) ctx.addIssue({ code: 'custom', message: 'status out of range', path: ['status', i] });
+      if (st === undefined || st >= SPAN_STATUSES.length)
+        ctx.addIssue({ code: 'custom', message: 'status out of range', path: ['status', i] });
     }
   });
 

@@ -9,7 +9,16 @@ import type { Run, Span } from '../../core/model';
 import type { StoreChange } from '../../core/store/store';
 import type { HostMessage, TimelineState, WebviewMessage } from '../../shared/protocol';
 import { parseWebviewMessage } from './schemas';
-import { asOfMs, toCompareView, toRunChoice, toRunView, toSpanColumns, toSpanDetail, type SourceLike, type TimelineSpanHead } from './views';
+import {
+  asOfMs,
+  toCompareView,
+  toRunChoice,
+  toRunView,
+  toSpanColumns,
+  toSpanDetail,
+  type SourceLike,
+  type TimelineSpanHead,
+} from './views';
 
 /** The parts of TraceStore a timeline reads. */
 export interface TimelineStore {
@@ -68,7 +77,8 @@ export const CHUNK_ROWS = 25_000;
  * allocations: ~15 ms for 100k spans.
  */
 export function displayOrder<T extends { spanId: string; parentSpanId?: string; startNs: bigint }>(spans: readonly T[]): T[] {
-  const byStart = (a: T, b: T) => (a.startNs < b.startNs ? -1 : a.startNs > b.startNs ? 1 : a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0);
+  const byStart = (a: T, b: T) =>
+    a.startNs < b.startNs ? -1 : a.startNs > b.startNs ? 1 : a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0;
   let sorted = true;
   for (let i = 1; i < spans.length; i++) {
     if (byStart(spans[i - 1]!, spans[i]!) > 0) {
@@ -199,7 +209,9 @@ export class TimelineSession {
         this.deps.onDidSelectSpan?.(this.runId, msg.spanId);
         return;
       case 'openSource':
-        await this.deps.openSource(msg.column !== undefined ? { file: msg.file, line: msg.line, column: msg.column } : { file: msg.file, line: msg.line });
+        await this.deps.openSource(
+          msg.column !== undefined ? { file: msg.file, line: msg.line, column: msg.column } : { file: msg.file, line: msg.line },
+        );
         return;
       case 'goToSource': {
         const runId = msg.runId ?? this.runId;
@@ -386,7 +398,8 @@ export class TimelineSession {
       case 'cleared':
         if (mine) {
           this.missing = true;
-          if (this.ready) this.deps.ui.post({ type: 'runMissing', runId: this.runId, message: 'This run was deleted from the Runlens database.' });
+          if (this.ready)
+            this.deps.ui.post({ type: 'runMissing', runId: this.runId, message: 'This run was deleted from the Runlens database.' });
           return;
         }
         if (theirs) {

@@ -5,7 +5,18 @@
 import type { RunComparison } from '../../core/compare';
 import { runEndNote } from '../../core/report';
 import { errorSummary, nowNs, nsToMs, type AttrValue, type Attributes, type Run, type Span, type SpanHead } from '../../core/model';
-import { encodeSpans, type AttrJson, type CompareView, type RunChoiceView, type RunView, type SourceView, type SpanColumns, type SpanCore, type SpanDetailView, type SpanView } from '../../shared/protocol';
+import {
+  encodeSpans,
+  type AttrJson,
+  type CompareView,
+  type RunChoiceView,
+  type RunView,
+  type SourceView,
+  type SpanColumns,
+  type SpanCore,
+  type SpanDetailView,
+  type SpanView,
+} from '../../shared/protocol';
 
 export interface SourceLike {
   file: string;

@@ -5,7 +5,11 @@ import path from 'node:path';
 import { REPO_ROOT, codeServerEntry } from './paths';
 import { cleanEnv, run } from './proc';
 
-interface Manifest { name: string; publisher: string; version: string }
+interface Manifest {
+  name: string;
+  publisher: string;
+  version: string;
+}
 
 export function readManifest(dir: string): Manifest {
   return JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as Manifest;
@@ -43,7 +47,16 @@ export function buildExtension(): Promise<void> {
  * Files vsce would pack when the folder has no .vscodeignore: without one it takes the whole
  * folder (sources, tests, the e2e cache), so we stage the runtime files instead.
  */
-const STAGED_WHEN_NO_VSCODEIGNORE = ['package.json', 'dist', 'media', 'README.md', 'LICENSE', 'LICENSE.md', 'CHANGELOG.md', 'package.nls.json'];
+const STAGED_WHEN_NO_VSCODEIGNORE = [
+  'package.json',
+  'dist',
+  'media',
+  'README.md',
+  'LICENSE',
+  'LICENSE.md',
+  'CHANGELOG.md',
+  'package.nls.json',
+];
 
 /** Packages `dir` into a .vsix in `outDir` and returns its path. */
 export async function packageVsix(dir: string, outDir: string): Promise<string> {
@@ -62,11 +75,20 @@ export async function packageVsix(dir: string, outDir: string): Promise<string> 
   await run(
     process.execPath,
     [
-      vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--allow-star-activation',
+      vsce,
+      'package',
+      '--no-dependencies',
+      '--allow-missing-repository',
+      '--skip-license',
+      '--allow-star-activation',
       // Without a `repository` in package.json vsce refuses relative links in README.md; the
       // test install never shows them, so any base will do.
-      '--baseContentUrl', 'https://runlens.invalid/', '--baseImagesUrl', 'https://runlens.invalid/',
-      '--out', out,
+      '--baseContentUrl',
+      'https://runlens.invalid/',
+      '--baseImagesUrl',
+      'https://runlens.invalid/',
+      '--out',
+      out,
     ],
     { cwd: from, env: cleanEnv(), timeoutMs: 120_000 },
   );

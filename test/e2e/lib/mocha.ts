@@ -30,7 +30,9 @@ export function useSession(options: () => SessionOptions | Promise<SessionOption
       startError = err instanceof Error ? err : new Error(String(err));
       mkdirSync(failureDir, { recursive: true });
       writeFileSync(path.join(failureDir, 'error.txt'), startError.stack ?? startError.message);
-      console.log(`      (session failed to start: ${startError.message.split('\n')[0]}; artifacts: ${path.relative(process.cwd(), failureDir)})`);
+      console.log(
+        `      (session failed to start: ${startError.message.split('\n')[0]}; artifacts: ${path.relative(process.cwd(), failureDir)})`,
+      );
     }
   });
   afterEach(async function () {

@@ -3,7 +3,10 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-export interface Ran { stdout: string; stderr: string }
+export interface Ran {
+  stdout: string;
+  stderr: string;
+}
 
 export function run(file: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Ran> {
   return new Promise((resolve, reject) => {
@@ -15,9 +18,17 @@ export function run(file: string, args: string[], opts: { cwd: string; env?: Nod
         if (err) {
           // First line: the command and its first complaint; then everything it printed.
           const how = err.killed ? `killed (${err.signal ?? 'timeout'})` : `exit ${String(err.code ?? err.signal)}`;
-          const said = `${stderr}\n${stdout}`.split('\n').map((l) => l.trim()).find(Boolean) ?? '';
+          const said =
+            `${stderr}\n${stdout}`
+              .split('\n')
+              .map((l) => l.trim())
+              .find(Boolean) ?? '';
           const cmd = [path.basename(file), ...args.slice(0, 2)].join(' ');
-          reject(new Error(`${cmd} failed (${how}): ${said}\n--- full command: ${file} ${args.join(' ')}\n--- stderr:\n${stderr}\n--- stdout:\n${stdout}`.trim()));
+          reject(
+            new Error(
+              `${cmd} failed (${how}): ${said}\n--- full command: ${file} ${args.join(' ')}\n--- stderr:\n${stderr}\n--- stdout:\n${stdout}`.trim(),
+            ),
+          );
         } else {
           resolve({ stdout, stderr });
         }

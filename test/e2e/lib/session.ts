@@ -122,7 +122,12 @@ export class Session {
       if (!statSync(sessionDir).isDirectory()) continue;
       for (const host of readdirSync(sessionDir).filter((n) => n.startsWith('exthost'))) {
         const dir = path.join(sessionDir, host, id);
-        if (existsSync(dir)) out.push(...readdirSync(dir).filter((n) => n.endsWith('.log')).map((n) => path.join(dir, n)));
+        if (existsSync(dir))
+          out.push(
+            ...readdirSync(dir)
+              .filter((n) => n.endsWith('.log'))
+              .map((n) => path.join(dir, n)),
+          );
       }
     }
     return out;

@@ -79,11 +79,16 @@ export class Workbench {
     ];
     for (const [what, selector] of steps) {
       try {
-        await page.locator(selector).first().waitFor({ timeout: Math.max(1, deadline - Date.now()) });
+        await page
+          .locator(selector)
+          .first()
+          .waitFor({ timeout: Math.max(1, deadline - Date.now()) });
       } catch {
         const title = await page.title().catch(() => '');
         const notes = await this.notifications();
-        throw new Error(`the workbench did not become ready within ${timeoutMs} ms: no ${what}; page "${title}" at ${page.url()}, notifications: ${JSON.stringify(notes)}`);
+        throw new Error(
+          `the workbench did not become ready within ${timeoutMs} ms: no ${what}; page "${title}" at ${page.url()}, notifications: ${JSON.stringify(notes)}`,
+        );
       }
     }
   }
@@ -128,7 +133,10 @@ export class Workbench {
         return;
       } catch {
         // focus was in a webview or an iframe swallowed the key: focus the workbench and retry
-        await this.page.locator('.part.statusbar').click({ position: { x: 5, y: 5 } }).catch(() => undefined);
+        await this.page
+          .locator('.part.statusbar')
+          .click({ position: { x: 5, y: 5 } })
+          .catch(() => undefined);
       }
     }
     throw new Error('the command palette did not open on F1');
@@ -199,9 +207,7 @@ export class Workbench {
 
   /** The pane of a view in the side bar, by its name (`Runs`). */
   view(name: string): Locator {
-    return this.page
-      .locator('.part.sidebar .pane')
-      .filter({ has: this.page.locator(`.pane-header[aria-label^="${name} Section"]`) });
+    return this.page.locator('.part.sidebar .pane').filter({ has: this.page.locator(`.pane-header[aria-label^="${name} Section"]`) });
   }
 
   /** Tree rows of a view, optionally only those whose label matches. */
@@ -237,7 +243,12 @@ export class Workbench {
   }
 
   async description(row: Locator): Promise<string> {
-    return ((await row.locator('.label-description').textContent().catch(() => '')) ?? '').trim();
+    return (
+      (await row
+        .locator('.label-description')
+        .textContent()
+        .catch(() => '')) ?? ''
+    ).trim();
   }
 
   /** Expands a collapsed tree item (its twistie), and waits until it is expanded. */
@@ -245,7 +256,11 @@ export class Workbench {
     if ((await row.getAttribute('aria-expanded')) === 'false') {
       await row.locator('.monaco-tl-twistie').click();
     }
-    await pollUntil('the tree item to expand', () => row.getAttribute('aria-expanded'), (v) => v === 'true');
+    await pollUntil(
+      'the tree item to expand',
+      () => row.getAttribute('aria-expanded'),
+      (v) => v === 'true',
+    );
   }
 
   /**
@@ -293,7 +308,9 @@ export class Workbench {
       if (Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 250));
     }
-    throw new Error(`no item ${String(label)} under the expanded row within ${timeoutMs} ms; the "${viewName}" view shows: ${JSON.stringify(await this.treeRows(viewName))}`);
+    throw new Error(
+      `no item ${String(label)} under the expanded row within ${timeoutMs} ms; the "${viewName}" view shows: ${JSON.stringify(await this.treeRows(viewName))}`,
+    );
   }
 
   // ---- editors -------------------------------------------------------------------------------
@@ -304,9 +321,24 @@ export class Workbench {
 
   async activeEditor(): Promise<EditorState> {
     const group = this.activeGroup();
-    const tab = ((await group.locator('.tab.active .label-name').first().textContent({ timeout: 2_000 }).catch(() => '')) ?? '').trim();
-    const uri = (await group.locator('.monaco-editor[data-uri]').first().getAttribute('data-uri', { timeout: 2_000 }).catch(() => '')) ?? '';
-    const status = (await this.page.locator('#status\\.editor\\.selection').textContent({ timeout: 2_000 }).catch(() => '')) ?? '';
+    const tab = (
+      (await group
+        .locator('.tab.active .label-name')
+        .first()
+        .textContent({ timeout: 2_000 })
+        .catch(() => '')) ?? ''
+    ).trim();
+    const uri =
+      (await group
+        .locator('.monaco-editor[data-uri]')
+        .first()
+        .getAttribute('data-uri', { timeout: 2_000 })
+        .catch(() => '')) ?? '';
+    const status =
+      (await this.page
+        .locator('#status\\.editor\\.selection')
+        .textContent({ timeout: 2_000 })
+        .catch(() => '')) ?? '';
     const m = /Ln (\d+), Col (\d+)/.exec(status);
     return { tab, uri, line: m ? Number(m[1]) : 0, column: m ? Number(m[2]) : 0 };
   }
@@ -331,7 +363,12 @@ export class Workbench {
 
   async waitForTab(label: string | RegExp, timeoutMs = UI_TIMEOUT): Promise<void> {
     const re = exactly(label);
-    await pollUntil(`an editor tab ${String(label)}`, () => this.tabs(), (t) => t.some((x) => re.test(x)), timeoutMs);
+    await pollUntil(
+      `an editor tab ${String(label)}`,
+      () => this.tabs(),
+      (t) => t.some((x) => re.test(x)),
+      timeoutMs,
+    );
   }
 
   /** CodeLenses rendered in the active editor, with the line each one sits above. */
@@ -351,7 +388,9 @@ export class Workbench {
           for (const a of deco.querySelectorAll('a')) {
             out.push({
               text: (a.textContent ?? '').replace(/\s+/g, ' ').trim(),
-              icons: [...a.querySelectorAll('.codicon')].map((i) => [...i.classList].find((c) => c.startsWith('codicon-') && c !== 'codicon-modifier-spin')?.slice(8) ?? ''),
+              icons: [...a.querySelectorAll('.codicon')].map(
+                (i) => [...i.classList].find((c) => c.startsWith('codicon-') && c !== 'codicon-modifier-spin')?.slice(8) ?? '',
+              ),
               line: below?.line ?? 0,
             });
           }
@@ -382,11 +421,22 @@ export class Workbench {
 
   /** Text on the active terminal's screen (DOM renderer, see BASE_USER_SETTINGS). */
   async terminalText(): Promise<string> {
-    return ((await this.page.locator('.part.panel .terminal-wrapper.active .xterm-rows').first().innerText({ timeout: 2_000 }).catch(() => '')) ?? '');
+    return (
+      (await this.page
+        .locator('.part.panel .terminal-wrapper.active .xterm-rows')
+        .first()
+        .innerText({ timeout: 2_000 })
+        .catch(() => '')) ?? ''
+    );
   }
 
   async waitForTerminalText(text: string | RegExp, timeoutMs = UI_TIMEOUT): Promise<string> {
-    return pollUntil(`terminal output ${String(text)}`, () => this.terminalText(), (t) => (typeof text === 'string' ? t.includes(text) : text.test(t)), timeoutMs);
+    return pollUntil(
+      `terminal output ${String(text)}`,
+      () => this.terminalText(),
+      (t) => (typeof text === 'string' ? t.includes(text) : text.test(t)),
+      timeoutMs,
+    );
   }
 
   /** Clicks into the active terminal (as a person would) and types. */
@@ -448,7 +498,10 @@ export class Workbench {
     const input = this.quickInput.locator('.quick-input-box input');
     await input.fill(rel);
     const base = rel.split('/').pop()!;
-    await this.quickPickRows().filter({ has: this.page.locator('.label-name', { hasText: exactly(base) }) }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await this.quickPickRows()
+      .filter({ has: this.page.locator('.label-name', { hasText: exactly(base) }) })
+      .first()
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await this.page.keyboard.press('Enter');
     return this.waitForEditor(`/${rel}`);
   }
@@ -467,7 +520,10 @@ export class Workbench {
         return (await hover.first().textContent()) ?? '';
       } catch {
         if (Date.now() > deadline) {
-          const shown = await this.page.locator('.monaco-hover:not(.hidden)').allTextContents().catch(() => []);
+          const shown = await this.page
+            .locator('.monaco-hover:not(.hidden)')
+            .allTextContents()
+            .catch(() => []);
           throw new Error(`no hover matching ${expect} over the line with "${text}"; hovers shown: ${JSON.stringify(shown)}`);
         }
         await this.page.mouse.move(0, 0);
@@ -484,26 +540,43 @@ export class Workbench {
     await input.waitFor({ state: 'visible', timeout: timeoutMs });
     // The dialog writes its starting folder into the box once it has read it: typing before
     // that is overwritten.
-    await pollUntil('the file dialog to show its starting folder', () => input.inputValue(), (v) => v.startsWith('/'), timeoutMs);
+    await pollUntil(
+      'the file dialog to show its starting folder',
+      () => input.inputValue(),
+      (v) => v.startsWith('/'),
+      timeoutMs,
+    );
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       // The dialog rewrites the box as it reads folders (completing what is typed, or putting
       // its folder back in front of it): type the path again until the box holds exactly it.
       for (;;) {
         await input.fill(file);
-        const held = await pollUntil(`the file dialog to hold ${file}`, () => input.inputValue(), (v) => v === file, 2_000 * SCALE).then(
+        const held = await pollUntil(
+          `the file dialog to hold ${file}`,
+          () => input.inputValue(),
+          (v) => v === file,
+          2_000 * SCALE,
+        ).then(
           () => true,
           () => false,
         );
         if (held) break;
-        if (Date.now() > deadline) throw new Error(`the file dialog does not keep ${file}; it shows ${JSON.stringify(await input.inputValue().catch(() => ''))}`);
+        if (Date.now() > deadline)
+          throw new Error(`the file dialog does not keep ${file}; it shows ${JSON.stringify(await input.inputValue().catch(() => ''))}`);
       }
       // Enter is taken only once the dialog has listed the folder: wait for the file's item.
       const base = file.split('/').pop()!;
-      await pollUntil(`the file dialog to list ${base}`, () => this.quickPickItems(), (items) => items.some((i) => i.label === base), 5_000 * SCALE).catch(() => undefined);
+      await pollUntil(
+        `the file dialog to list ${base}`,
+        () => this.quickPickItems(),
+        (items) => items.some((i) => i.label === base),
+        5_000 * SCALE,
+      ).catch(() => undefined);
       if ((await input.inputValue()) !== file) {
         // rewritten meanwhile
-        if (Date.now() > deadline) throw new Error(`the file dialog does not keep ${file}; it shows ${JSON.stringify(await input.inputValue().catch(() => ''))}`);
+        if (Date.now() > deadline)
+          throw new Error(`the file dialog does not keep ${file}; it shows ${JSON.stringify(await input.inputValue().catch(() => ''))}`);
         continue;
       }
       await this.page.keyboard.press('Enter');
@@ -513,7 +586,9 @@ export class Workbench {
       } catch {
         // Enter while it was still reading the folder: it stays open; type the path again.
         if (Date.now() > deadline) {
-          throw new Error(`the file dialog did not accept ${file}; it shows ${JSON.stringify(await input.inputValue().catch(() => ''))} and items ${JSON.stringify(await this.quickPickItems().catch(() => []))}`);
+          throw new Error(
+            `the file dialog did not accept ${file}; it shows ${JSON.stringify(await input.inputValue().catch(() => ''))} and items ${JSON.stringify(await this.quickPickItems().catch(() => []))}`,
+          );
         }
       }
     }
@@ -532,16 +607,25 @@ export class Workbench {
     await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await input.fill(`:${line}`);
     await this.page.keyboard.press('Enter');
-    await pollUntil(`the cursor on line ${line}`, () => this.activeEditor(), (e) => e.line === line);
+    await pollUntil(
+      `the cursor on line ${line}`,
+      () => this.activeEditor(),
+      (e) => e.line === line,
+    );
   }
 
   /** Toggle the checkbox of an item of an open multi-select quick pick. */
   async toggleQuickPickItem(label: string): Promise<void> {
-    const row = this.quickInput.locator('.quick-input-list .monaco-list-row').filter({ has: this.page.locator('.label-name', { hasText: exactly(label) }) });
+    const row = this.quickInput
+      .locator('.quick-input-list .monaco-list-row')
+      .filter({ has: this.page.locator('.label-name', { hasText: exactly(label) }) });
     try {
       await row.first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     } catch {
-      const shown = await this.quickInput.locator('.quick-input-list .monaco-list-row .label-name').allTextContents().catch(() => []);
+      const shown = await this.quickInput
+        .locator('.quick-input-list .monaco-list-row .label-name')
+        .allTextContents()
+        .catch(() => []);
       throw new Error(`no quick pick item ${label} to toggle; the quick pick shows: ${JSON.stringify(shown)}`);
     }
     await row.first().click();

@@ -18,7 +18,10 @@ async function until<T>(what: string, get: () => T | PromiseLike<T>, ok: (v: T) 
   for (;;) {
     const v = await get();
     if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? String(x) : x))?.slice(0, 500)})`);
+    if (Date.now() > end)
+      throw new Error(
+        `timed out waiting for ${what} (last: ${JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? String(x) : x))?.slice(0, 500)})`,
+      );
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -31,7 +34,11 @@ describe('Runlens in the extension host', () => {
   const runAndWait = async (): Promise<string> => {
     const runId = await vscode.commands.executeCommand<string>('runlens.runWorkflow', WORKFLOW);
     assert.ok(runId, 'Run Workflow returned the run id');
-    await until(`run ${runId} to end`, () => api.store.getRun(runId)?.status, (s) => s !== undefined && s !== 'RUNNING');
+    await until(
+      `run ${runId} to end`,
+      () => api.store.getRun(runId)?.status,
+      (s) => s !== undefined && s !== 'RUNNING',
+    );
     api.flush();
     return runId;
   };
@@ -48,7 +55,10 @@ describe('Runlens in the extension host', () => {
     const first = await runAndWait();
     const second = await runAndWait();
     const runs = api.tree.roots().filter((e): e is Extract<RunsElement, { kind: 'run' }> => e.kind === 'run');
-    assert.deepEqual(runs.slice(0, 2).map((r) => r.runId), [second, first]);
+    assert.deepEqual(
+      runs.slice(0, 2).map((r) => r.runId),
+      [second, first],
+    );
     assert.match(api.tree.item(runs[0]!).description, /^FAILED\b.*\bexit 1$/);
     assert.match(api.tree.item(runs[1]!).description, /^SUCCESS\b/);
   });
@@ -60,7 +70,11 @@ describe('Runlens in the extension host', () => {
     assert.ok(step, 'the failed step is in the tree');
     assert.match(api.tree.item(step).description, FAILED_ERROR);
     await vscode.commands.executeCommand('runlens.goToSource', step);
-    const ed = await until('the editor', () => vscode.window.activeTextEditor, (e) => e?.document.uri.fsPath === file);
+    const ed = await until(
+      'the editor',
+      () => vscode.window.activeTextEditor,
+      (e) => e?.document.uri.fsPath === file,
+    );
     assert.equal(ed!.selection.active.line + 1, raiseLine);
   });
 
@@ -75,19 +89,42 @@ describe('Runlens in the extension host', () => {
     assert.equal(lens.range.start.line + 1, raiseLine);
     assert.match(lens.command!.title, /duplicate test ids/);
     await vscode.commands.executeCommand(lens.command!.command, ...(lens.command!.arguments ?? []));
-    await until('the timeline tab', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs.map((t) => t.label)), (labels) => labels.includes(`Timeline: ${WORKFLOW}`));
+    await until(
+      'the timeline tab',
+      () => vscode.window.tabGroups.all.flatMap((g) => g.tabs.map((t) => t.label)),
+      (labels) => labels.includes(`Timeline: ${WORKFLOW}`),
+    );
   });
 
   it('reports the failure in Problems, and clears it after a passing run', async () => {
     const uri = vscode.Uri.file(file);
-    const diag = await until('the Problems entry', () => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'runlens'), (d) => d.length === 1);
+    const diag = await until(
+      'the Problems entry',
+      () => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'runlens'),
+      (d) => d.length === 1,
+    );
     assert.equal(diag[0]!.range.start.line + 1, raiseLine);
     assert.match(diag[0]!.message, /validate failed .*ValueError: duplicate test ids/);
     // Reset the example's cache, then a passing run.
-    await vscode.workspace.getConfiguration('runlens').update('workflows', [{ name: WORKFLOW, command: 'python3', args: [EXAMPLE] }, { name: 'reset', command: 'python3', args: [EXAMPLE, '--reset'] }], vscode.ConfigurationTarget.Workspace);
+    await vscode.workspace.getConfiguration('runlens').update(
+      'workflows',
+      [
+        { name: WORKFLOW, command: 'python3', args: [EXAMPLE] },
+        { name: 'reset', command: 'python3', args: [EXAMPLE, '--reset'] },
+      ],
+      vscode.ConfigurationTarget.Workspace,
+    );
     const reset = await vscode.commands.executeCommand<string>('runlens.runWorkflow', 'reset');
-    await until('reset to end', () => api.store.getRun(reset)?.status, (s) => s !== undefined && s !== 'RUNNING');
+    await until(
+      'reset to end',
+      () => api.store.getRun(reset)?.status,
+      (s) => s !== undefined && s !== 'RUNNING',
+    );
     await runAndWait();
-    await until('the Problems entry to go', () => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'runlens'), (d) => d.length === 0);
+    await until(
+      'the Problems entry to go',
+      () => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'runlens'),
+      (d) => d.length === 0,
+    );
   });
 });

@@ -7,7 +7,10 @@ export interface Reply {
 }
 
 /** A real HTTP request on loopback. */
-export function request(url: string, opts: { method?: string; headers?: Record<string, string | number>; body?: Buffer | string } = {}): Promise<Reply> {
+export function request(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string | number>; body?: Buffer | string } = {},
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method: opts.method ?? 'POST', headers: opts.headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
