@@ -11,7 +11,7 @@ import { ST_NONE, type Lane, type TimelineModel } from './model';
 import { selfTime } from './tree';
 
 /** What a column writes to (a row's cell element). */
-export interface Cell {
+interface Cell {
   textContent: string | null;
   title: string;
   className: string;

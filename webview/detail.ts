@@ -4,7 +4,7 @@
  * events, and — in compare mode — the step in both runs side by side.
  * All trace text goes in as text nodes.
  */
-import type { AttrJson, CompareRowView, RunView, SpanCore, SpanDetailView } from '../src/shared/protocol';
+import type { AttrJson, CompareRowView, SpanCore, SpanDetailView } from '../src/shared/protocol';
 import { custom, el, icon, STATUS_ICON } from './dom';
 import { formatDelta, formatDuration } from '../src/shared/format';
 import { selfTime } from './tree';
@@ -22,7 +22,7 @@ const CLIP_CHARS = 240;
 const CLIP_LINES = 6;
 const MAX_ATTRS = 1000;
 
-export function attrToText(v: AttrJson): string {
+function attrToText(v: AttrJson): string {
   if (typeof v === 'string') return v;
   if (v === null) return 'null';
   if (typeof v === 'object') return JSON.stringify(v, null, 2);
@@ -425,8 +425,4 @@ function clipText(text: string, lines: string[]): string {
 function shortPath(file: string): string {
   const parts = file.split(/[\\/]/).filter(Boolean);
   return parts.length > 2 ? `…/${parts.slice(-2).join('/')}` : file;
-}
-
-export function runSummaryText(run: RunView): string {
-  return `${run.name} (${run.status})`;
 }

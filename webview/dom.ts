@@ -25,7 +25,7 @@ export function setText(node: Node, text: string): void {
   if (node.textContent !== text) node.textContent = text;
 }
 
-export function clear(node: Node): void {
+function clear(node: Node): void {
   while (node.firstChild) node.removeChild(node.firstChild);
 }
 

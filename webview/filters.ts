@@ -16,7 +16,7 @@ import type { ViewState } from './state';
 export type FilterValue = boolean | string | null;
 export type FilterValues = Readonly<Record<string, FilterValue>>;
 
-export type FilterControl =
+type FilterControl =
   | { kind: 'toggle' }
   | {
       kind: 'choice';
@@ -82,7 +82,7 @@ export function parseFilterValue(f: FilterDescriptor, v: unknown): FilterValue {
   return typeof v === 'string' && v.length > 0 && v.length <= 1000 ? v : null;
 }
 
-export const isActive = (v: FilterValue | undefined): boolean => v !== undefined && v !== null && v !== false;
+const isActive = (v: FilterValue | undefined): boolean => v !== undefined && v !== null && v !== false;
 
 const activeFilters = (values: FilterValues): FilterDescriptor[] => FILTERS.filter((f) => isActive(values[f.id]));
 
@@ -95,7 +95,7 @@ let keepCache: { tree: Tree; version: number; key: string; keep: Uint8Array | un
  * Per position: 1 when the node or a descendant matches every active filter; undefined
  * when no filter is active. Remembered for the last model version and values.
  */
-export function keepFlags(m: FilterModel, values: FilterValues): Uint8Array | undefined {
+function keepFlags(m: FilterModel, values: FilterValues): Uint8Array | undefined {
   const key = valuesKey(values);
   if (keepCache && keepCache.tree === m.tree && keepCache.version === m.version && keepCache.key === key) return keepCache.keep;
   const preds = activeFilters(values).map((f) => f.predicate(m, values[f.id]!));

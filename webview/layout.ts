@@ -14,7 +14,7 @@ export interface TimeWindow {
 }
 
 /** Smallest window span (ms): 10 µs. */
-export const MIN_SPAN_MS = 0.01;
+const MIN_SPAN_MS = 0.01;
 
 /** The "nice" step (1, 2 or 5 × 10^k ms) at or above `raw`. */
 export function niceStep(raw: number): number {
@@ -38,7 +38,7 @@ const MINUTE_STEPS = [1, 2, 5, 10, 15, 30].map((m) => m * 60_000);
 const HOUR_STEPS = [1, 2, 3, 6, 12, 24].map((h) => h * 3_600_000);
 
 /** A tick step for people: 1-2-5 below a second, then 15 s / 30 s / 5 min… clock steps. */
-export function timeStep(raw: number): number {
+function timeStep(raw: number): number {
   if (raw <= 1000) return niceStep(raw);
   for (const steps of [SECOND_STEPS, MINUTE_STEPS, HOUR_STEPS]) for (const s of steps) if (s >= raw) return s;
   return niceStep(raw / 86_400_000) * 86_400_000;
@@ -65,7 +65,7 @@ function decimalsFor(step: number, unit: number): number {
 }
 
 /** A tick label: unit chosen by the step, decimals enough to tell neighbours apart. */
-export function formatTick(ms: number, step: number): string {
+function formatTick(ms: number, step: number): string {
   if (ms === 0) return '0';
   const sign = ms < 0 ? '-' : '';
   const a = Math.abs(ms);
@@ -75,18 +75,6 @@ export function formatTick(ms: number, step: number): string {
   const { h, m, s } = hoursMinutesSeconds(Math.round(a / 1000));
   const parts = [h ? `${h}h` : '', m || (!h && !s) ? `${m}m` : '', s ? `${s}s` : ''];
   return sign + parts.filter(Boolean).join(' ');
-}
-
-/** The extent of a run on its own clock: from its earliest start to its latest end. */
-export function runExtent(starts: ArrayLike<number>, ends: ArrayLike<number>, minEnd = 0): TimeWindow {
-  let start = 0;
-  let end = minEnd;
-  for (let i = 0; i < starts.length; i++) {
-    if (starts[i]! < start) start = starts[i]!;
-    if (ends[i]! > end) end = ends[i]!;
-  }
-  if (end <= start) end = start + 1;
-  return { start, end };
 }
 
 /** The whole run with a little air on both sides. */

@@ -17,7 +17,7 @@ import type { TimeWindow } from './layout';
 import { buildTree, criticalPath, treeFromPreorder, type Tree } from './tree';
 
 /** Span status codes in the lanes: src/shared/status.ts's order; ST_NONE where a side has no span. */
-export const ST_ERROR = SPAN_STATUS_CODE.ERROR;
+const ST_ERROR = SPAN_STATUS_CODE.ERROR;
 export const ST_RUNNING = SPAN_STATUS_CODE.RUNNING;
 export const ST_INCOMPLETE = SPAN_STATUS_CODE.INCOMPLETE;
 export const ST_NONE = 255;

@@ -9,7 +9,7 @@ import { clampWindow, fitWindow, type TimeWindow } from './layout';
 import { defaultFilterValues, FILTERS, filterById, parseFilterValue, type FilterValue, type FilterValues } from './filters';
 import type { PersistedState, UiState } from './vscode';
 
-export type CompareLayout = 'overlay' | 'side';
+type CompareLayout = 'overlay' | 'side';
 
 export interface ViewState {
   readonly selectedId: string | null;
@@ -51,8 +51,8 @@ export type Action =
   /** Compare mode started, stopped or changed baseline: rows are different rows now. */
   | { type: 'compareChanged' };
 
-export const MIN_NAMES_W = 140;
-export const MIN_DETAIL_W = 240;
+const MIN_NAMES_W = 140;
+const MIN_DETAIL_W = 240;
 const MAX_PERSISTED_COLLAPSED = 5000;
 
 export const INITIAL_STATE: ViewState = {

@@ -8,7 +8,7 @@
 // Tree
 
 /** Position of a node by id. */
-export interface PosLookup {
+interface PosLookup {
   get(id: string): number | undefined;
 }
 
@@ -187,7 +187,7 @@ export function treeFromPreorder(ids: readonly string[], depths: ArrayLike<numbe
 export const hasChildren = (tree: Tree, p: number): boolean => tree.end[p]! > p + 1;
 
 /** Positions of p's direct children. */
-export function childrenOf(tree: Tree, p: number): number[] {
+function childrenOf(tree: Tree, p: number): number[] {
   const out: number[] = [];
   for (let c = p + 1; c < tree.end[p]!; c = tree.end[c]!) out.push(c);
   return out;
@@ -229,13 +229,6 @@ export function flatten(tree: Tree, opts: FlattenOptions): Int32Array {
     p = anyCollapsed && collapsed.has(tree.ids[p]!) ? tree.end[p]! : p + 1;
   }
   return rows.subarray(0, n);
-}
-
-/** Positions of p's ancestors, nearest first. */
-export function ancestorsOf(tree: Tree, p: number): number[] {
-  const out: number[] = [];
-  for (let a = tree.parent[p]!; a >= 0; a = tree.parent[a]!) out.push(a);
-  return out;
 }
 
 /** Index of `p` in `rows` (binary search: rows are ascending), or -1. */

@@ -12,9 +12,9 @@
  */
 import { attrText, nsToMs, type AttrValue, type Run, type Span } from './model';
 
-export type Divergence = 'onlyA' | 'onlyB' | 'status' | 'attributes';
+type Divergence = 'onlyA' | 'onlyB' | 'status' | 'attributes';
 
-export interface AttrDiff {
+interface AttrDiff {
   key: string;
   /** Display text of the value in A / B; null when the attribute is absent there. */
   a: string | null;
@@ -66,7 +66,7 @@ export interface CompareOptions {
 }
 
 /** Attributes that differ between any two processes and say nothing about the workflow. */
-export const DEFAULT_IGNORED_ATTRIBUTES: readonly string[] = [
+const DEFAULT_IGNORED_ATTRIBUTES: readonly string[] = [
   'thread.id',
   'thread.name',
   'process.pid',

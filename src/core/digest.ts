@@ -18,7 +18,7 @@ const MAX_PATHS = 5000;
 const MAX_FAILURES = 200;
 const MAX_STEPS = 2000;
 
-export interface DigestSpan {
+interface DigestSpan {
   /** The span with only `code.*` attributes and its exception event. */
   span: Span;
   /** Where it sits in its run: names from the top, joined by ' › '. */
@@ -44,7 +44,7 @@ export interface RunDigest {
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 /** The parts of a span source resolution reads (see source.ts): code.* attributes, the exception event. */
-export function sourcePart(s: Span): Span {
+function sourcePart(s: Span): Span {
   const attributes: Attributes = {};
   for (const [k, v] of Object.entries(s.attributes)) if (k.startsWith('code.')) attributes[k] = v;
   const ex = s.events.find((e) => e.name === 'exception');

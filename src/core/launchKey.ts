@@ -21,7 +21,7 @@ export interface LaunchFacts {
 }
 
 /** Where this user's launch key lives: $RUNLENS_KEY_FILE, else the user's config folder. */
-export function userKeyPath(env: NodeJS.ProcessEnv = process.env): string {
+function userKeyPath(env: NodeJS.ProcessEnv = process.env): string {
   if (env.RUNLENS_KEY_FILE) return path.resolve(env.RUNLENS_KEY_FILE);
   const base =
     process.platform === 'win32'
@@ -83,7 +83,7 @@ export function signLaunch(run: LaunchFacts, key: Buffer = userKey()): string {
 }
 
 /** True only for a run this user's Runlens launched with exactly this id, command, cwd and workflow. */
-export function verifyLaunch(run: LaunchFacts & { launchSignature?: string }, key?: Buffer): boolean {
+function verifyLaunch(run: LaunchFacts & { launchSignature?: string }, key?: Buffer): boolean {
   const sig = run.launchSignature;
   if (typeof sig !== 'string' || !/^[0-9a-f]{64}$/.test(sig) || !run.command?.length) return false;
   let k: Buffer;

@@ -17,8 +17,8 @@ export const SpanStatus = z.enum(SPAN_STATUSES);
 export type SpanStatus = z.infer<typeof SpanStatus>;
 
 /** OTLP span kinds, numeric as on the wire (0 = unspecified). */
-export const SpanKind = z.number().int().min(0).max(5);
-export type SpanKind = z.infer<typeof SpanKind>;
+const SpanKind = z.number().int().min(0).max(5);
+type SpanKind = z.infer<typeof SpanKind>;
 
 /**
  * Attribute values as plain JSON: OTLP `intValue`s that fit a safe integer become numbers,
@@ -31,8 +31,8 @@ export const AttrValue: z.ZodType<AttrValue> = z.lazy(() =>
 export type Attributes = Record<string, AttrValue>;
 export const Attributes = z.record(z.string(), AttrValue);
 
-export const HexTraceId = z.string().regex(/^[0-9a-f]{32}$/);
-export const HexSpanId = z.string().regex(/^[0-9a-f]{16}$/);
+const HexTraceId = z.string().regex(/^[0-9a-f]{32}$/);
+const HexSpanId = z.string().regex(/^[0-9a-f]{16}$/);
 
 /**
  * The largest time the store keeps exactly (SQLite INTEGER is signed 64-bit): 2262-04-11.
@@ -127,9 +127,8 @@ export interface IngestBatch {
 /** A partial run: `id` required, other fields merged over what the store has. */
 export type RunPatch = Partial<Omit<Run, 'spanCount' | 'errorCount'>> & { id: string };
 
-export const NS_PER_MS = 1_000_000n;
+const NS_PER_MS = 1_000_000n;
 export const nowNs = (): bigint => BigInt(Date.now()) * NS_PER_MS;
-export const msToNs = (ms: number): bigint => BigInt(Math.round(ms * 1000)) * 1000n;
 export const nsToMs = (ns: bigint): number => Number(ns / 1000n) / 1000;
 
 /** Duration in ms of a span or run; ongoing ones measured to `now`. */

@@ -60,13 +60,13 @@ function statusColor(status: string): number {
           : 32;
 }
 
-export function where(file: string, line: number, base: string): string {
+function where(file: string, line: number, base: string): string {
   const rel = path.relative(base, file);
   return text(`${rel && !rel.startsWith('..') ? rel : file}:${line}`);
 }
 
 /** `2 lines could not be read`, or undefined when every line was read. */
-export function unreadableSummary(run: Run): string | undefined {
+function unreadableSummary(run: Run): string | undefined {
   const n = run.attributes?.[UNREADABLE_LINES];
   if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) return undefined;
   return `${n} ${n === 1 ? 'line' : 'lines'} could not be read (see the run's output)`;

@@ -80,7 +80,7 @@ export function runEnvironment(
 }
 
 /** HEAD of the git repository around `cwd`, or undefined (not a repo, no git). */
-export function gitCommit(cwd: string): Promise<string | undefined> {
+function gitCommit(cwd: string): Promise<string | undefined> {
   return new Promise((resolve) => {
     execFile('git', ['rev-parse', 'HEAD'], { cwd, timeout: 3000 }, (err, stdout) => {
       resolve(err ? undefined : stdout.trim() || undefined);

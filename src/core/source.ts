@@ -79,7 +79,7 @@ export function resolveFailure(span: Span, opts: SourceOptions): SourceLocation 
 }
 
 /** Frames are outermost first; the deepest workspace frame is the last one inside the workspace. */
-export function deepestWorkspaceFrame(frames: StackFrame[]): StackFrame | undefined {
+function deepestWorkspaceFrame(frames: StackFrame[]): StackFrame | undefined {
   for (let i = frames.length - 1; i >= 0; i--) if (frames[i].inWorkspace) return frames[i];
   return undefined;
 }
@@ -121,7 +121,7 @@ export function mapPath(file: string, opts: SourceOptions): string {
   return path.isAbsolute(out) ? path.normalize(out) : path.resolve(opts.cwd ?? opts.workspaceRoot, out);
 }
 
-export function isWorkspaceFile(file: string, workspaceRoot: string): boolean {
+function isWorkspaceFile(file: string, workspaceRoot: string): boolean {
   const rel = path.relative(workspaceRoot, file);
   if (rel.startsWith('..') || path.isAbsolute(rel)) return false;
   return !/(^|[\\/])(site-packages|dist-packages|node_modules|\.venv|venv)([\\/]|$)/.test(rel);

@@ -39,7 +39,7 @@ export type SupervisorMessage = { pid: number } | { exit: number | null; signal:
  * The supervisor's source. Plain ES2020 CommonJS, self-contained: it is passed to `node -e`
  * as text, so it cannot import anything of ours (and a bundler never rewrites it).
  */
-export const SUPERVISOR_SOURCE = String.raw`'use strict';
+const SUPERVISOR_SOURCE = String.raw`'use strict';
 const { spawn } = require('child_process');
 const fs = require('fs');
 const net = require('net');

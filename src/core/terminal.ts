@@ -44,8 +44,3 @@ export function terminalText(text: unknown, opts: TerminalTextOptions = {}): str
     .replace(CONTROLS, '')
     .replace(BIDI, '');
 }
-
-/** True when `text` holds nothing `terminalText` would remove or change (tests, assertions). */
-export function isTerminalSafe(text: string, opts: TerminalTextOptions = {}): boolean {
-  return terminalText(text, opts) === text;
-}

@@ -36,14 +36,6 @@ export function buildSpanTree(spans: Span[], run?: Pick<Run, 'rootSpanId'>): Spa
   return roots;
 }
 
-/** Depth-first walk in display order. */
-export function* walk(nodes: SpanNode[]): Generator<SpanNode> {
-  for (const n of nodes) {
-    yield n;
-    yield* walk(n.children);
-  }
-}
-
 /**
  * Failed spans with no failed descendant: where failures start. Of a step retried under the
  * same parent only the last attempt counts (earlier failed attempts were retried).

@@ -20,7 +20,7 @@ export interface Config {
   pythonPath: string;
 }
 
-export const SECTION = 'runlens';
+const SECTION = 'runlens';
 
 export function workspaceRoot(): string | undefined {
   return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
@@ -34,7 +34,7 @@ export const RELOAD_KEYS = [
   'runlens.attributes.maxLength',
 ];
 
-export function readConfig(fallbackDir: string): Config {
+function readConfig(fallbackDir: string): Config {
   const c = vscode.workspace.getConfiguration(SECTION);
   const root = workspaceRoot();
   const rawDb = c.get<string>('database.path', '').trim();

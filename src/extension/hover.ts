@@ -19,7 +19,7 @@ export interface HoverPart {
 }
 
 /** The only commands a hover's trusted part links to. */
-export const HOVER_COMMANDS = ['runlens.openTimeline'] as const;
+const HOVER_COMMANDS = ['runlens.openTimeline'] as const;
 
 export function failureHover(facts: readonly FailureFact[], samplesOf: (step: string) => StepSample[], now: bigint): HoverPart[] {
   const parts: HoverPart[] = [];

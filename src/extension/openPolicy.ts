@@ -42,7 +42,7 @@ const nodeIo: OpenPolicyIo = {
 };
 
 /** The local folders trace files may open from without asking. */
-export function openRoots(scope: OpenScope): string[] {
+function openRoots(scope: OpenScope): string[] {
   return [...scope.folders, ...Object.values(scope.pathMappings)]
     .filter((r) => typeof r === 'string' && r !== '' && path.isAbsolute(r))
     .map((r) => path.resolve(r));

@@ -12,7 +12,7 @@ import type { SpanNode } from '../core/tree';
 import { MarkdownBuilder, oneLine } from './markdown';
 import type { GroupElement, MoreElement, RunElement, SpanElement } from './runTree';
 
-export interface IconView {
+interface IconView {
   id: string;
   color?: string;
 }
@@ -43,7 +43,7 @@ export interface RowContext {
   canStop(run: Run): boolean;
 }
 
-export const ICONS = {
+const ICONS = {
   passed: { id: 'pass', color: 'testing.iconPassed' },
   failed: { id: 'error', color: 'testing.iconFailed' },
   warning: { id: 'warning', color: 'list.warningForeground' },
@@ -55,7 +55,7 @@ export const ICONS = {
   incomplete: { id: 'debug-disconnect', color: 'list.warningForeground' },
 } satisfies Record<string, IconView>;
 
-export function runIcon(status: RunStatus): IconView {
+function runIcon(status: RunStatus): IconView {
   switch (status) {
     case 'SUCCESS':
       return ICONS.passed;
@@ -82,7 +82,7 @@ export const RUN_STATUS_MEANING: Record<RunStatus, string> = {
   INCOMPLETE: 'never ended: the process recording it went away',
 };
 
-export function spanIcon(span: Span, run?: Run): IconView {
+function spanIcon(span: Span, run?: Run): IconView {
   if (span.status === 'RUNNING') return ICONS.running;
   if (stoppedWithRun(span, run)) return ICONS.cancelled;
   if (span.status === 'INCOMPLETE' || /^BLOCKED$/i.test(span.statusLabel ?? '')) return ICONS.warning;
@@ -99,7 +99,7 @@ export function runDescription(run: Run, now: bigint): string {
 }
 
 /** Failed: the error summary; hung: `hung …`; running: live elapsed time; else the duration. */
-export function spanDescription(span: Span, run: Run | undefined, now: bigint): string {
+function spanDescription(span: Span, run: Run | undefined, now: bigint): string {
   switch (span.status) {
     case 'ERROR':
       return oneLine(errorSummary(span) ?? 'error', 200);

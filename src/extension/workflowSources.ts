@@ -34,10 +34,10 @@ export interface VariableContext {
   userHome?: string;
 }
 
-export class UnsupportedVariableError extends Error {}
+class UnsupportedVariableError extends Error {}
 
 /** `${workspaceFolder}`, `${file}`, `${env:NAME}`… in a launch.json / settings string. */
-export function substituteVariables(value: string, ctx: VariableContext): string {
+function substituteVariables(value: string, ctx: VariableContext): string {
   return value.replace(/\$\{([^}]+)\}/g, (whole, expr: string) => {
     const file = ctx.file;
     const needFile = (v: string | undefined): string => {
@@ -120,7 +120,7 @@ export function fromSetting(entry: unknown, ctx: VariableContext): WorkflowSpec 
   }
 }
 
-export const LAUNCH_TYPES = ['python', 'debugpy', 'node', 'pwa-node'] as const;
+const LAUNCH_TYPES = ['python', 'debugpy', 'node', 'pwa-node'] as const;
 
 export interface LaunchDefaults {
   /** Python interpreter when the configuration names none. */

@@ -19,17 +19,17 @@ import { RUN_STATUSES, SPAN_STATUSES, type RunStatusName, type SpanStatusName } 
 // ---------------------------------------------------------------------------------------
 // View models
 
-export type RunStatusView = RunStatusName;
-export type SpanStatusView = SpanStatusName;
-export const DIVERGENCE_VALUES = ['onlyA', 'onlyB', 'status', 'attributes'] as const;
-export type DivergenceView = (typeof DIVERGENCE_VALUES)[number];
+type RunStatusView = RunStatusName;
+type SpanStatusView = SpanStatusName;
+const DIVERGENCE_VALUES = ['onlyA', 'onlyB', 'status', 'attributes'] as const;
+type DivergenceView = (typeof DIVERGENCE_VALUES)[number];
 
 /** A span attribute value as plain JSON (same shape as the core model's AttrValue). */
 export type AttrJson = string | number | boolean | null | AttrJson[] | { [key: string]: AttrJson };
-export type AttributesView = Record<string, AttrJson>;
+type AttributesView = Record<string, AttrJson>;
 
 /** True when `v` is plain JSON data (finite numbers, plain objects, arrays, at most 64 deep). */
-export function isAttrJson(v: unknown, depth = 0): v is AttrJson {
+function isAttrJson(v: unknown, depth = 0): v is AttrJson {
   if (v === null) return true;
   switch (typeof v) {
     case 'string':
@@ -76,7 +76,7 @@ export interface RunView {
   errorSummary: string | null;
 }
 
-export interface SpanEventView {
+interface SpanEventView {
   name: string;
   /** Offset from the run's start, ms. */
   offsetMs: number;
@@ -142,7 +142,7 @@ export interface SpanColumns {
 }
 
 /** Every typed column of SpanColumns with its array type (the order the checks run in). */
-export const SPAN_COLUMN_TYPES = {
+const SPAN_COLUMN_TYPES = {
   id: Int32Array,
   parent: Int32Array,
   name: Int32Array,
@@ -166,7 +166,7 @@ const isRecord = (v: unknown): v is Record<string, unknown> => {
  * over typed arrays: ~1 ms per 100k spans. test/unit/timeline-protocol.test.ts fuzzes it
  * against the zod reference schema.
  */
-export function spanColumnsError(v: unknown): string | null {
+function spanColumnsError(v: unknown): string | null {
   if (!isRecord(v)) return 'span columns must be an object';
   const strings = v.strings;
   if (!Array.isArray(strings)) return 'must be an array at strings';

@@ -9,7 +9,7 @@
  * the core maps paths and finds JVM files from their package.
  */
 
-export type StackFormat = 'python' | 'java' | 'v8' | 'go' | 'plain';
+type StackFormat = 'python' | 'java' | 'v8' | 'go' | 'plain';
 
 /** One frame as the trace wrote it (paths unmapped, possibly relative). */
 export interface ParsedFrame {

@@ -43,7 +43,7 @@ type PageElement = {
 export const ROOT = path.resolve(__dirname, '../..');
 const DIST = path.join(ROOT, 'dist/webview');
 const THEMES = path.join(ROOT, 'test/fixtures/timeline/themes');
-export const CHROMIUM = process.env.RUNLENS_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM = process.env.RUNLENS_CHROMIUM ?? '/usr/bin/chromium';
 
 export type Theme = 'light' | 'dark' | 'hc';
 const BODY_CLASS: Record<Theme, string> = { light: 'vscode-light', dark: 'vscode-dark', hc: 'vscode-high-contrast' };
@@ -311,7 +311,7 @@ export function fixtureSource(span: Span): { file: string; line: number } | unde
 }
 
 /** A host message as tests write it: spans as full views (what the host knows). */
-export type ViewCompare = Omit<CompareView, 'otherSpans'> & { otherSpans: SpanView[] };
+type ViewCompare = Omit<CompareView, 'otherSpans'> & { otherSpans: SpanView[] };
 export type ViewInit = Omit<Extract<HostMessage, { type: 'init' }>, 'spans' | 'compare'> & {
   spans: SpanView[];
   compare?: ViewCompare | null;
@@ -326,7 +326,7 @@ export type ViewMessage =
  * columns; the details go to the fake host ("runId|spanId" → detail). Anything else
  * (including deliberately malformed messages) passes through untouched.
  */
-export function toWire(msg: Record<string, unknown>): { wire: unknown; details: [string, SpanDetailView][]; runId: string | null } {
+function toWire(msg: Record<string, unknown>): { wire: unknown; details: [string, SpanDetailView][]; runId: string | null } {
   const details: [string, SpanDetailView][] = [];
   const isViews = (v: unknown): v is SpanView[] =>
     Array.isArray(v) && v.every((s) => typeof s === 'object' && s !== null && 'attributes' in s);

@@ -20,7 +20,7 @@ const Step = z.object({
   error_message: z.string().nullable().optional(),
   output_summary: z.string().nullable().optional(),
 });
-export const ExecutionTraceDoc = z.object({
+const ExecutionTraceDoc = z.object({
   trace_id: z.string(),
   trigger: z
     .object({
@@ -38,7 +38,7 @@ export const ExecutionTraceDoc = z.object({
   steps: z.array(Step),
   final_error: z.string().nullable().optional(),
 });
-export type ExecutionTraceDoc = z.infer<typeof ExecutionTraceDoc>;
+type ExecutionTraceDoc = z.infer<typeof ExecutionTraceDoc>;
 
 export function isExecutionTrace(o: Record<string, unknown>): boolean {
   return typeof o.trace_id === 'string' && Array.isArray(o.steps) && typeof o.pipeline_status === 'string';
@@ -47,7 +47,7 @@ export function isExecutionTrace(o: Record<string, unknown>): boolean {
 const STEP_STATUS: Record<string, SpanStatus> = { STARTED: 'RUNNING', SUCCESS: 'OK', FAIL: 'ERROR', FAILED: 'ERROR', BLOCKED: 'ERROR' };
 
 /** Trace id for a document: its own when it is a hex/UUID id, else a hash of it. */
-export function traceIdOf(docTraceId: string): string {
+function traceIdOf(docTraceId: string): string {
   const compact = docTraceId.replace(/-/g, '').toLowerCase();
   return normaliseId(compact, 16) ?? createHash('sha1').update(docTraceId).digest('hex').slice(0, 32);
 }

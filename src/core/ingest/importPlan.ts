@@ -46,15 +46,13 @@ import {
   type ParsedImport,
 } from './importers';
 
-export { ImportError };
-
 export interface ImportFile {
   /** Where the file was read from: its base name names it in the report and the run. */
   path: string;
   text: string;
 }
 
-export interface ImportRunReport {
+interface ImportRunReport {
   /**
    * new: stored as a run of its own. already-stored: every span is stored already as the
    * file has it; nothing was written. copy: its ids belong to other runs but its spans
@@ -74,7 +72,7 @@ export interface ImportRunReport {
   renamedFrom?: string;
 }
 
-export interface FileImportReport {
+interface FileImportReport {
   path: string;
   /** Base name of the file. */
   file: string;
@@ -119,8 +117,8 @@ export interface ImportReport {
 }
 
 /** The attribute a repaired span carries, saying what was changed. */
-export const REPAIR_ATTRIBUTE = 'runlens.import.repair';
-export const DUPLICATE_ATTRIBUTE = 'runlens.import.duplicate_of';
+const REPAIR_ATTRIBUTE = 'runlens.import.repair';
+const DUPLICATE_ATTRIBUTE = 'runlens.import.duplicate_of';
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
 const plural = (n: number, one: string, many = `${one}s`): string => `${fmt(n)} ${n === 1 ? one : many}`;

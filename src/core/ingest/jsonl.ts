@@ -11,7 +11,7 @@
  * span data by its shape but cannot be read (a wrong field type, an unknown event kind) is
  * skipped and reported in `diagnostics` (`line N: why`); the lines after it are read as usual.
  */
-import type { Attributes, IngestBatch, RunPatch, Span, SpanEvent, SpanStatus } from '../model';
+import type { Attributes, IngestBatch, RunPatch, Span, SpanStatus } from '../model';
 import { nowNs } from '../model';
 import { derivedSpanId, spanIdFrom } from '../ids';
 import { ingestExecutionTrace, isExecutionTrace } from './executionTrace';
@@ -439,12 +439,10 @@ function errorOf(e: unknown): ErrorInfo | undefined {
   return { message: String(e) };
 }
 
-export function exceptionAttributes(e: ErrorInfo): Attributes {
+function exceptionAttributes(e: ErrorInfo): Attributes {
   const a: Attributes = {};
   if (e.type) a['exception.type'] = e.type;
   if (e.message) a['exception.message'] = e.message;
   if (e.stacktrace) a['exception.stacktrace'] = e.stacktrace;
   return a;
 }
-
-export type { SpanEvent };

@@ -334,7 +334,7 @@ function readProtobuf(body: Uint8Array): RawResourceSpans[] {
 // ---------------------------------------------------------------- conversion
 
 /** Run id of spans that carry no `runlens.run_id`: one attached run per trace. */
-export const attachedRunId = (traceId: string): string => `t${traceId}`;
+const attachedRunId = (traceId: string): string => `t${traceId}`;
 
 function convert(resourceSpans: RawResourceSpans[]): OtlpResult {
   const spans: Span[] = [];

@@ -8,7 +8,7 @@ import type { Store } from '../store/store';
 import { terminalText } from '../terminal';
 
 /** Run attribute counting the lines of a run's output that looked like span data but could not be read. */
-export const UNREADABLE_LINES_ATTRIBUTE = 'runlens.unreadable_lines';
+const UNREADABLE_LINES_ATTRIBUTE = 'runlens.unreadable_lines';
 
 /** Notices shown per run before further unreadable lines are only counted. */
 const MAX_NOTICES = 100;

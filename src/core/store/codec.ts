@@ -36,7 +36,7 @@ export function encodeData(value: unknown): string {
   return text.includes('"\\u0000') ? JSON.stringify(value, escaping) : text;
 }
 
-export class CodecError extends Error {}
+class CodecError extends Error {}
 
 function revive(_k: string, v: unknown): unknown {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;

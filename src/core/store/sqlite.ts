@@ -8,7 +8,6 @@ import * as path from 'node:path';
 import initSqlJs, { type Database, type SqlJsStatic, type Statement } from 'sql.js';
 
 export type Row = Record<string, unknown>;
-export type SqlValue = string | number | bigint | null | Uint8Array;
 
 let sqlPromise: Promise<SqlJsStatic> | undefined;
 

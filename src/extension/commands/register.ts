@@ -1,6 +1,6 @@
 /** Registering the command table's handlers: each feature hands in its part, typed by id. */
 import * as vscode from 'vscode';
-import { COMMAND_IDS, type CommandArgs, type CommandId, type CommandResult, type CommandTable } from './table';
+import { COMMAND_IDS, type CommandId, type CommandTable } from './table';
 
 export type Handlers<K extends CommandId> = { [P in K]: CommandTable[P] };
 
@@ -30,9 +30,4 @@ export class CommandRegistry {
   missing(): CommandId[] {
     return COMMAND_IDS.filter((id) => !this.registered.has(id));
   }
-}
-
-/** `vscode.commands.executeCommand` with the table's argument and result types. */
-export function runCommand<K extends CommandId>(id: K, ...args: CommandArgs<K>): Thenable<CommandResult<K> | undefined> {
-  return vscode.commands.executeCommand<CommandResult<K>>(id, ...args);
 }

@@ -18,7 +18,7 @@ export interface StepRef {
   step: string;
 }
 
-export type ExportFormat = 'otlp-json' | 'jaeger-json';
+type ExportFormat = 'otlp-json' | 'jaeger-json';
 
 type Returns<T> = T | Promise<T>;
 
@@ -61,7 +61,6 @@ export interface CommandTable {
 
 export type CommandId = keyof CommandTable;
 export type CommandArgs<K extends CommandId> = Parameters<CommandTable[K]>;
-export type CommandResult<K extends CommandId> = Awaited<ReturnType<CommandTable[K]>>;
 
 /** Every id once (the object literal makes the compiler check none is missing and none is extra). */
 export const COMMAND_IDS = Object.keys({

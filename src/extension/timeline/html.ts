@@ -47,7 +47,7 @@ function bootMarkup(h: { name: string; status: string; spanCount: number } | und
  * style or script in the markup. The style nonce is for the toolkit (FAST), which probes
  * `:focus-visible` support with a `<style>` element carrying the `csp-nonce` meta's value.
  */
-export function timelineCsp(cspSource: string, nonce: string): string {
+function timelineCsp(cspSource: string, nonce: string): string {
   return [
     "default-src 'none'",
     `img-src ${cspSource} data:`,

@@ -12,7 +12,7 @@ import { TimelineState } from './schemas';
 import { TimelineSession, type TimelineLog, type TimelineStore } from './session';
 import type { SourceLike } from './views';
 
-export const TIMELINE_VIEW_TYPE = 'runlens.timeline';
+const TIMELINE_VIEW_TYPE = 'runlens.timeline';
 
 export interface TimelineContext {
   extensionUri: vscode.Uri;

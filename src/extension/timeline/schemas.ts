@@ -15,7 +15,7 @@ import {
 
 const MAX_TEXT = 10_000_000;
 const id = z.string().min(1).max(512);
-export const WebviewMessage: z.ZodType<WebviewMessageT> = z.discriminatedUnion('type', [
+const WebviewMessage: z.ZodType<WebviewMessageT> = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
   z.object({ type: z.literal('selectSpan'), spanId: id.nullable() }),
   z.object({

@@ -40,7 +40,7 @@ export interface TimelineLog {
 }
 
 /** What the VS Code adapter does for the session. */
-export interface SessionUi {
+interface SessionUi {
   post(message: HostMessage): void;
   /** Let the user choose a run to compare with (QuickPick); undefined when dismissed. */
   pickRun(runs: Run[], current: Run): Promise<string | undefined>;

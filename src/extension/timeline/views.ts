@@ -47,7 +47,7 @@ function attributesView(attrs: Attributes): Record<string, AttrJson> {
 const ms = (ns: bigint): number => nsToMs(ns);
 
 /** Why a run failed, in one line: its recorded final error, else how its process ended. */
-export function runErrorSummary(run: Run): string | null {
+function runErrorSummary(run: Run): string | null {
   const fe = run.attributes['final_error'];
   if (typeof fe === 'string' && fe) return fe;
   // Stopped by the user, or its recorder went away: said as such, not as a kill or a failure.
@@ -109,7 +109,7 @@ function sourceView(span: Span, resolve: ResolveSource | undefined): SourceView 
 export type TimelineSpanHead = SpanHead & { service?: string };
 
 /** `service.name` of a full span's resource, or what the narrow read says. */
-export function serviceOf(span: Span | TimelineSpanHead): string | null {
+function serviceOf(span: Span | TimelineSpanHead): string | null {
   if ('attributes' in span) {
     const v = span.resource?.['service.name'];
     return typeof v === 'string' && v ? v : null;
@@ -121,7 +121,7 @@ export function serviceOf(span: Span | TimelineSpanHead): string | null {
  * What the webview needs up front to draw a span (see SpanCore): from a narrow read
  * (SpanHead, `error` precomputed by the store) or a full span.
  */
-export function toSpanCore(span: Span | TimelineSpanHead, run: Run): SpanCore {
+function toSpanCore(span: Span | TimelineSpanHead, run: Run): SpanCore {
   return {
     id: span.spanId,
     parentId: span.parentSpanId ?? null,

@@ -1,7 +1,7 @@
 /** Seeded mutations of valid input lines, for tests that must hold for any input. */
 
 /** mulberry32: small, fast, good enough to drive mutations reproducibly. */
-export function prng(seed: number): () => number {
+function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -13,7 +13,7 @@ export function prng(seed: number): () => number {
 }
 
 /** Seed from RUNLENS_FUZZ_SEED (to replay a failure) or a fresh one; tests print it when they fail. */
-export function fuzzSeed(): number {
+function fuzzSeed(): number {
   const fromEnv = Number(process.env.RUNLENS_FUZZ_SEED);
   return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : 1 + Math.floor(Math.random() * 2 ** 31);
 }

@@ -76,18 +76,3 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
     }),
   ]);
 }
-
-/** Whether `pid` runs (a zombie, exited but not yet reaped by its parent, does not). */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
-  } catch {
-    return !fs.existsSync('/proc/self'); // no /proc: kill(pid, 0) is all there is
-  }
-}
