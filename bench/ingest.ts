@@ -29,7 +29,7 @@ import { encodeExportRequestProtobuf, ingestOtlpJson } from '../src/core/ingest/
 
 const ROOT = path.resolve(__dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'runlens.js');
-export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 /** Spans per request: the OpenTelemetry SDK BatchSpanProcessor's default maxExportBatchSize. */
 const BATCH = 512;

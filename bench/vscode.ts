@@ -19,7 +19,7 @@ import { Session } from '../test/e2e/lib/session';
 
 const ROOT = path.resolve(__dirname, '..');
 const SIZES = [1_000, 10_000, 100_000];
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const label = (n: number) => `bench ${n / 1000}k`;
 
 async function buildStore(dir: string): Promise<void> {

@@ -83,11 +83,11 @@ function callerLocation(): Attributes {
   const stack = new Error().stack?.split('\n') ?? [];
   // [0] "Error", [1] callerLocation, [2] step/traced, [3] the caller we want.
   const frame = stack[3]?.trim() ?? '';
-  const m = /^at (?:(.+?) \()?(.+?):(\d+):(\d+)\)?$/.exec(frame);
-  if (!m) return {};
-  const file = m[2].startsWith('file://') ? decodeURIComponent(new URL(m[2]).pathname) : m[2];
-  const attrs: Attributes = { 'code.filepath': file, 'code.lineno': Number(m[3]) };
-  if (m[1] && !m[1].includes('<anonymous>')) attrs['code.function'] = m[1].replace(/^async /, '');
+  const [, fn, where, line] = /^at (?:(.+?) \()?(.+?):(\d+):(\d+)\)?$/.exec(frame) ?? [];
+  if (!where) return {};
+  const file = where.startsWith('file://') ? decodeURIComponent(new URL(where).pathname) : where;
+  const attrs: Attributes = { 'code.filepath': file, 'code.lineno': Number(line) };
+  if (fn && !fn.includes('<anonymous>')) attrs['code.function'] = fn.replace(/^async /, '');
   return attrs;
 }
 

@@ -170,7 +170,7 @@ function parseArgs(command: string, argv: string[], spec: CommandSpec): Parsed {
   const positional: string[] = [];
   let rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
+    const a = argv[i]!; // i < argv.length
     if (a === '--') {
       rest = argv.slice(i + 1);
       break;
@@ -196,7 +196,8 @@ function parseArgs(command: string, argv: string[], spec: CommandSpec): Parsed {
   const max = spec.positional[1];
   if (command === 'run' && positional.length)
     throw new UsageError(`runlens run needs a command after --: runlens run -- ${quoteArg(positional.join(' '))}`, command);
-  if (positional.length > max) throw new UsageError(`unexpected argument ${quoteArg(positional[max])}`, command);
+  const extra = positional[max];
+  if (extra !== undefined) throw new UsageError(`unexpected argument ${quoteArg(extra)}`, command);
   return { positional, flags, rest };
 }
 
@@ -617,20 +618,21 @@ export async function main(argv: string[]): Promise<number> {
   const [given, ...args] = argv;
   const command = given !== undefined ? (ALIASES[given] ?? given) : undefined;
   try {
-    if (command !== undefined && COMMANDS[command]) {
-      const spec = COMMANDS[command];
+    const spec = command !== undefined ? COMMANDS[command] : undefined;
+    const runner = command !== undefined ? RUNNERS[command] : undefined;
+    if (command !== undefined && spec && runner) {
       // `<command> --help` prints its usage and does nothing else (flags after -- belong to the workflow).
       const ours = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
       if (ours.some(isHelp)) {
         process.stdout.write(spec.usage);
         return 0;
       }
-      return await RUNNERS[command](parseArgs(command, args, spec));
+      return await runner(parseArgs(command, args, spec));
     }
     switch (command) {
       case '--version':
       case 'version':
-        if (args.length) throw new UsageError(`unexpected argument ${quoteArg(args[0])}`);
+        if (args[0] !== undefined) throw new UsageError(`unexpected argument ${quoteArg(args[0])}`);
         process.stdout.write(VERSION + '\n');
         return 0;
       case undefined:
@@ -638,8 +640,9 @@ export async function main(argv: string[]): Promise<number> {
       case '--help':
       case 'help': {
         const topic = args[0] !== undefined ? (ALIASES[args[0]] ?? args[0]) : undefined;
-        if (topic !== undefined && !COMMANDS[topic]) throw new UsageError(`no command ${JSON.stringify(quoteArg(topic))}`);
-        process.stdout.write(topic ? COMMANDS[topic].usage : HELP);
+        const topicSpec = topic !== undefined ? COMMANDS[topic] : undefined;
+        if (topic !== undefined && !topicSpec) throw new UsageError(`no command ${JSON.stringify(quoteArg(topic))}`);
+        process.stdout.write(topicSpec ? topicSpec.usage : HELP);
         return 0;
       }
       default:

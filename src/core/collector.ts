@@ -203,7 +203,7 @@ export class Collector {
     if (!types) return sendStatus(res, 404, `no such endpoint ${url.pathname.slice(0, 100)}; OTLP traces go to /v1/traces`);
     if (req.method !== 'POST') return sendStatus(res, 405, 'use POST');
     this.stats.requests++;
-    const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    const type = (req.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
     if (!types.includes(type)) {
       req.resume();
       return sendStatus(

@@ -86,10 +86,10 @@ function boundValue(value: AttrValue, max: number, keyMax: number, depth: number
   if (depth <= 0) return '[nested too deep]';
   if (Array.isArray(value)) {
     let out: AttrValue[] | undefined;
-    for (let i = 0; i < value.length; i++) {
-      const b = boundValue(value[i], max, keyMax, depth - 1);
-      if (b !== value[i]) (out ??= value.slice())[i] = b;
-    }
+    value.forEach((item, i) => {
+      const b = boundValue(item, max, keyMax, depth - 1);
+      if (b !== item) (out ??= value.slice())[i] = b;
+    });
     return out ?? value;
   }
   return boundAttributes(value, max, keyMax, Number.MAX_SAFE_INTEGER, depth - 1, undefined) ?? value;
@@ -121,13 +121,12 @@ function boundAttributes(
   const out: Attributes = {};
   let kept = 0;
   let changed = false;
-  for (const k in attrs) {
+  for (const [k, v] of Object.entries(attrs)) {
     if (kept >= count) {
       changed = true;
       if (truncated) truncated['runlens.attributes'] = Object.keys(attrs).length;
       break;
     }
-    const v = attrs[k];
     const key = cut(k, keyMax);
     if (key !== k) changed = true;
     const b = boundValue(v, max, keyMax, depth);
@@ -148,8 +147,7 @@ export function boundSpan(s: Span, limits: Limits): Span {
   const attributes = boundAttributes(s.attributes, L.attrValueLength, L.keyLength, L.attributesPerSpan, L.depth, truncated);
   let events: SpanEvent[] | undefined;
   const nEvents = Math.min(s.events.length, L.eventsPerSpan);
-  for (let i = 0; i < nEvents; i++) {
-    const e = s.events[i];
+  for (const [i, e] of s.events.slice(0, nEvents).entries()) {
     // Stack traces are what source resolution reads (deepest frame last): allow them more room.
     const valueMax = e.name === 'exception' ? L.attrValueLength * 16 : L.attrValueLength;
     const a = boundAttributes(e.attributes, valueMax, L.keyLength, L.attributesPerSpan, L.depth, truncated);

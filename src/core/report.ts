@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { terminalText as text } from './terminal';
-import type { Run, Span } from './model';
+import type { Run, RunStatus, Span, SpanStatus } from './model';
 import { durationMs, errorSummary, isFailedStatus, nowNs } from './model';
 import { buildSpanTree, failureLeaves, type SpanNode } from './tree';
 import { resolveFailure, type SourceOptions } from './source';
@@ -18,8 +18,8 @@ export interface ReportOptions extends SourceOptions {
 /** Run attribute the runner and tailer count unreadable output lines in (see runner.ts). */
 const UNREADABLE_LINES = 'runlens.unreadable_lines';
 
-const ICON: Record<string, string> = { OK: '✓', ERROR: '✗', RUNNING: '…', INCOMPLETE: '⧗' };
-const RUN_ICON: Record<string, string> = { SUCCESS: '✓', FAILED: '✗', PARTIAL: '!', RUNNING: '…', CANCELLED: '⊘', INCOMPLETE: '⧗' };
+const ICON: Record<SpanStatus, string> = { OK: '✓', ERROR: '✗', RUNNING: '…', INCOMPLETE: '⧗' };
+const RUN_ICON: Record<RunStatus, string> = { SUCCESS: '✓', FAILED: '✗', PARTIAL: '!', RUNNING: '…', CANCELLED: '⊘', INCOMPLETE: '⧗' };
 
 /** Run attribute in which the store keeps why a run ended INCOMPLETE. */
 const INCOMPLETE_REASON = 'runlens.incomplete_reason';

@@ -134,7 +134,8 @@ export function beginRun(
 }
 
 export function launch(store: Store, opts: LaunchOptions): RunningWorkflow {
-  if (!opts.command.length) throw new Error('no command to run');
+  const [program, ...programArgs] = opts.command;
+  if (program === undefined) throw new Error('no command to run');
   const run = beginRun(store, {
     name: opts.name ?? defaultName(opts.command),
     workflow: opts.workflow,
@@ -169,7 +170,7 @@ export function launch(store: Store, opts: LaunchOptions): RunningWorkflow {
   let workflowPid: number | undefined;
   try {
     if (windows) {
-      proc = spawn(opts.command[0], opts.command.slice(1), {
+      proc = spawn(program, programArgs, {
         cwd: opts.cwd,
         env,
         stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
@@ -362,6 +363,6 @@ function forwardInput(from: NodeJS.ReadableStream, to: NodeJS.WritableStream): v
 /** `python3 examples/flaky.py --x` → `flaky.py`. */
 export function defaultName(command: string[]): string {
   const script = command.slice(1).find((a) => !a.startsWith('-') && /[./\\]/.test(a));
-  const base = (script ?? command[0]).split(/[\\/]/).pop() ?? command[0];
+  const base = (script ?? command[0] ?? '').split(/[\\/]/).pop();
   return base || command.join(' ');
 }

@@ -80,7 +80,7 @@ export function resolveFailure(span: Span, opts: SourceOptions): SourceLocation 
 
 /** Frames are outermost first; the deepest workspace frame is the last one inside the workspace. */
 function deepestWorkspaceFrame(frames: StackFrame[]): StackFrame | undefined {
-  for (let i = frames.length - 1; i >= 0; i--) if (frames[i].inWorkspace) return frames[i];
+  for (let i = frames.length - 1; i >= 0; i--) if (frames[i]?.inWorkspace) return frames[i];
   return undefined;
 }
 
@@ -99,7 +99,8 @@ function javaFrame(f: ParsedFrame, opts: SourceOptions): StackFrame {
   const rel = pkg ? `${pkg}/${f.file}` : f.file;
   const candidates = ['src/main/java', 'src/main/kotlin', 'src/test/java', 'src', '.'].map((d) => path.join(opts.workspaceRoot, d, rel));
   const found = opts.exists ? candidates.find((c) => opts.exists!(c)) : undefined;
-  return { ...frame(found ?? candidates[0], f.line, undefined, f.function, opts), inWorkspace: found !== undefined };
+  // Not found: the first root's path (Maven/Gradle's), as a guess that still names the file.
+  return { ...frame(found ?? candidates[0]!, f.line, undefined, f.function, opts), inWorkspace: found !== undefined };
 }
 
 function frame(file: string, line: number, column: number | undefined, fn: string | undefined, opts: SourceOptions): StackFrame {

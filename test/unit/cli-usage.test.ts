@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { BIN, buildCli, cliEnv, runCli, spawnCli } from './helpers/cli';
-import { tempDir } from './helpers/fixtures';
+import { tempDir, at } from './helpers/fixtures';
 
 /** A port some other process listens on for as long as the test needs it. */
 function holdPort(): Promise<{ port: number; close(): Promise<void> }> {
@@ -108,7 +108,7 @@ describe('runlens CLI under misuse', function () {
         assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
         const lines = r.stderr.trimEnd().split('\n');
         assert.equal(lines.length, 1, r.stderr);
-        assert.match(lines[0], names);
+        assert.match(at(lines, 0), names);
         assert.doesNotMatch(r.stderr, /\bat .*\(.*:\d+:\d+\)|\.js:\d+/, 'no stack trace');
         assert.equal(r.stdout, '');
       });

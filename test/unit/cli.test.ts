@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TraceStore, describeLock } from '../../src/core/store/store';
 import { Collector } from '../../src/core/collector';
-import { FIXTURES, REPO, tempDir } from './helpers/fixtures';
+import { FIXTURES, REPO, tempDir, at } from './helpers/fixtures';
 import { request } from './helpers/http';
 
 const BIN = path.join(REPO, 'bin', 'runlens.js');
@@ -103,7 +103,7 @@ describe('runlens CLI', function () {
     const b = await TraceStore.open({ path: other, readOnly: true });
     const strip = (s: { runId: string; resource?: unknown }) => ({ ...s, runId: '', resource: undefined });
     const runA = a.getRun('last')!;
-    const runB = b.listRuns()[0];
+    const runB = at(b.listRuns(), 0);
     assert.deepEqual(b.getSpans(runB.id).map(strip), a.getSpans(runA.id).map(strip));
     await a.close();
     await b.close();
@@ -172,7 +172,7 @@ describe('runlens CLI', function () {
     const endpoint = await new Promise<string>((resolve, reject) => {
       child.stdout.on('data', () => {
         const m = /collecting OTLP traces at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-        if (m) resolve(m[1]);
+        if (m) resolve(at(m, 1));
       });
       child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
     });

@@ -5,7 +5,7 @@ import * as zlib from 'node:zlib';
 import { TraceStore } from '../../src/core/store/store';
 import { Collector } from '../../src/core/collector';
 import { encodeExportRequestProtobuf } from '../../src/core/ingest/otlp';
-import { fixtureJson } from './helpers/fixtures';
+import { fixtureJson, at } from './helpers/fixtures';
 import { postJson, request } from './helpers/http';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -27,7 +27,7 @@ describe('OTLP/HTTP collector', () => {
     const reply = await postJson(`${collector.endpoint}/v1/traces`, fixtureJson('otlp/agent-run.json'));
     assert.equal(reply.status, 200);
     assert.deepEqual(JSON.parse(reply.body.toString()), {});
-    const run = store.listRuns()[0];
+    const run = at(store.listRuns(), 0);
     assert.equal(run.name, 'support-agent: agent.run');
     assert.equal(run.status, 'FAILED', 'an attached run fails when one of its spans did');
     assert.equal(store.getSpans(run.id).length, 2);
@@ -40,7 +40,7 @@ describe('OTLP/HTTP collector', () => {
     assert.equal(reply.headers['content-type'], 'application/x-protobuf');
     const decoded = protoRoot.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse.decode(reply.body);
     assert.equal(decoded.partialSuccess, null);
-    assert.equal(store.listRuns()[0].spanCount, 2);
+    assert.equal(at(store.listRuns(), 0).spanCount, 2);
   });
 
   it('accepts gzip-compressed bodies', async () => {
@@ -59,7 +59,7 @@ describe('OTLP/HTTP collector', () => {
     const body = JSON.parse(reply.body.toString());
     assert.equal(body.partialSuccess.rejectedSpans, '1');
     assert.match(body.partialSuccess.errorMessage, /traceId/);
-    assert.equal(store.listRuns()[0].spanCount, 1);
+    assert.equal(at(store.listRuns(), 0).spanCount, 1);
   });
 
   it('answers 400 with a reason for malformed JSON, a non-OTLP shape and broken protobuf, storing nothing', async () => {
@@ -138,12 +138,12 @@ describe('OTLP/HTTP collector', () => {
     });
     assert.equal(reply.status, 200);
     assert.deepEqual(JSON.parse(reply.body.toString()), { accepted: 1, ignoredLines: 1, unreadableLines: 0 });
-    assert.equal(store.getSpans('rhttp1')[0].status, 'RUNNING');
+    assert.equal(at(store.getSpans('rhttp1'), 0).status, 'RUNNING');
     await request(`${collector.endpoint}/runlens/v1/events`, {
       headers: { 'content-type': 'application/x-ndjson', 'x-runlens-run-id': 'rhttp1', 'x-runlens-token': collector.token },
       body: '{"runlens":"end","span_id":"1111111111111111"}',
     });
-    assert.equal(store.getSpans('rhttp1')[0].status, 'OK');
+    assert.equal(at(store.getSpans('rhttp1'), 0).status, 'OK');
   });
 
   it('counts an events line it cannot read as a notice on the run and reads the lines after it', async () => {
@@ -259,6 +259,6 @@ describe('OTLP/HTTP collector', () => {
     assert.equal(stored.parentSpanId, spans.find((s) => s.name === 'outer')!.spanId);
     assert.equal(stored.attributes.answer, 42);
     assert.equal(stored.status, 'ERROR');
-    assert.equal(stored.events[0].attributes['exception.message'], 'inner broke');
+    assert.equal(at(stored.events, 0).attributes['exception.message'], 'inner broke');
   });
 });

@@ -15,6 +15,7 @@ import { errorSummary, spanException } from '../../src/core/model';
 import { launch } from '../../src/core/runner';
 import { resolveFailure, resolveSource } from '../../src/core/source';
 import { TraceStore } from '../../src/core/store/store';
+import { at } from './helpers/fixtures';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const EXAMPLES = path.join(REPO, 'examples');
@@ -54,7 +55,7 @@ function tree(spans: Span[]): string[] {
 function only(spans: Span[], name: string): Span {
   const found = spans.filter((s) => s.name === name);
   assert.equal(found.length, 1, `one span named ${name}, found ${found.length}: ${tree(spans).join(' | ')}`);
-  return found[0];
+  return at(found, 0);
 }
 
 describe('example workflows run through Runlens', function () {
@@ -314,7 +315,7 @@ describe('example workflows run through Runlens', function () {
       assert.equal(result.run.status, 'FAILED');
       assert.equal(result.run.exitCode, 1);
       const lines = tree(result.spans);
-      assert.match(lines[0], /^scrape-[0-9a-f]{12}$/);
+      assert.match(at(lines, 0), /^scrape-[0-9a-f]{12}$/);
       assert.deepEqual(
         lines.slice(1),
         ['  load_sitemap', '  fetch_page', '  parse_page', '  fetch_page', '  parse_page', '  fetch_page', '  fetch_page', '  fetch_page'],
@@ -329,13 +330,16 @@ describe('example workflows run through Runlens', function () {
           [3, 'ERROR'],
         ],
       );
-      assert.equal(errorSummary(burr[2]), 'fetch_page failed after 3 attempts: GET https://shop.example/p/burr-set timed out after 150 ms');
+      assert.equal(
+        errorSummary(at(burr, 2)),
+        'fetch_page failed after 3 attempts: GET https://shop.example/p/burr-set timed out after 150 ms',
+      );
       // Exponential backoff (100 ms, then 200 ms). A sleep is a lower bound only (a busy
       // machine stretches it), so check the waits are at least the backoff, not their ratio.
       const gap = (a: Span, b: Span) => Number(b.startNs - a.endNs!) / 1e6;
-      const gaps = `gaps ${gap(burr[0], burr[1])} ms, ${gap(burr[1], burr[2])} ms`;
-      assert.ok(gap(burr[0], burr[1]) >= 95, gaps);
-      assert.ok(gap(burr[1], burr[2]) >= 195, gaps);
+      const gaps = `gaps ${gap(at(burr, 0), at(burr, 1))} ms, ${gap(at(burr, 1), at(burr, 2))} ms`;
+      assert.ok(gap(at(burr, 0), at(burr, 1)) >= 95, gaps);
+      assert.ok(gap(at(burr, 1), at(burr, 2)) >= 195, gaps);
       assert.equal(result.spans.find((s) => s.parentSpanId === result.run.rootSpanId)?.status, 'ERROR');
     });
   });
@@ -455,7 +459,9 @@ function runDirect(command: string[], env: Record<string, string>): Promise<{ ex
     const base: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env))
       if (v !== undefined && !k.startsWith('RUNLENS_') && !k.startsWith('OTEL_')) base[k] = v;
-    const child = spawn(command[0], command.slice(1), { cwd: REPO, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [program, ...args] = command;
+    assert.ok(program !== undefined, 'a command');
+    const child = spawn(program, args, { cwd: REPO, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -6,7 +6,7 @@ import { formatImportReport, importTraceFiles, readTraceFile, type ImportReport 
 import { importTraceText } from '../../src/core/ingest/importers';
 import { toJaegerJson, toOtlpJson } from '../../src/core/export';
 import type { Span } from '../../src/core/model';
-import { FIXTURES, tempDir } from './helpers/fixtures';
+import { FIXTURES, tempDir, at } from './helpers/fixtures';
 
 const FIX = path.join(FIXTURES, 'import-integrity');
 
@@ -114,7 +114,7 @@ describe('import integrity (issue 12 items 2 and 5)', () => {
       const j = importPaths(store, write(dir, 'j10k.json', jaeger));
       const first = store.listRuns();
       assert.equal(first.length, 1);
-      const jaegerRun = first[0];
+      const jaegerRun = at(first, 0);
       const before = store.getSpans(jaegerRun.id);
       assert.equal(before.length, 10_000);
 
@@ -130,10 +130,10 @@ describe('import integrity (issue 12 items 2 and 5)', () => {
       assert.equal(copySpans.length, 10_000);
       assert.ok(copySpans.every((s) => s.traceId === copy.traceId));
       assert.equal(reachable(copySpans), 10_000, 'parent links stay consistent under the new trace id');
-      assert.equal(o.files[0].runs[0].action, 'copy');
-      assert.deepEqual(o.files[0].runs[0].existingRunIds, [jaegerRun.id]);
-      assert.equal(j.files[0].runs[0].action, 'new');
-      const line = formatImportReport(o)[0];
+      assert.equal(at(at(o.files, 0).runs, 0).action, 'copy');
+      assert.deepEqual(at(at(o.files, 0).runs, 0).existingRunIds, [jaegerRun.id]);
+      assert.equal(at(at(j.files, 0).runs, 0).action, 'new');
+      const line = at(formatImportReport(o), 0);
       assert.match(line, /^o10k\.json: OTLP JSON, 1 run, 10,000 spans/);
       assert.match(line, new RegExp(`same trace as run ${jaegerRun.id}`));
       assert.match(line, new RegExp(`stored as new run ${copy.id}`));
@@ -145,14 +145,14 @@ describe('import integrity (issue 12 items 2 and 5)', () => {
       const file = path.join(FIXTURES, 'import', 'jaeger.json');
       importPaths(store, file);
       const runs = store.listRuns();
-      const spans = store.getSpans(runs[0].id);
+      const spans = store.getSpans(at(runs, 0).id);
       const again = importPaths(store, file);
       assert.deepEqual(store.listRuns(), runs);
-      assert.deepEqual(store.getSpans(runs[0].id), spans);
-      assert.equal(again.files[0].runs[0].action, 'already-stored');
-      assert.equal(again.files[0].alreadyStored, 2);
-      assert.equal(again.files[0].spansStored, 0);
-      assert.match(formatImportReport(again)[0], new RegExp(`already stored in run ${runs[0].id}`));
+      assert.deepEqual(store.getSpans(at(runs, 0).id), spans);
+      assert.equal(at(at(again.files, 0).runs, 0).action, 'already-stored');
+      assert.equal(at(again.files, 0).alreadyStored, 2);
+      assert.equal(at(again.files, 0).spansStored, 0);
+      assert.match(at(formatImportReport(again), 0), new RegExp(`already stored in run ${at(runs, 0).id}`));
       // …and the copy of an OTLP file imported twice is one copy, not two.
       const { otlp } = bigTrace(20);
       const o = write(dir, 'o.json', otlp);
@@ -162,7 +162,7 @@ describe('import integrity (issue 12 items 2 and 5)', () => {
       const count = store.listRuns().length;
       const twice = importPaths(store, o);
       assert.equal(store.listRuns().length, count);
-      assert.equal(twice.files[0].runs[0].action, 'already-stored');
+      assert.equal(at(at(twice.files, 0).runs, 0).action, 'already-stored');
     });
 
     it("changes nothing when a run's own Jaeger or OTLP export is imported into the database that holds it", async () => {
@@ -243,11 +243,12 @@ describe('import integrity (issue 12 items 2 and 5)', () => {
       const larger = bigTrace(30).otlp;
       importPaths(store, write(dir, 'first20.json', small));
       const [run] = store.listRuns();
+      assert.ok(run !== undefined);
       const before = store.getSpans(run.id);
       const r = importPaths(store, write(dir, 'all30.json', larger));
       assert.deepEqual(store.getSpans(run.id), before);
-      assert.equal(r.files[0].runs[0].action, 'copy');
-      const copy = store.getRun(r.files[0].runs[0].runId)!;
+      assert.equal(at(at(r.files, 0).runs, 0).action, 'copy');
+      const copy = store.getRun(at(at(r.files, 0).runs, 0).runId)!;
       assert.equal(copy.spanCount, 30);
     });
 
@@ -259,11 +260,11 @@ describe('import integrity (issue 12 items 2 and 5)', () => {
       importPaths(store, path.join(FIXTURES, 'import', 'jaeger.json'));
       const r = importPaths(store, write(dir, 'both.json', { data: [...one.data, ...two.data] }));
       assert.deepEqual(
-        r.files[0].runs.map((x) => x.action),
+        at(r.files, 0).runs.map((x) => x.action),
         ['already-stored', 'new'],
       );
-      assert.equal(r.files[0].alreadyStored, 2);
-      assert.equal(r.files[0].spansStored, 4);
+      assert.equal(at(r.files, 0).alreadyStored, 2);
+      assert.equal(at(r.files, 0).spansStored, 4);
       assert.equal(store.listRuns().length, 2);
     });
   });
@@ -326,10 +327,11 @@ describe('import integrity (issue 12 items 2 and 5)', () => {
       },
     ]);
     assert.match(
-      formatImportReport(self)[0],
+      at(formatImportReport(self), 0),
       /1 cycle broken at span cccccccccccccccc; 1 span ending before it started: end set to the start$/,
     );
     const [run] = store.listRuns();
+    assert.ok(run !== undefined);
     assert.deepEqual([run.startNs, run.endNs], [5000n, 5000n]);
   });
 
@@ -338,24 +340,24 @@ describe('import integrity (issue 12 items 2 and 5)', () => {
       const dir = tempDir();
       const store = await openStore(dir);
       const r = importPaths(store, path.join(FIX, 'cycle.jaeger.json'));
-      const run = store.listRuns()[0];
+      const run = at(store.listRuns(), 0);
       const spans = store.getSpans(run.id);
       assert.equal(spans.length, 4);
       assert.equal(reachable(spans), 4, 'stored 4, shown 4');
       const broken = spans.find((s) => s.spanId === '00000000000000b2')!;
       assert.equal(broken.parentSpanId, undefined);
       assert.match(String(broken.attributes['runlens.import.repair']), /cycle/);
-      assert.deepEqual(r.files[0].cyclesBroken, [
+      assert.deepEqual(at(r.files, 0).cyclesBroken, [
         { traceId: 'c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0', spanId: '00000000000000b2', parentSpanId: '00000000000000d4' },
       ]);
-      assert.match(formatImportReport(r)[0], /1 cycle broken at span 00000000000000b2/);
+      assert.match(at(formatImportReport(r), 0), /1 cycle broken at span 00000000000000b2/);
     });
 
     it('keeps a span whose start time is 0 with a start repaired from its own data, and counts it', async () => {
       const dir = tempDir();
       const store = await openStore(dir);
       const r = importPaths(store, path.join(FIX, 'start-zero.otlp.json'));
-      const run = store.listRuns()[0];
+      const run = at(store.listRuns(), 0);
       const spans = store.getSpans(run.id);
       assert.equal(spans.length, 3, 'the span with start 0 is kept');
       const charge = spans.find((s) => s.name === 'charge')!;
@@ -363,8 +365,8 @@ describe('import integrity (issue 12 items 2 and 5)', () => {
       assert.equal(charge.startNs, 1731000001000000000n);
       assert.equal(charge.endNs, 1731000002000000000n);
       assert.match(String(charge.attributes['runlens.import.repair']), /start time/);
-      assert.equal(r.files[0].startsRepaired.length, 1);
-      assert.match(formatImportReport(r)[0], /1 span without a start time kept, start repaired/);
+      assert.equal(at(r.files, 0).startsRepaired.length, 1);
+      assert.match(at(formatImportReport(r), 0), /1 span without a start time kept, start repaired/);
       assert.equal(run.startNs, 1731000000000000000n);
     });
 
@@ -372,11 +374,11 @@ describe('import integrity (issue 12 items 2 and 5)', () => {
       const dir = tempDir();
       const store = await openStore(dir);
       const r = importPaths(store, path.join(FIX, 'duplicates.otlp.json'));
-      const run = store.listRuns()[0];
+      const run = at(store.listRuns(), 0);
       const spans = store.getSpans(run.id);
-      assert.equal(r.files[0].spansRead, 6);
-      assert.equal(r.files[0].duplicatesMerged, 2);
-      assert.equal(r.files[0].duplicatesKept.length, 1);
+      assert.equal(at(r.files, 0).spansRead, 6);
+      assert.equal(at(r.files, 0).duplicatesMerged, 2);
+      assert.equal(at(r.files, 0).duplicatesKept.length, 1);
       assert.equal(spans.length, 4);
       const fetches = spans.filter((s) => s.name === 'fetch');
       assert.equal(fetches.length, 2, 'both versions of the span with the reused id are kept');
@@ -387,7 +389,7 @@ describe('import integrity (issue 12 items 2 and 5)', () => {
             s.spanId !== '2000000000000003' && s.status === 'ERROR' && s.attributes['runlens.import.duplicate_of'] === '2000000000000003',
         ),
       );
-      const line = formatImportReport(r)[0];
+      const line = at(formatImportReport(r), 0);
       assert.match(line, /2 duplicates merged/);
       assert.match(line, /1 reused span id kept as a new span/);
     });
@@ -397,13 +399,13 @@ describe('import integrity (issue 12 items 2 and 5)', () => {
       const store = await openStore(dir);
       const r = importPaths(store, path.join(FIX, 'broken-line.jsonl'));
       assert.equal(r.partial, 1);
-      assert.ok(r.files[0].partial);
-      assert.equal(r.files[0].diagnostics.length, 1);
-      assert.match(r.files[0].diagnostics[0], /^line 3: /);
-      const line = formatImportReport(r)[0];
+      assert.ok(at(r.files, 0).partial);
+      assert.equal(at(r.files, 0).diagnostics.length, 1);
+      assert.match(at(at(r.files, 0).diagnostics, 0), /^line 3: /);
+      const line = at(formatImportReport(r), 0);
       assert.match(line, /1 unreadable line \(line 3: /);
       assert.match(line, /partial import/);
-      const spans = store.getSpans(store.listRuns()[0].id);
+      const spans = store.getSpans(at(store.listRuns(), 0).id);
       assert.deepEqual(
         spans.map((s) => [s.name, s.status]),
         [
@@ -426,11 +428,11 @@ describe('import integrity (issue 12 items 2 and 5)', () => {
         ].join('\n'),
       );
       const r = importPaths(store, f);
-      const run = store.listRuns()[0];
+      const run = at(store.listRuns(), 0);
       assert.notEqual(run.status, 'RUNNING');
       assert.equal(store.getSpans(run.id).find((s) => s.name === 'wait')!.status, 'INCOMPLETE');
-      assert.equal(r.files[0].neverEnded, 1);
-      assert.match(formatImportReport(r)[0], /1 span never ended \(INCOMPLETE\)/);
+      assert.equal(at(r.files, 0).neverEnded, 1);
+      assert.match(at(formatImportReport(r), 0), /1 span never ended \(INCOMPLETE\)/);
     });
   });
 
@@ -439,7 +441,7 @@ describe('import integrity (issue 12 items 2 and 5)', () => {
       const dir = tempDir();
       const store = await openStore(dir);
       importPaths(store, path.join(FIX, 'timed.jsonl'));
-      const run = store.listRuns()[0];
+      const run = at(store.listRuns(), 0);
       assert.equal(run.startNs, BigInt(Date.parse('2024-06-01T10:00:00Z')) * 1_000_000n);
       assert.equal(run.endNs, BigInt(Date.parse('2024-06-01T10:00:05Z')) * 1_000_000n);
       assert.equal(run.name, 'report-builder');
@@ -451,7 +453,7 @@ describe('import integrity (issue 12 items 2 and 5)', () => {
       const dir = tempDir();
       const store = await openStore(dir);
       importPaths(store, path.join(FIX, 'runlens-export.otlp.json'));
-      const run = store.listRuns()[0];
+      const run = at(store.listRuns(), 0);
       assert.equal(run.startNs, 1717236000000000000n);
       assert.equal(run.endNs, 1717236003500000000n);
       assert.equal(run.status, 'FAILED');
@@ -468,8 +470,8 @@ describe('import integrity (issue 12 items 2 and 5)', () => {
       const big = write(dir, 'big.json', bigTrace(6).otlp);
       const r = importPaths(store, big, path.join(FIXTURES, 'import', 'jaeger.json'));
       assert.equal(r.failed, 1);
-      assert.match(r.files[0].error ?? '', /6 spans.*at most 5/);
-      assert.match(formatImportReport(r)[0], /^big\.json: not imported: /);
+      assert.match(at(r.files, 0).error ?? '', /6 spans.*at most 5/);
+      assert.match(at(formatImportReport(r), 0), /^big\.json: not imported: /);
       assert.deepEqual(
         store.listRuns().map((x) => x.spanCount),
         [2],

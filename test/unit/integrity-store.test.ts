@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { ingestOtlpJson } from '../../src/core/ingest/otlp';
 import { processIdentity } from '../../src/core/processes';
 import { TraceStore } from '../../src/core/store/store';
-import { tempDir } from './helpers/fixtures';
+import { tempDir, at } from './helpers/fixtures';
 
 async function storeWithRuns(file: string, n: number): Promise<void> {
   const store = await TraceStore.open({ path: file, maxRuns: 100_000 });
@@ -85,7 +85,7 @@ describe('no run stays RUNNING without a live owner', () => {
     let now = 1_000_000;
     const store = await TraceStore.open({ path: file, clock: () => now });
     store.apply(orphanTrace('3'));
-    const id = store.listRuns()[0].id;
+    const id = at(store.listRuns(), 0).id;
     assert.equal(store.getRun(id)!.status, 'RUNNING', 'a span waits for its parent');
     now += 29_000;
     assert.deepEqual(store.settleIdle(30_000), [], 'not quiet long enough');

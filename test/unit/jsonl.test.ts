@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { JsonLinesParser } from '../../src/core/ingest/jsonl';
 import { ingestExecutionTrace } from '../../src/core/ingest/executionTrace';
-import { fixtureJson, fixtureText } from './helpers/fixtures';
+import { fixtureJson, fixtureText, at } from './helpers/fixtures';
 import { fuzzLines } from './helpers/fuzz';
 
 const ctx = { runId: 'r1', traceId: 'a'.repeat(32), rootSpanId: 'b'.repeat(16) };
@@ -11,12 +11,12 @@ describe('JSON-lines ingest', () => {
     const p = new JsonLinesParser(ctx);
     const first = p.push('{"runlens":"start","span_id":"1111111111111111","name":"plan"}\n');
     assert.equal(first.spans.length, 1);
-    assert.equal(first.spans[0].status, 'RUNNING');
-    assert.equal(first.spans[0].endNs, undefined);
-    assert.equal(first.spans[0].parentSpanId, ctx.rootSpanId, 'top-level spans nest under the run');
+    assert.equal(at(first.spans, 0).status, 'RUNNING');
+    assert.equal(at(first.spans, 0).endNs, undefined);
+    assert.equal(at(first.spans, 0).parentSpanId, ctx.rootSpanId, 'top-level spans nest under the run');
     const second = p.push('{"runlens":"end","span_id":"1111111111111111","status":"OK"}\n');
-    assert.equal(second.spans[0].status, 'OK');
-    assert.ok(second.spans[0].endNs !== undefined);
+    assert.equal(at(second.spans, 0).status, 'OK');
+    assert.ok(at(second.spans, 0).endNs !== undefined);
   });
 
   it('reads Runlens events with parents, span events, errors with tracebacks, and keeps other lines as output', () => {
@@ -28,8 +28,8 @@ describe('JSON-lines ingest', () => {
     assert.equal(byName.get('search')!.status, 'ERROR');
     assert.equal(byName.get('search')!.statusMessage, 'TimeoutError: search took too long');
     assert.equal(byName.get('search')!.startNs, 1731000000200000000n);
-    assert.match(String(byName.get('search')!.events[0].attributes['exception.stacktrace']), /line 22, in search/);
-    assert.equal(byName.get('plan')!.events[0].name, 'llm.call');
+    assert.match(String(at(byName.get('search')!.events, 0).attributes['exception.stacktrace']), /line 22, in search/);
+    assert.equal(at(byName.get('plan')!.events, 0).name, 'llm.call');
     assert.equal(byName.get('publish')!.status, 'RUNNING');
     assert.deepEqual(r.output, ['starting the planner', 'not json at all {']);
   });
@@ -39,7 +39,7 @@ describe('JSON-lines ingest', () => {
     assert.equal(p.push('{"runlens":"start","span_id":"11111111', 'stdout').spans.length, 0);
     assert.deepEqual(p.push('half an error line\n', 'stderr').output, ['half an error line']);
     const r = p.push('11111111","name":"split"}\n', 'stdout');
-    assert.equal(r.spans[0].name, 'split');
+    assert.equal(at(r.spans, 0).name, 'split');
   });
 
   it('turns step_start/step_end logs into spans grouped under their workflow_id, retries as repeated steps', () => {
@@ -52,17 +52,17 @@ describe('JSON-lines ingest', () => {
       steps.map((s) => `${s.name}#${s.attributes['step.attempt']}:${s.status}`),
       ['fetch_pages#1:OK', 'parse#1:ERROR', 'parse#2:ERROR', 'parse#3:ERROR'],
     );
-    const last = steps[3];
+    const last = at(steps, 3);
     assert.equal(last.statusMessage, 'selector .price matched nothing');
-    assert.equal(last.events[0].name, 'exception');
+    assert.equal(at(last.events, 0).name, 'exception');
     assert.equal(last.endNs! - last.startNs, 300_000_000n, 'duration_ms sets the end');
     assert.equal(group.status, 'ERROR', 'the workflow failed: its last parse attempt failed');
   });
 
   it('reads a whole execution-trace document as one span per step, keeping BLOCKED as its label', () => {
     const b = ingestExecutionTrace(fixtureJson('import/execution-trace.json'));
-    assert.equal(b.runs[0].status, 'PARTIAL');
-    assert.equal(b.runs[0].attributes?.['trigger.issue_key'], 'PAY-311');
+    assert.equal(at(b.runs, 0).status, 'PARTIAL');
+    assert.equal(at(b.runs, 0).attributes?.['trigger.issue_key'], 'PAY-311');
     assert.deepEqual(
       b.spans.map((s) => [s.name, s.status, s.statusLabel ?? '']),
       [
@@ -71,7 +71,7 @@ describe('JSON-lines ingest', () => {
         ['reviewer: code review', 'ERROR', 'BLOCKED'],
       ],
     );
-    assert.equal(b.spans[2].statusMessage, 'review requires a human approver for payments code');
+    assert.equal(at(b.spans, 2).statusMessage, 'review requires a human approver for payments code');
   });
 
   it('reads an execution-trace document printed by a launched process into that run', () => {
@@ -79,7 +79,7 @@ describe('JSON-lines ingest', () => {
     const r = p.push(JSON.stringify(fixtureJson('import/execution-trace.json')) + '\n');
     assert.equal(r.spans.length, 3);
     assert.ok(r.spans.every((s) => s.runId === 'r1' && s.parentSpanId === ctx.rootSpanId));
-    assert.deepEqual(r.runs[0].attributes?.pipeline_status, 'PARTIAL');
+    assert.deepEqual(at(r.runs, 0).attributes?.pipeline_status, 'PARTIAL');
   });
 
   it('reads an execution-trace document pretty-printed over many lines, and gives up unfinished ones as output', () => {
@@ -98,8 +98,8 @@ describe('JSON-lines ingest', () => {
     const p = new JsonLinesParser(ctx);
     const r = p.push(fixtureText('jsonl/unreadable.jsonl'));
     assert.equal(r.diagnostics.length, 2);
-    assert.match(r.diagnostics[0], /^line 1: .*steps\.0\.status/);
-    assert.match(r.diagnostics[1], /^line 3: .*span_id/);
+    assert.match(at(r.diagnostics, 0), /^line 1: .*steps\.0\.status/);
+    assert.match(at(r.diagnostics, 1), /^line 3: .*span_id/);
     assert.deepEqual(r.output, ['plain output after the bad lines'], 'a bad line is not echoed as output');
     const span = r.spans.find((s) => s.name === 'after-bad-doc')!;
     assert.equal(span.status, 'OK', 'the lines after a bad one are still read');
@@ -110,7 +110,7 @@ describe('JSON-lines ingest', () => {
     const doc = JSON.stringify({ trace_id: 't', pipeline_status: 'DONE', started_at: 1, steps: [] }, null, 2);
     const r = p.push(`first\n${doc}\n{"runlens":"start","span_id":"1111111111111111","name":"next"}\n`);
     assert.equal(r.diagnostics.length, 1);
-    assert.match(r.diagnostics[0], /^line 2: .*pipeline_status/);
+    assert.match(at(r.diagnostics, 0), /^line 2: .*pipeline_status/);
     assert.deepEqual(
       r.spans.map((s) => s.name),
       ['next'],
@@ -130,8 +130,8 @@ describe('JSON-lines ingest', () => {
     const p = new JsonLinesParser(ctx);
     const r = p.push(JSON.stringify({ runlens: `\u001b]0;owned\u0007\u009b2J${'x'.repeat(10_000)}`, span_id: '1' }) + '\n');
     assert.equal(r.diagnostics.length, 1);
-    assert.ok(r.diagnostics[0].length < 400, r.diagnostics[0]);
-    assert.doesNotMatch(r.diagnostics[0], /[\u0000-\u001f\u007f-\u009f]/);
+    assert.ok(at(r.diagnostics, 0).length < 400, r.diagnostics[0]);
+    assert.doesNotMatch(at(r.diagnostics, 0), /[\u0000-\u001f\u007f-\u009f]/);
   });
 
   it('never throws, whatever the lines and however they are split, and reads the line after a bad one', function () {

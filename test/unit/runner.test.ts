@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { TraceStore } from '../../src/core/store/store';
 import { Collector } from '../../src/core/collector';
 import { launch, defaultName } from '../../src/core/runner';
-import { FIXTURES, tempDir } from './helpers/fixtures';
+import { FIXTURES, tempDir, at } from './helpers/fixtures';
 import { processTree, within } from './helpers/processTree';
 
 const script = path.join(FIXTURES, 'runner', 'env_and_tree.py');
@@ -66,7 +66,7 @@ describe('workflow runner', () => {
     const run = await running.done;
     assert.equal(run.status, 'CANCELLED', 'the user stopped it: not a failure');
     assert.equal(run.signal, 'SIGTERM');
-    assert.equal(store.getSpans(run.id)[0].status, 'INCOMPLETE');
+    assert.equal(at(store.getSpans(run.id), 0).status, 'INCOMPLETE');
     // The grandchild holds the run's stdout: the run ended only once it had exited too.
     assert.ok(run.endNs! > 0n);
   });
@@ -166,8 +166,8 @@ describe('workflow runner', () => {
     );
     const notices = output.filter((o) => o.stream === 'stderr').map((o) => o.text);
     assert.equal(notices.length, 2);
-    assert.match(notices[0], /^runlens: stdout line 1: .*steps\.0\.status.*, ignored$/);
-    assert.match(notices[1], /^runlens: stdout line 3: .*span_id.*, ignored$/);
+    assert.match(at(notices, 0), /^runlens: stdout line 1: .*steps\.0\.status.*, ignored$/);
+    assert.match(at(notices, 1), /^runlens: stdout line 3: .*span_id.*, ignored$/);
     assert.ok(
       echoed.some((e) => e.startsWith('stderr:runlens: stdout line 1:')),
       'the notice is shown live too',

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readLock, TraceStore } from '../../src/core/store/store';
 import { buildCli, outcome, spawnCli, until, type CliResult } from './helpers/cli';
-import { FIXTURES, tempDir } from './helpers/fixtures';
+import { FIXTURES, tempDir, at } from './helpers/fixtures';
 import { postJson } from './helpers/http';
 
 const FLOW = path.join(FIXTURES, 'concurrency', 'step_flow.py');
@@ -98,7 +98,7 @@ describe('concurrency soak (bounded)', function () {
     // Kill two to four of the seven writers, each once it has done something.
     const all = [serve, ...runs, ...importers];
     const victims = new Set<Proc>();
-    while (victims.size < 2 + rand(3)) victims.add(all[rand(all.length)]);
+    while (victims.size < 2 + rand(3)) victims.add(at(all, rand(all.length)));
     await Promise.all(
       [...victims].map(async (p) => {
         if (p === serve) await until(() => acknowledged.size >= 250 || serveGone);
@@ -144,7 +144,7 @@ describe('concurrency soak (bounded)', function () {
         if (p.killed) continue;
         const result = results.get(p)!;
         assert.equal(result.code, 0, `${p.label}: ${result.stderr}`);
-        const trace = imports[k].trace.toString(16).padStart(32, '0');
+        const trace = at(imports, k).trace.toString(16).padStart(32, '0');
         const count = store
           .listRuns()
           .reduce((n, r) => n + Number(store.queryRun(r.id, 'SELECT count(*) AS n FROM spans WHERE trace_id = ?', [trace])[0]?.n ?? 0), 0);

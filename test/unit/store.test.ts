@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TraceStore, DatabaseLockedError } from '../../src/core/store/store';
-import { FIXTURES, tempDir } from './helpers/fixtures';
+import { FIXTURES, tempDir, at } from './helpers/fixtures';
 import { encode } from '../../src/core/store/codec';
 import { postJson } from './helpers/http';
 import { spanFactory } from './helpers/spans';
@@ -49,7 +49,7 @@ describe('trace store', () => {
     assert.equal(run.status, 'FAILED');
     assert.equal(run.spanCount, 2);
     assert.equal(run.errorCount, 1);
-    assert.equal(b.getSpans('r1')[1].statusMessage, 'boom');
+    assert.equal(at(b.getSpans('r1'), 1).statusMessage, 'boom');
     await b.close();
   });
 
@@ -63,7 +63,7 @@ describe('trace store', () => {
     s.onChange((c) => changes.push(`${c.type}:${c.spans?.map((x) => x.status).join(',') ?? ''}`));
     const run = s.endRun('r1', { exitCode: 0 });
     assert.equal(run.status, 'PARTIAL');
-    assert.equal(s.getSpans('r1')[0].status, 'INCOMPLETE');
+    assert.equal(at(s.getSpans('r1'), 0).status, 'INCOMPLETE');
     assert.ok(changes.includes('spans:INCOMPLETE'), 'views are told the span changed');
     await s.close();
   });
@@ -134,7 +134,7 @@ describe('trace store', () => {
       runs: [{ id: 'r1', name: 'x', source: 'launch' }],
       spans: [span('r1', { attributes: { stdout: 'y'.repeat(5000), small: 'ok' } })],
     });
-    const got = s.getSpans('r1')[0];
+    const got = at(s.getSpans('r1'), 0);
     assert.equal((got.attributes.stdout as string).length, 100);
     assert.equal(got.attributes.small, 'ok');
     assert.deepEqual(got.truncated, { stdout: 5000 });
@@ -155,7 +155,7 @@ describe('trace store', () => {
       s.listRuns().map((r) => s.getSpans(r.id).length),
       [1, 1, 1],
     );
-    assert.equal(s.query('SELECT count(*) AS n FROM run_traces')[0].n, 3n, 'deleted runs leave no trace behind');
+    assert.equal(at(s.query('SELECT count(*) AS n FROM run_traces'), 0).n, 3n, 'deleted runs leave no trace behind');
     await s.close();
   });
 
@@ -190,7 +190,7 @@ describe('trace store', () => {
     await s.close();
     const aside = fs.readdirSync(dir).filter((f) => f.startsWith('traces.db.corrupt-'));
     assert.equal(aside.length, 1);
-    assert.equal(fs.readFileSync(path.join(dir, aside[0]), 'utf8'), 'this is not a SQLite database, but somebody may still want it');
+    assert.equal(fs.readFileSync(path.join(dir, at(aside, 0)), 'utf8'), 'this is not a SQLite database, but somebody may still want it');
     assert.match(messages.join('\n'), /could not be read.*moved to/);
   });
 
@@ -255,7 +255,7 @@ describe('trace store', () => {
       child.stdout.on('data', (d: Buffer) => {
         out += d.toString();
         const m = /ENDPOINT (\S+)/.exec(out);
-        if (m) resolve(m[1]);
+        if (m) resolve(at(m, 1));
       });
       child.on('exit', (code) => reject(new Error(`child exited early with ${code}`)));
     });

@@ -134,7 +134,7 @@ describe('runlens CLI prints trace text without terminal controls', function () 
       for (const [name, text] of [
         ['stdout', r.stdout],
         ['stderr', r.stderr],
-      ]) {
+      ] as const) {
         const m = CONTROL.exec(text);
         assert.equal(
           m,

@@ -18,7 +18,7 @@ import { Collector } from '../../src/core/collector';
 import { encode } from '../../src/core/store/codec';
 import { encodeExportRequestProtobuf } from '../../src/core/ingest/otlp';
 import { launchChromium } from '../webview/harness';
-import { FIXTURES } from './helpers/fixtures';
+import { FIXTURES, at } from './helpers/fixtures';
 import { request, type Reply } from './helpers/http';
 
 const otlp = (n: number, over: Record<string, unknown> = {}) => ({
@@ -237,7 +237,7 @@ describe('the collector port is not a web endpoint', () => {
       });
       assert.equal(stats.status, 200);
       assert.deepEqual(store.listRuns(), [], `stored from a page: ${results.join('; ')}`);
-      assert.equal(Number(store.query('SELECT count(*) AS n FROM run_traces')[0].n), 0);
+      assert.equal(Number(at(store.query('SELECT count(*) AS n FROM run_traces'), 0).n), 0);
     });
   });
 });
@@ -266,7 +266,7 @@ describe('the collector under malformed input (bounded fuzz)', function () {
       }
     });
     const ready = await new Promise<string>((resolve) => waiters.push(resolve));
-    [, endpoint, token] = ready.split(' ');
+    [, endpoint = '', token = ''] = ready.split(' ');
     port = Number(new URL(endpoint).port);
   });
   after(() => {
@@ -313,7 +313,7 @@ describe('the collector under malformed input (bounded fuzz)', function () {
         headers: { 'content-type': 'application/x-protobuf' },
         body: validPb.subarray(0, rand(validPb.length)),
       }),
-      () => ({ path: '/v1/traces', headers: { 'content-type': ['text/plain', 'application/xml', 'x/y', ''][rand(4)] }, body: valid }),
+      () => ({ path: '/v1/traces', headers: { 'content-type': at(['text/plain', 'application/xml', 'x/y', ''], rand(4)) }, body: valid }),
       () => ({ path: '/v1/traces', headers: { ...json, 'content-encoding': 'gzip' }, body: Buffer.from(mutate(valid)) }),
       () => ({ path: '/v1/traces', headers: { ...json, 'content-encoding': 'br' }, body: valid }),
       () => ({ path: '/v1/traces', headers: json, body: JSON.stringify(otlp(11, { startTimeUnixNano: '9'.repeat(1 + rand(400)) })) }),
@@ -334,7 +334,7 @@ describe('the collector under malformed input (bounded fuzz)', function () {
         headers: { 'content-type': 'application/x-ndjson', 'x-runlens-run-id': '../../etc', 'x-runlens-token': token },
         body: '{}',
       }),
-      () => ({ path: ['/', '/v1/logs', '/%00', '/runlens/v1/../../x'][rand(4)], headers: json, body: valid }),
+      () => ({ path: at(['/', '/v1/logs', '/%00', '/runlens/v1/../../x'], rand(4)), headers: json, body: valid }),
       () => ({ path: '/v1/traces', method: ['GET', 'PUT', 'DELETE', 'OPTIONS'][rand(4)], headers: json, body: valid }),
     ];
     const rare: Case[] = [
@@ -360,7 +360,7 @@ describe('the collector under malformed input (bounded fuzz)', function () {
         probes++;
         continue;
       }
-      const c = i % 250 === 0 ? huge : i % 97 === 0 ? rare[rand(rare.length)]() : cases[rand(cases.length)]();
+      const c = i % 250 === 0 ? huge : i % 97 === 0 ? at(rare, rand(rare.length))() : at(cases, rand(cases.length))();
       const reply = typeof c === 'string' ? await send({ path: '/v1/traces', headers: json, body: c }) : await send(c);
       if (!reply) {
         dropped++; // the server closed a connection whose body it refused to read

@@ -11,7 +11,7 @@ import { decode, encode } from '../../src/core/store/codec';
 import { DEFAULT_LIMITS } from '../../src/core/limits';
 import { asAttributes, parseTime } from '../../src/core/ingest/values';
 import { postJson, request } from './helpers/http';
-import { tempDir } from './helpers/fixtures';
+import { tempDir, at } from './helpers/fixtures';
 import { spanFactory } from './helpers/spans';
 
 const makeSpan = (over: { runId: string } & Record<string, unknown>) =>
@@ -66,11 +66,12 @@ describe('untrusted data and the store', () => {
     await store.close();
     const reopened = await TraceStore.open({ path: crashed });
     const [back] = reopened.getSpans('r1');
+    assert.ok(back !== undefined);
     assert.deepEqual(back.attributes, { '\u0000n': '123', evil: { '\u0000n': '7' } });
-    assert.deepEqual(back.events[0].attributes, { '\u0000n': 'x' });
+    assert.deepEqual(at(back.events, 0).attributes, { '\u0000n': 'x' });
     await reopened.close();
     const again = await TraceStore.open({ path: crashed });
-    assert.deepEqual(again.getSpans('r1')[0].attributes, back.attributes, 'and after the snapshot too');
+    assert.deepEqual(at(again.getSpans('r1'), 0).attributes, back.attributes, 'and after the snapshot too');
     await again.close();
   });
 
@@ -87,7 +88,7 @@ describe('untrusted data and the store', () => {
     await store.close();
     const journal = `${crashed}.journal`;
     const lines = fs.readFileSync(journal, 'utf8').split('\n');
-    lines[1] = lines[1].slice(0, 40) + '#garbage#' + lines[1].slice(60); // the second record
+    lines[1] = at(lines, 1).slice(0, 40) + '#garbage#' + at(lines, 1).slice(60); // the second record
     fs.writeFileSync(journal, lines.join('\n'));
     const logged: string[] = [];
     const reopened = await TraceStore.open({ path: crashed, log: (m) => logged.push(m) });
@@ -205,15 +206,19 @@ describe('untrusted data and the store', () => {
         otlpBody([otlpSpan({ name: big, attributes, events, status: { code: 2, message: big } })]),
       );
       assert.equal(reply.status, 200);
-      const [span] = store.getSpans(store.listRuns()[0].id);
+      const [span] = store.getSpans(at(store.listRuns(), 0).id);
+      assert.ok(span !== undefined);
       assert.ok(span.name.length <= DEFAULT_LIMITS.nameLength);
       assert.ok((span.statusMessage ?? '').length <= DEFAULT_LIMITS.messageLength);
       assert.ok(Object.keys(span.attributes).length <= DEFAULT_LIMITS.attributesPerSpan);
       for (const k of Object.keys(span.attributes)) assert.ok(k.length <= DEFAULT_LIMITS.keyLength);
       assert.ok(span.events.length <= DEFAULT_LIMITS.eventsPerSpan);
-      assert.ok(span.events[0].name.length <= DEFAULT_LIMITS.nameLength);
+      assert.ok(at(span.events, 0).name.length <= DEFAULT_LIMITS.nameLength);
       assert.ok(span.truncated && Object.keys(span.truncated).length > 0, 'what was cut is recorded');
-      assert.ok(store.listRuns()[0].name.length <= DEFAULT_LIMITS.nameLength + 64, 'the run name built from the span name is bounded too');
+      assert.ok(
+        at(store.listRuns(), 0).name.length <= DEFAULT_LIMITS.nameLength + 64,
+        'the run name built from the span name is bounded too',
+      );
     });
 
     it('answers 400, not 500, to attribute values nested too deep', async () => {

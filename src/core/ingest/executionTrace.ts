@@ -60,7 +60,7 @@ export function ingestExecutionTrace(raw: unknown, into?: { runId: string; trace
   const parsed = ExecutionTraceDoc.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`not an execution-trace document: ${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`not an execution-trace document: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'}`);
   }
   const doc = parsed.data;
   const traceId = into?.traceId ?? traceIdOf(doc.trace_id);

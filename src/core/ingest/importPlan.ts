@@ -290,7 +290,8 @@ function repair(parsed: ParsedImport, r: FileImportReport): Span[] {
       continue;
     }
     const c = canon(s, true);
-    if (seen[0].canon === '') seen[0].canon = canon(seen[0].span, true);
+    const [firstSeen] = seen; // a key's list starts with one version
+    if (firstSeen && firstSeen.canon === '') firstSeen.canon = canon(firstSeen.span, true);
     if (seen.some((v) => v.canon === c)) {
       r.duplicatesMerged++;
       continue;
@@ -351,7 +352,8 @@ function repair(parsed: ParsedImport, r: FileImportReport): Span[] {
     }
     if (drop.size) {
       r.dropped.push({ count: drop.size, reason: 'no start time, and no other time in the file to take one from' });
-      for (let i = spans.length - 1; i >= 0; i--) if (drop.has(spans[i])) spans.splice(i, 1);
+      const kept = spans.filter((s) => !drop.has(s));
+      spans.splice(0, spans.length, ...kept);
       for (const s of drop) byKey.delete(spanKey(s));
     }
   }
@@ -445,8 +447,8 @@ function plan(
       r.alreadyStored += g.spans.length;
       r.runs.push({
         action: 'already-stored',
-        runId: existing[0],
-        name: store.getRun(existing[0])?.name ?? existing[0],
+        runId: existing[0] ?? id,
+        name: store.getRun(existing[0] ?? id)?.name ?? existing[0] ?? id,
         spans: g.spans.length,
         existingRunIds: existing,
       });
@@ -466,8 +468,8 @@ function plan(
         r.alreadyStored += copies.length;
         r.runs.push({
           action: 'already-stored',
-          runId: holders[0],
-          name: store.getRun(holders[0])?.name ?? holders[0],
+          runId: holders[0] ?? id,
+          name: store.getRun(holders[0] ?? id)?.name ?? holders[0] ?? id,
           spans: copies.length,
           existingRunIds: holders,
         });
@@ -476,12 +478,12 @@ function plan(
       fresh = new Map(originals.map((t) => [t, newTraceId()]));
       copies = g.spans.map((s) => ({ ...s, traceId: fresh.get(s.traceId)! }));
     }
-    const first = fresh.get(originals[0])!;
+    const first = fresh.get(g.spans[0]?.traceId ?? '') ?? newTraceId();
     let runId = /^t[0-9a-f]{32}$/.test(id) ? `t${first}` : /^[jx][0-9a-f]{16}$/.test(id) ? `${id[0]}${first.slice(0, 16)}` : '';
     if (!runId || runExists(runId)) runId = freshRunId(store, id, g.spans);
     const copyAttrs: Attributes = {
-      'import.original_trace_id': originals.length === 1 ? originals[0] : originals,
-      'import.copy_of': existing.length === 1 ? existing[0] : existing,
+      'import.original_trace_id': originals.length === 1 ? originals[0]! : originals,
+      'import.copy_of': existing.length === 1 ? existing[0]! : existing,
     };
     const patch = runPatch({ patch: g.patch, spans: copies }, runId, parsed.format, label, copyAttrs);
     patch.traceId = first;
@@ -599,7 +601,7 @@ function stable(v: AttrValue): string {
   if (Array.isArray(v)) return `[${v.map(stable).join(',')}]`;
   return `{${Object.keys(v)
     .sort()
-    .map((k) => `${JSON.stringify(k)}:${stable(v[k])}`)
+    .map((k) => `${JSON.stringify(k)}:${stable(v[k] ?? null)}`)
     .join(',')}}`;
 }
 

@@ -92,7 +92,7 @@ export function importTraceText(text: string, fileName = 'trace'): ImportResult 
   const runs = p.runs.map((r) => {
     const own = spans.filter((s) => s.runId === r.id);
     if (!own.length || p.format === 'execution-trace') return r;
-    const first = own.reduce((m, s) => (s.startNs < m ? s.startNs : m), own[0].startNs);
+    const first = own.reduce((m, s) => (s.startNs < m ? s.startNs : m), own[0]!.startNs); // own is not empty
     const last = own.reduce((m, s) => (s.endNs !== undefined && s.endNs > m ? s.endNs : m), first);
     return { ...r, source: 'import' as const, name: runName(own, path.basename(fileName)), startNs: first, endNs: last };
   });
@@ -105,12 +105,13 @@ export function runName(spans: readonly Span[], fallback: string): string {
   const roots = spans.filter((s) => !s.parentSpanId || !ids.has(`${s.traceId} ${s.parentSpanId}`));
   const serviceOf = (s: Span | undefined) =>
     typeof s?.resource?.['service.name'] === 'string' ? (s.resource['service.name'] as string) : undefined;
-  if (roots.length === 1) {
-    const service = serviceOf(roots[0]);
-    return service && service !== roots[0].name ? `${service}: ${roots[0].name}` : roots[0].name || fallback;
+  const [root] = roots;
+  if (root && roots.length === 1) {
+    const service = serviceOf(root);
+    return service && service !== root.name ? `${service}: ${root.name}` : root.name || fallback;
   }
   const services = [...new Set(roots.map(serviceOf).filter((x): x is string => !!x))];
-  return services.length === 1 ? services[0] : fallback;
+  return services.length === 1 ? (services[0] ?? fallback) : fallback;
 }
 
 /** Spans with start 0 (a format that has no "absent"): treated as having no start time. */

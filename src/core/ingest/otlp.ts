@@ -390,7 +390,7 @@ function convert(resourceSpans: RawResourceSpans[]): OtlpResult {
   for (const run of runs.values()) {
     if (run.source !== 'otlp') continue;
     const own = spans.filter((s) => s.runId === run.id);
-    run.startNs = own.reduce((m, s) => (s.startNs < m ? s.startNs : m), own[0].startNs);
+    if (own[0]) run.startNs = own.reduce((m, s) => (s.startNs < m ? s.startNs : m), own[0].startNs);
   }
   return {
     runs: [...runs.values()],

@@ -21,7 +21,7 @@ function readTime(v: unknown): bigint | undefined {
     if (Number.isNaN(ms) || ms < 0) return undefined;
     // Keep sub-millisecond digits that Date.parse drops: "…:05.123456Z".
     const frac = /\.(\d{4,9})(?=Z|[+-]\d|$)/.exec(v);
-    const extraNs = frac ? BigInt(frac[1].padEnd(9, '0').slice(3)) : 0n;
+    const extraNs = frac?.[1] ? BigInt(frac[1].padEnd(9, '0').slice(3)) : 0n;
     return BigInt(ms) * 1_000_000n + extraNs;
   }
   if (typeof v === 'number' && Number.isFinite(v) && v >= 0) {

@@ -65,9 +65,9 @@ export class Journal {
     const lines = text.split('\n');
     const last = lines.pop() ?? ''; // after the final newline: '' unless the last write was torn
     const bad: number[] = [];
-    for (let i = 0; i < lines.length; i++) {
+    for (const [i, line] of lines.entries()) {
       try {
-        const rec = decode<JournalRecord>(lines[i]);
+        const rec = decode<JournalRecord>(line);
         if (!rec || typeof rec !== 'object' || typeof rec.seq !== 'number' || typeof rec.op !== 'string') throw new Error('not a record');
         records.push(rec);
       } catch {

@@ -611,7 +611,7 @@ export class TraceStore {
     const rows: SpanRow[] = new Array(spans.length);
     const lines: string[] = new Array(spans.length);
     for (let i = 0; i < spans.length; i++) {
-      const s = spans[i];
+      const s = spans[i]!; // i < spans.length (an indexed loop: this is the ingest path)
       let res: number | null = null;
       if (s.resource) {
         // Spans of one export share their resource object: serialise it once.
@@ -828,7 +828,8 @@ export class TraceStore {
     const exact = this.catalog.all('SELECT * FROM runs WHERE id = ?', [idOrPrefix])[0];
     if (exact) return rowToRun(exact);
     const rows = this.catalog.all("SELECT * FROM runs WHERE id LIKE ? ESCAPE '\\' LIMIT 2", [idOrPrefix.replace(/[\\%_]/g, '\\$&') + '%']);
-    return rows.length === 1 ? rowToRun(rows[0]) : undefined;
+    const [only] = rows;
+    return only && rows.length === 1 ? rowToRun(only) : undefined;
   }
 
   getSpans(runId: string): Span[] {
@@ -1618,7 +1619,7 @@ export class TraceStore {
         const end = row[R.endNs];
         if (end !== null && (c.last === undefined || decLess(c.last, end))) c.last = end;
         if (n === INSERT_CHUNK) {
-          for (let k = 0; k < R.attributes; k++) params.push(row[k]);
+          for (let k = 0; k < R.attributes; k++) params.push(row[k] ?? null); // a SpanRow has every column
           params.push(Buffer.from(row[R.attributes]), Buffer.from(row[R.events]));
           for (let k = R.truncated; k < row.length; k++) params.push(row[k]);
         }

@@ -130,10 +130,10 @@ export class CodeServer {
       );
       const onData = (b: Buffer): void => {
         output += b.toString();
-        const m = /HTTP server listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-        if (m) {
+        const url = /HTTP server listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+        if (url) {
           clearTimeout(timer);
-          resolve(m[1]);
+          resolve(url);
         }
       };
       child.stdout!.on('data', onData);

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { strict as assert } from 'node:assert';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -18,4 +19,11 @@ export function tempDir(prefix = 'runlens-test-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** `xs[i]`, failing the test with what was there when it is missing (noUncheckedIndexedAccess). */
+export function at<T>(xs: ArrayLike<T>, i: number): T {
+  const x = xs[i];
+  if (x === undefined) throw new assert.AssertionError({ message: `no item ${i}: there are ${xs.length}`, actual: xs, expected: i });
+  return x;
 }

@@ -1,3 +1,4 @@
+import { at } from './fixtures';
 /** Seeded mutations of valid input lines, for tests that must hold for any input. */
 
 /** mulberry32: small, fast, good enough to drive mutations reproducibly. */
@@ -80,7 +81,7 @@ const KEYS = [
 ];
 
 function mutateValue(v: unknown, rnd: () => number, depth = 0): unknown {
-  const pick = <T>(a: T[]): T => a[Math.floor(rnd() * a.length)];
+  const pick = <T>(a: T[]): T => at(a, Math.floor(rnd() * a.length));
   if (v && typeof v === 'object' && depth < 4 && rnd() < 0.6) {
     if (Array.isArray(v)) {
       const copy = [...v];
@@ -112,7 +113,7 @@ export function fuzzLines(seeds: string[], count: number, seed = fuzzSeed()): { 
   const valid = seeds.map((s) => s.trim()).filter(Boolean);
   const lines: string[] = [];
   for (let i = 0; i < count; i++) {
-    let line = valid[Math.floor(rnd() * valid.length)];
+    let line = at(valid, Math.floor(rnd() * valid.length));
     const rounds = 1 + Math.floor(rnd() * 3);
     for (let j = 0; j < rounds; j++) {
       let obj: unknown;
