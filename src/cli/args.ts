@@ -1,0 +1,224 @@
+/**
+ * The CLI's command line: each command's usage and flags, parsing them (before `--`), and
+ * the values flags carry (database path, port, limit). Mistakes are UsageErrors (exit code 2).
+ */
+import * as path from 'node:path';
+import { findWorkspaceRoot, DEFAULT_DB } from '../core/workspace';
+import { terminalText } from '../core/terminal';
+import { DEFAULT_COLLECTOR_PORT } from '../shared/defaults';
+
+export const VERSION = '0.1.0';
+
+export const HELP = `runlens ${VERSION} — record and inspect workflow traces
+
+Usage:
+  runlens run [--name N] [--db P] [--port N] [--no-stdin] -- <command> [args...]
+      Run a command as a traced run: OTLP endpoint and TRACEPARENT injected, JSON-lines
+      span events read from its output. Prints the run tree and failed steps with
+      file:line, and exits with the command's exit code.
+  runlens serve [--port N] [--db P]     Collect OTLP traces until Ctrl-C (attach mode).
+  runlens list [--db P] [--limit N] [--json]
+  runlens show <runId|last> [--db P] [--json]
+  runlens export <runId|last> [--format otlp-json|jaeger-json] [--out FILE] [--db P]
+  runlens import <file...> [--db P]     OTLP JSON, Jaeger JSON, execution-trace JSON, JSON lines.
+  runlens <command> --help              What one command does and the flags it takes.
+
+The database defaults to .runlens/traces.db in the workspace root (the nearest folder
+above the current one holding .runlens or .git), or $RUNLENS_DB.
+Colour: only on a terminal; NO_COLOR turns it off, FORCE_COLOR on.
+Run statuses: RUNNING, SUCCESS, PARTIAL (some steps failed), FAILED, CANCELLED (stopped by
+the user), INCOMPLETE (the process recording it went away; the reason is kept).
+Exit codes: 2 for a usage mistake; 1 when the database cannot be read or written; run exits
+with the command's own code, or 130 / 143 / 129 when stopped by Ctrl-C / SIGTERM / a closed
+terminal (the whole process tree is stopped and the run recorded CANCELLED).
+`;
+
+const DB_FLAG = '  --db P         Trace database (default: .runlens/traces.db in the workspace root, or $RUNLENS_DB).';
+
+interface CommandSpec {
+  usage: string;
+  /** Flags that take a value. */
+  values: string[];
+  /** Flags that take none. */
+  switches: string[];
+  /** How many positional arguments: [min, max] (the usage says which). */
+  positional: [number, number];
+}
+
+export const COMMANDS: Record<string, CommandSpec> = {
+  run: {
+    usage: `Usage: runlens run [--name N] [--db P] [--port N] [--no-stdin] -- <command> [args...]
+
+Runs <command> as a traced run: the OTLP endpoint, TRACEPARENT and the run id are put in its
+environment, and JSON-lines span events on its stdout/stderr are recorded. Its output is
+passed through; its stdin is this terminal's (or pipe's). Afterwards the run tree and the
+failed steps with file:line are printed, and runlens exits with the command's exit code.
+Ctrl-C, SIGTERM or closing the terminal stops the command's whole process tree (Ctrl-C twice:
+at once) and records the run CANCELLED; runlens then exits 130, 143 or 129. If runlens itself
+is killed, the command's process tree is stopped too.
+
+  --name N       Name of the run (default: the script's file name).
+${DB_FLAG}
+  --port N       Collector port for the run's OTLP exporters. Default 4318, or a free port
+                 when 4318 is taken; a port given here that is taken is an error.
+  --no-stdin     Give the command no stdin (it reads end of file at once).
+`,
+    values: ['name', 'db', 'port'],
+    switches: ['no-stdin'],
+    positional: [0, 0],
+  },
+  serve: {
+    usage: `Usage: runlens serve [--port N] [--db P]
+
+Collects OTLP/HTTP traces on 127.0.0.1 into the database until Ctrl-C.
+
+  --port N       Port to listen on. Default 4318, or a free port when 4318 is taken (said
+                 so); a port given here that is taken is an error. 0 picks a free port.
+${DB_FLAG}
+`,
+    values: ['port', 'db'],
+    switches: [],
+    positional: [0, 0],
+  },
+  list: {
+    usage: `Usage: runlens list [--db P] [--limit N] [--json]
+
+Lists the newest runs: id, status, name, duration, age, spans, exit.
+
+${DB_FLAG}
+  --limit N      How many runs (default 20).
+  --json         As JSON (times in ns as strings).
+`,
+    values: ['db', 'limit'],
+    switches: ['json'],
+    positional: [0, 0],
+  },
+  show: {
+    usage: `Usage: runlens show <runId|last> [--db P] [--json]
+
+Prints one run: its span tree and its failed steps with file:line. <runId> may be a unique
+prefix of the id; "last" is the newest run.
+
+${DB_FLAG}
+  --json         The run and its spans as JSON (times in ns as strings).
+`,
+    values: ['db'],
+    switches: ['json'],
+    positional: [1, 1],
+  },
+  export: {
+    usage: `Usage: runlens export <runId|last> [--format otlp-json|jaeger-json] [--out FILE] [--db P]
+
+Writes one run's spans as OTLP JSON (default) or Jaeger JSON, to FILE or stdout.
+
+  --format F     otlp-json or jaeger-json.
+  --out FILE     Write to FILE (its folder must exist) instead of stdout.
+${DB_FLAG}
+`,
+    values: ['format', 'out', 'db'],
+    switches: [],
+    positional: [1, 1],
+  },
+  import: {
+    usage: `Usage: runlens import <file...> [--db P]
+
+Stores the runs in trace files: OTLP JSON, Jaeger JSON, execution-trace JSON or JSON lines.
+
+${DB_FLAG}
+`,
+    values: ['db'],
+    switches: [],
+    positional: [1, Infinity],
+  },
+};
+export const ALIASES: Record<string, string> = { ls: 'list' };
+
+/** A mistake in the command line: one line on stderr, exit code 2. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Parsed {
+  positional: string[];
+  flags: Map<string, string | true>;
+  rest: string[];
+}
+
+export const isHelp = (a: string) => a === '--help' || a === '-h';
+
+/** Flags and arguments before `--` (the command after it is not ours to read). */
+export function parseArgs(command: string, argv: string[], spec: CommandSpec): Parsed {
+  const flags = new Map<string, string | true>();
+  const positional: string[] = [];
+  let rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!; // i < argv.length
+    if (a === '--') {
+      rest = argv.slice(i + 1);
+      break;
+    }
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const k = eq < 0 ? a.slice(2) : a.slice(2, eq);
+      const inline = eq < 0 ? undefined : a.slice(eq + 1);
+      if (spec.values.includes(k)) {
+        const v = inline ?? argv[i + 1];
+        if (v === undefined || (inline === undefined && v.startsWith('--'))) throw new UsageError(`--${k} needs a value`, command);
+        if (inline === undefined) i++;
+        flags.set(k, v);
+      } else if (spec.switches.includes(k)) {
+        if (inline !== undefined) throw new UsageError(`--${k} takes no value`, command);
+        flags.set(k, true);
+      } else throw new UsageError(`unknown flag ${flagName(a)}`, command);
+    } else if (a.startsWith('-') && a !== '-') {
+      throw new UsageError(`unknown flag ${flagName(a)}`, command);
+    } else positional.push(a);
+  }
+  // Too few is for each command to explain (it knows what is missing); too many is said here.
+  const max = spec.positional[1];
+  if (command === 'run' && positional.length)
+    throw new UsageError(`runlens run needs a command after --: runlens run -- ${quoteArg(positional.join(' '))}`, command);
+  const extra = positional[max];
+  if (extra !== undefined) throw new UsageError(`unexpected argument ${quoteArg(extra)}`, command);
+  return { positional, flags, rest };
+}
+
+/** `--name=value` → `--name`; anything typed, cut short and printable. */
+function flagName(arg: string): string {
+  const eq = arg.indexOf('=');
+  return quoteArg(eq < 0 ? arg : arg.slice(0, eq));
+}
+
+export function quoteArg(arg: string): string {
+  const t = terminalText(arg);
+  return t.length > 60 ? `${t.slice(0, 60)}…` : t;
+}
+
+export function dbPath(p: Parsed): string {
+  const flag = p.flags.get('db');
+  if (typeof flag === 'string') return path.resolve(flag);
+  if (process.env.RUNLENS_DB) return path.resolve(process.env.RUNLENS_DB);
+  return path.join(findWorkspaceRoot(process.cwd()), DEFAULT_DB);
+}
+
+/** The collector port, and whether the user chose it (a chosen port that is taken is an error). */
+export function portOf(p: Parsed): { port: number; explicit: boolean } {
+  const v = p.flags.get('port');
+  if (v === undefined) return { port: DEFAULT_COLLECTOR_PORT, explicit: false };
+  const n = typeof v === 'string' && /^\d{1,5}$/.test(v) ? Number(v) : NaN;
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--port must be a port number 0-65535, got ${quoteArg(String(v))}`);
+  return { port: n, explicit: true };
+}
+
+export function limitOf(p: Parsed): number {
+  const v = p.flags.get('limit');
+  if (v === undefined) return 20;
+  const n = typeof v === 'string' && /^\d{1,9}$/.test(v) ? Number(v) : NaN;
+  if (!(n >= 1)) throw new UsageError(`--limit must be a whole number of runs (1 or more), got ${quoteArg(String(v))}`);
+  return n;
+}
