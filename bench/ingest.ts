@@ -26,6 +26,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import initSqlJs from 'sql.js';
 import { encodeExportRequestProtobuf, ingestOtlpJson } from '../src/core/ingest/otlp';
+import { RUN_MIGRATIONS } from '../src/core/store/schema';
 
 const ROOT = path.resolve(__dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'runlens.js');
@@ -215,30 +216,8 @@ async function httpIngest(format: Format, exporters: number, seed: number): Prom
 
 // ------------------------------------------------------------------ the limits
 
-/** The store's `spans` table and its indexes (src/core/store/schema.ts), as written there. */
-const SPANS_DDL = `
-  CREATE TABLE spans (
-    trace_id TEXT NOT NULL,
-    span_id TEXT NOT NULL,
-    run_id TEXT NOT NULL,
-    parent_span_id TEXT,
-    name TEXT NOT NULL,
-    kind INTEGER NOT NULL DEFAULT 0,
-    start_ns INTEGER NOT NULL,
-    end_ns INTEGER,
-    status TEXT NOT NULL CHECK (status IN ('OK','ERROR','RUNNING','INCOMPLETE')),
-    status_message TEXT,
-    status_label TEXT,
-    attributes TEXT NOT NULL DEFAULT '{}',
-    events TEXT NOT NULL DEFAULT '[]',
-    truncated TEXT,
-    resource_id INTEGER,
-    scope_name TEXT,
-    scope_version TEXT,
-    PRIMARY KEY (trace_id, span_id)
-  );
-  CREATE INDEX spans_by_run ON spans (run_id, start_ns);
-  CREATE INDEX spans_by_name ON spans (name);`;
+/** A run's database as the store creates it (its `spans` table and index, resources, output). */
+const SPANS_DDL = RUN_MIGRATIONS[0]!;
 const COLUMNS = 17;
 const INSERT = (n: number) =>
   `INSERT INTO spans (trace_id, span_id, run_id, parent_span_id, name, kind, start_ns, end_ns, status, status_message, status_label,

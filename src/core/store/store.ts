@@ -851,25 +851,12 @@ export class TraceStore {
     const r = this.runDb(runId, false);
     const out: SpanHead[] = [];
     r?.db.each(
-      `SELECT s.trace_id, s.span_id, s.parent_span_id, s.name, s.kind, s.start_ns, s.end_ns, s.status, s.status_message, s.status_label,
-              CASE WHEN s.status IN ('ERROR', 'INCOMPLETE') THEN s.events END AS events,
+      `SELECT ${HEAD_COLUMNS},
               json_extract(r.attributes, '$."service.name"') AS service
        FROM spans s LEFT JOIN resources r ON r.id = s.resource_id ORDER BY s.start_ns, s.span_id`,
       [],
       (row) => {
-        const head: SpanHead = {
-          runId,
-          traceId: String(row[0]),
-          spanId: String(row[1]),
-          parentSpanId: row[2] === null ? undefined : String(row[2]),
-          name: String(row[3]),
-          kind: Number(row[4]),
-          startNs: ns(row[5]),
-          endNs: big(row[6]),
-          status: row[7] as SpanHead['status'],
-          statusMessage: row[8] === null ? undefined : String(row[8]),
-          statusLabel: row[9] === null ? undefined : String(row[9]),
-        };
+        const head = headOf(runId, row);
         if (typeof row[11] === 'string' && row[11] !== '') head.service = row[11];
         if (head.status === 'ERROR' || head.status === 'INCOMPLETE') {
           const events = row[10] === null ? [] : decode<SpanEvent[]>(String(row[10]));
@@ -990,10 +977,9 @@ export class TraceStore {
       'code.function.name',
     ];
     r?.db.each(
-      `SELECT trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status, status_message, status_label,
-              CASE WHEN status IN ('ERROR', 'INCOMPLETE') THEN events END,
-              ${CODE.map((k) => `json_extract(attributes, '$."${k}"')`).join(', ')}
-       FROM spans ORDER BY start_ns, span_id`,
+      `SELECT ${HEAD_COLUMNS},
+              ${CODE.map((k) => `json_extract(s.attributes, '$."${k}"')`).join(', ')}
+       FROM spans s ORDER BY s.start_ns, s.span_id`,
       [],
       (row) => {
         const attributes: Attributes = {};
@@ -1002,17 +988,7 @@ export class TraceStore {
           if (v !== null && v !== undefined) attributes[CODE[k]!] = typeof v === 'bigint' ? Number(v) : (v as string | number);
         }
         out.push({
-          runId,
-          traceId: String(row[0]),
-          spanId: String(row[1]),
-          parentSpanId: row[2] === null ? undefined : String(row[2]),
-          name: String(row[3]),
-          kind: Number(row[4]),
-          startNs: ns(row[5]),
-          endNs: big(row[6]),
-          status: row[7] as Span['status'],
-          statusMessage: row[8] === null ? undefined : String(row[8]),
-          statusLabel: row[9] === null ? undefined : String(row[9]),
+          ...headOf(runId, row),
           attributes,
           events: row[10] === null ? [] : decode<SpanEvent[]>(String(row[10])).filter((e) => e.name === 'exception'),
         });
@@ -2066,6 +2042,27 @@ function rowToSpan(r: Row): Span {
     truncated: r.truncated ? (JSON.parse(String(r.truncated)) as Record<string, number>) : undefined,
     resource: r.resource_attributes ? (JSON.parse(String(r.resource_attributes)) as Attributes) : undefined,
     scope: r.scope_name !== null && r.scope_name !== undefined ? { name: String(r.scope_name), version: str(r.scope_version) } : undefined,
+  };
+}
+
+/** The columns of a narrow span read (spanHeads, digests): events only for failed spans. */
+const HEAD_COLUMNS = `s.trace_id, s.span_id, s.parent_span_id, s.name, s.kind, s.start_ns, s.end_ns, s.status, s.status_message, s.status_label,
+              CASE WHEN s.status IN ('ERROR', 'INCOMPLETE') THEN s.events END AS events`;
+
+/** A row of HEAD_COLUMNS as a span head (no error or service yet). */
+function headOf(runId: string, row: unknown[]): SpanHead {
+  return {
+    runId,
+    traceId: String(row[0]),
+    spanId: String(row[1]),
+    parentSpanId: row[2] === null ? undefined : String(row[2]),
+    name: String(row[3]),
+    kind: Number(row[4]),
+    startNs: ns(row[5]),
+    endNs: big(row[6]),
+    status: row[7] as SpanHead['status'],
+    statusMessage: row[8] === null ? undefined : String(row[8]),
+    statusLabel: row[9] === null ? undefined : String(row[9]),
   };
 }
 
