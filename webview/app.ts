@@ -293,7 +293,12 @@ export class App implements Inbox, KeyTarget {
   // -------------------------------------------------------------------------------------
   // Selection, collapse, reveal
 
-  select(pos: number, opts: { reveal?: boolean; center?: boolean; open?: boolean } = {}): void {
+  /**
+   * `quiet`: a selection the host asked for (a reveal, a restored one, the first divergence
+   * of a comparison arriving) is not echoed back: echoed late, it moved the runs tree's
+   * selection under the user, who had gone on to something else, and closed their QuickPick.
+   */
+  select(pos: number, opts: { reveal?: boolean; center?: boolean; open?: boolean; quiet?: boolean } = {}): void {
     const m = this.model;
     if (pos < 0 || pos >= m.tree.size) return;
     this.apply({ type: 'select', id: m.tree.ids[pos]! });
@@ -304,14 +309,14 @@ export class App implements Inbox, KeyTarget {
     }
     window.clearTimeout(this.selectNotify);
     this.selectNotify = window.setTimeout(() => {
-      this.host.post({ type: 'selectSpan', spanId: this.selectedSpanId() });
+      if (!opts.quiet) this.host.post({ type: 'selectSpan', spanId: this.selectedSpanId() });
       this.saveState(true);
     }, 150);
     this.invalidate();
   }
 
   /** Select a row by id, expanding its ancestors and lifting the filters that hide it. */
-  revealRowId(rowId: string, center: boolean, open: boolean): void {
+  revealRowId(rowId: string, center: boolean, open: boolean, quiet = false): void {
     const m = this.model;
     const p = m.tree.pos.get(rowId);
     if (p === undefined) return;
@@ -319,13 +324,14 @@ export class App implements Inbox, KeyTarget {
     for (let a = m.tree.parent[p]!; a >= 0; a = m.tree.parent[a]!) ancestors.push(m.tree.ids[a]!);
     this.apply({ type: 'expand', ids: ancestors });
     this.apply({ type: 'clearFilters', ids: filtersHiding(m, this.state.filters, p) });
-    this.select(p, { center, open });
+    this.select(p, { center, open, quiet });
   }
 
   selectFirstDivergence(focus = true): void {
     const c = this.model.compare;
     if (!c || c.firstDivergence === null) return;
-    this.revealRowId(c.rows[c.firstDivergence]!.key, true, true);
+    // Asked by the user (focus) or done on arrival of a comparison (quiet).
+    this.revealRowId(c.rows[c.firstDivergence]!.key, true, true, !focus);
     if (focus) this.waterfall.focus();
   }
 

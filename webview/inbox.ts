@@ -36,7 +36,7 @@ export interface Inbox {
   selectedSpanId(): string | null;
   showCandidates(runs: RunChoiceView[]): void;
   scrollTo(px: number): void;
-  revealRowId(rowId: string, center: boolean, open: boolean): void;
+  revealRowId(rowId: string, center: boolean, open: boolean, quiet?: boolean): void;
   selectFirstDivergence(focus: boolean): void;
 }
 
@@ -57,7 +57,8 @@ export function settle(app: Inbox, loading: boolean): void {
     const rowId = app.model.rowIdForSpan(id);
     // A span still on its way keeps the request until it arrives (or the run is all here).
     if (rowId !== null || !loading) pending.select = null;
-    if (rowId !== null) app.revealRowId(rowId, center, !!open);
+    // What the host asked for (or a restored selection): not echoed back to it.
+    if (rowId !== null) app.revealRowId(rowId, center, !!open, true);
   }
 }
 

@@ -721,6 +721,26 @@ describe('timeline webview (Chromium)', function () {
     assert.match(await detailText(tp), new RegExp(`input\\.value\\s+request ${1500}`));
   });
 
+  it('does not echo a selection the host asked for (it moved the runs tree under the user), but does a selection the user makes', async () => {
+    await open('dark', { height: 400 });
+    const { run, spans } = syntheticRun(200);
+    await tp.post({ type: 'init', run, spans, asOfMs: run.durationMs! });
+    const target = spans[150]!;
+    await tp.post({ type: 'selectSpan', spanId: target.id });
+    // The selection is saved by the same timer that would have told the host.
+    await tp.page.waitForFunction(
+      (id) => JSON.stringify((window as unknown as { __state?: unknown }).__state ?? {}).includes(id),
+      target.id,
+    );
+    assert.deepEqual(
+      (await tp.posted()).filter((m) => m.type === 'selectSpan'),
+      [],
+    );
+    await clickRow(tp, 2);
+    const told = await tp.waitForPosted('selectSpan');
+    assert.notEqual(told.spanId, target.id);
+  });
+
   it('reports invalid host messages instead of acting on them, and shows a missing run', async () => {
     await open();
     await tp.post({ type: 'init', run: { id: 5 }, spans: 'nope' }, { render: false });
