@@ -309,6 +309,8 @@ async function openNative(): Promise<NativeDb> {
 async function nativeInsert(batches: Row[][]): Promise<{ spansPerSec: number; engine: string }> {
   const db = await openNative();
   try {
+    // As the store runs SQLite: foreign keys not enforced (SQLite's default; better-sqlite3 turns them on).
+    db.exec('PRAGMA foreign_keys = OFF');
     db.exec(SPANS_DDL);
     const many = db.prepare(INSERT(CHUNK));
     const one = db.prepare(INSERT(1));
