@@ -29,6 +29,21 @@ describe('trace store: one database file per run', () => {
     await s.close();
   });
 
+  it('never lets a run id name a path: ids with separators, dot-dots, NUL-free oddities and huge lengths all land as hashes in the runs folder', async () => {
+    const file = dbIn();
+    const s = await TraceStore.open({ path: file, snapshotIdleMs: 0 });
+    const hostile = ['../../escaped', '/etc/passwd', 'a/b\\c', '.', 'x'.repeat(5000), 'ünïcode ✓ run'];
+    for (const id of hostile) s.apply({ runs: [{ id, name: 'hostile', source: 'import', status: 'SUCCESS' }], spans: [span(id)] });
+    await s.close();
+    const names = fs.readdirSync(runsDirOf(file)).sort();
+    assert.deepEqual(names, hostile.map((id) => runFileName(id)).sort());
+    for (const n of names) assert.match(n, /^[0-9a-f]{32}\.db$/);
+    assert.deepEqual(fs.readdirSync(path.dirname(path.dirname(file))).sort(), ['.runlens'], 'nothing written outside the store');
+    const again = await TraceStore.open({ path: file });
+    for (const id of hostile) assert.equal(again.getSpans(id).length, 1);
+    await again.close();
+  });
+
   it('a damaged run file costs that run only: the others and the list read as before', async () => {
     const file = dbIn();
     const s = await TraceStore.open({ path: file, snapshotIdleMs: 0 });

@@ -11,7 +11,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import type { Limits } from '../limits';
 import type { IngestBatch, Run, Span, SpanHead } from '../model';
 import type { RunDigest } from '../digest';
-import type { CollectorOptions, CollectorStats } from '../collector';
+import type { CollectorOptions } from '../collector';
 import type { ImportReport } from '../ingest/importPlan';
 import {
   DatabaseLockedError,
@@ -299,10 +299,6 @@ export class RemoteStore implements Store {
 
   stopCollector(): Promise<void> {
     return this.callAsync('stopCollector');
-  }
-
-  collectorStats(): Promise<CollectorStats | undefined> {
-    return this.callAsync('collectorStats');
   }
 
   /** Import trace files on the store's thread: this one stays free meanwhile. */

@@ -48,7 +48,7 @@ export const SYNC_METHODS = new Set([
 ]);
 
 /** Spans a change carries to the other thread at most (live batches); bigger ones go without. */
-export const MAX_SPANS_PER_CHANGE = 2000;
+const MAX_SPANS_PER_CHANGE = 2000;
 
 export interface WireError {
   name: string;
@@ -153,9 +153,6 @@ async function main(init: WorkerInit): Promise<void> {
           reply(undefined);
           return;
         }
-        case 'collectorStats':
-          reply(collector ? { ...collector.stats } : undefined);
-          return;
         case 'importTracePaths': {
           // Journalled and answered here; the views hear of the runs through the changes.
           const report = importTracePaths(store, req.args[0] as string[]);
