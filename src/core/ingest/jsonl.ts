@@ -3,27 +3,22 @@
  * the open spans, so a span shows as RUNNING from its start line and is completed by its
  * end line. Three line formats are recognised; anything else is plain output.
  *
- * 1. Runlens span events  {"runlens":"start"|"end"|"event", "span_id", "parent_id"?, "name", …}
- * 2. Structured step logs {"event":"step_start"|"step_end"|"error", "step_name", "workflow_id", …}
- * 3. Execution-trace documents {"trace_id", "pipeline_status", "steps":[…], …}
+ * 1. Runlens span events  {"runlens":"start"|"end"|"event", "span_id", "parent_id"?, "name", …}  (jsonlEvents.ts)
+ * 2. Structured step logs {"event":"step_start"|"step_end"|"error", "step_name", "workflow_id", …}  (jsonlSteps.ts)
+ * 3. Execution-trace documents {"trace_id", "pipeline_status", "steps":[…], …}  (executionTrace.ts)
  *
  * The producer's bytes are untrusted: `push` and `finish` never throw. A line that is
  * span data by its shape but cannot be read (a wrong field type, an unknown event kind) is
  * skipped and reported in `diagnostics` (`line N: why`); the lines after it are read as usual.
  */
-import type { Attributes, IngestBatch, RunPatch, Span, SpanStatus } from '../model';
-import { nowNs } from '../model';
-import { derivedSpanId, spanIdFrom } from '../ids';
+import type { IngestBatch, RunPatch, Span } from '../model';
 import { ingestExecutionTrace, isExecutionTrace } from './executionTrace';
-import { asAttributes, parseTime } from './values';
 import { terminalText } from '../terminal';
+import { readRunlensEvent } from './jsonlEvents';
+import { KnownSpans, Unreadable, type JsonLinesContext } from './jsonlSpans';
+import { StepLogs } from './jsonlSteps';
 
-export interface JsonLinesContext {
-  runId: string;
-  traceId: string;
-  /** Parent of top-level spans (the run's TRACEPARENT span). */
-  rootSpanId?: string;
-}
+export type { JsonLinesContext } from './jsonlSpans';
 
 export interface JsonLinesResult extends IngestBatch {
   /** Lines that were not span data, in order, without their newline. */
@@ -41,9 +36,6 @@ export function unreadableLineNotice(diagnostic: string, stream?: string): strin
   return `runlens: ${stream ? `${stream} ` : ''}${diagnostic}, ignored`;
 }
 
-/** A line that is span data by its shape but cannot be read; its message says why. */
-class Unreadable extends Error {}
-
 /** Longest reason kept in a diagnostic (the offending value may be megabytes). */
 const MAX_REASON = 200;
 
@@ -54,18 +46,6 @@ function reason(err: unknown): string {
   return text.length > MAX_REASON ? `${text.slice(0, MAX_REASON)}…` : text;
 }
 
-/** A producer's value quoted in a diagnostic: JSON, cut short. */
-function quote(v: unknown): string {
-  let text: string;
-  try {
-    text = JSON.stringify(v) ?? String(v);
-  } catch {
-    text = String(v);
-  }
-  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
-}
-
-const MAX_OPEN = 50_000;
 /** Longest pretty-printed document gathered before its lines are given up as plain output. */
 const MAX_DOC_LINES = 20_000;
 /** Longest line buffered while waiting for its newline; longer ones are passed through as output. */
@@ -76,20 +56,16 @@ export class JsonLinesParser {
   private readonly partial = new Map<string, string>();
   /** A pretty-printed JSON document being gathered, per stream. */
   private readonly multiline = new Map<string, { lines: string[]; bytes: number; firstLine: number }>();
-  /** Spans by id, kept while they may still receive lines (bounded). */
-  private readonly spans = new Map<string, Span>();
+  /** Spans by id, kept while they may still receive lines (bounded); both span formats share them. */
+  private readonly spans = new KnownSpans();
   /** Structured step logs: open attempt per workflow/step, and per-workflow group spans. */
-  private readonly openSteps = new Map<string, Span>();
-  private readonly attempts = new Map<string, number>();
-  private readonly lastStepStatus = new Map<string, Map<string, SpanStatus>>();
-  private readonly lastAttempt = new Map<string, Span>();
-  private readonly occurrences = new Map<string, number>();
-  private readonly erroredSteps = new Set<string>();
-  private readonly groupErrors = new Set<string>();
+  private readonly steps: StepLogs;
   /** Lines consumed per stream, for diagnostics. */
   private readonly lineCount = new Map<string, number>();
 
-  constructor(private readonly ctx: JsonLinesContext) {}
+  constructor(private readonly ctx: JsonLinesContext) {
+    this.steps = new StepLogs(ctx, this.spans);
+  }
 
   /** Feed a chunk of text (any split) of one stream; complete lines are parsed, the rest is kept. */
   push(chunk: string, stream = 'default'): JsonLinesResult {
@@ -126,7 +102,7 @@ export class JsonLinesParser {
 
   /** Every span this parser has seen that has not ended. */
   openSpans(): Span[] {
-    return [...this.spans.values()].filter((s) => s.status === 'RUNNING');
+    return this.spans.running();
   }
 
   private parseLines(lines: string[], stream = 'default', final = false): JsonLinesResult {
@@ -192,9 +168,9 @@ export class JsonLinesParser {
   }
 
   private handle(obj: Record<string, unknown>, touched: Map<string, Span>, runs: RunPatch[]): boolean {
-    if (typeof obj.runlens === 'string') return this.runlensEvent(obj, touched);
-    if (typeof obj.event === 'string' && typeof obj.step_name === 'string') return this.stepLog(obj, touched);
-    if (obj.event === 'error' && typeof obj.workflow_id === 'string') return this.stepLog(obj, touched);
+    if (typeof obj.runlens === 'string') return readRunlensEvent(obj, this.ctx, this.spans, touched);
+    if (typeof obj.event === 'string' && typeof obj.step_name === 'string') return this.steps.read(obj, touched);
+    if (obj.event === 'error' && typeof obj.workflow_id === 'string') return this.steps.read(obj, touched);
     if (isExecutionTrace(obj)) {
       const batch = ingestExecutionTrace(obj, { runId: this.ctx.runId, traceId: this.ctx.traceId, parentSpanId: this.ctx.rootSpanId });
       runs.push(...batch.runs);
@@ -203,212 +179,6 @@ export class JsonLinesParser {
     }
     return false;
   }
-
-  // ------------------------------------------------------------ Runlens span events
-
-  private runlensEvent(o: Record<string, unknown>, touched: Map<string, Span>): boolean {
-    const kind = o.runlens;
-    if (kind !== 'start' && kind !== 'end' && kind !== 'event')
-      throw new Unreadable(`"runlens" must be start, end or event, not ${quote(kind)}`);
-    if (typeof o.span_id !== 'string' && typeof o.span_id !== 'number')
-      throw new Unreadable(`a runlens ${kind} line needs a span_id (a string or number), got ${quote(o.span_id)}`);
-    if (o.span_id === '') throw new Unreadable(`a runlens ${kind} line needs a span_id, got ""`);
-    const spanId = spanIdFrom(String(o.span_id), this.ctx.runId);
-    const time = parseTime(o.time) ?? nowNs();
-    let span = this.spans.get(spanId);
-    if (!span) {
-      const parent = o.parent_id === undefined || o.parent_id === null ? undefined : spanIdFrom(String(o.parent_id), this.ctx.runId);
-      span = {
-        runId: this.ctx.runId,
-        traceId: this.ctx.traceId,
-        spanId,
-        parentSpanId: parent ?? this.ctx.rootSpanId,
-        name: typeof o.name === 'string' ? o.name : String(o.span_id),
-        kind: 1,
-        startNs: time,
-        status: 'RUNNING',
-        attributes: {},
-        events: [],
-      };
-      this.remember(span);
-    }
-    if (kind === 'start') {
-      span.startNs = time;
-      if (typeof o.name === 'string') span.name = o.name;
-    }
-    Object.assign(span.attributes, asAttributes(o.attributes));
-    if (kind === 'event') {
-      span.events.push({ name: typeof o.name === 'string' ? o.name : 'event', timeNs: time, attributes: asAttributes(o.attributes) });
-    }
-    if (kind === 'end') {
-      span.endNs = time;
-      const error = errorOf(o.error);
-      const failed = o.status === 'ERROR' || o.status === 'error' || error !== undefined;
-      span.status = failed ? 'ERROR' : 'OK';
-      if (typeof o.status === 'string' && !['OK', 'ERROR', 'ok', 'error'].includes(o.status)) span.statusLabel = o.status;
-      if (error) {
-        span.statusMessage = [error.type, error.message].filter(Boolean).join(': ') || undefined;
-        span.events.push({ name: 'exception', timeNs: time, attributes: exceptionAttributes(error) });
-      }
-    }
-    touched.set(spanId, span);
-    return true;
-  }
-
-  // ------------------------------------------------------------ structured step logs
-
-  private stepLog(o: Record<string, unknown>, touched: Map<string, Span>): boolean {
-    const workflowId = typeof o.workflow_id === 'string' ? o.workflow_id : 'workflow';
-    const time = parseTime(o.timestamp) ?? nowNs();
-    const group = this.workflowSpan(workflowId, time);
-    const stepName = typeof o.step_name === 'string' ? o.step_name : undefined;
-    const key = `${workflowId}\u0000${stepName}`;
-    // A duration that is not a finite, non-negative number of ms is taken as absent.
-    const durationMs =
-      typeof o.duration_ms === 'number' && Number.isFinite(o.duration_ms) && o.duration_ms >= 0 && o.duration_ms < 1e15
-        ? o.duration_ms
-        : undefined;
-    const extra: Attributes = {};
-    for (const [k, v] of Object.entries(o)) {
-      if (!['timestamp', 'event', 'step_name', 'workflow_id', 'message', 'level', 'success', 'duration_ms'].includes(k)) {
-        Object.defineProperty(extra, k, { value: asAttributes({ v }).v, enumerable: true, writable: true, configurable: true });
-      }
-    }
-    if (o.event === 'step_start' && stepName) {
-      // A retry is a start after a failed attempt of the same step; the producer's own
-      // attempt number wins when it sends one.
-      const previous = this.lastAttempt.get(key);
-      const retried = previous !== undefined && previous.status === 'ERROR';
-      const own = isCount(o.attempt) ? o.attempt : isCount(o.retry) ? o.retry + 1 : undefined;
-      const attempt = own ?? (retried ? (this.attempts.get(key) ?? 1) + 1 : 1);
-      this.attempts.set(key, attempt);
-      const occurrence = (this.occurrences.get(key) ?? 0) + 1;
-      this.occurrences.set(key, occurrence);
-      const span: Span = {
-        runId: this.ctx.runId,
-        traceId: this.ctx.traceId,
-        spanId: derivedSpanId(this.ctx.runId, workflowId, stepName, String(occurrence)),
-        parentSpanId: group.spanId,
-        name: stepName,
-        kind: 1,
-        startNs: time,
-        status: 'RUNNING',
-        attributes: { 'workflow.id': workflowId, 'step.attempt': attempt, ...extra },
-        events: [],
-      };
-      if (typeof o.message === 'string') span.attributes['log.message'] = o.message;
-      this.remember(span);
-      this.openSteps.set(key, span);
-      this.lastAttempt.set(key, span);
-      touched.set(span.spanId, span);
-    } else if (o.event === 'step_end' && stepName) {
-      let span = this.openSteps.get(key);
-      if (!span) {
-        // An end without a start (log started mid-run): reconstruct the start from duration_ms.
-        const duration = durationMs !== undefined ? BigInt(Math.round(durationMs * 1e6)) : 0n;
-        span = {
-          runId: this.ctx.runId,
-          traceId: this.ctx.traceId,
-          spanId: derivedSpanId(this.ctx.runId, workflowId, stepName, 'end', String(time)),
-          parentSpanId: group.spanId,
-          name: stepName,
-          kind: 1,
-          startNs: time - duration,
-          status: 'RUNNING',
-          attributes: { 'workflow.id': workflowId },
-          events: [],
-        };
-        this.remember(span);
-      }
-      this.openSteps.delete(key);
-      span.endNs = durationMs !== undefined ? span.startNs + BigInt(Math.round(durationMs * 1e6)) : time;
-      if (span.endNs < span.startNs) span.endNs = time;
-      const failed = o.success === false || this.erroredSteps.delete(span.spanId);
-      span.status = failed ? 'ERROR' : 'OK';
-      if (failed && !span.statusMessage && typeof o.message === 'string') span.statusMessage = o.message;
-      if (durationMs !== undefined) span.attributes['duration_ms'] = durationMs;
-      Object.assign(span.attributes, extra);
-      this.stepStatus(workflowId).set(stepName, span.status);
-      touched.set(span.spanId, span);
-    } else if (o.event === 'error') {
-      // An error line belongs to the step it names: the open attempt, else its last attempt,
-      // else (no step) to the workflow itself.
-      const open = stepName ? this.openSteps.get(key) : undefined;
-      const target = open ?? (stepName ? this.lastAttempt.get(key) : undefined) ?? group;
-      const message = typeof o.message === 'string' ? o.message : 'error';
-      const type = typeof o.error_type === 'string' ? o.error_type : undefined;
-      const stacktrace = typeof o.traceback === 'string' ? o.traceback : undefined;
-      target.events.push({ name: 'exception', timeNs: time, attributes: exceptionAttributes({ type, message, stacktrace }) });
-      target.statusMessage = message;
-      if (open) this.erroredSteps.add(open.spanId);
-      else if (target === group) this.groupErrors.add(workflowId);
-      else {
-        target.status = 'ERROR';
-        this.stepStatus(workflowId).set(stepName!, 'ERROR');
-      }
-      touched.set(target.spanId, target);
-    } else {
-      return false;
-    }
-    // The group span spans its steps and fails when any step's last attempt failed.
-    if (!group.endNs || group.endNs < time) group.endNs = time;
-    const statuses = [...this.stepStatus(workflowId).values()];
-    const anyOpen = [...this.openSteps.keys()].some((k) => k.startsWith(`${workflowId}\u0000`));
-    group.status = anyOpen ? 'RUNNING' : statuses.includes('ERROR') || this.groupErrors.has(workflowId) ? 'ERROR' : 'OK';
-    if (group.status === 'ERROR' && !this.groupErrors.has(workflowId)) {
-      const failed = [...this.stepStatus(workflowId)].filter(([, st]) => st === 'ERROR').map(([name]) => name);
-      const last = this.lastAttempt.get(`${workflowId}\u0000${failed[failed.length - 1]}`);
-      group.statusMessage = last?.statusMessage ? `${last.name}: ${last.statusMessage}` : `${failed.join(', ')} failed`;
-    }
-    if (group.status === 'RUNNING') group.endNs = undefined;
-    touched.set(group.spanId, group);
-    return true;
-  }
-
-  private stepStatus(workflowId: string): Map<string, SpanStatus> {
-    let m = this.lastStepStatus.get(workflowId);
-    if (!m) this.lastStepStatus.set(workflowId, (m = new Map()));
-    return m;
-  }
-
-  private workflowSpan(workflowId: string, time: bigint): Span {
-    const spanId = derivedSpanId(this.ctx.runId, 'workflow', workflowId);
-    let span = this.spans.get(spanId);
-    if (!span) {
-      span = {
-        runId: this.ctx.runId,
-        traceId: this.ctx.traceId,
-        spanId,
-        parentSpanId: this.ctx.rootSpanId,
-        name: workflowId,
-        kind: 1,
-        startNs: time,
-        status: 'RUNNING',
-        attributes: { 'workflow.id': workflowId },
-        events: [],
-      };
-      this.remember(span);
-    }
-    return span;
-  }
-
-  private remember(span: Span): void {
-    if (this.spans.size >= MAX_OPEN) {
-      // Forget the oldest ended span; open ones stay so their end line still finds them.
-      for (const [id, s] of this.spans) {
-        if (s.status !== 'RUNNING') {
-          this.spans.delete(id);
-          break;
-        }
-      }
-    }
-    this.spans.set(span.spanId, span);
-  }
-}
-
-/** A whole number fit to count attempts. */
-function isCount(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
 
 function parseObject(line: string): Record<string, unknown> | undefined {
@@ -420,29 +190,4 @@ function parseObject(line: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
-}
-
-interface ErrorInfo {
-  type?: string;
-  message?: string;
-  stacktrace?: string;
-}
-
-function errorOf(e: unknown): ErrorInfo | undefined {
-  if (e === undefined || e === null || e === false) return undefined;
-  if (typeof e === 'string') return { message: e };
-  if (typeof e === 'object') {
-    const o = e as Record<string, unknown>;
-    const s = (k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
-    return { type: s('type'), message: s('message'), stacktrace: s('stacktrace') ?? s('traceback') ?? s('stack') };
-  }
-  return { message: String(e) };
-}
-
-function exceptionAttributes(e: ErrorInfo): Attributes {
-  const a: Attributes = {};
-  if (e.type) a['exception.type'] = e.type;
-  if (e.message) a['exception.message'] = e.message;
-  if (e.stacktrace) a['exception.stacktrace'] = e.stacktrace;
-  return a;
 }
