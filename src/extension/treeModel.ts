@@ -1,30 +1,24 @@
 /**
  * The Runs tree as data: which elements exist, their parents and children, which rows a
- * store change touches (what each row shows: treeItems.ts; the filter: treeFilter.ts). Pure (no `vscode`): the TreeDataProvider in
- * runsTree.ts only maps these views onto TreeItems, and unit tests drive this in plain node.
+ * store change touches (what each row shows: treeItems.ts; the filter: treeFilter.ts; the
+ * runs, newest first: treeRuns.ts). Pure (no `vscode`): the TreeDataProvider in runsTree.ts
+ * only maps these views onto TreeItems, and unit tests drive this in plain node.
  *
- * Element objects are stable (one object per run / span / group for the model's lifetime):
- * VS Code refreshes a row by element identity and keeps expansion by id, so a live run
- * updates its own row without collapsing anything the user opened.
+ * Element objects are stable (one object per run / span / group for the model's lifetime:
+ * treeElements.ts), so a live run updates its own row without collapsing anything the user
+ * opened.
  */
 import type { Run, Span } from '../core/model';
 import { nowNs } from '../core/model';
 import type { StoreChange } from '../core/store/store';
 import type { SpanNode } from '../core/tree';
-import {
-  buildRunTree,
-  spansMatching,
-  type GroupElement,
-  type MoreElement,
-  type RunElement,
-  type RunTree,
-  type RunsElement,
-  type SpanElement,
-} from './runTree';
+import { buildRunTree, spansMatching, type RunElement, type RunTree, type RunsElement, type SpanElement } from './runTree';
 import type { SourceLocation } from '../core/source';
 import { rerunRefusal } from '../core/launchKey';
 import { groupItem, moreItem, runItem, spanItem, type ItemView, type RowContext } from './treeItems';
 import { RunFilter, type TreeFilter } from './treeFilter';
+import { TreeElements } from './treeElements';
+import { RunList } from './treeRuns';
 
 export interface TreeStore {
   listRuns(opts?: { limit?: number }): Run[];
@@ -34,7 +28,7 @@ export interface TreeStore {
   runsWithSpanMatching(text: string): Set<string>;
 }
 
-export type { GroupElement, MoreElement, RunElement, RunsElement, SpanElement } from './runTree';
+export type { RunElement, RunsElement, SpanElement } from './runTree';
 
 export type Refresh = { root: true } | { root: false; elements: RunsElement[] };
 
@@ -58,21 +52,14 @@ export interface TreeModelOptions {
 /** A run Stop applies to: still running, and its process or log is one this window controls. */
 export const stoppable = (run: Run, controlled: (runId: string) => boolean): boolean => run.status === 'RUNNING' && controlled(run.id);
 
-const key = (runId: string, spanId: string) => `${runId}\u0000${spanId}`;
-const byStartDesc = (a: Run, b: Run) => (a.startNs > b.startNs ? -1 : a.startNs < b.startNs ? 1 : a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 const workflowOf = (r: Run) => r.workflow ?? r.name;
 
 export class RunsTreeModel {
-  private runs: Run[] = [];
-  private readonly runsById = new Map<string, Run>();
-  private readonly runElements = new Map<string, RunElement>();
-  private readonly groupElements = new Map<string, GroupElement>();
-  private readonly spanElements = new Map<string, SpanElement>();
-  private readonly moreElements = new Map<string, MoreElement>();
+  private readonly runs: RunList;
+  private readonly elements = new TreeElements();
   private readonly trees = new Map<string, RunTree>();
   private readonly filter = new RunFilter();
   private grouped = false;
-  private loaded = false;
   private readonly now: () => bigint;
   private readonly maxChildren: number;
   private readonly refusal: (run: Run) => string | undefined;
@@ -86,6 +73,7 @@ export class RunsTreeModel {
     this.maxChildren = opts.maxChildren ?? 500;
     this.refusal = opts.rerunRefusal ?? rerunRefusal;
     this.canStop = opts.canStop ?? (() => false);
+    this.runs = new RunList(() => store.listRuns());
   }
 
   // ------------------------------------------------------------------ state
@@ -104,29 +92,25 @@ export class RunsTreeModel {
 
   setFilter(f: Partial<TreeFilter>): void {
     this.filter.set(f);
-    this.ensureLoaded();
+    this.runs.load();
     this.recomputeSpanMatches();
     for (const t of this.trees.values()) t.visible = undefined;
   }
 
   /** Re-read every run (after a reload or when the store was replaced). */
   reload(): void {
-    this.loaded = false;
-    this.runs = [];
-    this.runsById.clear();
+    this.runs.unload();
     this.trees.clear();
-    this.ensureLoaded();
+    this.runs.load();
     this.recomputeSpanMatches();
   }
 
   allRuns(): readonly Run[] {
-    this.ensureLoaded();
-    return this.runs;
+    return this.runs.all();
   }
 
   run(runId: string): Run | undefined {
-    this.ensureLoaded();
-    return this.runsById.get(runId);
+    return this.runs.get(runId);
   }
 
   span(runId: string, spanId: string): Span | undefined {
@@ -134,20 +118,20 @@ export class RunsTreeModel {
   }
 
   hasRunning(): boolean {
-    this.ensureLoaded();
-    return this.runs.some((r) => r.status === 'RUNNING');
+    return this.runs.all().some((r) => r.status === 'RUNNING');
   }
 
   /** Rows whose text changes with the clock (RUNNING runs); refreshed by a timer. */
   ticking(): RunsElement[] {
-    this.ensureLoaded();
-    return this.runs.filter((r) => r.status === 'RUNNING' && this.isVisible(r)).map((r) => this.runElement(r.id));
+    return this.runs
+      .all()
+      .filter((r) => r.status === 'RUNNING' && this.isVisible(r))
+      .map((r) => this.runElement(r.id));
   }
 
   /** Runs the filter lets through, newest first. */
   visibleRuns(): Run[] {
-    this.ensureLoaded();
-    return this.runs.filter((r) => this.isVisible(r));
+    return this.runs.all().filter((r) => this.isVisible(r));
   }
 
   // ------------------------------------------------------------------ structure
@@ -161,7 +145,7 @@ export class RunsTreeModel {
       const wf = workflowOf(r);
       if (seen.has(wf)) continue;
       seen.add(wf);
-      out.push(this.groupElement(wf));
+      out.push(this.elements.group(wf));
     }
     return out;
   }
@@ -193,27 +177,25 @@ export class RunsTreeModel {
         return undefined;
       case 'run': {
         const run = this.run(el.runId);
-        return this.grouped && run ? this.groupElement(workflowOf(run)) : undefined;
+        return this.grouped && run ? this.elements.group(workflowOf(run)) : undefined;
       }
       case 'span': {
         const p = this.tree(el.runId)?.parent.get(el.spanId);
-        return p ? this.spanElement(el.runId, p) : this.runElement(el.runId);
+        return p ? this.elements.span(el.runId, p) : this.runElement(el.runId);
       }
       case 'more':
-        return el.parentSpanId ? this.spanElement(el.runId, el.parentSpanId) : this.runElement(el.runId);
+        return el.parentSpanId ? this.elements.span(el.runId, el.parentSpanId) : this.runElement(el.runId);
     }
   }
 
   /** The element of a run (stable object). */
   runElement(runId: string): RunElement {
-    let e = this.runElements.get(runId);
-    if (!e) this.runElements.set(runId, (e = { kind: 'run', id: `run:${runId}`, runId }));
-    return e;
+    return this.elements.run(runId);
   }
 
   /** The element of a span if the span exists. */
   findSpan(runId: string, spanId: string): SpanElement | undefined {
-    return this.tree(runId)?.byId.has(spanId) ? this.spanElement(runId, spanId) : undefined;
+    return this.tree(runId)?.byId.has(spanId) ? this.elements.span(runId, spanId) : undefined;
   }
 
   // ------------------------------------------------------------------ rows
@@ -253,18 +235,15 @@ export class RunsTreeModel {
 
   /** Fold store changes into the model; returns the rows to refresh (or the whole tree). */
   applyChanges(changes: readonly StoreChange[]): Refresh {
-    this.ensureLoaded();
+    this.runs.load();
     let root = false;
     const touched = new Set<RunsElement>();
     for (const c of changes) {
       switch (c.type) {
         case 'cleared':
-          this.runs = [];
-          this.runsById.clear();
+          this.runs.clear();
           this.trees.clear();
-          this.runElements.clear();
-          this.spanElements.clear();
-          this.moreElements.clear();
+          this.elements.clearRuns();
           this.filter.clear();
           root = true;
           break;
@@ -274,7 +253,7 @@ export class RunsTreeModel {
           break;
         case 'runs':
           for (const id of c.runIds) {
-            const before = this.runsById.get(id);
+            const before = this.runs.peek(id);
             const after = this.store.getRun(id);
             if (!after) {
               if (before) this.forget(id);
@@ -282,28 +261,24 @@ export class RunsTreeModel {
               continue;
             }
             const wasVisible = before ? this.isVisible(before) : false;
-            this.runsById.set(id, after);
+            this.runs.put(id, after, before);
             if (!before) {
-              this.runs.push(after);
-              this.runs.sort(byStartDesc);
               if (this.filter.text) this.updateSpanMatch(id);
               root = true;
               continue;
             }
-            this.runs[this.runs.indexOf(before)] = after;
             const reordered = before.startNs !== after.startNs;
-            if (reordered) this.runs.sort(byStartDesc);
             if (reordered || wasVisible !== this.isVisible(after) || workflowOf(before) !== workflowOf(after)) root = true;
             else {
               touched.add(this.runElement(id));
-              if (this.grouped) touched.add(this.groupElement(workflowOf(after)));
+              if (this.grouped) touched.add(this.elements.group(workflowOf(after)));
             }
           }
           break;
         case 'spans':
           for (const id of c.runIds) {
             this.trees.delete(id);
-            const run = this.runsById.get(id);
+            const run = this.runs.peek(id);
             if (!run) continue;
             if (this.filter.text) {
               const was = this.isVisible(run);
@@ -325,23 +300,11 @@ export class RunsTreeModel {
 
   // ------------------------------------------------------------------ internals
 
-  private ensureLoaded(): void {
-    if (this.loaded) return;
-    this.loaded = true;
-    this.runs = this.store.listRuns().slice().sort(byStartDesc);
-    this.runsById.clear();
-    for (const r of this.runs) this.runsById.set(r.id, r);
-  }
-
   private forget(runId: string): void {
-    const r = this.runsById.get(runId);
-    if (r) this.runs.splice(this.runs.indexOf(r), 1);
-    this.runsById.delete(runId);
+    this.runs.forget(runId);
     this.trees.delete(runId);
-    this.runElements.delete(runId);
+    this.elements.forget(runId);
     this.filter.forget(runId);
-    for (const k of [...this.spanElements.keys()]) if (k.startsWith(runId + '\u0000')) this.spanElements.delete(k);
-    for (const k of [...this.moreElements.keys()]) if (k.startsWith(runId + '\u0000')) this.moreElements.delete(k);
   }
 
   private isVisible(r: Run): boolean {
@@ -349,7 +312,7 @@ export class RunsTreeModel {
   }
 
   private recomputeSpanMatches(): void {
-    this.filter.recompute(this.runs, (text) => this.store.runsWithSpanMatching(text));
+    this.filter.recompute(this.runs.all(), (text) => this.store.runsWithSpanMatching(text));
   }
 
   private updateSpanMatch(runId: string): void {
@@ -360,7 +323,7 @@ export class RunsTreeModel {
   private tree(runId: string): RunTree | undefined {
     let t = this.trees.get(runId);
     if (t) return t;
-    const run = this.runsById.get(runId) ?? this.store.getRun(runId);
+    const run = this.runs.peek(runId) ?? this.store.getRun(runId);
     if (!run) return undefined;
     t = buildRunTree(this.store.getSpans(runId), run);
     this.trees.set(runId, t);
@@ -369,7 +332,7 @@ export class RunsTreeModel {
 
   /** With a text filter on a run shown for its spans: matching spans and their ancestors. */
   private visibleSpans(runId: string, t: RunTree): Set<string> | undefined {
-    const run = this.runsById.get(runId);
+    const run = this.runs.peek(runId);
     if (!this.filter.text || !run || this.filter.ownTextMatch(run)) return undefined;
     return (t.visible ??= spansMatching(t, this.filter.text));
   }
@@ -377,28 +340,8 @@ export class RunsTreeModel {
   private nodeChildren(runId: string, t: RunTree, nodes: SpanNode[], parentSpanId: string | undefined): RunsElement[] {
     const visible = this.visibleSpans(runId, t);
     const shown = visible ? nodes.filter((n) => visible.has(n.span.spanId)) : nodes;
-    const out: RunsElement[] = shown.slice(0, this.maxChildren).map((n) => this.spanElement(runId, n.span.spanId));
-    if (shown.length > this.maxChildren) {
-      const k = key(runId, parentSpanId ?? '');
-      let more = this.moreElements.get(k);
-      if (!more)
-        this.moreElements.set(k, (more = { kind: 'more', id: `more:${runId}:${parentSpanId ?? ''}`, runId, parentSpanId, hidden: 0 }));
-      more.hidden = shown.length - this.maxChildren;
-      out.push(more);
-    }
+    const out: RunsElement[] = shown.slice(0, this.maxChildren).map((n) => this.elements.span(runId, n.span.spanId));
+    if (shown.length > this.maxChildren) out.push(this.elements.more(runId, parentSpanId, shown.length - this.maxChildren));
     return out;
-  }
-
-  private spanElement(runId: string, spanId: string): SpanElement {
-    const k = key(runId, spanId);
-    let e = this.spanElements.get(k);
-    if (!e) this.spanElements.set(k, (e = { kind: 'span', id: `span:${runId}:${spanId}`, runId, spanId }));
-    return e;
-  }
-
-  private groupElement(workflow: string): GroupElement {
-    let e = this.groupElements.get(workflow);
-    if (!e) this.groupElements.set(workflow, (e = { kind: 'group', id: `workflow:${workflow}`, workflow }));
-    return e;
   }
 }

@@ -1,0 +1,59 @@
+/**
+ * The Runs tree's element objects (treeModel.ts), one per run / span / group / "… N more"
+ * row for the model's lifetime: VS Code refreshes a row by element identity and keeps
+ * expansion by id, so a live run updates its own row without collapsing anything the user
+ * opened. Pure (no `vscode`).
+ */
+import type { GroupElement, MoreElement, RunElement, SpanElement } from './runTree';
+
+const key = (runId: string, spanId: string) => `${runId}\u0000${spanId}`;
+
+export class TreeElements {
+  private readonly runs = new Map<string, RunElement>();
+  private readonly groups = new Map<string, GroupElement>();
+  private readonly spans = new Map<string, SpanElement>();
+  private readonly mores = new Map<string, MoreElement>();
+
+  /** The element of a run. */
+  run(runId: string): RunElement {
+    let e = this.runs.get(runId);
+    if (!e) this.runs.set(runId, (e = { kind: 'run', id: `run:${runId}`, runId }));
+    return e;
+  }
+
+  span(runId: string, spanId: string): SpanElement {
+    const k = key(runId, spanId);
+    let e = this.spans.get(k);
+    if (!e) this.spans.set(k, (e = { kind: 'span', id: `span:${runId}:${spanId}`, runId, spanId }));
+    return e;
+  }
+
+  group(workflow: string): GroupElement {
+    let e = this.groups.get(workflow);
+    if (!e) this.groups.set(workflow, (e = { kind: 'group', id: `workflow:${workflow}`, workflow }));
+    return e;
+  }
+
+  /** The "… N more" row under a run (no parent span) or a span, saying how many it stands for. */
+  more(runId: string, parentSpanId: string | undefined, hidden: number): MoreElement {
+    const k = key(runId, parentSpanId ?? '');
+    let more = this.mores.get(k);
+    if (!more) this.mores.set(k, (more = { kind: 'more', id: `more:${runId}:${parentSpanId ?? ''}`, runId, parentSpanId, hidden: 0 }));
+    more.hidden = hidden;
+    return more;
+  }
+
+  /** A run is gone: its elements go with it. */
+  forget(runId: string): void {
+    this.runs.delete(runId);
+    for (const k of [...this.spans.keys()]) if (k.startsWith(runId + '\u0000')) this.spans.delete(k);
+    for (const k of [...this.mores.keys()]) if (k.startsWith(runId + '\u0000')) this.mores.delete(k);
+  }
+
+  /** Every run is gone (the workflows' groups stay: the same objects when runs come back). */
+  clearRuns(): void {
+    this.runs.clear();
+    this.spans.clear();
+    this.mores.clear();
+  }
+}
