@@ -8,7 +8,7 @@ import { CHUNK_ROWS, displayOrder, FIRST_ROWS } from '../../src/extension/timeli
 import { decodeSpans, spanIdsOf } from '../../src/shared/protocol';
 import { syntheticRun } from '../fixtures/timeline/synthetic';
 import { loadFixture } from '../fixtures/timeline/load';
-import { closeHarnesses, harness, patch, until } from './helpers/timelineSession';
+import { closeHarnesses, harness, patch, readsOf, until } from './helpers/timelineSession';
 
 describe('timeline session (host side): opening a run', () => {
   afterEach(closeHarnesses);
@@ -45,15 +45,7 @@ describe('timeline session (host side): opening a run', () => {
   it('reads only span heads to open a timeline (no attributes or events), and one full span for a detail', async () => {
     const h = await harness();
     const calls: string[] = [];
-    const store = h.store;
-    h.deps.store = {
-      getRun: (id) => store.getRun(id),
-      listRuns: (o) => store.listRuns(o),
-      onChange: (l) => store.onChange(l),
-      spanHeads: (id) => (calls.push(`spanHeads ${id}`), store.spanHeads(id)),
-      getSpan: (id, spanId) => (calls.push(`getSpan ${id}`), store.getSpan(id, spanId)),
-      getSpans: (id) => (calls.push(`getSpans ${id}`), store.getSpans(id)),
-    };
+    h.deps.store = readsOf(h.store, (read, id) => calls.push(`${read} ${id}`));
     const session = h.session('r-fail-42');
     await session.receive({ type: 'ready' });
     await until(() => h.of('candidates').length > 0);
@@ -133,15 +125,7 @@ describe('timeline session (host side): opening a run', () => {
     const live = loadFixture('live-run');
     h.store.apply({ runs: [patch(live.run)], spans: live.spans });
     let reads = 0;
-    const store = h.store;
-    h.deps.store = {
-      getRun: (id) => store.getRun(id),
-      listRuns: (o) => store.listRuns(o),
-      onChange: (l) => store.onChange(l),
-      spanHeads: (id) => (reads++, store.spanHeads(id)),
-      getSpan: (id, spanId) => store.getSpan(id, spanId),
-      getSpans: (id) => store.getSpans(id),
-    };
+    h.deps.store = readsOf(h.store, (read) => read === 'spanHeads' && reads++);
     h.deps.prefetchDelayMs = 0;
     let session = h.session('r-fail-42');
     await until(() => reads === 1);

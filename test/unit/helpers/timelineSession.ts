@@ -42,6 +42,21 @@ export interface Harness {
   session(runId: string, init?: ConstructorParameters<typeof TimelineSession>[2]): TimelineSession;
 }
 
+/** The store as the session sees it, telling `seen` of every read of spans (span heads, one span, all spans) before it is made. */
+export function readsOf(
+  store: TraceStore,
+  seen: (read: 'spanHeads' | 'getSpan' | 'getSpans', runId: string) => unknown,
+): SessionDeps['store'] {
+  return {
+    getRun: (id) => store.getRun(id),
+    listRuns: (o) => store.listRuns(o),
+    onChange: (l) => store.onChange(l),
+    spanHeads: (id) => (seen('spanHeads', id), store.spanHeads(id)),
+    getSpan: (id, spanId) => (seen('getSpan', id), store.getSpan(id, spanId)),
+    getSpans: (id) => (seen('getSpans', id), store.getSpans(id)),
+  };
+}
+
 const stores: TraceStore[] = [];
 const sessions: TimelineSession[] = [];
 
