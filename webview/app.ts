@@ -2,28 +2,27 @@
  * The timeline controller: holds the model (the run's data, model.ts) and the view state
  * (state.ts, changed only by dispatching actions), applies host messages (inbox.ts), and
  * renders everything in one requestAnimationFrame pass so bursts of live updates never
- * cause more than one layout per frame. The rows on screen come from visibleRows (filters.ts),
- * the keys from keys.ts.
+ * cause more than one layout per frame. The page's parts and which action each of their
+ * events calls: page.ts; the rows on screen come from visibleRows (filters.ts), the keys
+ * from keys.ts.
  */
 import type { HostMessage, RunChoiceView, SpanCore } from '../src/shared/protocol';
-import { Chrome } from './chrome';
-import { DetailPanel } from './detail';
+import type { Chrome } from './chrome';
+import type { DetailPanel } from './detail';
 import { emptyText, filtersHiding, visibleRows } from './filters';
-import { receive, settle, spanRequests, type Inbox, type Pending } from './inbox';
-import { onPageKey, onTreeKey, type KeyTarget } from './keys';
-import { clampWindow, formatCount, panWindow, rangeWindow, zoomWindow, type TimeWindow } from './layout';
-import { Minimap } from './minimap';
-import { DetailCache, TimelineModel } from './model';
+import { receive, settle, type Inbox, type Pending } from './inbox';
+import { formatCount, rangeWindow, zoomWindow, type TimeWindow } from './layout';
+import type { Minimap } from './minimap';
+import { TimelineModel } from './model';
+import { buildPage, type PageActions } from './page';
 import { fromPersisted, reduce, toPersisted, type Action, type ViewState } from './state';
-import { Toolbar } from './toolbar';
+import type { Toolbar } from './toolbar';
 import { Matches } from './search';
 import { hasChildren, rowIndexOf, type Tree } from './tree';
 import type { Host, PersistedState } from './vscode';
-import { ROW_HEIGHT, Waterfall } from './waterfall';
+import { ROW_HEIGHT, type Waterfall } from './waterfall';
 
-const LIVE_TICK_MS = 250;
-
-export class App implements Inbox, KeyTarget {
+export class App implements Inbox, PageActions {
   readonly model = new TimelineModel();
   /** Timings of the last message and frame, reported with each `runlens:rendered` event. */
   readonly perf = { deserializeMs: 0, parseMs: 0, rebuildMs: 0 };
@@ -58,66 +57,15 @@ export class App implements Inbox, KeyTarget {
     const saved = host.getState();
     this.state = fromPersisted(saved);
     this.savedScrollTop = typeof saved.ui?.scrollTop === 'number' ? saved.ui.scrollTop : 0;
-    const post = host.post.bind(host);
-    this.toolbar = new Toolbar(root, {
-      zoomIn: () => this.zoomBy(1.6),
-      zoomOut: () => this.zoomBy(1 / 1.6),
-      fit: () => this.fit(),
-      search: (q) => this.setQuery(q),
-      next: (dir) => this.nextMatch(dir),
-      filter: (id, value) => this.dispatch({ type: 'setFilter', id, value }),
-      critical: (on) => this.dispatch({ type: 'setCritical', on }),
-      compareWith: (id) => post(id ? { type: 'pickCompareRun', runId: id } : { type: 'clearCompare' }),
-      pickOther: () => post({ type: 'pickCompareRun' }),
-      layout: (layout) => this.dispatch({ type: 'setLayout', layout }),
-      gotoDivergence: () => this.selectFirstDivergence(),
-    });
-    this.chrome = new Chrome(root, this.toolbar, {
-      detailWidth: (px) => this.dispatch({ type: 'setDetailWidth', px, max: root.clientWidth * 0.7 }),
-      resized: () => this.invalidate(),
-      themeChanged: () => this.invalidate(),
-    });
-    this.waterfall = new Waterfall(this.chrome.waterfallSlot, {
-      select: (i, how) => this.onRowClick(i, how),
-      toggle: (i) => this.toggleRow(i),
-      zoom: (f, anchor) => this.zoomBy(f, anchor),
-      pan: (d) => this.setWindow(panWindow(this.state.view, d, this.model.liveBounds())),
-      range: (a, b) => this.setWindow(rangeWindow(a, b, this.model.liveBounds())),
-      scrolled: () => this.invalidate(),
-      key: (e) => onTreeKey(e, this),
-      namesWidth: (px) => this.dispatch({ type: 'setNamesWidth', px, max: root.clientWidth * 0.6 }),
-      focusChanged: () => this.invalidate(),
-    });
-    this.minimap = new Minimap(this.waterfall.minimapSlot, {
-      navigate: (ms, frac) => {
-        const span = this.state.view.end - this.state.view.start;
-        this.setWindow(clampWindow({ start: ms - span / 2, end: ms + span / 2 }, this.model.liveBounds()));
-        this.waterfall.scrollTop = Math.max(0, frac * this.rows().length * ROW_HEIGHT - this.waterfall.viewportHeight / 2);
-      },
-    });
-    const ask = spanRequests(this.model, post);
-    this.model.details = new DetailCache(ask.detail);
-    this.detail = new DetailPanel(this.chrome.main, { close: () => this.setDetailOpen(false), ...ask });
+    ({
+      toolbar: this.toolbar,
+      chrome: this.chrome,
+      waterfall: this.waterfall,
+      minimap: this.minimap,
+      detail: this.detail,
+    } = buildPage(root, host, this));
     if (this.state.query) this.toolbar.search.value = this.state.query;
     this.syncChrome();
-
-    document.addEventListener('keydown', (e) =>
-      onPageKey(e, {
-        focusSearch: () => this.toolbar.search.focus(),
-        nextMatch: (dir) => this.nextMatch(dir),
-        escape: (inField) => {
-          if (inField && this.state.query) {
-            this.toolbar.search.value = '';
-            this.setQuery('');
-          } else if (this.state.detailOpen) this.setDetailOpen(false);
-          else return;
-          this.waterfall.focus();
-        },
-      }),
-    );
-    window.setInterval(() => {
-      if (this.model.isLive()) this.invalidate();
-    }, LIVE_TICK_MS);
   }
 
   // -------------------------------------------------------------------------------------
@@ -134,6 +82,10 @@ export class App implements Inbox, KeyTarget {
 
   dispatch(a: Action): void {
     if (this.apply(a)) this.invalidate();
+  }
+
+  get viewState(): ViewState {
+    return this.state;
   }
 
   /** The parts of the page the state lays out directly (widths, detail open). */
@@ -335,7 +287,7 @@ export class App implements Inbox, KeyTarget {
     if (focus) this.waterfall.focus();
   }
 
-  private onRowClick(i: number, how: 'click' | 'dblclick'): void {
+  onRowClick(i: number, how: 'click' | 'dblclick'): void {
     const p = this.rows()[i];
     if (p === undefined) return;
     this.waterfall.focus();
@@ -349,7 +301,7 @@ export class App implements Inbox, KeyTarget {
     this.setWindow(rangeWindow(s - pad, m.endIn(lane, p) + pad, m.liveBounds()));
   }
 
-  private toggleRow(i: number): void {
+  toggleRow(i: number): void {
     const p = this.rows()[i];
     if (p !== undefined && hasChildren(this.model.tree, p)) this.setCollapsed(p, !this.isCollapsed(p));
   }
@@ -364,7 +316,7 @@ export class App implements Inbox, KeyTarget {
   firstVisibleRow = (): number => this.waterfall.firstVisibleRow();
   openDetail = (): void => this.setDetailOpen(true);
 
-  private setDetailOpen(open: boolean): void {
+  setDetailOpen(open: boolean): void {
     this.dispatch({ type: 'setDetailOpen', open });
     this.saveState(true);
   }
@@ -372,7 +324,7 @@ export class App implements Inbox, KeyTarget {
   // -------------------------------------------------------------------------------------
   // Zoom, pan
 
-  private setWindow = (w: TimeWindow): void => this.dispatch({ type: 'setWindow', window: w });
+  setWindow = (w: TimeWindow): void => this.dispatch({ type: 'setWindow', window: w });
 
   zoomBy(factor: number, anchor?: number): void {
     const v = this.state.view;
@@ -384,7 +336,7 @@ export class App implements Inbox, KeyTarget {
   // -------------------------------------------------------------------------------------
   // Search
 
-  private setQuery(q: string): void {
+  setQuery(q: string): void {
     this.apply({ type: 'setQuery', query: q });
     window.clearTimeout(this.searchTimer);
     this.searchTimer = window.setTimeout(() => {
@@ -401,7 +353,7 @@ export class App implements Inbox, KeyTarget {
     this.matches.update(m.tree, (p) => m.nameAt(p), this.state.query);
   }
 
-  private nextMatch(dir: 1 | -1): void {
+  nextMatch(dir: 1 | -1): void {
     const target = this.matches.step(this.selectedPos(), dir);
     if (target >= 0) this.revealRowId(this.model.tree.ids[target]!, true, false);
   }
