@@ -8,6 +8,7 @@
  * messages and counts under `runlens.*` keys) so views can say that something was cut.
  */
 import type { AttrValue, Attributes, RunPatch, Span, SpanEvent } from './model';
+import { RunContext } from './context/types';
 import { DEFAULT_ATTR_MAX_LENGTH } from '../shared/defaults';
 
 export interface Limits {
@@ -190,6 +191,8 @@ export function boundSpan(s: Span, limits: Limits): Span {
 
 /** A run patch within the limits (names, command, cwd, attributes). */
 export function boundRun<T extends RunPatch>(r: T, limits: Limits): T {
+  // A context is all or nothing: one that does not fit its schema (bounded lists and strings) is dropped.
+  if (r.context !== undefined && !RunContext.safeParse(r.context).success) r = { ...r, context: undefined };
   const L = limits;
   const attributes = r.attributes
     ? boundAttributes(r.attributes, L.attrValueLength, L.keyLength, L.attributesPerSpan, L.depth, undefined)

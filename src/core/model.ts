@@ -6,6 +6,7 @@
  * trips); ids are lowercase hex (trace 32 chars, span 16 chars) whatever the wire format.
  */
 import { z } from 'zod';
+import { RunContext } from './context/types';
 import { RUN_STATUSES, SPAN_STATUSES } from '../shared/status';
 
 /** Run and span statuses: their names, meaning and order are src/shared/status.ts's. */
@@ -112,6 +113,8 @@ export const Run = z.object({
   errorCount: z.number().int().nonnegative(),
   /** HMAC proving this user's Runlens launched the run (src/core/launchKey.ts); only such runs can be re-run. */
   launchSignature: z.string().optional(),
+  /** What was around the run when it started (commit, environment names, inputs…: src/core/context). */
+  context: RunContext.optional(),
   /** The process recording a launched or followed run: when it is gone, the run is closed INCOMPLETE. */
   owner: z
     .object({ pid: z.number().int().positive(), started: z.string().max(64).optional(), host: z.string().max(256).optional() })

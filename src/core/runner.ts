@@ -11,7 +11,8 @@ import { JsonLinesParser, type JsonLinesResult } from './ingest/jsonl';
 import { ParsedOutputRecorder } from './ingest/recorder';
 import { RUN_ID_ATTRIBUTE } from './ingest/otlp';
 import type { Store } from './store/store';
-import { signLaunch } from './launchKey';
+import { signLaunch, userKey } from './launchKey';
+import { captureRunContext } from './context/capture';
 import { processIdentity } from './processes';
 import { superviseSpawn, type Supervised, type SupervisorMessage } from './supervise';
 
@@ -32,6 +33,8 @@ export interface LaunchOptions {
    * own process group, which may not read the terminal.
    */
   stdin?: NodeJS.ReadableStream;
+  /** Glob patterns of the workflow's input files (its `inputs`), hashed into the run's context. */
+  inputs?: readonly string[];
 }
 
 export interface RunningWorkflow {
@@ -79,13 +82,28 @@ export function runEnvironment(
   return env;
 }
 
-/** HEAD of the git repository around `cwd`, or undefined (not a repo, no git). */
-function gitCommit(cwd: string): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    execFile('git', ['rev-parse', 'HEAD'], { cwd, timeout: 3000 }, (err, stdout) => {
-      resolve(err ? undefined : stdout.trim() || undefined);
-    });
-  });
+/** How long a run's end waits for its context to be recorded (captureRunContext bounds each step itself). */
+const CONTEXT_WAIT_MS = 10_000;
+
+/**
+ * Record what is around the run as it starts (commit, uncommitted files, environment names,
+ * runtimes, lock files, inputs: src/core/context). Never fails the run: a context that cannot
+ * be taken is left out.
+ */
+function recordContext(store: Store, runId: string, opts: LaunchOptions, env: Record<string, string | undefined>): Promise<void> {
+  let secretKey: Buffer | undefined;
+  try {
+    secretKey = userKey();
+  } catch {
+    secretKey = undefined;
+  }
+  const taken = captureRunContext({ command: opts.command, cwd: opts.cwd, env, inputs: opts.inputs, secretKey }).then(
+    (context) => {
+      store.apply({ runs: [{ id: runId, context, ...(context.git?.commit ? { gitCommit: context.git.commit } : {}) }], spans: [] });
+    },
+    () => undefined,
+  );
+  return Promise.race([taken, new Promise<void>((resolve) => setTimeout(resolve, CONTEXT_WAIT_MS).unref())]);
 }
 
 /** The ids a run's processes join: its own id, the trace and the TRACEPARENT parent span. */
@@ -158,7 +176,10 @@ export function launch(store: Store, opts: LaunchOptions): RunningWorkflow {
   const take = (stream: 'stdout' | 'stderr', result: JsonLinesResult) => recorder.take(stream, result, stream);
   const grace = opts.killAfterMs ?? 3000;
   const windows = process.platform === 'win32';
-  const env = runEnvironment({ ...process.env, ...opts.env }, run, opts.endpoint, store.secret);
+  const userEnv = { ...process.env, ...opts.env };
+  const env = runEnvironment(userEnv, run, opts.endpoint, store.secret);
+  // Taken before the workflow starts writing: the files it reads are as it found them.
+  const context = recordContext(store, run.id, opts, userEnv);
 
   /** The process spawned here: the supervisor (POSIX), or the workflow itself (Windows). */
   let proc: ChildProcess | undefined;
@@ -216,16 +237,15 @@ export function launch(store: Store, opts: LaunchOptions): RunningWorkflow {
       // Let the supervisor go: it stops what is left of the group (a daemon the workflow left behind) and exits.
       supervised?.control.destroy();
       proc?.unref();
-      resolve(store.endRun(run.id, { exitCode, signal, cancelled: cancelled || undefined }));
+      // The run's context is part of it: `runlens run` exits only once it is recorded.
+      const endNs = nowNs();
+      void context.then(() => resolve(store.endRun(run.id, { exitCode, signal, cancelled: cancelled || undefined, endNs })));
     };
     if (spawnError || !proc || !output) {
       queueMicrotask(() => finish(127, undefined, spawnError ?? new Error('could not start')));
       return;
     }
     const child = proc;
-    gitCommit(opts.cwd).then((commit) => {
-      if (commit) store.apply({ runs: [{ id: run.id, gitCommit: commit }], spans: [] });
-    });
     if (input) input.on('error', () => undefined);
     if (opts.stdin && input) forwardInput(opts.stdin, input);
 

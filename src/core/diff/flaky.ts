@@ -1,0 +1,68 @@
+/**
+ * A step's pass/fail record across a workflow's recent runs, and what changed where it began
+ * to fail: "failed 3 of last 10 · first after commit abc1234". Pure.
+ */
+import { isFailedStatus, type SpanStatus } from '../model';
+import type { RunContext } from '../context/types';
+
+export interface FlakySample {
+  runId: string;
+  status: SpanStatus;
+  /** The run's commit and captured context, when recorded. */
+  commit?: string;
+  context?: RunContext;
+}
+
+export interface Flakiness {
+  failed: number;
+  of: number;
+  /** The run where the latest stretch of failures began, and what changed just before it. */
+  firstFailure?: { runId: string; after?: string };
+}
+
+/** What differs between two consecutive runs' contexts, in a few words, or undefined. */
+function boundaryChange(before: FlakySample, after: FlakySample): string | undefined {
+  const c1 = before.context?.git?.commit ?? before.commit;
+  const c2 = after.context?.git?.commit ?? after.commit;
+  if (c1 && c2 && c1 !== c2) return `commit ${c2.slice(0, 7)}`;
+  const e1 = before.context?.env;
+  const e2 = after.context?.env;
+  if (e1 && e2) {
+    const names = [...new Set([...Object.keys(e1), ...Object.keys(e2)])].filter((n) => e1[n] !== e2[n]).sort();
+    if (names.length) return `a change of ${names.slice(0, 2).join(', ')}${names.length > 2 ? '…' : ''}`;
+  }
+  const i1 = JSON.stringify(before.context?.inputs ?? []);
+  const i2 = JSON.stringify(after.context?.inputs ?? []);
+  if (before.context && after.context && i1 !== i2) return 'an input change';
+  const d1 = before.context?.git?.diffHash;
+  const d2 = after.context?.git?.diffHash;
+  if (before.context?.git && after.context?.git && d1 !== d2) return 'uncommitted changes';
+  return undefined;
+}
+
+/** Samples newest first; looks at the newest `window` of them. */
+export function flakiness(samples: readonly FlakySample[], window = 10): Flakiness {
+  const recent = samples.slice(0, window);
+  const failed = recent.filter((s) => isFailedStatus(s.status)).length;
+  const out: Flakiness = { failed, of: recent.length };
+  if (!failed) return out;
+  // The newest pass → fail boundary: the first failure of the latest failing stretch.
+  for (let i = 0; i < recent.length; i++) {
+    const s = recent[i]!;
+    if (!isFailedStatus(s.status)) continue;
+    const older = recent[i + 1] ?? samples[i + 1];
+    if (older && !isFailedStatus(older.status)) {
+      out.firstFailure = { runId: s.runId, after: boundaryChange(older, s) };
+      break;
+    }
+    if (!older) out.firstFailure = { runId: s.runId };
+  }
+  return out;
+}
+
+/** `failed 3 of last 10 · first after commit abc1234`, or undefined when nothing failed. */
+export function flakinessText(f: Flakiness): string | undefined {
+  if (!f.failed) return undefined;
+  const head = `failed ${f.failed} of last ${f.of}`;
+  return f.firstFailure?.after ? `${head} · first after ${f.firstFailure.after}` : head;
+}
