@@ -61,6 +61,7 @@ export class Launcher implements vscode.Disposable {
       name: spec.name,
       workflow: spec.name,
       endpoint,
+      inputs: spec.inputs,
     });
     let exitCode: number | undefined;
     const pty: vscode.Pseudoterminal = {

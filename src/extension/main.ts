@@ -13,11 +13,12 @@ import { registerDataCommands } from './commands/data';
 import { registerNavigation } from './commands/navigate';
 import { CommandRegistry } from './commands/register';
 import { registerRunCommands } from './commands/run';
-import { LiveConfig, RELOAD_KEYS } from './config';
+import { LiveConfig } from './config';
 import { registerDebugFromHere } from './debugFromHere';
+import { registerLmTools } from './lmTools';
 import { EditorFeature } from './editorFeature';
 import { Launcher } from './launcher';
-import { openStore } from './openStore';
+import { openStore, promptReload } from './openStore';
 import type { Services } from './services';
 import type { SourceIndex } from './sourceIndex';
 import { SourceLinks } from './sources';
@@ -80,6 +81,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Runlen
       ...registerDataCommands(s),
       ...registerNavigation(s, context.extensionUri),
       ...registerDebugFromHere(s),
+      ...registerLmTools(s),
       ...commands.register({ 'runlens.showLogs': () => log.show() }),
       config.onDidChange(({ event }) => promptReload(event)),
     );
@@ -118,12 +120,4 @@ export async function deactivate(): Promise<void> {
   const close = closing;
   closing = undefined;
   await close?.();
-}
-
-/** Settings read when the database is opened apply after a window reload. */
-function promptReload(e: vscode.ConfigurationChangeEvent): void {
-  if (!RELOAD_KEYS.some((k) => e.affectsConfiguration(k))) return;
-  void vscode.window
-    .showInformationMessage('Runlens: reload the window to use the new database settings.', 'Reload Window')
-    .then((a) => a && vscode.commands.executeCommand('workbench.action.reloadWindow'));
 }

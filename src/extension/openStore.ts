@@ -13,6 +13,7 @@ import * as vscode from 'vscode';
 import { RemoteStore } from '../core/store/remote';
 import { DatabaseLockedError } from '../core/store/store';
 import type { Config } from './config';
+import { RELOAD_KEYS } from './config';
 
 export interface OpenedStore {
   store: RemoteStore;
@@ -50,4 +51,12 @@ export async function openStore(config: Config, log: vscode.LogOutputChannel): P
     store.onDidCreate(() => log.info(`database ${config.databasePath} created`));
   }
   return { store, readOnly };
+}
+
+/** Settings read when the database is opened apply after a window reload. */
+export function promptReload(e: vscode.ConfigurationChangeEvent): void {
+  if (!RELOAD_KEYS.some((k) => e.affectsConfiguration(k))) return;
+  void vscode.window
+    .showInformationMessage('Runlens: reload the window to use the new database settings.', 'Reload Window')
+    .then((a) => a && vscode.commands.executeCommand('workbench.action.reloadWindow'));
 }

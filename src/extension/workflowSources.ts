@@ -11,6 +11,8 @@ export interface WorkflowSpec {
   command: string[];
   cwd: string;
   env: Record<string, string>;
+  /** Glob patterns of input files (relative to cwd) whose hashes go into each run's context. */
+  inputs?: string[];
   origin: 'settings' | 'launch' | 'file' | 'run';
   /** Shown in the QuickPick (where it was declared). */
   detail?: string;
@@ -103,6 +105,7 @@ export function fromSetting(entry: unknown, ctx: VariableContext): WorkflowSpec 
   if (!name) return { name: '(unnamed)', reason: 'a runlens.workflows entry has no "name"' };
   if (typeof e.command !== 'string' || !e.command.trim()) return { name, reason: 'no "command"' };
   if (e.args !== undefined && !isStringArray(e.args)) return { name, reason: '"args" must be an array of strings' };
+  if (e.inputs !== undefined && !isStringArray(e.inputs)) return { name, reason: '"inputs" must be an array of glob patterns' };
   try {
     const args = ((e.args as string[] | undefined) ?? []).map((a) => substituteVariables(a, ctx));
     return {
@@ -110,6 +113,7 @@ export function fromSetting(entry: unknown, ctx: VariableContext): WorkflowSpec 
       command: [substituteVariables(e.command.trim(), ctx), ...args],
       cwd: resolveCwd(e.cwd, ctx),
       env: envOf(e.env, ctx),
+      ...(e.inputs ? { inputs: (e.inputs as string[]).map((g) => substituteVariables(g, ctx)) } : {}),
       origin: 'settings',
       detail: `${[e.command, ...((e.args as string[]) ?? [])].join(' ')}  (settings)`,
       folder: ctx.workspaceFolder,

@@ -8,6 +8,8 @@ import type { Services } from '../services';
 import { firstFailure } from '../sources';
 import { registerTimelineSerializer, TimelinePanel, type TimelineContext } from '../timeline';
 import type { StepRef, Target } from './table';
+import { RunDiffPanel } from '../runDiff/panel';
+import { registerRunDiff, runDiffContext } from './diff';
 
 export function registerNavigation(s: Services, extensionUri: vscode.Uri): vscode.Disposable[] {
   const { store, tree, sources, log, editor } = s;
@@ -22,6 +24,11 @@ export function registerNavigation(s: Services, extensionUri: vscode.Uri): vscod
     log,
     onDidSelectSpan: (runId, spanId) => tree.followSpan(runId, spanId),
   };
+
+  const runDiff = runDiffContext(s, (runId, spanId, compareWith) => {
+    const panel = TimelinePanel.show(timeline, runId, spanId, { viewColumn: vscode.ViewColumn.One });
+    if (compareWith) panel.compareWith(compareWith);
+  });
 
   const openTimeline = async (t?: Target): Promise<void> => {
     const target = await tree.target(t, 'Pick a run to open in the timeline');
@@ -58,6 +65,8 @@ export function registerNavigation(s: Services, extensionUri: vscode.Uri): vscod
       return panel.pickCompare();
     }
     panel.compareWith(base.id);
+    // Beside the two runs: what changed between them, likeliest cause first.
+    await RunDiffPanel.show(runDiff, target.run.id, base.id, { preserveFocus: true });
   };
 
   const revealRun = async (t?: Target): Promise<void> => {
@@ -83,6 +92,7 @@ export function registerNavigation(s: Services, extensionUri: vscode.Uri): vscod
 
   return [
     registerTimelineSerializer(timeline),
+    ...registerRunDiff(s, runDiff),
     { dispose: () => TimelinePanel.disposeAll() },
     ...s.commands.register({
       'runlens.openTimeline': openTimeline,

@@ -36,6 +36,8 @@ export interface CommandTable {
   'runlens.goToSource': (target?: Target) => Returns<boolean>;
   'runlens.compareWith': (target?: Target) => Returns<void>;
   'runlens.compareWithLastSuccess': (target?: Target) => Returns<void>;
+  /** The Run Diff report of a run against `baselineId` (a run id), or its last success. */
+  'runlens.runDiff': (target?: Target, baselineId?: string) => Returns<void>;
   /** Where the run was written. */
   'runlens.exportRun': (target?: Target, format?: ExportFormat | string, out?: Uri) => Returns<Uri | undefined>;
   'runlens.copyTraceId': (target?: Target) => Returns<string | undefined>;
@@ -74,6 +76,7 @@ export const COMMAND_IDS = Object.keys({
   'runlens.goToSource': true,
   'runlens.compareWith': true,
   'runlens.compareWithLastSuccess': true,
+  'runlens.runDiff': true,
   'runlens.exportRun': true,
   'runlens.copyTraceId': true,
   'runlens.deleteRun': true,
