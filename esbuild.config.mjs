@@ -35,6 +35,8 @@ const nodeTargets = [
   // The extension's store thread (worker_threads): the store, the collector, imports, snapshots.
   { in: 'src/core/store/worker.ts', out: 'storeWorker' },
   { in: 'src/cli/main.ts', out: 'cli' },
+  // `runlens mcp` only: the MCP SDK stays out of every other command's start-up (loaded from the CLI's folder).
+  { in: 'src/core/agent/mcp.ts', out: 'mcp' },
 ].filter((e) => existsSync(e.in));
 
 const builds = [];
@@ -47,6 +49,10 @@ if (nodeTargets.length) {
     target: 'node20',
     format: 'cjs',
     external: ['vscode'],
+    // ES modules bundled into CommonJS (fdir, under tinyglobby, calls createRequire(import.meta.url)):
+    // import.meta.url is this bundle's own file URL.
+    define: { 'import.meta.url': '__runlensImportMetaUrl' },
+    banner: { js: "const __runlensImportMetaUrl = require('url').pathToFileURL(__filename).href;" },
   });
 }
 if (existsSync('webview/main.ts')) {

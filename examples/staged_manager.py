@@ -11,6 +11,12 @@ process lives and INCOMPLETE once it is gone. `pr_creation` never starts.
 
     python3 examples/staged_manager.py
     STAGE_TIMEOUT_SECONDS=0.5 python3 examples/staged_manager.py
+
+With CODING_AGENT_SECONDS set, the coding agent does answer, after that many seconds: the
+workflow passes while the agent is quick, and a slow day shows as a stage far slower than its
+baseline (Run Diff: "Slower than baseline: staged_manager › implementation").
+
+    CODING_AGENT_SECONDS=0.05 STAGE_TIMEOUT_SECONDS=5 python3 examples/staged_manager.py
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "hel
 from runlens_trace import event, set_attribute, step  # noqa: E402  (copy-in helper)
 
 STAGE_TIMEOUT = float(os.environ.get("STAGE_TIMEOUT_SECONDS", "1.5"))
+# Unset: the coding agent never answers (the failure this example shows by default).
+AGENT_SECONDS = os.environ.get("CODING_AGENT_SECONDS")
 
 
 def log(message: str) -> None:
@@ -56,8 +64,9 @@ def implementation(state: dict[str, Any]) -> None:  # RUNLENS-MARK: implementati
     with step("checkout_branch", {"branch": f"feature/{state['issue'].lower()}"}):
         time.sleep(0.05)
     event("waiting for coding agent", {"agent": "coder", "issue.key": state["issue"]})
-    # The coding agent's reply never arrives: this wait has no timeout of its own.
-    threading.Event().wait()
+    # Without CODING_AGENT_SECONDS the coding agent's reply never arrives: this wait has no timeout of its own.
+    threading.Event().wait(None if AGENT_SECONDS is None else float(AGENT_SECONDS))
+    set_attribute("agent.reply", "patch ready")
 
 
 @step("pr_creation")

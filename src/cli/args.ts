@@ -12,7 +12,7 @@ export const VERSION = '0.1.0';
 export const HELP = `runlens ${VERSION} — record and inspect workflow traces
 
 Usage:
-  runlens run [--name N] [--db P] [--port N] [--no-stdin] -- <command> [args...]
+  runlens run [--name N] [--input GLOBS] [--db P] [--port N] [--no-stdin] -- <command> [args...]
       Run a command as a traced run: OTLP endpoint and TRACEPARENT injected, JSON-lines
       span events read from its output. Prints the run tree and failed steps with
       file:line, and exits with the command's exit code.
@@ -21,6 +21,10 @@ Usage:
   runlens show <runId|last> [--db P] [--json]
   runlens export <runId|last> [--format otlp-json|jaeger-json] [--out FILE] [--db P]
   runlens import <file...> [--db P]     OTLP JSON, Jaeger JSON, execution-trace JSON, JSON lines.
+  runlens diff <runId|last> [<baseline>|last-success] [--db P] [--json]
+      What changed since the run last worked: commit, files, environment names, inputs, the
+      first divergent step, slower steps, output. Exits 1 when the run has a new failure.
+  runlens mcp [--db P]                  The same answers for AI agents: an MCP server on stdio.
   runlens <command> --help              What one command does and the flags it takes.
 
 The database defaults to .runlens/traces.db in the workspace root (the nearest folder
@@ -47,7 +51,7 @@ interface CommandSpec {
 
 export const COMMANDS: Record<string, CommandSpec> = {
   run: {
-    usage: `Usage: runlens run [--name N] [--db P] [--port N] [--no-stdin] -- <command> [args...]
+    usage: `Usage: runlens run [--name N] [--input GLOBS] [--db P] [--port N] [--no-stdin] -- <command> [args...]
 
 Runs <command> as a traced run: the OTLP endpoint, TRACEPARENT and the run id are put in its
 environment, and JSON-lines span events on its stdout/stderr are recorded. Its output is
@@ -58,12 +62,15 @@ at once) and records the run CANCELLED; runlens then exits 130, 143 or 129. If r
 is killed, the command's process tree is stopped too.
 
   --name N       Name of the run (default: the script's file name).
+  --input GLOBS  Input files the command reads, as glob patterns relative to the current
+                 folder, separated by commas (e.g. 'data/*.csv,config.yaml'): their sizes and
+                 hashes are recorded with the run, so \`runlens diff\` can say an input changed.
 ${DB_FLAG}
   --port N       Collector port for the run's OTLP exporters. Default 4318, or a free port
                  when 4318 is taken; a port given here that is taken is an error.
   --no-stdin     Give the command no stdin (it reads end of file at once).
 `,
-    values: ['name', 'db', 'port'],
+    values: ['name', 'input', 'db', 'port'],
     switches: ['no-stdin'],
     positional: [0, 0],
   },
@@ -129,6 +136,37 @@ ${DB_FLAG}
     values: ['db'],
     switches: [],
     positional: [1, Infinity],
+  },
+  diff: {
+    usage: `Usage: runlens diff <runId|last> [<baselineId>|last-success] [--db P] [--json]
+
+Says what changed between a run and a baseline — by default the last successful run of the
+same workflow before it — likeliest cause first: the commit and the files between, uncommitted
+files, environment variables whose value changed (names only: values are never stored), lock
+files, runtimes and inputs; then the first divergent step side by side, steps slower than the
+p95 of recent successful runs, retries that appeared, and output lines only one run printed.
+Exits 1 when the run has a failure the baseline did not (for CI logs), 0 otherwise.
+
+${DB_FLAG}
+  --json         The report as JSON (times in ns as strings).
+`,
+    values: ['db'],
+    switches: ['json'],
+    positional: [1, 2],
+  },
+  mcp: {
+    usage: `Usage: runlens mcp [--db P]
+
+Serves the runs to AI agents over the Model Context Protocol on stdin/stdout: tools to list
+runs, explain a failure (with its source line), diff two runs and read a step. Read-only; each
+answer is bounded and marks trace text as untrusted data. Configure your agent to start
+\`npx runlens mcp\` in the workspace.
+
+${DB_FLAG}
+`,
+    values: ['db'],
+    switches: [],
+    positional: [0, 0],
   },
 };
 export const ALIASES: Record<string, string> = { ls: 'list' };

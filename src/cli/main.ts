@@ -10,9 +10,11 @@ import { ImportError } from '../core/ingest/importers';
 import { DatabaseLockedError } from '../core/store/store';
 import { terminalText } from '../core/terminal';
 import { VERSION, HELP, COMMANDS, ALIASES, UsageError, isHelp, parseArgs, quoteArg, type Parsed } from './args';
+import { cmdDiff } from './commands/diff';
 import { cmdExport } from './commands/export';
 import { cmdImport } from './commands/import';
 import { cmdList } from './commands/list';
+import { cmdMcp } from './commands/mcp';
 import { cmdRun } from './commands/run';
 import { cmdServe } from './commands/serve';
 import { cmdShow } from './commands/show';
@@ -28,6 +30,8 @@ const RUNNERS: Record<string, (p: Parsed) => Promise<number>> = {
   show: cmdShow,
   export: cmdExport,
   import: cmdImport,
+  diff: cmdDiff,
+  mcp: cmdMcp,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -53,6 +53,7 @@ export async function cmdRun(p: Parsed): Promise<number> {
     name,
     endpoint: collector.endpoint,
     stdin: p.flags.has('no-stdin') ? undefined : process.stdin,
+    inputs: inputsOf(p),
   });
   running.onOutput((stream, text) => (stream === 'stdout' ? process.stdout : process.stderr).write(text));
   // Stopping runlens stops the run (CANCELLED) and exits as the shell expects of a command
@@ -103,4 +104,15 @@ function quietOutput(): void {
 function signalNumber(sig: string): number | undefined {
   const n = osConstants.signals[sig as NodeJS.Signals];
   return typeof n === 'number' ? n : undefined;
+}
+
+/** `--input 'data/*.csv,config.yaml'` → the patterns. */
+function inputsOf(p: Parsed): string[] | undefined {
+  const v = p.flags.get('input');
+  if (typeof v !== 'string') return undefined;
+  const patterns = v
+    .split(',')
+    .map((g) => g.trim())
+    .filter(Boolean);
+  return patterns.length ? patterns : undefined;
 }
