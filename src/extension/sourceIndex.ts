@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import type { Run, SpanStatus } from '../core/model';
 import { durationMs, errorSummary, isFailedStatus, spanException } from '../core/model';
 import { resolveFailure, resolveSource, type SourceOptions, type StackFrame } from '../core/source';
+import { flakiness, flakinessText } from '../core/diff/flaky';
 import type { StoreChange } from '../core/store/store';
 import type { RunDigest } from '../core/digest';
 
@@ -51,6 +52,9 @@ export interface StepSample {
   spanId: string;
   status: SpanStatus;
   durationMs?: number;
+  /** The run's commit and context (what changed where failures began). */
+  commit?: string;
+  context?: Run['context'];
 }
 
 export interface StepHistory {
@@ -64,6 +68,8 @@ export interface StepHistory {
   p50?: number;
   p95?: number;
   last: SpanStatus;
+  /** `failed 3 of last 10 · first after commit abc1234`, when any of the last ten failed. */
+  flaky?: string;
 }
 
 interface RunFacts {
@@ -227,6 +233,7 @@ export class SourceIndex {
         p50: percentile(durations, 50),
         p95: percentile(durations, 95),
         last: g.samples[0]!.status,
+        flaky: flakinessText(flakiness(g.samples)),
       };
       let list = byFile.get(g.file);
       if (!list) byFile.set(g.file, (list = []));
@@ -296,6 +303,8 @@ export class SourceIndex {
           spanId: s.spanId,
           status: s.status,
           durationMs: s.endNs !== undefined ? durationMs(s) : undefined,
+          commit: run.gitCommit,
+          context: run.context,
         },
       });
     }
@@ -303,10 +312,12 @@ export class SourceIndex {
   }
 }
 
-/** `12 runs · 3 failed · p50 1.2 s · p95 9.8 s · last: OK` */
+/** `12 runs · failed 3 of last 10 · first after commit abc1234 · p50 1.2 s · p95 9.8 s · last: OK` */
 export function historyText(h: StepHistory, formatDuration: (ms: number) => string): string {
   const parts = [`${h.samples.length} run${h.samples.length === 1 ? '' : 's'}`];
-  if (h.failed) parts.push(`${h.failed} failed`);
+  // The last ten runs say more than the total: "failed 3 of last 10 · first after commit abc1234".
+  if (h.flaky) parts.push(h.flaky);
+  else if (h.failed) parts.push(`${h.failed} failed`);
   if (h.p50 !== undefined) parts.push(`p50 ${formatDuration(h.p50)}`);
   if (h.p95 !== undefined) parts.push(`p95 ${formatDuration(h.p95)}`);
   parts.push(`last: ${h.last}`);
