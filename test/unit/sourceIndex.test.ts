@@ -100,7 +100,10 @@ describe('source index: failed steps and step history at the code', function () 
     assert.equal(validate.samples.length, 2);
     assert.equal(validate.failed, 1);
     assert.equal(validate.last, 'ERROR');
-    assert.match(historyText(validate, formatDuration), /^2 runs · failed 1 of last 2( · first after [^·]+)? · p50 .+ · p95 .+ · last: ERROR$/);
+    assert.match(
+      historyText(validate, formatDuration),
+      /^2 runs · failed 1 of last 2( · first after [^·]+)? · p50 .+ · p95 .+ · last: ERROR$/,
+    );
   });
 
   it('clears the failure once a later run of the workflow passes that step', async () => {

@@ -61,7 +61,11 @@ function stepHistory(store: DiffStore, target: Run, targetSpans: readonly Span[]
   return { runs: runs.length, durations };
 }
 
-async function gitBetween(a: RunContext | undefined, b: RunContext | undefined, root: string | undefined): Promise<CommitsBetween | undefined> {
+async function gitBetween(
+  a: RunContext | undefined,
+  b: RunContext | undefined,
+  root: string | undefined,
+): Promise<CommitsBetween | undefined> {
   const from = a?.git?.commit;
   const to = b?.git?.commit;
   if (!from || !to || from === to || !root) return undefined;

@@ -22,7 +22,12 @@ export function runDiffContext(s: Services, openTimeline: RunDiffContext['openTi
       // The same workflow's runs first, newest first: the likely baselines.
       const ordered = [...runs.filter((r) => (r.workflow ?? r.name) === wf), ...runs.filter((r) => (r.workflow ?? r.name) !== wf)];
       const picked = await vscode.window.showQuickPick(
-        ordered.map((r) => ({ label: noIcons(r.name), description: `${r.status} · ${relativeTimeNs(r.startNs)}`, detail: `run ${r.id}`, run: r })),
+        ordered.map((r) => ({
+          label: noIcons(r.name),
+          description: `${r.status} · ${relativeTimeNs(r.startNs)}`,
+          detail: `run ${r.id}`,
+          run: r,
+        })),
         { title: `Baseline for “${noIcons(target.name)}”`, placeHolder: 'Pick the run to compare with', matchOnDescription: true },
       );
       return picked?.run;

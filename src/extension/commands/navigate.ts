@@ -85,7 +85,11 @@ export function registerNavigation(s: Services, extensionUri: vscode.Uri): vscod
         detail: `${new Date(Number(x.runStartNs / 1_000_000n)).toLocaleString()} · run ${x.runId}`,
         sample: x,
       })),
-      { title: `Runs of step “${a.step}”${h.flaky ? ` — ${h.flaky}` : ''}`, placeHolder: 'Pick a run to open its timeline at this step', matchOnDescription: true },
+      {
+        title: `Runs of step “${a.step}”${h.flaky ? ` — ${h.flaky}` : ''}`,
+        placeHolder: 'Pick a run to open its timeline at this step',
+        matchOnDescription: true,
+      },
     );
     if (picked) TimelinePanel.show(timeline, picked.sample.runId, picked.sample.spanId);
   };

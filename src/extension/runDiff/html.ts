@@ -17,7 +17,8 @@ export interface RunDiffHtmlOptions {
   nowNs?: bigint;
 }
 
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+const esc = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 const STATUS = /^[A-Z_]{1,16}$/;
 const statusBadge = (s: string) => `<span class="st st-${STATUS.test(s) ? s.toLowerCase() : 'other'}">${esc(s)}</span>`;
 

@@ -28,7 +28,11 @@ export interface RunDiffContext {
 
 const Action = z.discriminatedUnion('act', [
   z.object({ act: z.literal('openFile'), change: z.number().int().min(0), file: z.number().int().min(0) }),
-  z.object({ act: z.literal('revealStep'), side: z.enum(['baseline', 'target']), step: z.union([z.literal('divergence'), z.number().int().min(0)]) }),
+  z.object({
+    act: z.literal('revealStep'),
+    side: z.enum(['baseline', 'target']),
+    step: z.union([z.literal('divergence'), z.number().int().min(0)]),
+  }),
   z.object({ act: z.literal('pickBaseline') }),
   z.object({ act: z.literal('openTimeline') }),
 ]);
@@ -72,7 +76,12 @@ export class RunDiffPanel {
   }
 
   /** Diff `targetId` against `baselineId` (default: the last success before it) and show the report. */
-  static async show(ctx: RunDiffContext, targetId: string, baselineId?: string, opts: { preserveFocus?: boolean } = {}): Promise<RunDiffPanel | undefined> {
+  static async show(
+    ctx: RunDiffContext,
+    targetId: string,
+    baselineId?: string,
+    opts: { preserveFocus?: boolean } = {},
+  ): Promise<RunDiffPanel | undefined> {
     let diff: RunDiff;
     try {
       diff = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Runlens: diffing runs' }, async () =>
@@ -85,11 +94,16 @@ export class RunDiffPanel {
     }
     let me = RunDiffPanel.current;
     if (!me) {
-      const panel = vscode.window.createWebviewPanel('runlens.runDiff', 'Run Diff', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: opts.preserveFocus ?? false }, {
-        enableScripts: true,
-        localResourceRoots: [],
-        retainContextWhenHidden: false,
-      });
+      const panel = vscode.window.createWebviewPanel(
+        'runlens.runDiff',
+        'Run Diff',
+        { viewColumn: vscode.ViewColumn.Beside, preserveFocus: opts.preserveFocus ?? false },
+        {
+          enableScripts: true,
+          localResourceRoots: [],
+          retainContextWhenHidden: false,
+        },
+      );
       me = RunDiffPanel.current = new RunDiffPanel(panel, ctx);
     } else me.panel.reveal(vscode.ViewColumn.Beside, opts.preserveFocus);
     me.render(diff);
@@ -149,7 +163,12 @@ export class RunDiffPanel {
     if (change.kind === 'commit' && from && to) {
       await vscode.commands.executeCommand('vscode.diff', at(from), at(to), `${rel} (${from.slice(0, 7)} ↔ ${to.slice(0, 7)})`);
     } else if (change.kind === 'uncommitted' && to) {
-      await vscode.commands.executeCommand('vscode.diff', at(to), vscode.Uri.file(path.join(root, rel)), `${rel} (${to.slice(0, 7)} ↔ working tree)`);
+      await vscode.commands.executeCommand(
+        'vscode.diff',
+        at(to),
+        vscode.Uri.file(path.join(root, rel)),
+        `${rel} (${to.slice(0, 7)} ↔ working tree)`,
+      );
     } else {
       const run = this.ctx.store.getRun(diff.target.id);
       const base = run?.cwd && path.resolve(run.cwd).startsWith(root) ? run.cwd : root;
