@@ -15,12 +15,12 @@ import * as path from 'node:path';
 import { TraceStore } from '../src/core/store/store';
 import { ingestOtlpJson } from '../src/core/ingest/otlp';
 import { otlpRequest } from './ingest';
+import { median } from './ingest';
 
 const ROOT = path.resolve(__dirname, '..');
 const CACHE = path.join(__dirname, '.cache');
 const BIN = path.join(ROOT, 'bin', 'runlens.js');
 const PROBE = path.join(CACHE, 'rss-probe.js');
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 /**
  * Which store code built a cached store: a digest of src/core/store. A store written by other

@@ -16,10 +16,10 @@ import { ingestOtlpJson } from '../src/core/ingest/otlp';
 import { otlpRequest } from './ingest';
 import { buildExtension, EXTENSION_DIR, extensionId } from '../test/e2e/lib/extension';
 import { Session } from '../test/e2e/lib/session';
+import { median } from './ingest';
 
 const ROOT = path.resolve(__dirname, '..');
 const SIZES = [1_000, 10_000, 100_000];
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const label = (n: number) => `bench ${n / 1000}k`;
 
 async function buildStore(dir: string): Promise<void> {
