@@ -14,8 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TraceStore } from '../src/core/store/store';
 import { ingestOtlpJson } from '../src/core/ingest/otlp';
-import { otlpRequest } from './ingest';
-import { median } from './ingest';
+import { median, otlpRequest } from './ingest';
 
 const ROOT = path.resolve(__dirname, '..');
 const CACHE = path.join(__dirname, '.cache');

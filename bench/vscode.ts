@@ -13,10 +13,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { TraceStore } from '../src/core/store/store';
 import { ingestOtlpJson } from '../src/core/ingest/otlp';
-import { otlpRequest } from './ingest';
+import { median, otlpRequest } from './ingest';
 import { buildExtension, EXTENSION_DIR, extensionId } from '../test/e2e/lib/extension';
 import { Session } from '../test/e2e/lib/session';
-import { median } from './ingest';
 
 const ROOT = path.resolve(__dirname, '..');
 const SIZES = [1_000, 10_000, 100_000];
