@@ -63,6 +63,8 @@ export interface CompareSide {
 export interface CompareOptions {
   /** Attribute keys never reported as differences (volatile per-process facts). */
   ignoreAttributes?: readonly string[];
+  /** Also never reported: keys this says are noise (e.g. Run Diff's memory readings and timings). */
+  ignoreAttribute?: (key: string) => boolean;
 }
 
 /** Attributes that differ between any two processes and say nothing about the workflow. */
@@ -184,12 +186,12 @@ function mergeOrder(aKeys: readonly string[], bKeys: readonly string[]): string[
 const spanDurationMs = (s: Span | undefined): number | null =>
   s && s.endNs !== undefined ? Math.max(0, nsToMs(s.endNs - s.startNs)) : null;
 
-function diffAttributes(a: Span, b: Span, ignored: ReadonlySet<string>): AttrDiff[] {
+function diffAttributes(a: Span, b: Span, ignored: ReadonlySet<string>, noise?: (key: string) => boolean): AttrDiff[] {
   const keys = new Set([...Object.keys(a.attributes), ...Object.keys(b.attributes)]);
   const diffs: AttrDiff[] = [];
   const text = (v: AttrValue | undefined) => (v === undefined ? null : attrText(v));
   for (const key of [...keys].sort()) {
-    if (ignored.has(key)) continue;
+    if (ignored.has(key) || noise?.(key)) continue;
     const av = text(a.attributes[key]);
     const bv = text(b.attributes[key]);
     if (av !== bv) diffs.push({ key, a: av, b: bv });
@@ -204,13 +206,14 @@ function makeRow(
   a: Span | undefined,
   b: Span | undefined,
   ignored: ReadonlySet<string>,
+  noise?: (key: string) => boolean,
 ): CompareRow {
   const aDurationMs = spanDurationMs(a);
   const bDurationMs = spanDurationMs(b);
   const deltaMs = aDurationMs !== null && bDurationMs !== null ? bDurationMs - aDurationMs : null;
   const ratio = aDurationMs !== null && bDurationMs !== null && aDurationMs > 0 ? bDurationMs / aDurationMs : null;
   const statusChanged = !!a && !!b && a.status !== b.status;
-  const attrDiffs = a && b ? diffAttributes(a, b, ignored) : [];
+  const attrDiffs = a && b ? diffAttributes(a, b, ignored, noise) : [];
   const divergence: Divergence | null = !b ? 'onlyA' : !a ? 'onlyB' : statusChanged ? 'status' : attrDiffs.length ? 'attributes' : null;
   return {
     key,
@@ -289,7 +292,11 @@ export function compareRuns(a: CompareSide, b: CompareSide, opts: CompareOptions
     return mergeOrder([...aMap.keys()], [...bMap.keys()]).map((key) => {
       const an = aMap.get(key);
       const bn = bMap.get(key);
-      return { row: makeRow(key, parentKey, depth, an?.span, bn?.span, ignored), aKids: an?.children ?? [], bKids: bn?.children ?? [] };
+      return {
+        row: makeRow(key, parentKey, depth, an?.span, bn?.span, ignored, opts.ignoreAttribute),
+        aKids: an?.children ?? [],
+        bKids: bn?.children ?? [],
+      };
     });
   };
   const stack = level(null, 0, buildForest(a.spans), buildForest(b.spans)).reverse();

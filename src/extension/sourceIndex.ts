@@ -12,6 +12,7 @@ import type { Run, SpanStatus } from '../core/model';
 import { durationMs, errorSummary, isFailedStatus, spanException } from '../core/model';
 import { resolveFailure, resolveSource, type SourceOptions, type StackFrame } from '../core/source';
 import { flakiness, flakinessText } from '../core/diff/flaky';
+import type { RunContext } from '../core/context/types';
 import type { StoreChange } from '../core/store/store';
 import type { RunDigest } from '../core/digest';
 
@@ -21,6 +22,8 @@ export interface IndexStore {
   /** A run's digest (a finished run's is kept in the store's catalog: no run's spans are read). */
   /** `ifReady`: a finished run's digest not made yet is undefined now, and told by a 'runs' change when made. */
   runDigest(runId: string, opts?: { ifReady?: boolean }): RunDigest | undefined;
+  /** What was around a run when it started (read for the two runs where failures began). */
+  runContext?(runId: string): RunContext | undefined;
 }
 
 export interface FailureFact {
@@ -52,9 +55,8 @@ export interface StepSample {
   spanId: string;
   status: SpanStatus;
   durationMs?: number;
-  /** The run's commit and context (what changed where failures began). */
+  /** The run's commit (what changed where failures began). */
   commit?: string;
-  context?: Run['context'];
 }
 
 export interface StepHistory {
@@ -233,7 +235,7 @@ export class SourceIndex {
         p50: percentile(durations, 50),
         p95: percentile(durations, 95),
         last: g.samples[0]!.status,
-        flaky: flakinessText(flakiness(g.samples)),
+        flaky: flakinessText(flakiness(g.samples, (id) => this.store.runContext?.(id))),
       };
       let list = byFile.get(g.file);
       if (!list) byFile.set(g.file, (list = []));
@@ -304,7 +306,6 @@ export class SourceIndex {
           status: s.status,
           durationMs: s.endNs !== undefined ? durationMs(s) : undefined,
           commit: run.gitCommit,
-          context: run.context,
         },
       });
     }

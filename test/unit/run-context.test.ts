@@ -132,18 +132,22 @@ describe('Run Diff: output and flakiness', () => {
   });
 
   it('counts failures in the last runs and names what changed where they began', () => {
-    const ctx = (commit: string) => ({ git: { commit, dirty: false, files: [] } });
     const samples: FlakySample[] = [
-      { runId: 'r5', status: 'ERROR', context: ctx('bbbbbbb1') },
-      { runId: 'r4', status: 'OK', context: ctx('bbbbbbb1') },
-      { runId: 'r3', status: 'ERROR', context: ctx('bbbbbbb1') },
-      { runId: 'r2', status: 'OK', context: ctx('aaaaaaa1') },
-      { runId: 'r1', status: 'OK', context: ctx('aaaaaaa1') },
+      { runId: 'r5', status: 'ERROR', commit: 'bbbbbbb1' },
+      { runId: 'r4', status: 'OK', commit: 'bbbbbbb1' },
+      { runId: 'r3', status: 'ERROR', commit: 'bbbbbbb1' },
+      { runId: 'r2', status: 'OK', commit: 'aaaaaaa1' },
+      { runId: 'r1', status: 'OK', commit: 'aaaaaaa1' },
     ];
     const f = flakiness(samples);
     assert.deepEqual(f, { failed: 2, of: 5, firstFailure: { runId: 'r5', after: undefined } });
     const g = flakiness(samples.slice(2));
     assert.equal(flakinessText(g), 'failed 1 of last 3 · first after commit bbbbbbb');
     assert.equal(flakinessText(flakiness(samples.slice(3))), undefined);
+    // Same commit: the contexts of the two runs around the boundary say what else changed.
+    const env = (model: string) => ({ env: { MODEL: model } });
+    const contexts: Record<string, object> = { r4: env('h:aaaa'), r5: env('h:bbbb') };
+    const h = flakiness(samples.slice(0, 2), (id) => contexts[id] as never);
+    assert.equal(flakinessText(h), 'failed 1 of last 2 · first after a change of MODEL');
   });
 });

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { glob } from 'tinyglobby';
-import { git, gitStatus, gitToplevel } from './git';
+import { git, gitIgnored, gitStatus, gitToplevel } from './git';
 import { MAX_CONTEXT_ENV, MAX_CONTEXT_FILES, MAX_CONTEXT_INPUTS, RunContext, type ChangedFile, type HashedFile } from './types';
 
 export interface CaptureOptions {
@@ -91,6 +91,54 @@ function version(program: string, env: Record<string, string | undefined>, cwd: 
   });
 }
 
+/** Ignored entries that are tools' output or caches, not a workflow's state: never compared. */
+const IGNORED_NOISE =
+  /(^|\/)(node_modules|__pycache__|\.venv|venv|\.tox|\.nox|\.mypy_cache|\.pytest_cache|\.ruff_cache|\.runlens|\.git|\.idea|\.vscode|\.gradle|\.next|\.turbo|\.parcel-cache|\.eggs|[^/]+\.egg-info|dist|build|out|target|coverage|\.coverage|\.DS_Store|\.e2e-cache|test-results)(\/|$)|\.(pyc|pyo|log|tsbuildinfo)$/;
+const IGNORED_ENTRIES = 50;
+const FOLDER_FILES = 500;
+const FOLDER_BYTES = 16 * 1024 * 1024;
+
+/** One hash over a folder's files (names and contents), bounded in files and bytes read. */
+async function hashFolder(dir: string): Promise<string | undefined> {
+  const h = createHash('sha256');
+  let files = 0;
+  let bytes = 0;
+  const walk = async (rel: string): Promise<void> => {
+    let entries: fs.Dirent[];
+    try {
+      entries = await fs.promises.readdir(path.join(dir, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const p = rel ? `${rel}/${e.name}` : e.name;
+      if (files >= FOLDER_FILES || IGNORED_NOISE.test(p)) continue;
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile()) {
+        files++;
+        const st = await fs.promises.stat(path.join(dir, p)).catch(() => undefined);
+        if (!st) continue;
+        bytes += st.size;
+        const content = bytes <= FOLDER_BYTES ? await hashFile(path.join(dir, p)) : undefined;
+        h.update(`${p}\0${st.size}\0${content?.hash ?? st.mtimeMs}\n`);
+      }
+    }
+  };
+  await walk('');
+  return files ? hex16(h) : undefined;
+}
+
+async function captureIgnored(root: string): Promise<ChangedFile[]> {
+  const entries = ((await gitIgnored(root)) ?? []).filter((p) => !IGNORED_NOISE.test(p.replace(/\/$/, ''))).slice(0, IGNORED_ENTRIES);
+  const out: ChangedFile[] = [];
+  for (const p of entries) {
+    const full = path.join(root, p);
+    const hash = p.endsWith('/') ? await hashFolder(full) : (await hashFile(full))?.hash;
+    if (hash) out.push({ path: p.slice(0, 1024), status: '!!', hash });
+  }
+  return out;
+}
+
 async function captureGit(cwd: string): Promise<RunContext['git']> {
   const [commit, branch, top] = await Promise.all([
     git(cwd, ['rev-parse', 'HEAD']),
@@ -99,7 +147,7 @@ async function captureGit(cwd: string): Promise<RunContext['git']> {
   ]);
   const root = top;
   if (!root) return undefined;
-  const status = (await gitStatus(root)) ?? [];
+  const [status, ignored] = await Promise.all([gitStatus(root).then((s) => s ?? []), captureIgnored(root)]);
   const listed = status.slice(0, MAX_CONTEXT_FILES);
   const files: ChangedFile[] = await Promise.all(
     listed.map(async (e) => {
@@ -117,6 +165,7 @@ async function captureGit(cwd: string): Promise<RunContext['git']> {
     files,
     ...(status.length > files.length ? { filesOmitted: status.length - files.length } : {}),
     ...(status.length ? { diffHash: hex16(all) } : {}),
+    ...(ignored.length ? { ignored } : {}),
   };
 }
 

@@ -45,6 +45,12 @@ export async function gitStatus(root: string): Promise<StatusEntry[] | undefined
   return entries;
 }
 
+/** What git ignores in the working tree: files, and folders collapsed to one entry ending in `/`. */
+export async function gitIgnored(root: string): Promise<string[] | undefined> {
+  const out = await git(root, ['ls-files', '--others', '--ignored', '--exclude-standard', '--directory', '-z']);
+  return out === undefined ? undefined : out.split('\0').filter((p) => p.length > 0);
+}
+
 /** Files that differ between two commits (`git diff --name-status`), or undefined when either is unknown here. */
 export async function changedBetween(root: string, from: string, to: string): Promise<StatusEntry[] | undefined> {
   if (!/^[0-9a-f]{7,64}$/.test(from) || !/^[0-9a-f]{7,64}$/.test(to)) return undefined;

@@ -11,6 +11,9 @@ import { z } from 'zod';
 /** Hex digest prefix (sha256 / HMAC-SHA256, 16 hex characters = 64 bits: enough to tell values apart). */
 const Hash = z.string().regex(/^[0-9a-f]{8,64}$/);
 const Text = (max: number) => z.string().max(max);
+/** A record of at most `max` entries. */
+const Bounded = <T extends z.ZodType>(value: T, max: number) =>
+  z.record(Text(256), value).refine((o) => Object.keys(o).length <= max, { message: `at most ${max} entries` });
 
 export const MAX_CONTEXT_FILES = 200;
 export const MAX_CONTEXT_ENV = 300;
@@ -38,6 +41,12 @@ const GitContext = z.object({
   filesOmitted: z.number().int().nonnegative().optional(),
   /** One hash over every changed file and its content: equal means the same uncommitted state. */
   diffHash: Hash.optional(),
+  /**
+   * Files and folders git ignores (status `!!`, folders ending in `/`) with a hash of their
+   * content — where left-over state lives (a cache, a checkpoint, a local database). Build
+   * output and tool caches (node_modules, __pycache__, .venv…) are left out.
+   */
+  ignored: z.array(ChangedFile).max(MAX_CONTEXT_FILES).optional(),
 });
 
 export const HashedFile = z.object({
@@ -52,7 +61,7 @@ export type HashedFile = z.infer<typeof HashedFile>;
 export const RunContext = z.object({
   git: GitContext.optional(),
   /** `python3` / `node` / the command's own interpreter → its `--version` line. */
-  runtimes: z.record(Text(256), Text(256)).optional(),
+  runtimes: Bounded(Text(256), 16).optional(),
   /** Dependency lock files found in the working folder and the repository's top folder. */
   lockfiles: z.array(HashedFile).max(32).optional(),
   /**
@@ -60,7 +69,7 @@ export const RunContext = z.object({
    * like secrets (keyed with this user's key, so the hash cannot be guessed from a short value
    * without it). Values are never stored.
    */
-  env: z.record(Text(256), Text(80)).optional(),
+  env: Bounded(Text(80), MAX_CONTEXT_ENV).optional(),
   envOmitted: z.number().int().nonnegative().optional(),
   /** Which user key made the `s:` hashes (a prefix of its hash): comparable only when equal. */
   envKey: Text(16).optional(),

@@ -54,9 +54,11 @@ function commitChange(a: RunContext['git'], b: RunContext['git'], between?: Comm
 }
 
 function uncommittedChange(a: RunContext['git'], b: RunContext['git']): AroundChange | undefined {
-  if (!a || !b || (a.diffHash ?? '') === (b.diffHash ?? '')) return undefined;
-  const before = new Map(a.files.map((f) => [f.path, f]));
-  const after = new Map(b.files.map((f) => [f.path, f]));
+  if (!a || !b) return undefined;
+  // Files git ignores count too: left-over state (a cache, a checkpoint) lives there.
+  const all = (g: NonNullable<RunContext['git']>) => [...g.files, ...(g.ignored ?? [])];
+  const before = new Map(all(a).map((f) => [f.path, f]));
+  const after = new Map(all(b).map((f) => [f.path, f]));
   const files: FileChange[] = [];
   for (const [p, f] of after) {
     const old = before.get(p);
@@ -66,10 +68,24 @@ function uncommittedChange(a: RunContext['git'], b: RunContext['git']): AroundCh
   for (const [p, f] of before) if (!after.has(p)) files.push({ path: p, status: f.status, change: 'disappeared' });
   if (!files.length) return undefined;
   const say = (f: FileChange) =>
-    `${f.path} ${f.change === 'appeared' ? (f.status === '??' ? 'appeared (untracked)' : 'changed since the baseline') : f.change === 'disappeared' ? 'no longer differs from the commit' : 'changed again'}`;
+    `${f.path} ${
+      f.change === 'appeared'
+        ? f.status === '??'
+          ? 'appeared (untracked)'
+          : f.status === '!!'
+            ? 'appeared (ignored by git)'
+            : 'changed since the baseline'
+        : f.change === 'disappeared'
+          ? f.status === '!!'
+            ? 'is gone (ignored by git)'
+            : 'no longer differs from the commit'
+          : f.status === '!!'
+            ? 'changed (ignored by git)'
+            : 'changed again'
+    }`;
   return {
     kind: 'uncommitted',
-    title: `Uncommitted files differ: ${list(files.map(say), 3)}`,
+    title: `Working tree differs: ${list(files.map(say), 3)}`,
     details: files.slice(0, 30).map(say),
     files,
     commits: { from: a.commit, to: b.commit, root: b.root ?? a.root },

@@ -8,10 +8,12 @@ import type { RunContext } from '../context/types';
 export interface FlakySample {
   runId: string;
   status: SpanStatus;
-  /** The run's commit and captured context, when recorded. */
+  /** The run's commit, when recorded. */
   commit?: string;
-  context?: RunContext;
 }
+
+/** A run's captured context (read only for the two runs around a boundary). */
+type ContextOf = (runId: string) => RunContext | undefined;
 
 export interface Flakiness {
   failed: number;
@@ -21,27 +23,26 @@ export interface Flakiness {
 }
 
 /** What differs between two consecutive runs' contexts, in a few words, or undefined. */
-function boundaryChange(before: FlakySample, after: FlakySample): string | undefined {
-  const c1 = before.context?.git?.commit ?? before.commit;
-  const c2 = after.context?.git?.commit ?? after.commit;
+function boundaryChange(before: FlakySample, after: FlakySample, contextOf: ContextOf): string | undefined {
+  if (before.commit && after.commit && before.commit !== after.commit) return `commit ${after.commit.slice(0, 7)}`;
+  const x = contextOf(before.runId);
+  const y = contextOf(after.runId);
+  const c1 = x?.git?.commit;
+  const c2 = y?.git?.commit;
   if (c1 && c2 && c1 !== c2) return `commit ${c2.slice(0, 7)}`;
-  const e1 = before.context?.env;
-  const e2 = after.context?.env;
+  const e1 = x?.env;
+  const e2 = y?.env;
   if (e1 && e2) {
     const names = [...new Set([...Object.keys(e1), ...Object.keys(e2)])].filter((n) => e1[n] !== e2[n]).sort();
     if (names.length) return `a change of ${names.slice(0, 2).join(', ')}${names.length > 2 ? '…' : ''}`;
   }
-  const i1 = JSON.stringify(before.context?.inputs ?? []);
-  const i2 = JSON.stringify(after.context?.inputs ?? []);
-  if (before.context && after.context && i1 !== i2) return 'an input change';
-  const d1 = before.context?.git?.diffHash;
-  const d2 = after.context?.git?.diffHash;
-  if (before.context?.git && after.context?.git && d1 !== d2) return 'uncommitted changes';
+  if (x && y && JSON.stringify(x.inputs ?? []) !== JSON.stringify(y.inputs ?? [])) return 'an input change';
+  if (x?.git && y?.git && x.git.diffHash !== y.git.diffHash) return 'uncommitted changes';
   return undefined;
 }
 
 /** Samples newest first; looks at the newest `window` of them. */
-export function flakiness(samples: readonly FlakySample[], window = 10): Flakiness {
+export function flakiness(samples: readonly FlakySample[], contextOf: ContextOf = () => undefined, window = 10): Flakiness {
   const recent = samples.slice(0, window);
   const failed = recent.filter((s) => isFailedStatus(s.status)).length;
   const out: Flakiness = { failed, of: recent.length };
@@ -52,7 +53,7 @@ export function flakiness(samples: readonly FlakySample[], window = 10): Flakine
     if (!isFailedStatus(s.status)) continue;
     const older = recent[i + 1] ?? samples[i + 1];
     if (older && !isFailedStatus(older.status)) {
-      out.firstFailure = { runId: s.runId, after: boundaryChange(older, s) };
+      out.firstFailure = { runId: s.runId, after: boundaryChange(older, s, contextOf) };
       break;
     }
     if (!older) out.firstFailure = { runId: s.runId };

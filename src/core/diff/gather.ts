@@ -17,6 +17,7 @@ export interface DiffStore {
   getSpans(runId: string): Span[];
   spanHeads(runId: string): import('../model').SpanHead[];
   getOutput(runId: string, from?: number): { stream: string; text: string; seq: number }[];
+  runContext(runId: string): RunContext | undefined;
 }
 
 /** Runs of a workflow whose spans the step baselines read, at most. */
@@ -101,7 +102,7 @@ export async function diffRuns(store: DiffStore, targetId: string, baselineId?: 
   }
   const targetSpans = store.getSpans(target.id);
   const side = (run: Run, spans: readonly Span[]) => ({
-    run: run as Run & { context?: RunContext },
+    run: { ...run, context: store.runContext(run.id) },
     spans,
     output: store.getOutput(run.id).slice(0, OUTPUT_LINES),
   });

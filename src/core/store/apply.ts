@@ -233,6 +233,7 @@ export class Applier {
             this.ctx.catalog.run('DELETE FROM runs WHERE id = ?', [id]);
             this.ctx.catalog.run('DELETE FROM run_traces WHERE run_id = ?', [id]);
             this.ctx.catalog.run('DELETE FROM run_digests WHERE run_id = ?', [id]);
+            this.ctx.catalog.run('DELETE FROM run_contexts WHERE run_id = ?', [id]);
           }
           this.ctx.files.remove(id);
           this.outputSeq.delete(id);
@@ -243,7 +244,8 @@ export class Applier {
         return ids;
       }
       case 'clear': {
-        if (toCatalog) this.ctx.catalog.exec('DELETE FROM runs; DELETE FROM run_traces; DELETE FROM run_digests;');
+        if (toCatalog)
+          this.ctx.catalog.exec('DELETE FROM runs; DELETE FROM run_traces; DELETE FROM run_digests; DELETE FROM run_contexts;');
         this.ctx.files.removeAll();
         this.ctx.forgetTraces();
         this.outputSeq.clear();

@@ -76,9 +76,10 @@ export class CatalogRuns {
   upsert(p: RunPatch, receivedAt: bigint): void {
     const existing = this.ctx.catalog.all('SELECT * FROM runs WHERE id = ?', [p.id])[0];
     const cur: Partial<Run> = existing ? rowToRun(existing) : {};
+    const { context: _context, ...fields } = p;
     const merged = {
       ...cur,
-      ...Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)),
+      ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)),
       attributes: { ...(cur.attributes ?? {}), ...(p.attributes ?? {}) },
     } as Run;
     if (existing && p.startNs !== undefined && cur.startNs !== undefined && cur.startNs < p.startNs) merged.startNs = cur.startNs;
@@ -111,6 +112,9 @@ export class CatalogRuns {
         merged.owner ? JSON.stringify(merged.owner) : null,
       ],
     );
+    // Its own table: listing runs never reads contexts (see schema v5).
+    if (p.context)
+      this.ctx.catalog.run('INSERT OR REPLACE INTO run_contexts (run_id, context) VALUES (?, ?)', [p.id, JSON.stringify(p.context)]);
   }
 
   /** A run's counts from its spans (after a replay: its file and the catalog may have been written at different times). */

@@ -3,6 +3,7 @@
  * its own database only (opened for the question, kept among the recently used). Every read
  * first writes the journalled rows still waiting, so it sees every acknowledged write.
  */
+import { RunContext } from '../context/types';
 import type { Attributes, Run, Span, SpanEvent, SpanHead } from '../model';
 import { errorSummary } from '../model';
 import { decode } from './codec';
@@ -116,6 +117,18 @@ export class Reader {
     }
     this.ctx.files.trim();
     return out;
+  }
+
+  /** What was around the run when it started, or undefined (not recorded, or not valid: a store may come from elsewhere). */
+  runContext(runId: string): RunContext | undefined {
+    const row = this.ctx.catalog.all('SELECT context FROM run_contexts WHERE run_id = ?', [runId])[0];
+    if (!row) return undefined;
+    try {
+      const parsed = RunContext.safeParse(JSON.parse(String(row.context)));
+      return parsed.success ? parsed.data : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   getOutput(runId: string, from = 0): { stream: string; text: string; seq: number }[] {

@@ -7,6 +7,7 @@
  * shared flag (Atomics.wait) until the store's thread has answered — at most one slice of
  * its work (~20 ms) plus the question itself — and reads the answer off the port.
  */
+import type { RunContext } from '../context/types';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { Limits } from '../limits';
 import type { IngestBatch, Run, Span, SpanHead } from '../model';
@@ -248,6 +249,9 @@ export class RemoteStore implements Store {
   }
   runDigest(runId: string, opts?: { ifReady?: boolean }): RunDigest | undefined {
     return this.call('runDigest', [runId, opts]);
+  }
+  runContext(runId: string): RunContext | undefined {
+    return this.call('runContext', [runId]);
   }
   runsWithSpanMatching(text: string): Set<string> {
     return this.call('runsWithSpanMatching', [text]);

@@ -133,6 +133,15 @@ export const MIGRATIONS: readonly string[] = [
     digest TEXT NOT NULL      -- JSON (the store's codec), see RunDigest
   );
   `,
+  // 5: what was around each launched run when it started (src/core/context: commit, uncommitted
+  //    files, environment names with hashes of their values, runtimes, lock files, inputs), for
+  //    Run Diff. Kept apart from runs: the run list never reads it.
+  `
+  CREATE TABLE run_contexts (
+    run_id TEXT PRIMARY KEY,
+    context TEXT NOT NULL     -- JSON, see RunContext (validated when read)
+  );
+  `,
 ];
 
 /**

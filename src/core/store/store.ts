@@ -12,6 +12,7 @@
  * spanWrites.ts (the rows themselves), reads.ts, digests.ts, snapshots.ts, retention.ts,
  * migrate.ts, runFiles.ts (the runs' databases), lock.ts; context.ts is what they share.
  */
+import type { RunContext } from '../context/types';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -287,6 +288,10 @@ export class TraceStore {
   }
 
   /** A run's output lines in order, from line number `from` on. */
+  runContext(runId: string): RunContext | undefined {
+    return this.reader.runContext(runId);
+  }
+
   getOutput(runId: string, from = 0): { stream: string; text: string; seq: number }[] {
     return this.reader.getOutput(runId, from);
   }

@@ -90,6 +90,7 @@ export type Store = Pick<
   | 'spansByKey'
   | 'getOutput'
   | 'runDigest'
+  | 'runContext'
   | 'runsWithSpanMatching'
   | 'query'
   | 'queryRun'

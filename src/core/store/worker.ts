@@ -35,6 +35,7 @@ export const SYNC_METHODS = new Set([
   'spansByKey',
   'getOutput',
   'runDigest',
+  'runContext',
   'runsWithSpanMatching',
   'query',
   'queryRun',
