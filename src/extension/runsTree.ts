@@ -7,6 +7,8 @@ import * as vscode from 'vscode';
 import type { StoreChange } from '../core/store/store';
 import { commandRef } from './commands/table';
 import { describeFilter } from './treeFilter';
+import { contextTooltip } from './treeItems';
+import type { RunContext } from '../core/context/types';
 import { RunsTreeModel, type RunsElement } from './treeModel';
 
 export class RunsTreeProvider implements vscode.TreeDataProvider<RunsElement>, vscode.Disposable {
@@ -17,7 +19,11 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsElement>, v
   private readonly tick: NodeJS.Timeout;
   view: vscode.TreeView<RunsElement> | undefined;
 
-  constructor(readonly model: RunsTreeModel) {
+  constructor(
+    readonly model: RunsTreeModel,
+    /** A run's context (src/core/context), read only when its tooltip is shown. */
+    private readonly contextOf?: (runId: string) => RunContext | undefined,
+  ) {
     this.tick = setInterval(() => {
       const rows = this.model.ticking();
       if (rows.length && this.view?.visible) this.emitter.fire(rows);
@@ -79,6 +85,18 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsElement>, v
     item.accessibilityInformation = { label: `${v.label}, ${v.description}` };
     if (v.command === 'goToSource') item.command = commandRef('runlens.goToSource', 'Go to Source', el);
     else if (v.command === 'openTimeline') item.command = commandRef('runlens.openTimeline', 'Open Timeline', el);
+    return item;
+  }
+
+  /** The run's context joins its tooltip when hovered: one read per hover, never per refresh. */
+  resolveTreeItem(item: vscode.TreeItem, el: RunsElement): vscode.TreeItem {
+    if (el.kind !== 'run' || !this.contextOf || !(item.tooltip instanceof vscode.MarkdownString)) return item;
+    const context = this.contextOf(el.runId);
+    if (!context) return item;
+    const md = new vscode.MarkdownString(item.tooltip.value + contextTooltip(context));
+    md.supportHtml = false;
+    md.isTrusted = false;
+    item.tooltip = md;
     return item;
   }
 

@@ -49,7 +49,7 @@ export class TreeFeature implements vscode.Disposable {
       rerunRefusal: (run) => rerunBlocked(run, launcher.specOf(run.id)),
       canStop: (run) => stoppable(run, (id) => launcher.isActive(id) || tails.has(id)),
     });
-    this.provider = new RunsTreeProvider(this.model);
+    this.provider = new RunsTreeProvider(this.model, (id) => deps.store.runContext(id));
     this.view = vscode.window.createTreeView('runlens.runs', {
       treeDataProvider: this.provider,
       showCollapseAll: true,

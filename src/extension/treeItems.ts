@@ -3,6 +3,7 @@
  * piece of trace text escaped) and the context value the menus' `when` clauses read. Pure (no
  * `vscode`); RunsTreeModel (treeModel.ts) decides which rows exist.
  */
+import type { RunContext } from '../core/context/types';
 import type { Run, RunStatus, Span } from '../core/model';
 import { attrText, durationMs, errorSummary, isFailedStatus, nsToMs } from '../core/model';
 import { runEndNote, stoppedWithRun } from '../core/report';
@@ -263,4 +264,27 @@ export function spanItem(el: SpanElement, node: SpanNode | undefined, run: Run |
     // step always tries (Go to Source falls back to a symbol named like it).
     command: failed || located ? 'goToSource' : undefined,
   };
+}
+
+/** What was around a run when it started, as tooltip rows (read when the tooltip is hovered). */
+export function contextTooltip(c: RunContext): string {
+  const md = new MarkdownBuilder().md('\n---\n\n');
+  const names = (xs: { path: string }[], max = 3) =>
+    `${xs
+      .slice(0, max)
+      .map((f) => f.path)
+      .join(', ')}${xs.length > max ? ` and ${xs.length - max} more` : ''}`;
+  if (c.git?.branch) md.row('Branch', c.git.branch);
+  if (c.git)
+    md.row('Uncommitted', c.git.files.length ? `${c.git.files.length + (c.git.filesOmitted ?? 0)} files: ${names(c.git.files)}` : 'none');
+  if (c.git?.ignored?.length) md.row('Ignored by git', names(c.git.ignored));
+  if (c.inputs?.length) md.row('Inputs', names(c.inputs.map((i) => ({ path: i.missing ? `${i.path} (none)` : i.path }))));
+  const runtimes = Object.entries(c.runtimes ?? {}).map(([k, v]) => (/^[A-Za-z]{2,}/.test(v) ? v : `${k} ${v}`));
+  if (runtimes.length) md.row('Runtimes', runtimes.join(', '));
+  if (c.lockfiles?.length) md.row('Lock files', names(c.lockfiles));
+  if (c.env)
+    md.row('Environment', `${Object.keys(c.env).length + (c.envOmitted ?? 0)} variables (names and value hashes; values are not stored)`);
+  const o = c.origin;
+  if (o) md.row('Ran by', `${o.user ?? '?'}@${o.host ?? '?'}${o.ci ? ` (${o.ci.provider}${o.ci.job ? ` ${o.ci.job}` : ''})` : ''}`);
+  return md.toString();
 }

@@ -38,6 +38,16 @@ function boundaryChange(before: FlakySample, after: FlakySample, contextOf: Cont
   }
   if (x && y && JSON.stringify(x.inputs ?? []) !== JSON.stringify(y.inputs ?? [])) return 'an input change';
   if (x?.git && y?.git && x.git.diffHash !== y.git.diffHash) return 'uncommitted changes';
+  // Left-over state: files git ignores (a cache, a checkpoint) that appeared or changed.
+  if (x?.git && y?.git) {
+    const was = new Map((x.git.ignored ?? []).map((f) => [f.path, f.hash]));
+    const now = new Map((y.git.ignored ?? []).map((f) => [f.path, f.hash]));
+    for (const [p, h] of now) {
+      if (!was.has(p)) return `${p} appeared`;
+      if (was.get(p) !== h) return `a change in ${p}`;
+    }
+    for (const p of was.keys()) if (!now.has(p)) return `${p} went away`;
+  }
   return undefined;
 }
 
