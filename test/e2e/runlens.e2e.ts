@@ -3,13 +3,12 @@
 // (run twice → the tree → the code → the lens → the timeline → compare → attach).
 // Each story asserts what a person sees; a missing feature fails it, nothing is skipped.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Locator } from 'playwright-core';
 import { buildExtension, EXTENSION_DIR, extensionId } from './lib/extension';
 import { useSession } from './lib/mocha';
 import { FIXTURES_DIR, REPO_ROOT } from './lib/paths';
-import { cleanEnv } from './lib/proc';
+import { watch } from './lib/proc';
 import { pollUntil, UI_TIMEOUT, type Workbench } from './lib/workbench';
 import { EXAMPLE, FAILED_STEP, markedLine as markedLineIn, WORKFLOW } from '../scenario';
 
@@ -53,6 +52,8 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
           [path.join(REPO_ROOT, 'examples'), 'examples'],
           [path.join(FIXTURES_DIR, 'node_flow.js'), 'node_flow.js'],
         ],
+        // A repository, as users' workspaces are: a run's context records its commit and uncommitted files.
+        git: true,
         settings: {
           'runlens.workflows': [
             { name: WORKFLOW, command: 'python3', args: [EXAMPLE] },
@@ -189,6 +190,35 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
     await s.session.screenshot('compare');
   });
 
+  it("the CodeLens's Compare with last success explains what changed: the left-over cache file, then the first divergent step", async () => {
+    const wb = s.session.workbench;
+    await wb.runCommand('View: Close All Editors');
+    await wb.openFile(EXAMPLE);
+    const lens = wb.codeLens(/^\s*Compare with last success\s*$/);
+    await lens.first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await lens.first().click();
+    // Beside the two runs in the timeline: the Run Diff report.
+    await wb.waitForTab('Run Diff: event generation');
+    const report = await wb.webviewShowing(RUNLENS_ID, 'h1:has-text("Why did it fail this time?")');
+    const around = report.locator('#around');
+    await around.getByText('Changed around the run').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await around
+      .getByText(/examples\/\.cache\/ appeared \(ignored by git\)/)
+      .first()
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    const divergence = report.locator('#divergence');
+    await divergence.locator('.path', { hasText: new RegExp(`\\b${FAILED_STEP}\\b`) }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await divergence
+      .getByText(/ValueError: duplicate test ids: t1/)
+      .first()
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    const first = await report.locator('ol.summary li').first().innerText();
+    assert.match(first, /^Working tree differs: examples\/\.cache\/ appeared \(ignored by git\)/);
+    await s.session.screenshot('run-diff');
+    // The stories after this one see one webview at a time.
+    await wb.runCommand('View: Close All Editors');
+  });
+
   it('attach: a process started outside VS Code that exports OTLP to the shown endpoint appears live', async () => {
     const wb = s.session.workbench;
     const status = await pollUntil(
@@ -197,18 +227,11 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
       (t) => t.some((x) => /Runlens\b.*:(\d+)/.test(x)),
     );
     const port = Number(/Runlens\b.*:(\d+)/.exec(status.find((x) => /Runlens\b.*:(\d+)/.test(x))!)![1]);
-    const child = spawn('python3', [path.join(FIXTURES_DIR, 'attach_otlp.py'), `http://127.0.0.1:${port}`], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: cleanEnv(),
-    });
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const { child, output, exited } = watch('python3', [path.join(FIXTURES_DIR, 'attach_otlp.py'), `http://127.0.0.1:${port}`]);
     try {
       await pollUntil(
         'the attached process to export its first span',
-        async () => out,
+        async () => output(),
         (o) => o.includes('exported attach.load'),
         UI_TIMEOUT,
       );
@@ -225,7 +248,7 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
       );
       await s.session.screenshot('runs-tree-live');
       child.stdin.end('go\n');
-      assert.equal(await exited, 0, out);
+      assert.equal(await exited, 0, output());
       await wb.expandUntil(RUNS_VIEW, firstRun(wb, ATTACHED_RUN), 'attach.finish');
       await pollUntil(
         'the attached run to end as SUCCESS',
@@ -326,15 +349,17 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
     await wb.openFile(EXAMPLE);
     const defLine = markedLine(EXAMPLE, 'validate-def');
     await wb.goToLine(defLine);
-    // Three runs of the workflow reached validate: passed, failed, passed.
+    // Three runs of the workflow reached validate: passed, failed (once the cache was left behind), passed.
     const lens = await pollUntil(
       'the history lens above validate',
       async () => (await wb.codeLenses()).filter((l) => l.line === defLine && /\bruns\b/.test(l.text)),
-      (l) => l.length === 1 && /^3 runs · 1 failed · p50 \S+ \S+ · p95 \S+ \S+ · last: OK$/.test(l[0]!.text),
+      (l) =>
+        l.length === 1 &&
+        /^3 runs · failed 1 of last 3 · first after examples\/\.cache\/ appeared · p50 \S+ \S+ · p95 \S+ \S+ · last: OK$/.test(l[0]!.text),
     );
     assert.equal(lens[0]!.icons[0], 'history');
     await wb
-      .codeLens(/^\s*3 runs · 1 failed/)
+      .codeLens(/^\s*3 runs · failed 1 of last 3/)
       .first()
       .click();
     await wb.pickQuickPickItem(/event generation/, { filter: 'ERROR' });

@@ -4,15 +4,33 @@ import type { FrameLocator, Locator } from 'playwright-core';
 import { EditorSteps } from './editors';
 import { pollUntil, UI_TIMEOUT } from './waits';
 
+const visibleWebviews = (extensionId: string) =>
+  `div[style*="visibility: visible"] > iframe.webview.ready[src*="extensionId=${extensionId}"]`;
+
 export class PanelSteps extends EditorSteps {
   /**
    * The content frame of the visible webview of an extension (the active webview editor).
    * VS Code nests it: outer `iframe.webview` (host) → inner `iframe#active-frame` (content).
    */
   webview(extensionId: string): FrameLocator {
-    return this.page
-      .frameLocator(`div[style*="visibility: visible"] > iframe.webview.ready[src*="extensionId=${extensionId}"]`)
-      .frameLocator('iframe#active-frame');
+    return this.page.frameLocator(visibleWebviews(extensionId)).frameLocator('iframe#active-frame');
+  }
+
+  /** When several of the extension's webviews are visible (editors side by side): the one showing `selector`. */
+  async webviewShowing(extensionId: string, selector: string): Promise<FrameLocator> {
+    const outer = this.page.locator(visibleWebviews(extensionId));
+    const found = await pollUntil(
+      `a visible webview showing ${selector}`,
+      async () => {
+        for (let i = 0; i < (await outer.count()); i++) {
+          const frame = outer.nth(i).contentFrame().frameLocator('iframe#active-frame');
+          if (await frame.locator(selector).count()) return frame;
+        }
+        return undefined;
+      },
+      (f) => f !== undefined,
+    );
+    return found!;
   }
 
   /** Text on the active terminal's screen (DOM renderer, see BASE_USER_SETTINGS). */

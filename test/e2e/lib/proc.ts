@@ -1,5 +1,5 @@
 // Child processes for the harness: short commands with captured output, and env hygiene.
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -86,4 +86,19 @@ export function memoryOf(pid: number): { rssMB: number; peakMB: number } | undef
   } catch {
     return undefined;
   }
+}
+
+/** A long-running child whose output is collected: what it printed so far, and its exit code once it exits. */
+export interface Watched {
+  child: ChildProcessWithoutNullStreams;
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+export function watch(file: string, args: string[]): Watched {
+  const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env: cleanEnv() });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  return { child, output: () => out, exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
 }

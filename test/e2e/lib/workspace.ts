@@ -1,4 +1,5 @@
 // Fresh copies of fixture workspaces and the user settings every session starts from.
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -9,6 +10,8 @@ export interface WorkspaceSpec {
   settings?: Record<string, unknown>;
   /** Extra files: relative path -> content. */
   files?: Record<string, string>;
+  /** Make the folder a git repository with everything committed (what a run's context records). */
+  git?: boolean;
 }
 
 export function makeWorkspace(dir: string, spec: WorkspaceSpec): string {
@@ -24,6 +27,12 @@ export function makeWorkspace(dir: string, spec: WorkspaceSpec): string {
   for (const [rel, content] of Object.entries(spec.files ?? {})) {
     mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
     writeFileSync(path.join(dir, rel), content);
+  }
+  if (spec.git) {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'pipe' });
+    git('init', '-q', '-b', 'main');
+    git('-c', 'user.email=e2e@example.com', '-c', 'user.name=e2e', 'add', '.');
+    git('-c', 'user.email=e2e@example.com', '-c', 'user.name=e2e', 'commit', '-q', '-m', 'workspace');
   }
   return dir;
 }
