@@ -5,6 +5,7 @@
 import initSqlJs from 'sql.js';
 import { ingestOtlpJson } from '../src/core/ingest/otlp';
 import { RUN_MIGRATIONS } from '../src/core/store/schema';
+import { spanRow } from '../src/core/store/rows';
 
 /** A run's database as the store creates it (its `spans` table and index, resources, output). */
 const SPANS_DDL = RUN_MIGRATIONS[0]!;
@@ -19,29 +20,9 @@ const CHUNK = 64;
 
 type Row = (string | number | bigint | null)[];
 
-const bigintJson = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
-
-/** A request's spans as the rows the store writes (attributes and events as JSON text). */
+/** A request's spans as the rows the store writes (attributes and events as JSON text; resource 1). */
 export function rowsOf(req: unknown): Row[] {
-  return ingestOtlpJson(req).spans.map((s) => [
-    s.traceId,
-    s.spanId,
-    s.runId,
-    s.parentSpanId ?? null,
-    s.name,
-    s.kind,
-    s.startNs,
-    s.endNs ?? null,
-    s.status,
-    s.statusMessage ?? null,
-    s.statusLabel ?? null,
-    JSON.stringify(s.attributes),
-    s.events.length ? bigintJson(s.events) : '[]',
-    null,
-    1,
-    s.scope?.name ?? null,
-    s.scope?.version ?? null,
-  ]);
+  return ingestOtlpJson(req).spans.map((s) => spanRow(s, 1));
 }
 
 interface NativeDb {

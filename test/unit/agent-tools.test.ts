@@ -5,26 +5,15 @@ import { z } from 'zod';
 import { TraceStore } from '../../src/core/store/store';
 import { AGENT_TOOLS, AgentToolError, MAX_ANSWER, callAgentTool, type AgentContext } from '../../src/core/agent/tools';
 import type { Span } from '../../src/core/model';
+import { stepSpan } from './helpers/spans';
 
 const MS = 1_000_000n;
 const T0 = 1_763_800_000_000n * MS;
 const ROOT = path.resolve(__dirname, '../..');
 
-function span(runId: string, id: string, name: string, attrs: Span['attributes'] = {}, error?: string): Span {
-  return {
-    runId,
-    traceId: runId.padEnd(32, '0').slice(0, 32),
-    spanId: id.padStart(16, '0'),
-    name,
-    kind: 1,
-    startNs: T0,
-    endNs: T0 + 10n * MS,
-    status: error ? 'ERROR' : 'OK',
-    statusMessage: error,
-    attributes: { 'code.filepath': path.join(ROOT, 'examples/event_generation.py'), 'code.lineno': 42, ...attrs },
-    events: error ? [{ name: 'exception', timeNs: T0, attributes: { 'exception.type': 'ValueError', 'exception.message': error } }] : [],
-  };
-}
+const code = { 'code.filepath': path.join(ROOT, 'examples/event_generation.py'), 'code.lineno': 42 };
+const span = (runId: string, id: string, name: string, attrs: Span['attributes'] = {}, error?: string): Span =>
+  stepSpan(runId, id, name, { error, attributes: { ...code, ...attrs } });
 
 async function storeWithTwoRuns(): Promise<{ store: TraceStore; ctx: AgentContext }> {
   const store = await TraceStore.open();

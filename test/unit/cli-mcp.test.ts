@@ -5,27 +5,15 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { TraceStore } from '../../src/core/store/store';
 import type { Span } from '../../src/core/model';
+import { stepSpan } from './helpers/spans';
 import { BIN, buildCli, cliEnv } from './helpers/cli';
 import { tempDir } from './helpers/fixtures';
 
 const MS = 1_000_000n;
 const T0 = 1_763_800_000_000n * MS;
 
-function span(runId: string, id: string, name: string, error?: string): Span {
-  return {
-    runId,
-    traceId: `${runId}`.padEnd(32, '0'),
-    spanId: id.padStart(16, '0'),
-    name,
-    kind: 1,
-    startNs: T0,
-    endNs: T0 + 5n * MS,
-    status: error ? 'ERROR' : 'OK',
-    statusMessage: error,
-    attributes: { 'code.filepath': 'flow.py', 'code.lineno': 7 },
-    events: [],
-  };
-}
+const span = (runId: string, id: string, name: string, error?: string): Span =>
+  stepSpan(runId, id, name, { error, attributes: { 'code.filepath': 'flow.py', 'code.lineno': 7 } });
 
 async function record(file: string, id: string, startMs: number, error?: string): Promise<void> {
   const store = await TraceStore.open({ path: file });
@@ -77,7 +65,7 @@ describe('runlens mcp: the agent tools over the Model Context Protocol', functio
       assert.match(list.text, /<untrusted-trace-data>/);
       const why = await text('runlens_explain_failure', { run: 'last' });
       assert.match(why.text, /Failed step: validate \(span 0+2\) at flow\.py:7/);
-      assert.match(why.text, /1\. First divergent step: validate: OK → ERROR — row 2 has no id/);
+      assert.match(why.text, /1\. First divergent step: validate: OK → ERROR — ValueError: row 2 has no id/);
       const diff = await text('runlens_diff_runs', { run: 'bbbb', baseline: 'aaaa' });
       assert.match(diff.text, /Run Diff {2}flow bbbb0000 FAILED/);
       const detail = await text('runlens_span_detail', { run: 'bbbb', span: '0000000000000001' });

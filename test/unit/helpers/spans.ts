@@ -24,3 +24,31 @@ export function spanFactory(opts: { traceId: string; durationNs: bigint }): (run
     };
   };
 }
+
+/**
+ * One step of a run for tests that read runs back (agent tools, `runlens mcp`): a 10 ms span
+ * with `code.*` attributes, failed with an exception event when `error` is given.
+ */
+export function stepSpan(
+  runId: string,
+  id: string,
+  name: string,
+  opts: { error?: string; attributes?: Span['attributes']; startNs?: bigint } = {},
+): Span {
+  const start = opts.startNs ?? 1_763_800_000_000_000_000n;
+  return {
+    runId,
+    traceId: runId.padEnd(32, '0').slice(0, 32),
+    spanId: id.padStart(16, '0'),
+    name,
+    kind: 1,
+    startNs: start,
+    endNs: start + 10_000_000n,
+    status: opts.error ? 'ERROR' : 'OK',
+    statusMessage: opts.error,
+    attributes: opts.attributes ?? {},
+    events: opts.error
+      ? [{ name: 'exception', timeNs: start, attributes: { 'exception.type': 'ValueError', 'exception.message': opts.error } }]
+      : [],
+  };
+}
