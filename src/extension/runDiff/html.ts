@@ -20,6 +20,17 @@ export interface RunDiffHtmlOptions {
 const esc = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 const STATUS = /^[A-Z_]{1,16}$/;
+/** git's status letters in words. */
+const STATUS_WORDS: Record<string, string> = {
+  '??': 'untracked',
+  '!!': 'ignored by git',
+  M: 'modified',
+  A: 'added',
+  D: 'deleted',
+  R: 'renamed',
+  T: 'type changed',
+  U: 'unmerged',
+};
 const statusBadge = (s: string) => `<span class="st st-${STATUS.test(s) ? s.toLowerCase() : 'other'}">${esc(s)}</span>`;
 
 function runHead(label: string, r: RunDiff['target'], now?: bigint): string {
@@ -34,7 +45,7 @@ function aroundSection(changes: readonly AroundChange[]): string {
           .slice(0, 50)
           .map(
             (f, fi) =>
-              `<li><button class="link" data-act="openFile" data-change="${ci}" data-file="${fi}" title="Open the diff of this file">${esc(f.path)}</button> <span class="dim">${esc(f.change)}${f.status ? ` (${esc(f.status)})` : ''}</span></li>`,
+              `<li><button class="link" data-act="openFile" data-change="${ci}" data-file="${fi}" title="Open the diff of this file">${esc(f.path)}</button> <span class="dim">${esc(f.change)}${f.status ? ` (${esc(STATUS_WORDS[f.status] ?? f.status)})` : ''}</span></li>`,
           )
           .join('')}</ul>`
       : '';
