@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { RunContext } from './context/types';
+import type { LogRecord, MetricPoint } from './signals';
 import { RUN_STATUSES, SPAN_STATUSES } from '../shared/status';
 
 /** Run and span statuses: their names, meaning and order are src/shared/status.ts's. */
@@ -122,10 +123,15 @@ export const Run = z.object({
 });
 export type Run = z.infer<typeof Run>;
 
-/** What an ingest step produces: runs to create/patch and spans to upsert. */
+/**
+ * What an ingest step produces: runs to create/patch and spans to upsert, and log records
+ * and metric points to add (see signals.ts; a record's run is created when missing).
+ */
 export interface IngestBatch {
   runs: RunPatch[];
   spans: Span[];
+  logs?: LogRecord[];
+  metrics?: MetricPoint[];
 }
 /** A partial run: `id` required, other fields merged over what the store has. */
 export type RunPatch = Partial<Omit<Run, 'spanCount' | 'errorCount'>> & { id: string };

@@ -19,7 +19,7 @@ const SPAN_KINDS: Record<string, number> = {
 const STATUS_CODES: Record<string, number> = { STATUS_CODE_UNSET: 0, STATUS_CODE_OK: 1, STATUS_CODE_ERROR: 2 };
 
 /** A time field → ns; anything that is not an integer in 0..MAX_NS is a format error naming the field. */
-function jsonNs(v: string | number | undefined, path: string): bigint {
+export function jsonNs(v: string | number | undefined, path: string): bigint {
   if (v === undefined || v === '') return 0n;
   let ns: bigint | undefined;
   // Some exporters send a JSON number (a double: exact to 2^53, close enough past it).
@@ -33,7 +33,7 @@ function jsonNs(v: string | number | undefined, path: string): bigint {
   return ns;
 }
 
-function jsonAnyValue(v: unknown, depth = 0): AttrValue {
+export function jsonAnyValue(v: unknown, depth = 0): AttrValue {
   if (v === null || typeof v !== 'object') return null;
   const o = v as Record<string, unknown>;
   if ('stringValue' in o) return String(o.stringValue ?? '');
@@ -61,49 +61,49 @@ function jsonAttributes(list: { key: string; value?: unknown }[] | undefined, de
  * The request is checked while it is read (no validated copy of the whole body first):
  * a field of the wrong type is a format error naming its path, as a schema would say.
  */
-type Obj = Record<string, unknown>;
+export type Obj = Record<string, unknown>;
 
 function typeName(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
 }
 
-function bad(path: string, expected: string, v: unknown): never {
+export function bad(path: string, expected: string, v: unknown): never {
   throw new OtlpFormatError(`not an OTLP ExportTraceServiceRequest: ${path || 'the body'}: Expected ${expected}, received ${typeName(v)}`);
 }
 
-function optObj(o: Obj, key: string, path: string): Obj | undefined {
+export function optObj(o: Obj, key: string, path: string): Obj | undefined {
   const v = o[key];
   if (v === undefined) return undefined;
   if (v === null || typeof v !== 'object' || Array.isArray(v)) bad(`${path}${key}`, 'object', v);
   return v as Obj;
 }
 
-function optArr(o: Obj, key: string, path: string): unknown[] | undefined {
+export function optArr(o: Obj, key: string, path: string): unknown[] | undefined {
   const v = o[key];
   if (v === undefined) return undefined;
   if (!Array.isArray(v)) bad(`${path}${key}`, 'array', v);
   return v;
 }
 
-function optStr(o: Obj, key: string, path: string): string | undefined {
+export function optStr(o: Obj, key: string, path: string): string | undefined {
   const v = o[key];
   if (v !== undefined && typeof v !== 'string') bad(`${path}${key}`, 'string', v);
   return v as string | undefined;
 }
 
-function optStrNum(o: Obj, key: string, path: string): string | number | undefined {
+export function optStrNum(o: Obj, key: string, path: string): string | number | undefined {
   const v = o[key];
   if (v !== undefined && typeof v !== 'string' && typeof v !== 'number') bad(`${path}${key}`, 'string | number', v);
   return v as string | number | undefined;
 }
 
-function elem(list: unknown[], i: number, path: string): Obj {
+export function elem(list: unknown[], i: number, path: string): Obj {
   const v = list[i];
   if (v === null || typeof v !== 'object' || Array.isArray(v)) bad(`${path}.${i}`, 'object', v);
   return v as Obj;
 }
 
-function jsonAttrList(o: Obj, key: string, path: string): Attributes {
+export function jsonAttrList(o: Obj, key: string, path: string): Attributes {
   const list = optArr(o, key, path);
   const out: Attributes = {};
   if (!list) return out;

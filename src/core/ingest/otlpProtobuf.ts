@@ -10,14 +10,14 @@ import { DEFAULT_LIMITS } from '../limits';
 import { intValue, OtlpFormatError, tooDeep, type RawResourceSpans, type RawSpan } from './otlpRaw';
 // The generated static protobufjs module of opentelemetry-proto (ExportTraceServiceRequest et al.).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const protoRoot = require('@opentelemetry/otlp-transformer/build/src/generated/root');
+export const protoRoot = require('@opentelemetry/otlp-transformer/build/src/generated/root');
 
 interface LongLike {
   low: number;
   high: number;
   unsigned?: boolean;
 }
-type PbNumber = number | LongLike | null | undefined;
+export type PbNumber = number | LongLike | null | undefined;
 
 function pbNs(v: PbNumber): bigint {
   if (v === null || v === undefined) return 0n;
@@ -25,13 +25,13 @@ function pbNs(v: PbNumber): bigint {
   return (BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0);
 }
 
-function pbTime(v: PbNumber, field: string): bigint {
+export function pbTime(v: PbNumber, field: string): bigint {
   const ns = pbNs(v);
   if (!isNanoTime(ns)) throw new OtlpFormatError(`not a protobuf ExportTraceServiceRequest: ${field} ${ns} is past ${MAX_NS} ns`);
   return ns;
 }
 
-function pbInt(v: PbNumber): number | string {
+export function pbInt(v: PbNumber): number | string {
   if (v === null || v === undefined) return 0;
   if (typeof v === 'number') return v;
   let n = pbNs(v);
@@ -40,7 +40,7 @@ function pbInt(v: PbNumber): number | string {
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-function pbAnyValue(v: any, depth = 0): AttrValue {
+export function pbAnyValue(v: any, depth = 0): AttrValue {
   if (!v) return null;
   if ((v.value === 'arrayValue' || v.value === 'kvlistValue') && depth >= DEFAULT_LIMITS.depth) tooDeep();
   switch (v.value) {
@@ -63,7 +63,7 @@ function pbAnyValue(v: any, depth = 0): AttrValue {
   }
 }
 
-function pbAttributes(list: any[] | undefined, depth = 0): Attributes {
+export function pbAttributes(list: any[] | undefined, depth = 0): Attributes {
   const out: Attributes = {};
   for (const kv of list ?? []) out[kv.key] = pbAnyValue(kv.value, depth);
   return out;

@@ -42,3 +42,27 @@ export function intValue(s: string): number | string {
   const n = Number(s);
   return Number.isSafeInteger(n) ? n : s;
 }
+
+/**
+ * Read a request of another OTLP signal (logs, metrics) with the trace readers' field and value
+ * rules: their format errors name the request actually read.
+ */
+export function readingRequest<T>(request: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof OtlpFormatError) throw new OtlpFormatError(err.message.replace('ExportTraceServiceRequest', request));
+    throw err;
+  }
+}
+
+/**
+ * The run a log record or metric point of this resource belongs to, as for spans (otlp.ts):
+ * the resource's `runlens.run_id`, else the trace's attached run `t<traceId>`, else '' (the
+ * store chooses one by service and time).
+ */
+export function signalRunId(resource: Attributes, traceId: string | undefined): string {
+  const launched = resource['runlens.run_id'];
+  if (typeof launched === 'string' && launched) return launched;
+  return traceId ? `t${traceId}` : '';
+}
