@@ -34,6 +34,8 @@ import { DEFAULT_COLLECTOR_PORT } from '../shared/defaults';
 import { BodyReader, contentType, guardedServer, refusal, type Gate } from './collector/guard';
 import { HttpError, sendStatus, type CollectorStats, type Route } from './collector/route';
 import { batchRoute, eventsRoute } from './collector/runlens';
+import { logsRoute } from './collector/logs';
+import { metricsRoute } from './collector/metrics';
 import { tracesRoute } from './collector/traces';
 
 export type { CollectorStats } from './collector/route';
@@ -60,6 +62,8 @@ export interface CollectorOptions {
 function routeTable(limits: Limits, stats: CollectorStats): ReadonlyMap<string, Route> {
   return new Map([
     ['/v1/traces', tracesRoute(limits, stats)],
+    ['/v1/logs', logsRoute(limits, stats)],
+    ['/v1/metrics', metricsRoute(limits, stats)],
     ['/runlens/v1/events', eventsRoute(stats)],
     ['/runlens/v1/batch', batchRoute(limits, stats)],
   ]);

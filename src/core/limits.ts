@@ -8,6 +8,7 @@
  * messages and counts under `runlens.*` keys) so views can say that something was cut.
  */
 import type { AttrValue, Attributes, RunPatch, Span, SpanEvent } from './model';
+import type { LogRecord, MetricPoint } from './signals';
 import { RunContext } from './context/types';
 import { DEFAULT_ATTR_MAX_LENGTH } from '../shared/defaults';
 
@@ -30,6 +31,14 @@ export interface Limits {
   spansPerRequest: number;
   /** Spans kept per run; later ones are rejected (OTLP partial success). */
   spansPerRun: number;
+  /** Log record bodies (a longer body is cut; `runlens.body_length` keeps its length). */
+  logBodyLength: number;
+  /** Log records, and metric data points, in one request. */
+  logsPerRequest: number;
+  pointsPerRequest: number;
+  /** Log records, and metric data points, kept per run; later ones are rejected (OTLP partial success). */
+  logsPerRun: number;
+  pointsPerRun: number;
   /** Request body after decompression, bytes. */
   bodyBytes: number;
   /** Request bodies buffered at once across all connections, bytes (over: 503, retry later). */
@@ -46,6 +55,11 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   depth: 16,
   spansPerRequest: 100_000,
   spansPerRun: 1_000_000,
+  logBodyLength: 16 * 1024,
+  logsPerRequest: 100_000,
+  pointsPerRequest: 100_000,
+  logsPerRun: 500_000,
+  pointsPerRun: 500_000,
   bodyBytes: 32 * 1024 * 1024,
   inFlightBytes: 96 * 1024 * 1024,
 });
@@ -218,5 +232,42 @@ export function boundRun<T extends RunPatch>(r: T, limits: Limits): T {
     signal: r.signal === undefined ? undefined : cut(r.signal, 32),
     command: r.command === undefined ? undefined : r.command.slice(0, 1000).map((a) => cut(a, L.attrValueLength)),
     attributes: attributes ?? r.attributes,
+  };
+}
+
+/** A log record within the limits: body, severity text, scope, attributes, resource (the same object when it already was). */
+export function boundLog(l: LogRecord, limits: Limits): LogRecord {
+  const L = limits;
+  const bound = (a: Attributes) => boundAttributes(a, L.attrValueLength, L.keyLength, L.attributesPerSpan, L.depth, undefined);
+  const attributes = bound(l.attributes);
+  const resource = l.resource && bound(l.resource);
+  const longBody = l.body.length > L.logBodyLength;
+  const longText = (l.severityText?.length ?? 0) > L.nameLength;
+  const longScope = l.scope !== undefined && (l.scope.name.length > L.nameLength || (l.scope.version?.length ?? 0) > L.nameLength);
+  if (!attributes && !resource && !longBody && !longText && !longScope) return l;
+  return {
+    ...l,
+    body: cut(l.body, L.logBodyLength),
+    severityText: l.severityText === undefined ? undefined : cut(l.severityText, L.nameLength),
+    scope: l.scope && { name: cut(l.scope.name, L.nameLength), version: l.scope.version && cut(l.scope.version, L.nameLength) },
+    attributes: { ...(attributes ?? l.attributes), ...(longBody ? { 'runlens.body_length': l.body.length } : {}) },
+    resource: resource ?? l.resource,
+  };
+}
+
+/** A metric point within the limits: name, unit, description, attributes (the same object when it already was). */
+export function boundPoint(p: MetricPoint, limits: Limits): MetricPoint {
+  const L = limits;
+  const attributes = boundAttributes(p.attributes, L.attrValueLength, L.keyLength, L.attributesPerSpan, L.depth, undefined);
+  const long = p.name.length > L.nameLength || (p.unit?.length ?? 0) > L.nameLength || (p.description?.length ?? 0) > L.messageLength;
+  if (!attributes && !long && !p.resource) return p;
+  return {
+    ...p,
+    name: cut(p.name, L.nameLength),
+    unit: p.unit && cut(p.unit, L.nameLength),
+    description: p.description && cut(p.description, L.messageLength),
+    attributes: attributes ?? p.attributes,
+    // A point's resource only chose its run: it is not kept.
+    resource: undefined,
   };
 }

@@ -96,10 +96,10 @@ describe('OTLP/HTTP collector', () => {
     assert.equal(inflated.status, 413);
   });
 
-  it('answers 415 for other content types and 404 for other paths', async () => {
+  it('answers 415 for other content types and 404 for other paths (an OTLP signal it does not keep, such as profiles)', async () => {
     const text = await request(`${collector.endpoint}/v1/traces`, { headers: { 'content-type': 'text/plain' }, body: 'hello' });
     assert.equal(text.status, 415);
-    const other = await postJson(`${collector.endpoint}/v1/metrics`, {});
+    const other = await postJson(`${collector.endpoint}/v1/profiles`, {});
     assert.equal(other.status, 404);
   });
 

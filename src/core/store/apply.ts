@@ -9,6 +9,7 @@ import { emptyCounts, type CatalogRuns, type RunCounts } from './catalogRuns';
 import type { StoreContext } from './context';
 import type { JournalRecord } from './journal';
 import { fromJournal, R, type SpanRow } from './rows';
+import { insertSignalRows, type LogRow, type PointRow } from './signalWrites';
 import { insertRows } from './spanWrites';
 import type { Db } from './sqlite';
 import type { SpanKey } from './types';
@@ -121,6 +122,8 @@ export class Applier {
           if (toCatalog) this.runs.upsert(r, at);
           counts.set(r.id, emptyCounts());
         }
+        // Runs that log records or points need: created when missing, never patched.
+        for (const r of (rec.create ?? []) as RunPatch[]) if (toCatalog && !this.ctx.runExists(r.id)) this.runs.upsert(r, at);
         const groups = new Map<string, SpanRow[]>();
         for (const row of rows) {
           let g = groups.get(row[R.runId]);
@@ -150,13 +153,14 @@ export class Applier {
             this.ctx.runsOfTrace(traceId).add(runId);
           }
         }
+        const signalRuns = this.applySignals(rec, resources);
         if (toCatalog) {
           for (const [id, c] of counts) {
             this.runs.refresh(id, c);
             this.ctx.catalog.run('DELETE FROM run_digests WHERE run_id = ?', [id]);
           }
         }
-        return [...counts.keys()];
+        return [...new Set([...counts.keys(), ...signalRuns])];
       }
       case 'end': {
         const runId = rec.runId as string;
@@ -256,6 +260,22 @@ export class Applier {
       default:
         throw new Error(`unknown journal record ${rec.op}`);
     }
+  }
+
+  /** A journalled apply's log records and metric points into their runs' databases. Returns their runs. */
+  private applySignals(rec: JournalRecord, resources: string[]): string[] {
+    const byRun = new Map<string, { logs: LogRow[]; points: PointRow[] }>();
+    const group = (runId: string) => byRun.get(runId) ?? byRun.set(runId, { logs: [], points: [] }).get(runId)!;
+    for (const row of (rec.logs ?? []) as LogRow[]) group(row[0]).logs.push(row);
+    for (const row of (rec.points ?? []) as PointRow[]) group(row[0]).points.push(row);
+    for (const [runId, g] of byRun) {
+      const r = this.ctx.files.get(runId, true)!;
+      if (r.seq >= rec.seq) continue; // its file holds these rows already
+      r.dirty = true;
+      insertSignalRows(r, g.logs, g.points, resources);
+      if (r.file) this.ctx.files.grew(r.db.sizeBytes());
+    }
+    return [...byRun.keys()];
   }
 
   /**

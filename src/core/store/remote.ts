@@ -12,6 +12,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import type { Limits } from '../limits';
 import type { IngestBatch, Run, Span, SpanHead } from '../model';
 import type { RunDigest } from '../digest';
+import type { LogQuery, LogRecord, LogSummary, MetricSeries } from '../signals';
 import type { CollectorOptions } from '../collector';
 import type { ImportReport } from '../ingest/importPlan';
 import {
@@ -246,6 +247,15 @@ export class RemoteStore implements Store {
   }
   getOutput(runId: string, from?: number): { stream: string; text: string; seq: number }[] {
     return this.call('getOutput', [runId, from]);
+  }
+  getLogs(runId: string, query?: LogQuery): LogRecord[] {
+    return this.call('getLogs', [runId, query]);
+  }
+  logSummary(runId: string): LogSummary {
+    return this.call('logSummary', [runId]);
+  }
+  getMetrics(runId: string): MetricSeries[] {
+    return this.call('getMetrics', [runId]);
   }
   runDigest(runId: string, opts?: { ifReady?: boolean }): RunDigest | undefined {
     return this.call('runDigest', [runId, opts]);

@@ -185,4 +185,34 @@ export const RUN_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, seq)
   );
   `,
+  // 2: the run's OpenTelemetry log records (joined to its spans by span id) and metric points
+  //    (gauges and sums; one series per name, unit, kind and point attributes). See signals.ts.
+  `
+  CREATE TABLE logs (
+    time_ns INTEGER NOT NULL,
+    severity_number INTEGER NOT NULL DEFAULT 0,   -- OTLP 1..24, 0 unspecified
+    severity_text TEXT,
+    body TEXT NOT NULL,                           -- a structured body as JSON
+    attributes TEXT NOT NULL DEFAULT '{}',
+    trace_id TEXT,
+    span_id TEXT,
+    resource_id INTEGER REFERENCES resources (id),
+    scope_name TEXT,
+    scope_version TEXT
+  );
+  CREATE INDEX logs_by_span ON logs (span_id, time_ns);
+  CREATE INDEX logs_by_time ON logs (time_ns);
+  CREATE TABLE metric_points (
+    series TEXT NOT NULL,                         -- hash of name, unit, kind, attributes
+    name TEXT NOT NULL,
+    unit TEXT,
+    description TEXT,
+    kind TEXT NOT NULL CHECK (kind IN ('gauge','sum')),
+    monotonic INTEGER,                            -- sums: 1 counter, 0 up-down
+    time_ns INTEGER NOT NULL,
+    value REAL NOT NULL,
+    attributes TEXT NOT NULL DEFAULT '{}'
+  );
+  CREATE INDEX metric_points_by_series ON metric_points (series, time_ns);
+  `,
 ];

@@ -76,7 +76,7 @@ function updateSpan(r: RunDb, row: SpanRow, c: RunCounts): void {
 }
 
 /** The resources row of a resource (attributes as JSON) in a run's database, created on first use. */
-function resourceId(r: RunDb, json: string): number {
+export function resourceId(r: RunDb, json: string): number {
   const digest = createHash('sha1').update(json).digest('hex');
   let id = r.resourceIds.get(digest);
   if (id === undefined) {

@@ -19,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import type { SqlJsStatic } from 'sql.js';
 import type { IngestBatch, Run, Span, SpanHead } from '../model';
 import type { RunDigest } from '../digest';
+import type { LogQuery, LogRecord, LogSummary, MetricSeries } from '../signals';
 import { limitsWith, type Limits } from '../limits';
 import { Applier } from './apply';
 import { CatalogRuns } from './catalogRuns';
@@ -29,6 +30,7 @@ import { acquireLock, releaseLock, writeSecret } from './lock';
 import { loadCatalog, migrateCatalog } from './migrate';
 import { Reader } from './reads';
 import { Retention } from './retention';
+import { SignalReader } from './signalReads';
 import { exists, RunFiles, runsDirOf } from './runFiles';
 import { Snapshots } from './snapshots';
 import { Db, loadDatabase, loadSql, type Row } from './sqlite';
@@ -45,6 +47,7 @@ export class TraceStore {
   private readonly runDbs: RunFiles;
   private readonly applier: Applier;
   private readonly reader: Reader;
+  private readonly signals: SignalReader;
   private readonly writer: Writer;
   private readonly snapshots: Snapshots;
   private readonly digests: Digests;
@@ -73,6 +76,7 @@ export class TraceStore {
     const runs = new CatalogRuns(this.ctx);
     this.applier = new Applier(this.ctx, runs);
     this.reader = new Reader(this.ctx);
+    this.signals = new SignalReader(this.ctx);
     this.writer = new Writer(this.ctx, this.applier, runs, this.reader);
     this.snapshots = new Snapshots(this.ctx, this.writer);
     const source = {
@@ -287,13 +291,28 @@ export class TraceStore {
     return this.reader.spansByKey(keys);
   }
 
-  /** A run's output lines in order, from line number `from` on. */
   runContext(runId: string): RunContext | undefined {
     return this.reader.runContext(runId);
   }
 
+  /** A run's output lines in order, from line number `from` on. */
   getOutput(runId: string, from = 0): { stream: string; text: string; seq: number }[] {
     return this.reader.getOutput(runId, from);
+  }
+
+  /** A run's log records in time order (at most 10 000; page with `from`), by span and least severity. */
+  getLogs(runId: string, query?: LogQuery): LogRecord[] {
+    return this.signals.getLogs(runId, query);
+  }
+
+  /** How many log records a run has, how many are errors, and per span the count and worst severity. */
+  logSummary(runId: string): LogSummary {
+    return this.signals.logSummary(runId);
+  }
+
+  /** A run's metric series with their points in time order (bounded: 500 series, each its latest 2 000 points). */
+  getMetrics(runId: string): MetricSeries[] {
+    return this.signals.getMetrics(runId);
   }
 
   /**

@@ -14,6 +14,7 @@ import type { StoreContext } from './context';
 import type { JournalRecord } from './journal';
 import { readSpans, type Reader } from './reads';
 import { journalRow, spanRow, type SpanRow } from './rows';
+import { admitSignals, SignalCounts } from './signalWrites';
 import type { Db } from './sqlite';
 import type { ApplyOptions, ApplyResult, SpanKey } from './types';
 
@@ -41,16 +42,20 @@ export class Writer {
   private flushing = false;
   /** Per run, spans journalled and not yet counted in the catalog (the room left in a run). */
   private readonly backlogPerRun = new Map<string, number>();
+  /** Per run, the log records and metric points it holds and has journalled (its room). */
+  private readonly signalCounts: SignalCounts;
 
   constructor(
     private readonly ctx: StoreContext,
     private readonly applier: Applier,
     private readonly runs: CatalogRuns,
     private readonly reader: Reader,
-  ) {}
+  ) {
+    this.signalCounts = new SignalCounts(ctx);
+  }
 
   apply(batch: IngestBatch, options: ApplyOptions = {}): ApplyResult {
-    if (!batch.runs.length && !batch.spans.length) return { rejected: 0 };
+    if (!batch.runs.length && !batch.spans.length && !batch.logs?.length && !batch.metrics?.length) return { rejected: 0 };
     this.ctx.hooks.born();
     const defer = options.defer === true && !this.ctx.closed && !this.ctx.readOnly;
     if (defer && batch.spans.length > DEFER_RECORD_SPANS) {
@@ -58,13 +63,15 @@ export class Writer {
       let rejected = 0;
       let rejectMessage: string | undefined;
       for (let i = 0; i < batch.spans.length; i += DEFER_RECORD_SPANS) {
-        const part = this.apply({ runs: i ? [] : batch.runs, spans: batch.spans.slice(i, i + DEFER_RECORD_SPANS) }, options);
+        const first = i ? {} : { runs: batch.runs, logs: batch.logs, metrics: batch.metrics };
+        const part = this.apply({ runs: [], ...first, spans: batch.spans.slice(i, i + DEFER_RECORD_SPANS) }, options);
         rejected += part.rejected;
         rejectMessage ??= part.rejectMessage;
       }
       return rejectMessage ? { rejected, rejectMessage } : { rejected };
     }
-    if (!defer) this.flush();
+    // Records given a run by service and time see every run journalled before them.
+    if (!defer || batch.logs?.some((l) => !l.runId) || batch.metrics?.some((p) => !p.runId)) this.flush();
     this.ctx.files.op++;
     const newRuns = new Set<string>();
     const spans = this.admit(batch.spans, newRuns);
@@ -75,34 +82,36 @@ export class Writer {
       newRuns.add(r.id);
       return boundRun(r.startNs === undefined ? { ...r, startNs: nowNs() } : r, this.ctx.limits);
     });
-    const created = newRuns.size > 0;
     // Each span becomes its SQL row once; the journal line is made of the same strings
     // (attributes serialised once, shared by the journal and the database).
     const resources: string[] = [];
     const resourceIndex = new Map<object, number>();
+    const resourceOf = (attrs: object): number => {
+      let i = resourceIndex.get(attrs);
+      if (i === undefined) resourceIndex.set(attrs, (i = resources.push(JSON.stringify(attrs)) - 1));
+      return i;
+    };
+    const signals = admitSignals(this.ctx, this.signalCounts, batch, new Set(batch.runs.map((r) => r.id)), resourceOf);
+    const created = newRuns.size > 0 || signals.create.length > 0;
     const rows: SpanRow[] = new Array(spans.length);
     const lines: string[] = new Array(spans.length);
     for (let i = 0; i < spans.length; i++) {
       const s = spans[i]!; // i < spans.length (an indexed loop: this is the ingest path)
-      let res: number | null = null;
-      if (s.resource) {
-        // Spans of one export share their resource object: serialise it once.
-        const known = resourceIndex.get(s.resource);
-        if (known === undefined) {
-          res = resources.push(JSON.stringify(s.resource)) - 1;
-          resourceIndex.set(s.resource, res);
-        } else res = known;
-      }
-      const row = spanRow(s, res);
+      // Spans of one export share their resource object: serialised once.
+      const row = spanRow(s, s.resource ? resourceOf(s.resource) : null);
       rows[i] = row;
       lines[i] = journalRow(row);
     }
-    const rec = this.applier.record('apply', { at: nowNs(), runs }, { resources: JSON.stringify(resources), rows: `[${lines.join(',')}]` });
+    const body: Record<string, unknown> = { at: nowNs(), runs };
+    if (signals.create.length) body.create = signals.create;
+    if (signals.logRows.length) body.logs = signals.logRows;
+    if (signals.pointRows.length) body.points = signals.pointRows;
+    const rec = this.applier.record('apply', body, { resources: JSON.stringify(resources), rows: `[${lines.join(',')}]` });
     rec.resources = resources;
     rec.rows = rows;
-    const result: ApplyResult = rejected
-      ? { rejected, rejectMessage: `a run holds at most ${this.ctx.limits.spansPerRun} spans` }
-      : { rejected: 0 };
+    const reasons = [rejected ? `a run holds at most ${this.ctx.limits.spansPerRun} spans` : '', ...signals.reasons].filter(Boolean);
+    const result: ApplyResult = { rejected: rejected + signals.rejected };
+    if (reasons.length) result.rejectMessage = reasons.join('; ');
     if (defer) {
       this.backlog.push({ rec, spans, created });
       this.backlogSpans += spans.length;
