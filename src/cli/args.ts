@@ -18,9 +18,10 @@ Usage:
       file:line, and exits with the command's exit code.
   runlens serve [--port N] [--db P]     Collect OTLP traces until Ctrl-C (attach mode).
   runlens list [--db P] [--limit N] [--json]
-  runlens show <runId|last> [--db P] [--json]
+  runlens show <runId|last> [--severity L] [--db P] [--json]
   runlens export <runId|last> [--format otlp-json|jaeger-json] [--out FILE] [--db P]
-  runlens import <file...> [--db P]     OTLP JSON, Jaeger JSON, execution-trace JSON, JSON lines.
+  runlens import <file...> [--db P]     OTLP JSON (or JSON lines, or an Aspire export zip), Jaeger,
+      Zipkin v2, Chrome trace events, execution-trace JSON, JSON lines.
   runlens diff <runId|last> [<baseline>|last-success] [--db P] [--json]
       What changed since the run last worked: commit, files, environment names, inputs, the
       first divergent step, slower steps, output. Exits 1 when the run has a new failure.
@@ -101,15 +102,17 @@ ${DB_FLAG}
     positional: [0, 0],
   },
   show: {
-    usage: `Usage: runlens show <runId|last> [--db P] [--json]
+    usage: `Usage: runlens show <runId|last> [--severity L] [--db P] [--json]
 
-Prints one run: its span tree and its failed steps with file:line. <runId> may be a unique
-prefix of the id; "last" is the newest run.
+Prints one run: its span tree with each step's log records under it, its failed steps with
+file:line, the log records of no step, and one line per metric series (points, min, max,
+last). <runId> may be a unique prefix of the id; "last" is the newest run.
 
+  --severity L   The least severe log records shown: trace, debug, info (default), warn, error.
 ${DB_FLAG}
-  --json         The run and its spans as JSON (times in ns as strings).
+  --json         The run, its spans, log records and metric series as JSON (times in ns as strings).
 `,
-    values: ['db'],
+    values: ['db', 'severity'],
     switches: ['json'],
     positional: [1, 1],
   },
@@ -129,7 +132,16 @@ ${DB_FLAG}
   import: {
     usage: `Usage: runlens import <file...> [--db P]
 
-Stores the runs in trace files: OTLP JSON, Jaeger JSON, execution-trace JSON or JSON lines.
+Stores the runs in trace files, each format known by its content:
+  OTLP JSON            an export request ({"resourceSpans": …}), as Runlens exports
+  OTLP JSON lines      one export request a line (the OpenTelemetry Collector's file exporter)
+  Aspire export (zip)  the Aspire dashboard's telemetry export: traces/<resource>.json
+  Jaeger JSON          {"data": [trace…]} (the Jaeger UI's JSON download)
+  Zipkin v2 JSON       an array of spans, or of traces (Zipkin's /api/v2/traces)
+  Chrome trace events  {"traceEvents": […]} or an array of events (chrome://tracing, Perfetto)
+  execution trace      an agent orchestrator's execution-trace document
+  JSON lines           Runlens span events or structured step logs
+Only spans are imported: logs and metrics in a file are counted and said, not stored.
 
 ${DB_FLAG}
 `,
@@ -258,5 +270,15 @@ export function limitOf(p: Parsed): number {
   if (v === undefined) return 20;
   const n = typeof v === 'string' && /^\d{1,9}$/.test(v) ? Number(v) : NaN;
   if (!(n >= 1)) throw new UsageError(`--limit must be a whole number of runs (1 or more), got ${quoteArg(String(v))}`);
+  return n;
+}
+
+/** The least severity of log records shown (--severity; default info), as an OTLP severity number. */
+export function severityOf(p: Parsed): number {
+  const v = p.flags.get('severity') ?? 'info';
+  const levels: Record<string, number> = { trace: 1, debug: 5, info: 9, warn: 13, error: 17 };
+  const n = typeof v === 'string' ? levels[v.toLowerCase()] : undefined;
+  if (n === undefined)
+    throw new UsageError(`--severity must be one of trace, debug, info, warn, error; got ${quoteArg(String(v))}`, 'show');
   return n;
 }

@@ -6,13 +6,18 @@
 import * as path from 'node:path';
 import { terminalText as text } from './terminal';
 import type { Run, RunStatus, Span, SpanStatus } from './model';
-import { durationMs, errorSummary, isFailedStatus, nowNs } from './model';
+import { durationMs, errorSummary, isFailedStatus, nowNs, nsToMs } from './model';
+import { SEVERITY, type LogRecord, type MetricSeries } from './signals';
 import { buildSpanTree, failureLeaves, type SpanNode } from './tree';
 import { resolveFailure, type SourceOptions } from './source';
 import { formatDuration, relativeTimeNs } from '../shared/format';
 
 export interface ReportOptions extends SourceOptions {
   color?: boolean;
+  /** Log records to print: each under its step, those of no step of the run at the end (see signalsOf). */
+  logs?: LogRecord[];
+  /** Metric series to print at the end, one line each. */
+  metrics?: MetricSeries[];
 }
 
 /** Run attribute the runner and tailer count unreadable output lines in (see runner.ts). */
@@ -95,8 +100,17 @@ export function formatRunReport(run: Run, spans: Span[], opts: ReportOptions): s
     lines.push(
       `${prefix}${last ? '└─ ' : '├─ '}${paint(c, color, stopped ? RUN_ICON.CANCELLED : (ICON[s.status] ?? '?'))} ${text(s.name)}${label}  ${paint(c, 2, dur)}${err ? '  ' + paint(c, 31, err) : ''}`,
     );
-    node.children.forEach((child, i) => render(child, prefix + (last ? '   ' : '│  '), i === node.children.length - 1));
+    const inner = prefix + (last ? '   ' : '│  ');
+    for (const l of logsBySpan.get(s.spanId) ?? []) lines.push(`${inner}${node.children.length ? '│ ' : '  '} ${logLine(l, run, c)}`);
+    node.children.forEach((child, i) => render(child, inner, i === node.children.length - 1));
   };
+  const spanIds = new Set(spans.map((s) => s.spanId));
+  const logsBySpan = new Map<string, LogRecord[]>();
+  const unjoined: LogRecord[] = [];
+  for (const l of opts.logs ?? []) {
+    if (l.spanId === undefined || !spanIds.has(l.spanId)) unjoined.push(l);
+    else logsBySpan.set(l.spanId, [...(logsBySpan.get(l.spanId) ?? []), l]);
+  }
   const roots = buildSpanTree(spans, run);
   roots.forEach((n, i) => render(n, '', i === roots.length - 1));
   const leaves = failureLeaves(spans);
@@ -127,7 +141,41 @@ export function formatRunReport(run: Run, spans: Span[], opts: ReportOptions): s
       () => RUN_ICON.CANCELLED,
       () => '',
     );
+  if (unjoined.length) lines.push('', paint(c, 1, 'Logs not tied to a step:'), ...unjoined.map((l) => `  ${logLine(l, run, c)}`));
+  if (opts.metrics?.length) lines.push('', paint(c, 1, 'Metrics:'), ...opts.metrics.map((m) => `  ${metricLine(m)}`));
   return lines.join('\n');
+}
+
+/** A log record's severity as a word: its own text, else the name of its OTLP range. */
+function severityWord(l: LogRecord): string {
+  if (l.severityText) return l.severityText;
+  const named = Object.entries(SEVERITY).filter(([, n]) => l.severityNumber >= n);
+  return named.length ? named[named.length - 1]![0].toUpperCase() : 'LOG';
+}
+
+/** The least severity a record of no stated severity counts as: shown as INFO. */
+export const effectiveSeverity = (l: LogRecord): number => l.severityNumber || SEVERITY.info;
+
+/** `WARN  +1.20 s  retrying batch 2`: one line, the body's first line cut to 200 characters. */
+function logLine(l: LogRecord, run: Run, c: boolean | undefined): string {
+  const n = effectiveSeverity(l);
+  const color = n >= SEVERITY.error ? 31 : n >= SEVERITY.warn ? 33 : 2;
+  const offset =
+    l.timeNs >= run.startNs ? `+${formatDuration(nsToMs(l.timeNs - run.startNs))}` : `-${formatDuration(nsToMs(run.startNs - l.timeNs))}`;
+  const [first = ''] = l.body.split(/\r?\n/, 1);
+  const body = first.length > 200 || first.length < l.body.length ? `${first.slice(0, 200)}…` : first;
+  return `${paint(c, color, text(severityWord(l)).slice(0, 12).padEnd(5))}  ${paint(c, 2, offset)}  ${text(body)}`;
+}
+
+/** `rows.loaded {row} {"table":"a"}  3 points  min 1  max 41  last 41`. */
+function metricLine(m: MetricSeries): string {
+  const values = m.points.map((p) => p.value);
+  const attrs = Object.keys(m.attributes).length ? ` ${JSON.stringify(m.attributes)}` : '';
+  const head = text(`${m.name}${m.unit ? ` ${m.unit}` : ''}${attrs}`).slice(0, 200);
+  if (!values.length) return `${head}  no points`;
+  const num = (v: number) => String(Number(v.toPrecision(6)));
+  const stats = `min ${num(Math.min(...values))}  max ${num(Math.max(...values))}  last ${num(values[values.length - 1]!)}`;
+  return `${head}  ${values.length} point${values.length === 1 ? '' : 's'}  ${stats}`;
 }
 
 export function formatRunList(runs: Run[], color?: boolean): string {
