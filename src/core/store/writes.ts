@@ -20,9 +20,9 @@ import type { ApplyOptions, ApplyResult, SpanKey } from './types';
 
 const MAX_OUTPUT_LINES = 5000;
 const MAX_OUTPUT_LINE = 4096;
-/** Journalled spans waiting for their rows before a write waits for them (bounds the backlog's memory). */
+/** Journalled spans (log records, points) waiting for their rows before a write waits for them (bounds the backlog's memory). */
 const MAX_BACKLOG_SPANS = 100_000;
-/** Spans per journal record of a deferred apply (about a slice's work to write). */
+/** Spans (log records, points) per journal record of a deferred apply (about a slice's work to write). */
 const DEFER_RECORD_SPANS = 1000;
 /** Time one turn of the event loop spends writing backlog rows before it yields. */
 const BACKLOG_SLICE_MS = 20;
@@ -32,6 +32,27 @@ interface Pending {
   rec: JournalRecord;
   spans: Span[];
   created: boolean;
+  /** Spans, log records and points: what it weighs in the backlog. */
+  size: number;
+}
+
+/** Spans, log records and metric points in a batch. */
+const recordsOf = (b: IngestBatch): number => b.spans.length + (b.logs?.length ?? 0) + (b.metrics?.length ?? 0);
+
+/** A batch as parts of at most DEFER_RECORD_SPANS records each (its runs with the first). */
+function* partsOf(batch: IngestBatch): Generator<IngestBatch> {
+  let runs = batch.runs;
+  const lists = [
+    ['spans', batch.spans],
+    ['logs', batch.logs ?? []],
+    ['metrics', batch.metrics ?? []],
+  ] as const;
+  for (const [key, list] of lists) {
+    for (let i = 0; i < list.length; i += DEFER_RECORD_SPANS) {
+      yield { runs, spans: [], [key]: list.slice(i, i + DEFER_RECORD_SPANS) };
+      runs = [];
+    }
+  }
 }
 
 /** The writes of TraceStore (its methods of the same names, documented there), and their backlog. */
@@ -58,17 +79,16 @@ export class Writer {
     if (!batch.runs.length && !batch.spans.length && !batch.logs?.length && !batch.metrics?.length) return { rejected: 0 };
     this.ctx.hooks.born();
     const defer = options.defer === true && !this.ctx.closed && !this.ctx.readOnly;
-    if (defer && batch.spans.length > DEFER_RECORD_SPANS) {
+    if (defer && recordsOf(batch) > DEFER_RECORD_SPANS) {
       // Journalled as several records, so writing each later is a short slice of work.
       let rejected = 0;
-      let rejectMessage: string | undefined;
-      for (let i = 0; i < batch.spans.length; i += DEFER_RECORD_SPANS) {
-        const first = i ? {} : { runs: batch.runs, logs: batch.logs, metrics: batch.metrics };
-        const part = this.apply({ runs: [], ...first, spans: batch.spans.slice(i, i + DEFER_RECORD_SPANS) }, options);
-        rejected += part.rejected;
-        rejectMessage ??= part.rejectMessage;
+      const messages = new Set<string>();
+      for (const part of partsOf(batch)) {
+        const result = this.apply(part, options);
+        rejected += result.rejected;
+        if (result.rejectMessage) messages.add(result.rejectMessage);
       }
-      return rejectMessage ? { rejected, rejectMessage } : { rejected };
+      return messages.size ? { rejected, rejectMessage: [...messages].join('; ') } : { rejected };
     }
     // Records given a run by service and time see every run journalled before them.
     if (!defer || batch.logs?.some((l) => !l.runId) || batch.metrics?.some((p) => !p.runId)) this.flush();
@@ -113,14 +133,15 @@ export class Writer {
     const result: ApplyResult = { rejected: rejected + signals.rejected };
     if (reasons.length) result.rejectMessage = reasons.join('; ');
     if (defer) {
-      this.backlog.push({ rec, spans, created });
-      this.backlogSpans += spans.length;
+      const size = spans.length + signals.logRows.length + signals.pointRows.length;
+      this.backlog.push({ rec, spans, created, size });
+      this.backlogSpans += size;
       for (const s of spans) this.backlogPerRun.set(s.runId, (this.backlogPerRun.get(s.runId) ?? 0) + 1);
       if (this.backlogSpans > MAX_BACKLOG_SPANS) this.flush();
       else this.backlogTimer ??= setImmediate(() => this.writeBacklog());
       return result;
     }
-    const conflicts = this.materialise({ rec, spans, created });
+    const conflicts = this.materialise({ rec, spans, created, size: 0 });
     if (conflicts.length) result.conflicts = conflicts;
     return result;
   }
@@ -156,7 +177,7 @@ export class Writer {
     try {
       while (this.backlog.length) {
         const p = this.backlog.shift()!;
-        this.backlogSpans -= p.spans.length;
+        this.backlogSpans -= p.size;
         for (const s of p.spans) {
           const n = (this.backlogPerRun.get(s.runId) ?? 1) - 1;
           if (n > 0) this.backlogPerRun.set(s.runId, n);
