@@ -13,6 +13,7 @@ import { boundLog, boundPoint } from '../limits';
 import type { LogRecord, MetricPoint } from '../signals';
 import type { StoreContext } from './context';
 import type { RunDb } from './runFiles';
+import { ns } from './rows';
 import { resourceId } from './spanWrites';
 
 /** A log record as the parameters of INSERT_LOG after its run id (and the journal's row). */
@@ -100,7 +101,7 @@ export function admitSignals(
   const L = ctx.limits;
   const out: AdmittedSignals = { logRows: [], pointRows: [], create: [], rejected: 0, reasons: [] };
   const creating = new Map<string, RunPatch>();
-  const chosen = new Map<string, string>();
+  const ofService = new Map<string, ServiceRun[]>();
   const reason = (r: string) => {
     out.rejected++;
     if (!out.reasons.includes(r)) out.reasons.push(r);
@@ -109,9 +110,10 @@ export function admitSignals(
   const runFor = (runId: string, resource: Attributes | undefined, timeNs: bigint, traceId?: string): string => {
     const service = serviceOf(resource);
     if (!runId) {
-      const key = `${service}\n${timeNs}`;
-      runId = chosen.get(key) ?? pickRun(ctx, service, timeNs);
-      chosen.set(key, runId);
+      let runs = ofService.get(service);
+      if (!runs) ofService.set(service, (runs = runsOfService(ctx, service)));
+      // The newest running at the record's time, else the newest, else the service's own.
+      runId = (runs.find((r) => r.start <= timeNs && (r.end === null || timeNs <= r.end)) ?? runs[0])?.id ?? `service:${service}`;
     }
     if (runId.length > L.nameLength) return '';
     if (!known.has(runId) && !creating.has(runId) && !ctx.runExists(runId)) {
@@ -193,15 +195,21 @@ export function admitSignals(
   return out;
 }
 
-/** The run a record with no run of its own goes to (see the top of this file). */
-function pickRun(ctx: StoreContext, service: string, timeNs: bigint): string {
-  const ofService = `(workflow = ? OR json_extract(attributes, '$."service.name"') = ?)`;
-  const during = ctx.catalog.all(
-    `SELECT id FROM runs WHERE ${ofService} AND start_ns <= ? AND (end_ns IS NULL OR end_ns >= ?) ORDER BY start_ns DESC LIMIT 1`,
-    [service, service, timeNs, timeNs],
-  )[0];
-  const newest = during ?? ctx.catalog.all(`SELECT id FROM runs WHERE ${ofService} ORDER BY start_ns DESC LIMIT 1`, [service, service])[0];
-  return newest ? String(newest.id) : `service:${service}`;
+interface ServiceRun {
+  id: string;
+  start: bigint;
+  end: bigint | null;
+}
+
+/** A service's runs, newest first: those whose workflow or `service.name` attribute is its name. */
+function runsOfService(ctx: StoreContext, service: string): ServiceRun[] {
+  return ctx.catalog
+    .all(
+      `SELECT id, start_ns, end_ns FROM runs WHERE workflow = ? OR json_extract(attributes, '$."service.name"') = ?
+       ORDER BY start_ns DESC LIMIT 1000`,
+      [service, service],
+    )
+    .map((r) => ({ id: String(r.id), start: ns(r.start_ns), end: r.end_ns === null ? null : ns(r.end_ns) }));
 }
 
 /** Write a run's log and point rows into its database (`resources`: the record's). */
