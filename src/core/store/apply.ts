@@ -269,6 +269,10 @@ export class Applier {
     for (const row of (rec.logs ?? []) as LogRow[]) group(row[0]).logs.push(row);
     for (const row of (rec.points ?? []) as PointRow[]) group(row[0]).points.push(row);
     for (const [runId, g] of byRun) {
+      // A run deleted since (retention) takes nothing: no database without its catalog row.
+      if (!this.ctx.runExists(runId)) continue;
+      // An attached run is going while its records arrive (see Writer.settleIdle).
+      this.runs.touch(runId);
       const r = this.ctx.files.get(runId, true)!;
       if (r.seq >= rec.seq) continue; // its file holds these rows already
       r.dirty = true;

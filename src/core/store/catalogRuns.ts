@@ -41,6 +41,11 @@ export class CatalogRuns {
     return this.lastTouched.get(runId) ?? this.openedAt;
   }
 
+  /** Records of the run arrived now (log records, points): an attached run is not idle. */
+  touch(runId: string): void {
+    this.lastTouched.set(runId, this.ctx.now());
+  }
+
   isSettled(runId: string): boolean {
     return this.settled.has(runId);
   }
