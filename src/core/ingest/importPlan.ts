@@ -31,9 +31,11 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Store } from '../store/store';
 import type { Limits } from '../limits';
-import { ImportError, parseTraceText } from './importers';
+import { ImportError, parseTraceData } from './importers';
+import { isZip } from './importZip';
 import { plan } from './importMatch';
 import { repair } from './importRepair';
+import { signalsToWrite } from './importSignals';
 import { emptyFileReport, fmt, type FileImportReport, type ImportReport } from './importReport';
 
 export { formatImportReport, type ImportReport } from './importReport';
@@ -42,6 +44,8 @@ export interface ImportFile {
   /** Where the file was read from: its base name names it in the report and the run. */
   path: string;
   text: string;
+  /** The file's bytes when it is an archive (a zip: the Aspire dashboard's export); `text` is then empty. */
+  bytes?: Uint8Array;
 }
 
 /**
@@ -62,7 +66,8 @@ export function readTraceFile(filePath: string, limits: Pick<Limits, 'bodyBytes'
   }
   if (size > limits.bodyBytes) throw new ImportError(tooLarge(label, size, limits.bodyBytes));
   try {
-    return { path: filePath, text: fs.readFileSync(filePath, 'utf8') };
+    const bytes = fs.readFileSync(filePath);
+    return isZip(bytes) ? { path: filePath, text: '', bytes } : { path: filePath, text: bytes.toString('utf8') };
   } catch (err) {
     throw new ImportError(`${label}: ${(err as Error).message}`);
   }
@@ -122,9 +127,9 @@ function importOne(store: Store, file: ImportFile, view: Store): FileImportRepor
   const r = emptyFileReport(file.path);
   const limits = store.limits;
   try {
-    const bytes = Buffer.byteLength(file.text, 'utf8');
+    const bytes = file.bytes ? file.bytes.byteLength : Buffer.byteLength(file.text, 'utf8');
     if (bytes > limits.bodyBytes) throw new ImportError(tooLarge(r.file, bytes, limits.bodyBytes));
-    const parsed = parseTraceText(file.text, file.path);
+    const parsed = parseTraceData(file.bytes ?? file.text, file.path, limits.bodyBytes);
     r.format = parsed.format;
     r.spansRead = parsed.spans.length;
     if (parsed.spans.length > limits.spansPerRequest) {
@@ -135,10 +140,13 @@ function importOne(store: Store, file: ImportFile, view: Store): FileImportRepor
     r.diagnostics.push(...parsed.diagnostics);
     r.dropped.push(...parsed.dropped);
     const spans = repair(parsed, r);
-    const digest = createHash('sha256').update(file.text).digest('hex');
+    const digest = createHash('sha256')
+      .update(file.bytes ?? file.text)
+      .digest('hex');
     const { runs, toWrite } = plan(view, parsed, spans, r, digest);
     if (runs.length || toWrite.length) {
-      const result = store.apply({ runs, spans: toWrite });
+      const { logs, metrics } = signalsToWrite(parsed, r);
+      const result = store.apply({ runs, spans: toWrite, logs, metrics });
       let notStored = 0;
       if (result.rejected) {
         notStored += result.rejected;
@@ -153,11 +161,15 @@ function importOne(store: Store, file: ImportFile, view: Store): FileImportRepor
         });
       }
       r.spansStored = toWrite.length - notStored;
+      r.logsStored = logs.length;
+      r.metricPointsStored = metrics.length;
     }
   } catch (err) {
     r.error = withoutLabel(err instanceof Error ? err.message : String(err), r.file);
     r.runs = [];
     r.spansStored = 0;
+    r.logsStored = 0;
+    r.metricPointsStored = 0;
   }
   r.partial = !r.error && (r.diagnostics.length > 0 || r.dropped.length > 0);
   return r;

@@ -38,6 +38,9 @@ export interface FileImportReport {
   spansRead: number;
   /** Spans written. */
   spansStored: number;
+  /** Log records and metric points written with the spans (OTLP files that hold them: importSignals.ts). */
+  logsStored: number;
+  metricPointsStored: number;
   /** Spans not written because the store holds them already, identical. */
   alreadyStored: number;
   /** Exact repeats of a span in the file, merged into one. */
@@ -80,6 +83,8 @@ export function emptyFileReport(filePath: string): FileImportReport {
     runs: [],
     spansRead: 0,
     spansStored: 0,
+    logsStored: 0,
+    metricPointsStored: 0,
     alreadyStored: 0,
     duplicatesMerged: 0,
     duplicatesKept: [],
@@ -120,6 +125,12 @@ function formatFile(f: FileImportReport): string {
     ].filter(Boolean);
     parts.push(summary.join(', '));
   }
+  if (f.logsStored || f.metricPointsStored)
+    parts.push(
+      [f.logsStored && plural(f.logsStored, 'log record'), f.metricPointsStored && plural(f.metricPointsStored, 'metric point')]
+        .filter(Boolean)
+        .join(' and ') + ' stored with them',
+    );
   if (f.duplicatesMerged) parts.push(`${plural(f.duplicatesMerged, 'duplicate')} merged`);
   if (f.duplicatesKept.length) {
     const n = f.duplicatesKept.length;
