@@ -141,7 +141,7 @@ Stores the runs in trace files, each format known by its content:
   Chrome trace events  {"traceEvents": […]} or an array of events (chrome://tracing, Perfetto)
   execution trace      an agent orchestrator's execution-trace document
   JSON lines           Runlens span events or structured step logs
-Only spans are imported: logs and metrics in a file are counted and said, not stored.
+Log records and metric points in OTLP files are stored with the runs of their spans.
 
 ${DB_FLAG}
 `,

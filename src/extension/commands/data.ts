@@ -17,7 +17,7 @@ export function registerDataCommands(s: Services): vscode.Disposable[] {
           canSelectMany: true,
           openLabel: 'Import',
           title: 'Runlens: import OTLP JSON, Jaeger JSON, execution-trace JSON or JSON lines',
-          filters: { JSON: ['json', 'jsonl', 'ndjson'], 'All files': ['*'] },
+          filters: { 'Trace files': ['json', 'jsonl', 'ndjson', 'zip'], 'All files': ['*'] },
         });
     if (!uris?.length) return [];
     // Never changes another run; says per file what was stored, already there, repaired or dropped.
