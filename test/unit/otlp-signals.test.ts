@@ -110,7 +110,7 @@ describe('OTLP/HTTP logs and metrics', function () {
     await Promise.all([tracer.shutdown(), logs.shutdown(), meters.shutdown()]);
   });
 
-  it('takes OTLP/JSON, answers partial success for refused records, and keeps them through a restart', async () => {
+  it('takes OTLP/JSON logs and metrics, answers partial success for what it does not keep, and keeps the rest through a crash and a restart', async () => {
     const reply = await postJson(
       `${collector.endpoint}/v1/logs`,
       logsBody(
@@ -125,6 +125,33 @@ describe('OTLP/HTTP logs and metrics', function () {
     assert.deepEqual(JSON.parse(reply.body.toString()), {
       partialSuccess: { rejectedLogRecords: '1', errorMessage: 'invalid traceId/spanId' },
     });
+    const metrics = await postJson(`${collector.endpoint}/v1/metrics`, {
+      resourceMetrics: [
+        {
+          resource: { attributes: [str('runlens.run_id', 'r-json')] },
+          scopeMetrics: [
+            {
+              metrics: [
+                { name: 'temp', unit: 'Cel', gauge: { dataPoints: [{ timeUnixNano: '5', asDouble: 21.5 }] } },
+                { name: 'jobs', sum: { isMonotonic: false, dataPoints: [{ timeUnixNano: '6', asInt: '-2' }] } },
+                { name: 'latency', histogram: { dataPoints: [{ timeUnixNano: '6', count: '3' }] } },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    assert.deepEqual(JSON.parse(metrics.body.toString()).partialSuccess, {
+      rejectedDataPoints: '1',
+      errorMessage: '1 histogram or summary data point(s) not stored (Runlens keeps gauges and sums)',
+    });
+    assert.deepEqual(
+      store.getMetrics('r-json').map((m) => [m.name, m.unit, m.kind, m.monotonic, m.points]),
+      [
+        ['jobs', undefined, 'sum', false, [{ timeNs: 6n, value: -2 }]],
+        ['temp', 'Cel', 'gauge', undefined, [{ timeNs: 5n, value: 21.5 }]],
+      ],
+    );
     const dbPath = store.path!;
     // Acknowledged means journalled: another process reading the files now (no snapshot yet) sees them.
     const reading = await TraceStore.open({ path: dbPath, readOnly: true });
