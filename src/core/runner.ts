@@ -10,6 +10,7 @@ import { newRunId, newSpanId, newTraceId } from './ids';
 import { JsonLinesParser, type JsonLinesResult } from './ingest/jsonl';
 import { ParsedOutputRecorder } from './ingest/recorder';
 import { RUN_ID_ATTRIBUTE } from './ingest/otlp';
+import { pointExporters } from './collector/grpcEndpoints';
 import type { Store } from './store/store';
 import { signLaunch, userKey } from './launchKey';
 import { captureRunContext } from './context/capture';
@@ -25,6 +26,8 @@ export interface LaunchOptions {
   workflow?: string;
   /** Collector base URL to inject (http://127.0.0.1:PORT). Without it only stdout/stderr is traced. */
   endpoint?: string;
+  /** The OTLP/gRPC receiver (http://127.0.0.1:PORT), for signals the environment sets to protocol `grpc`. */
+  grpcEndpoint?: string;
   /** Grace period between SIGTERM and SIGKILL when stopping. Default 3 s. */
   killAfterMs?: number;
   /**
@@ -61,6 +64,8 @@ export function runEnvironment(
   endpoint?: string,
   /** The collector's secret, for the JSON-lines helpers that post to /runlens/v1/events. */
   token?: string,
+  /** The OTLP/gRPC receiver: signals whose protocol the environment sets to `grpc` go there (grpcEndpoints.ts). */
+  grpcEndpoint?: string,
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
@@ -71,9 +76,7 @@ export function runEnvironment(
   env.RUNLENS_RUN_ID = run.id;
   env.RUNLENS_STDOUT_CAPTURED = '1';
   if (endpoint) {
-    env.OTEL_EXPORTER_OTLP_ENDPOINT = endpoint;
-    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = `${endpoint}/v1/traces`;
-    if (!env.OTEL_EXPORTER_OTLP_PROTOCOL && !env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL) env.OTEL_EXPORTER_OTLP_PROTOCOL = 'http/protobuf';
+    pointExporters(env, endpoint, grpcEndpoint);
     env.RUNLENS_ENDPOINT = endpoint;
     if (token) env.RUNLENS_TOKEN = token;
   }
@@ -177,7 +180,7 @@ export function launch(store: Store, opts: LaunchOptions): RunningWorkflow {
   const grace = opts.killAfterMs ?? 3000;
   const windows = process.platform === 'win32';
   const userEnv = { ...process.env, ...opts.env };
-  const env = runEnvironment(userEnv, run, opts.endpoint, store.secret);
+  const env = runEnvironment(userEnv, run, opts.endpoint, store.secret, opts.grpcEndpoint);
   // Taken before the workflow starts writing: the files it reads are as it found them.
   const context = recordContext(store, run.id, opts, userEnv);
 
