@@ -12,11 +12,12 @@ export const VERSION = '0.1.0';
 export const HELP = `runlens ${VERSION} — record and inspect workflow traces
 
 Usage:
-  runlens run [--name N] [--input GLOBS] [--db P] [--port N] [--no-stdin] -- <command> [args...]
+  runlens run [--name N] [--input GLOBS] [--db P] [--port N] [--grpc-port N] [--no-stdin] -- <command> [args...]
       Run a command as a traced run: OTLP endpoint and TRACEPARENT injected, JSON-lines
       span events read from its output. Prints the run tree and failed steps with
       file:line, and exits with the command's exit code.
-  runlens serve [--port N] [--db P]     Collect OTLP traces until Ctrl-C (attach mode).
+  runlens serve [--port N] [--grpc-port N] [--db P]
+      Collect OTLP (HTTP and gRPC) until Ctrl-C (attach mode).
   runlens list [--db P] [--limit N] [--json]
   runlens show <runId|last> [--severity L] [--db P] [--json]
   runlens export <runId|last> [--format otlp-json|jaeger-json] [--out FILE] [--db P]
@@ -52,7 +53,7 @@ interface CommandSpec {
 
 export const COMMANDS: Record<string, CommandSpec> = {
   run: {
-    usage: `Usage: runlens run [--name N] [--input GLOBS] [--db P] [--port N] [--no-stdin] -- <command> [args...]
+    usage: `Usage: runlens run [--name N] [--input GLOBS] [--db P] [--port N] [--grpc-port N] [--no-stdin] -- <command> [args...]
 
 Runs <command> as a traced run: the OTLP endpoint, TRACEPARENT and the run id are put in its
 environment, and JSON-lines span events on its stdout/stderr are recorded. Its output is
@@ -69,22 +70,27 @@ is killed, the command's process tree is stopped too.
 ${DB_FLAG}
   --port N       Collector port for the run's OTLP exporters. Default 4318, or a free port
                  when 4318 is taken; a port given here that is taken is an error.
+  --grpc-port N  OTLP/gRPC port, for SDKs set to OTEL_EXPORTER_OTLP_PROTOCOL=grpc. Default
+                 4317, or a free port when 4317 is taken; one given here must be free.
   --no-stdin     Give the command no stdin (it reads end of file at once).
 `,
-    values: ['name', 'input', 'db', 'port'],
+    values: ['name', 'input', 'db', 'port', 'grpc-port'],
     switches: ['no-stdin'],
     positional: [0, 0],
   },
   serve: {
-    usage: `Usage: runlens serve [--port N] [--db P]
+    usage: `Usage: runlens serve [--port N] [--grpc-port N] [--db P]
 
-Collects OTLP/HTTP traces on 127.0.0.1 into the database until Ctrl-C.
+Collects OTLP traces, logs and metrics on 127.0.0.1 into the database until Ctrl-C: OTLP/HTTP
+on --port, OTLP/gRPC on --grpc-port.
 
   --port N       Port to listen on. Default 4318, or a free port when 4318 is taken (said
                  so); a port given here that is taken is an error. 0 picks a free port.
+  --grpc-port N  OTLP/gRPC port. Default 4317, or a free port when 4317 is taken (said so);
+                 a port given here that is taken is an error. 0 picks a free port.
 ${DB_FLAG}
 `,
-    values: ['port', 'db'],
+    values: ['port', 'grpc-port', 'db'],
     switches: [],
     positional: [0, 0],
   },
@@ -256,12 +262,13 @@ export function dbPath(p: Parsed): string {
   return path.join(findWorkspaceRoot(process.cwd()), DEFAULT_DB);
 }
 
-/** The collector port, and whether the user chose it (a chosen port that is taken is an error). */
-export function portOf(p: Parsed): { port: number; explicit: boolean } {
-  const v = p.flags.get('port');
-  if (v === undefined) return { port: DEFAULT_COLLECTOR_PORT, explicit: false };
+/** A receiver's port (--port: OTLP/HTTP, --grpc-port), and whether the user chose it (a chosen port that is taken is an error). */
+export function portOf(p: Parsed, flag = 'port', fallback = DEFAULT_COLLECTOR_PORT): { port: number; explicit: boolean } {
+  const v = p.flags.get(flag);
+  if (v === undefined) return { port: fallback, explicit: false };
   const n = typeof v === 'string' && /^\d{1,5}$/.test(v) ? Number(v) : NaN;
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--port must be a port number 0-65535, got ${quoteArg(String(v))}`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new UsageError(`--${flag} must be a port number 0-65535, got ${quoteArg(String(v))}`);
   return { port: n, explicit: true };
 }
 

@@ -1,5 +1,7 @@
-/** The collector a recording command (run, serve) starts, on the port it was given. */
+/** The receivers a recording command (run, serve) starts: OTLP/HTTP and OTLP/gRPC, on the ports it was given. */
 import { Collector } from '../core/collector';
+import { GrpcReceiver } from '../core/collector/grpc';
+import { DEFAULT_GRPC_PORT } from '../core/collector/grpcEndpoints';
 import type { TraceStore } from '../core/store/store';
 import { portOf, type Parsed } from './args';
 import { log } from './output';
@@ -7,24 +9,50 @@ import { log } from './output';
 /** A chosen port that is taken: said in one line, exit code 1. */
 export class PortTakenError extends Error {}
 
+/** Both receivers, listening; the gRPC one counts into the collector's stats. */
+export interface Receivers {
+  collector: Collector;
+  grpc: GrpcReceiver;
+  close(): Promise<void>;
+}
+
 /**
- * Start the collector. The default port may fall back to a free one (the collector says so);
- * a port the user gave must be the one listened on, or this is an error.
+ * Start the OTLP/HTTP collector and, beside it, the OTLP/gRPC receiver. A default port may
+ * fall back to a free one (each says so); a port the user gave must be the one listened on,
+ * or this is an error (and neither keeps listening).
  */
-export async function startCollector(store: TraceStore, p: Parsed): Promise<Collector> {
-  const { port, explicit } = portOf(p);
-  if (!explicit) return Collector.start(store, { port, log });
-  // Hold what the collector says while it starts: its fallback notice is not true here.
+export async function startCollector(store: TraceStore, p: Parsed): Promise<Receivers> {
+  const collector = await onChosenPort(portOf(p), '--port', (port, say) => Collector.start(store, { port, log: say }));
+  let grpc: GrpcReceiver;
+  try {
+    grpc = await onChosenPort(portOf(p, 'grpc-port', DEFAULT_GRPC_PORT), '--grpc-port', (port, say) =>
+      GrpcReceiver.start(store, { port, stats: collector.stats, log: say }),
+    );
+  } catch (err) {
+    await collector.close();
+    throw err;
+  }
+  return { collector, grpc, close: async () => void (await Promise.all([grpc.close(), collector.close()])) };
+}
+
+/** Start a receiver on `port`; when the user chose it, one that fell back to another is closed and an error. */
+async function onChosenPort<R extends { fellBack: boolean; close(): Promise<void> }>(
+  { port, explicit }: { port: number; explicit: boolean },
+  flag: string,
+  start: (port: number, say: (m: string) => void) => Promise<R>,
+): Promise<R> {
+  if (!explicit) return start(port, log);
+  // Hold what the receiver says while it starts: its fallback notice is not true here.
   let held: string[] | undefined = [];
-  const collector = await Collector.start(store, { port, log: (m) => (held ? held.push(m) : log(m)) });
+  const receiver = await start(port, (m) => (held ? held.push(m) : log(m)));
   const said = held;
   held = undefined;
-  if (collector.fellBack) {
-    await collector.close();
+  if (receiver.fellBack) {
+    await receiver.close();
     throw new PortTakenError(
-      `port ${port} (--port) is taken by another process; stop it, pick another port, or use --port 0 for a free one`,
+      `port ${port} (${flag}) is taken by another process; stop it, pick another port, or use ${flag} 0 for a free one`,
     );
   }
   for (const m of said) log(m);
-  return collector;
+  return receiver;
 }

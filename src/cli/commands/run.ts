@@ -1,7 +1,6 @@
 /** `runlens run -- <command>`: run a command as a traced run, print its report, exit with its code. */
 import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
-import type { Collector } from '../../core/collector';
 import { forwardChanges } from '../../core/forward';
 import { formatRunReport } from '../../core/report';
 import { launch } from '../../core/runner';
@@ -10,13 +9,15 @@ import { findWorkspaceRoot } from '../../core/workspace';
 import { UsageError, dbPath, portOf, type Parsed } from '../args';
 import { cannotRecord } from '../database';
 import { log, useColor } from '../output';
-import { startCollector } from '../startCollector';
+import { startCollector, type Receivers } from '../startCollector';
 
 export async function cmdRun(p: Parsed): Promise<number> {
   if (!p.rest.length) throw new UsageError('runlens run needs a command after --, e.g. runlens run -- python3 flow.py', 'run');
   const name = typeof p.flags.get('name') === 'string' ? (p.flags.get('name') as string) : undefined;
   if (name !== undefined && !name.trim()) throw new UsageError('--name must not be empty', 'run');
-  portOf(p); // a bad --port is a usage error before anything is opened
+  // A bad --port or --grpc-port is a usage error before anything is opened.
+  portOf(p);
+  portOf(p, 'grpc-port');
   const file = dbPath(p);
   let store: TraceStore;
   let forward: ReturnType<typeof forwardChanges> | undefined;
@@ -33,18 +34,19 @@ export async function cmdRun(p: Parsed): Promise<number> {
     // If that process goes away mid-run, the forwarder hands the run over (see forward.ts).
     forward = forwardChanges(
       store,
-      { dbPath: file, endpoint: err.owner.endpoint, token: readStoreSecret(file), selfEndpoint: () => collector?.endpoint },
+      { dbPath: file, endpoint: err.owner.endpoint, token: readStoreSecret(file), selfEndpoint: () => receivers?.collector.endpoint },
       log,
     );
   }
-  let collector: Collector;
+  let receivers: Receivers;
   try {
-    collector = await startCollector(store, p);
+    receivers = await startCollector(store, p);
   } catch (err) {
     await forward?.drain();
     await store.close();
     throw err;
   }
+  const { collector, grpc } = receivers;
   if (!forward) describeLock(file, { what: 'runlens run', endpoint: collector.endpoint });
   const workspaceRoot = findWorkspaceRoot(process.cwd());
   const running = launch(store, {
@@ -52,6 +54,7 @@ export async function cmdRun(p: Parsed): Promise<number> {
     cwd: process.cwd(),
     name,
     endpoint: collector.endpoint,
+    grpcEndpoint: grpc.endpoint,
     stdin: p.flags.has('no-stdin') ? undefined : process.stdin,
     inputs: inputsOf(p),
   });
@@ -83,7 +86,7 @@ export async function cmdRun(p: Parsed): Promise<number> {
       formatRunReport(store.getRun(run.id) ?? run, spans, { workspaceRoot, cwd: process.cwd(), color: useColor(process.stderr) }) +
       '\n',
   );
-  await collector.close();
+  await receivers.close();
   await forward?.drain();
   await store.close();
   if (stoppedBy) return exitCodeOf(stoppedBy);

@@ -1,27 +1,30 @@
-/** `runlens serve`: collect OTLP traces into the database until Ctrl-C (attach mode). */
-import type { Collector } from '../../core/collector';
+/** `runlens serve`: collect OTLP (HTTP and gRPC) into the database until Ctrl-C (attach mode). */
 import { describeLock } from '../../core/store/store';
 import { terminalText } from '../../core/terminal';
 import { dbPath, portOf, type Parsed } from '../args';
 import { openForWriting } from '../database';
 import { print } from '../output';
-import { startCollector } from '../startCollector';
+import { startCollector, type Receivers } from '../startCollector';
 
 export async function cmdServe(p: Parsed): Promise<number> {
   const file = dbPath(p);
-  portOf(p); // a bad --port is a usage error before anything is opened
+  // A bad --port or --grpc-port is a usage error before anything is opened.
+  portOf(p);
+  portOf(p, 'grpc-port');
   const store = await openForWriting(file);
-  let collector: Collector;
+  let receivers: Receivers;
   try {
-    collector = await startCollector(store, p);
+    receivers = await startCollector(store, p);
   } catch (err) {
     await store.close();
     throw err;
   }
+  const { collector, grpc } = receivers;
   describeLock(file, { what: 'runlens serve', endpoint: collector.endpoint });
   process.stdout.write(
     `Runlens collecting OTLP traces at ${collector.endpoint}/v1/traces into ${file}\n` +
-      `Point your workflow at it:  OTEL_EXPORTER_OTLP_ENDPOINT=${collector.endpoint}\nCtrl-C to stop.\n`,
+      `Point your workflow at it:  OTEL_EXPORTER_OTLP_ENDPOINT=${collector.endpoint}\n` +
+      `OTLP/gRPC (OTEL_EXPORTER_OTLP_PROTOCOL=grpc):  OTEL_EXPORTER_OTLP_ENDPOINT=${grpc.endpoint}\nCtrl-C to stop.\n`,
   );
   const seen = new Set<string>();
   store.onChange((c) => {
@@ -37,7 +40,7 @@ export async function cmdServe(p: Parsed): Promise<number> {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  await collector.close();
+  await receivers.close();
   await store.close();
   process.stdout.write(`stopped; ${collector.stats.spans} spans received\n`);
   return 0;
