@@ -2,12 +2,15 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DEFAULT_DB } from '../core/workspace';
+import { DEFAULT_GRPC_PORT } from '../core/collector/grpcEndpoints';
 import { boundedNumber } from './configBounds';
 
 export interface Config {
   workflows: unknown[];
   collectorEnabled: boolean;
   collectorPort: number;
+  /** The OTLP/gRPC receiver's port (`runlens.collector.grpcPort`), started beside the collector. */
+  collectorGrpcPort: number;
   /** Absolute database path. */
   databasePath: string;
   retentionMaxRuns: number;
@@ -52,6 +55,7 @@ function readConfig(fallbackDir: string): Config {
     workflows: c.get<unknown[]>('workflows', []) ?? [],
     collectorEnabled: c.get<boolean>('collector.enabled', true),
     collectorPort: boundedNumber('collector.port', c.get<unknown>('collector.port')),
+    collectorGrpcPort: grpcPort(c.get<unknown>('collector.grpcPort')),
     databasePath,
     retentionMaxRuns: boundedNumber('retention.maxRuns', c.get<unknown>('retention.maxRuns')),
     retentionMaxSizeMB: boundedNumber('retention.maxSizeMB', c.get<unknown>('retention.maxSizeMB')),
@@ -62,6 +66,11 @@ function readConfig(fallbackDir: string): Config {
     problemsEnabled: c.get<boolean>('problems.enabled', true),
     pythonPath: c.get<string>('pythonPath', '') || 'python3',
   };
+}
+
+/** A port within collector.port's bounds; anything that is not a finite number is gRPC's default. */
+function grpcPort(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) ? boundedNumber('collector.port', value) : DEFAULT_GRPC_PORT;
 }
 
 /** The settings now, re-read on every change before the listeners hear of it (with the values before). */
