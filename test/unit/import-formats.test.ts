@@ -94,9 +94,10 @@ describe('import: Zipkin v2 JSON', () => {
       { traceId: T, name: 'no id' },
       { traceId: 'not-hex', id: 'cccccccccccccccc' },
       'not a span',
-      { traceId: T, id: 'dddddddddddddddd', tags: { __proto__: { polluted: true }, nested: { deep: [1, [2, [3]]] } } },
+      { traceId: T, id: 'dddddddddddddddd', tags: { __proto__: { polluted: true }, nested: { deep: [1, [2, [3]]] }, abyss: 'ABYSS' } },
     ];
-    const r = importPaths(store, write(dir, 'hostile.zipkin.json', hostile));
+    const abyss = '['.repeat(100_000) + ']'.repeat(100_000);
+    const r = importPaths(store, write(dir, 'hostile.zipkin.json', JSON.stringify(hostile).replace('"ABYSS"', abyss)));
     const f = at(r.files, 0);
     assert.equal(f.error, undefined);
     assert.equal(f.cyclesBroken.length, 1);
@@ -115,7 +116,9 @@ describe('import: Zipkin v2 JSON', () => {
     assert.equal(byName.get('no duration')!.status, 'INCOMPLETE');
     assert.equal(huge.status, 'INCOMPLETE');
     assert.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype was touched');
-    assert.equal(typeof byName.get('')!.attributes.nested, 'string', 'a non-string tag value is kept as its JSON text');
+    const tagged = byName.get('')!.attributes;
+    assert.deepEqual(tagged.nested, { deep: [1, [2, [3]]] }, 'a tag that is not a string is kept as the value it is');
+    assert.match(JSON.stringify(tagged.abyss), /nested too deep/, 'a value nested 100,000 deep is cut at the depth limit');
   });
 
   it('says what was expected when a file is almost Zipkin', async () => {
@@ -220,10 +223,19 @@ describe('import: Chrome / Perfetto trace event JSON', () => {
       { name: 'no ts', ph: 'X', dur: 1, pid: 1, tid: 1 },
       { name: 'backwards', ph: 'X', ts: 200000, dur: -50, pid: 1, tid: 2 },
       { ph: 'E', ts: 300000, pid: 9, tid: 9 },
-      { name: 'proto', ph: 'X', ts: 200100, dur: 1, pid: 1, tid: 2, args: JSON.parse('{"__proto__": {"polluted": true}}') },
+      {
+        name: 'proto',
+        ph: 'X',
+        ts: 200100,
+        dur: 1,
+        pid: 1,
+        tid: 2,
+        args: JSON.parse('{"__proto__": {"polluted": true}, "deep": "ABYSS"}'),
+      },
       42,
     );
-    const r = importPaths(store, write(dir, 'hostile.json', { traceEvents: events }));
+    const abyss = '['.repeat(100_000) + ']'.repeat(100_000);
+    const r = importPaths(store, write(dir, 'hostile.json', JSON.stringify({ traceEvents: events }).replace('"ABYSS"', abyss)));
     const f = at(r.files, 0);
     assert.equal(f.error, undefined);
     assert.deepEqual(f.dropped, [{ count: 2, reason: 'no ts (a time in microseconds) Runlens can keep' }]);
@@ -236,6 +248,7 @@ describe('import: Chrome / Perfetto trace event JSON', () => {
     const deepest = spans.find((s) => s.name === `b${depth - 1}`)!;
     assert.equal(spans.find((s) => s.spanId === deepest.parentSpanId)!.name, `b${depth - 2}`);
     assert.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype was touched');
+    assert.match(JSON.stringify(spans.find((s) => s.name === 'proto')!.attributes['args.deep']), /nested too deep/);
   });
 
   it('says what was expected when a file is almost a Chrome trace', async () => {

@@ -5,7 +5,7 @@
  * (importRepair.ts); one without a duration never ended as far as the file says (INCOMPLETE).
  * A span with an `error` tag (or `otel.status_code` ERROR) is ERROR, the tag's text its message.
  */
-import type { Attributes, RunPatch, Span, SpanEvent, SpanStatus } from '../model';
+import type { AttrValue, Attributes, RunPatch, Span, SpanEvent, SpanStatus } from '../model';
 import { normaliseId } from '../ids';
 import { ImportError, asObject, endFromMicros, microsToNs, setAttr, type ParsedImport } from './importShared';
 
@@ -56,14 +56,15 @@ export function parseZipkin(doc: unknown[], label: string): ParsedImport {
     let statusMessage: string | undefined;
     const tags = asObject(raw.tags) ?? {};
     for (const [key, v] of Object.entries(tags)) {
-      const value = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : JSON.stringify(v);
+      // Zipkin tags are strings; another JSON value is kept as it is (the store bounds its depth).
+      const value = v === undefined ? null : (v as AttrValue);
       if (key === 'error') {
         status = 'ERROR';
         if (typeof value === 'string' && value && value !== 'true') statusMessage ??= value;
       } else if (key === 'otel.status_code') {
         if (value === 'ERROR') status = 'ERROR';
       } else if (key === 'otel.status_description') statusMessage = String(value);
-      else setAttr(attributes, key, value ?? null);
+      else setAttr(attributes, key, value);
     }
     const service = endpoint(raw.localEndpoint, attributes, 'net.host');
     const peer = endpoint(raw.remoteEndpoint, attributes, 'net.peer');
