@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { formatImportReport } from '../../src/core/ingest/importPlan';
+import { formatImportReport, importTraceFiles } from '../../src/core/ingest/importPlan';
 import { FIXTURES, at, tempDir } from './helpers/fixtures';
 import { FIX as INTEGRITY, closeStores, importPaths, openStore, write } from './helpers/importIntegrity';
 import { zip } from './helpers/zip';
@@ -83,13 +83,14 @@ describe('import: OTLP JSON lines (the Collector file exporter)', () => {
     const [traces, logs, , metrics] = fs.readFileSync(path.join(FIX, 'otlp-file-exporter.jsonl'), 'utf8').split('\n');
     const r = importPaths(
       store,
-      write(dir, 'broken.jsonl', [traces, '{"resourceSpans": [', '{"hello": 1}'].join('\n')),
+      write(dir, 'broken.jsonl', ['{"resourceSpans": [', traces, '{"hello": 1}'].join('\n')),
       write(dir, 'logs.jsonl', [logs, metrics].join('\n')),
     );
     const [broken, logsOnly] = r.files;
     assert.equal(broken!.spansStored, 1);
     assert.ok(broken!.partial);
-    assert.match(at(broken!.diagnostics, 0), /^line 2: not JSON/);
+    assert.equal(broken!.format, 'otlp-json-lines', 'a damaged first line does not hide what the file is');
+    assert.match(at(broken!.diagnostics, 0), /^line 1: not JSON/);
     assert.match(
       at(broken!.diagnostics, 1),
       /^line 3: not an OTLP export request \(expected an object with resourceSpans, resourceLogs or resourceMetrics\)/,
@@ -103,6 +104,15 @@ describe('import: OTLP JSON lines (the Collector file exporter)', () => {
 
 describe('import: the Aspire dashboard export', () => {
   afterEach(closeStores);
+
+  it('says what was expected when a file is almost OTLP JSON, or is a zip read as text', async () => {
+    const dir = tempDir();
+    const store = await openStore(dir);
+    const r = importPaths(store, write(dir, 'odd.json', { resourceSpans: { spans: [] } }));
+    assert.match(at(r.files, 0).error!, /OTLP JSON whose resourceSpans is not a list \(expected \{ "resourceSpans": \[ … \] \}\)/);
+    const asText = importTraceFiles(store, [{ path: 'export.zip', text: fs.readFileSync(path.join(FIX, 'aspire-export.zip'), 'latin1') }]);
+    assert.match(at(asText.files, 0).error!, /a zip archive read as text: import it by its path/);
+  });
 
   it('stores the spans of every traces/<resource>.json of the zip as one run per trace, with its structured logs and metrics', async () => {
     const store = await openStore(tempDir());

@@ -127,17 +127,25 @@ export function parseOtlpDocument(o: Record<string, unknown>, label: string): Pa
   return parseOtlpSpans(o.resourceSpans, label, 'otlp-json', other);
 }
 
-/** Whether `text`'s first non-empty line is an OTLP export request (the file exporter's lines). */
+/**
+ * Whether `text` is OTLP JSON lines: one of its first few lines is an OTLP export request (so
+ * one damaged first line does not make the file Runlens JSON lines, whose lines never are).
+ */
 export function isOtlpLines(text: string): boolean {
-  const end = text.indexOf('\n');
-  const first = (end < 0 ? text : text.slice(0, end)).trim();
-  if (!first.startsWith('{')) return false;
-  try {
-    const o = asObject(JSON.parse(first));
-    return !!o && isOtlpRequest(o);
-  } catch {
-    return false;
+  let from = 0;
+  for (let n = 0; n < 5 && from < text.length; n++) {
+    const end = text.indexOf('\n', from);
+    const line = text.slice(from, end < 0 ? text.length : end).trim();
+    from = end < 0 ? text.length : end + 1;
+    if (!line.startsWith('{')) continue;
+    try {
+      const o = asObject(JSON.parse(line));
+      if (o && isOtlpRequest(o)) return true;
+    } catch {
+      // a damaged line: look at the next
+    }
   }
+  return false;
 }
 
 /**
