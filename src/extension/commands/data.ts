@@ -16,7 +16,7 @@ export function registerDataCommands(s: Services): vscode.Disposable[] {
       : await vscode.window.showOpenDialog({
           canSelectMany: true,
           openLabel: 'Import',
-          title: 'Runlens: import OTLP JSON, Jaeger JSON, execution-trace JSON or JSON lines',
+          title: 'Runlens: import trace files (OTLP, Jaeger, Zipkin, Chrome trace events, Aspire export, JSON lines)',
           filters: { 'Trace files': ['json', 'jsonl', 'ndjson', 'zip'], 'All files': ['*'] },
         });
     if (!uris?.length) return [];
