@@ -1,11 +1,13 @@
 /**
  * What POST /v1/logs and /v1/metrics share (logs.ts, metrics.ts): OTLP/HTTP in JSON or
- * protobuf, refused whole over the per-request limit (413), acknowledged once journalled,
- * answered in the request's encoding with partial success for what was not stored.
+ * protobuf, stored as traces are (exportRecords: refused whole over the per-request limit,
+ * 413; acknowledged once journalled), answered in the request's encoding with partial success
+ * for what was not stored.
  */
 import type { Limits } from '../limits';
 import type { SignalResult } from '../signals';
 import { HttpError, type CollectorStats, type Route } from './route';
+import { exportRecords } from './traces';
 
 export interface Signal {
   /** What the records are called in messages: `log records`, `metric data points`. */
@@ -25,13 +27,8 @@ export function signalRoute(signal: Signal, limits: Limits, stats: CollectorStat
     takesOrigins: true,
     handle({ store, type, body, res }) {
       const result = type === 'application/json' ? signal.fromJson(parseJson(body)) : signal.fromProtobuf(body);
-      const n = signal.count(result);
-      const max = signal.perRequest(limits);
-      if (n > max) throw new HttpError(413, `${n} ${signal.what} in one request; the limit is ${max}`);
-      const stored = store.apply(result, { defer: true });
-      const rejected = result.rejected + stored.rejected;
-      const message = [result.rejectMessage, stored.rejectMessage].filter(Boolean).join('; ');
-      stats.rejected += rejected;
+      const limit = { max: signal.perRequest(limits), what: signal.what };
+      const { rejected, rejectMessage: message = '' } = exportRecords(store, result, signal.count(result), limit, stats);
       if (type === 'application/json') {
         const payload = rejected ? { partialSuccess: { [signal.rejectedField]: String(rejected), errorMessage: message } } : {};
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
