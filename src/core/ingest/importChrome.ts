@@ -149,10 +149,11 @@ export function parseChrome(events: unknown, text: string, label: string): Parse
   }
   for (const s of all) s.runId = runId;
   const diagnostics: string[] = [];
+  const notices: string[] = [];
   if (skipped.size) {
     const n = [...skipped.values()].reduce((a, b) => a + b, 0);
     const phases = [...skipped].map(([ph, c]) => `${JSON.stringify(ph)} ×${c}`).join(', ');
-    diagnostics.push(
+    notices.push(
       `${n} trace event${n === 1 ? '' : 's'} of other phases (${phases}) not imported: counters, async, flow and object events are not spans`,
     );
   }
@@ -165,6 +166,7 @@ export function parseChrome(events: unknown, text: string, label: string): Parse
     runs: [{ id: runId, source: 'import', traceId: ids.traceId, attributes: {} }],
     spans: all,
     diagnostics,
+    notices,
     dropped: noTime ? [{ count: noTime, reason: 'no ts (a time in microseconds) Runlens can keep' }] : [],
     startMissing: new Map(),
   };

@@ -138,6 +138,7 @@ function importOne(store: Store, file: ImportFile, view: Store): FileImportRepor
       );
     }
     r.diagnostics.push(...parsed.diagnostics);
+    r.notices.push(...(parsed.notices ?? []));
     r.dropped.push(...parsed.dropped);
     const spans = repair(parsed, r);
     const digest = createHash('sha256')

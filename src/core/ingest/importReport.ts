@@ -59,6 +59,8 @@ export interface FileImportReport {
   dropped: { count: number; reason: string }[];
   /** Lines that were span data but could not be read (`line N: why`). Any makes the import partial. */
   diagnostics: string[];
+  /** What the file holds that is not trace data and is left out by design: said, not partial. */
+  notices: string[];
   /** Something the file holds was not imported (see dropped, diagnostics). */
   partial: boolean;
 }
@@ -94,6 +96,7 @@ export function emptyFileReport(filePath: string): FileImportReport {
     neverEnded: 0,
     dropped: [],
     diagnostics: [],
+    notices: [],
     partial: false,
   };
 }
@@ -153,6 +156,7 @@ function formatFile(f: FileImportReport): string {
   if (f.neverEnded) parts.push(`${plural(f.neverEnded, 'span')} never ended (INCOMPLETE)`);
   for (const d of f.dropped) parts.push(`${plural(d.count, 'span')} not imported: ${d.reason}`);
   if (f.diagnostics.length) parts.push(`${plural(f.diagnostics.length, 'unreadable line')} (${list(f.diagnostics)})`);
+  parts.push(...f.notices);
   if (f.partial) parts.push('partial import');
   return parts.join('; ');
 }

@@ -33,6 +33,11 @@ export interface ParsedImport extends ImportResult {
    * or a count of records of another kind that were skipped. Any makes the import partial.
    */
   diagnostics: string[];
+  /**
+   * What the file holds that is not trace data and is left out by design (an Aspire export's
+   * console logs, a Chrome trace's counters): said, one line each, never making the import partial.
+   */
+  notices?: string[];
   /** Spans the format's reader refused, with why (e.g. an OTLP span without ids). */
   dropped: { count: number; reason: string }[];
   /**

@@ -131,14 +131,15 @@ export function parseTraceArchive(bytes: Uint8Array, label: string, maxBytes: nu
     other.add(o, e.name);
   }
   const skipped = [...notRead].map(([kind, n]) => `${n} ${kind} file${n === 1 ? '' : 's'}`);
-  if (skipped.length) diagnostics.push(`${skipped.join(', ')} not imported: not OpenTelemetry data`);
+  const notices = skipped.length ? [`${skipped.join(', ')} not imported: not OpenTelemetry data`] : [];
   if (!resourceSpans.length) {
-    const why = [other.summary(), ...other.problems, ...diagnostics].slice(0, 4).join('; ');
+    const why = [other.summary(), ...other.problems, ...diagnostics, ...notices].slice(0, 4).join('; ');
     throw new ImportError(
       `${label}: a zip archive without trace files: expected OTLP JSON with resourceSpans, as the Aspire dashboard exports in traces/<resource>.json (${why})`,
     );
   }
   const parsed = parseOtlpSpans(resourceSpans, label, 'otlp-zip', other);
   parsed.diagnostics.push(...diagnostics);
+  parsed.notices = [...(parsed.notices ?? []), ...notices];
   return parsed;
 }
