@@ -1,12 +1,13 @@
 /**
  * A row's bars in the time lane (this run's, and the baseline's in compare) and the
- * duration label beside them.
+ * duration label beside them, and the mark of a span with log records.
  */
 import { setText, toggleClass } from './dom';
 import { SIDE_GAP, CHAR_PX } from './axis';
 import { barBox } from './layout';
 import { formatDuration } from '../src/shared/format';
 import { SPAN_STATUSES } from '../src/shared/status';
+import { severityName } from '../src/shared/protocol';
 import { ST_INCOMPLETE, ST_NONE, ST_RUNNING, type Lane } from './model';
 import type { Frame } from './frame';
 
@@ -17,6 +18,32 @@ export interface BarEls {
   barA: HTMLDivElement;
   barB: HTMLDivElement;
   text: HTMLSpanElement;
+  /** The mark of a span with log records, coloured by the highest severity among them. */
+  mark: HTMLSpanElement;
+}
+
+/** Mark this run's bar at `p` when its span has log records (count in the tooltip and label). */
+function placeMark(els: BarEls, p: number, f: Frame, box: Box | null): void {
+  const id = f.model.spanAt[p]?.id;
+  const logs = box && id !== undefined ? f.model.signals?.marks[id] : undefined;
+  const mark = els.mark;
+  if (!logs || !box) {
+    if (!mark.hidden) {
+      mark.hidden = true;
+      els.barB.removeAttribute('title');
+    }
+    return;
+  }
+  const level = severityName(logs.maxSeverity);
+  const text = `${logs.count} log record${logs.count === 1 ? '' : 's'}, highest ${level}`;
+  mark.hidden = false;
+  mark.className = `lmark sev-${level}`;
+  mark.style.left = `${Math.max(box.x, 0).toFixed(1)}px`;
+  if (mark.title !== text) {
+    mark.title = text;
+    mark.setAttribute('aria-label', text);
+    els.barB.title = text;
+  }
 }
 
 type Box = { x: number; w: number };
@@ -54,6 +81,7 @@ export function renderBars(els: BarEls, p: number, f: Frame, laneWidth: number, 
   if (m.laneA) boxA = placeBar(els.barA, 'bar-a', m.laneA, p, f, 0, w);
   else if (els.barA.style.display !== 'none') els.barA.style.display = 'none';
   const boxB = placeBar(els.barB, 'bar-b', m.lane, p, f, side ? w + SIDE_GAP : 0, w);
+  placeMark(els, p, f, boxB);
   // Label this run's bar (or the baseline's when only it has the step): right of the
   // bar, else left of it, else inside — within the bar's own half in side-by-side.
   const useB = boxB !== null;

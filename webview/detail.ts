@@ -1,6 +1,7 @@
 /**
  * The detail panel for the selected step: name, status, timing, source, then its sections
- * (detailSections.ts: error with a linked stack trace, LLM fields, attributes, events) and —
+ * (detailSections.ts: error with a linked stack trace, LLM fields, attributes, events;
+ * detailLogs.ts: the span's log records) and —
  * in compare mode — the step in both runs side by side (detailCompare.ts). Their building
  * blocks: detailParts.ts. All trace text goes in as text nodes.
  */
@@ -12,6 +13,7 @@ import type { TimelineModel } from './model';
 import { compareSection } from './detailCompare';
 import { shortPath, type DetailContext, type DetailEvents } from './detailParts';
 import { attributesSection, errorSection, eventsSection, llmSection } from './detailSections';
+import { logsSection, type LogFilter } from './detailLogs';
 
 export class DetailPanel {
   readonly root: HTMLElement;
@@ -22,7 +24,7 @@ export class DetailPanel {
 
   constructor(
     parent: HTMLElement,
-    private readonly ev: DetailEvents,
+    private readonly ev: DetailEvents & LogFilter,
   ) {
     this.cx = { ev, expanded: new Set<string>() };
     this.root = el('aside', 'detail');
@@ -106,6 +108,7 @@ export class DetailPanel {
       llmSection(this.cx, frag, span, detail);
       attributesSection(this.cx, frag, span, detail);
       eventsSection(frag, span, detail);
+      logsSection(this.cx, frag, span, detail, this.ev, side === 'this' && !!model.signals?.marks[span.id]);
     }
   }
 

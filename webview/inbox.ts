@@ -70,6 +70,7 @@ export function receive(app: Inbox, msg: HostMessage, now: number): boolean {
     case 'init': {
       const sameRun = m.run?.id === msg.run.id;
       m.missing = null;
+      if (!sameRun) m.signals = null;
       m.run = msg.run;
       m.resetSpans(decodeSpans(msg.spans));
       pending.spans = msg.pending ?? 0;
@@ -136,6 +137,11 @@ export function receive(app: Inbox, msg: HostMessage, now: number): boolean {
       m.details.receive(side, msg.spanId, msg.detail);
       return true;
     }
+    case 'signals':
+      if (msg.runId !== m.run?.id) return false;
+      m.signals = msg.signals;
+      m.signalsVersion++;
+      return true;
     case 'runMissing':
       m.missing = msg.message;
       app.initialised = true;
@@ -144,13 +150,13 @@ export function receive(app: Inbox, msg: HostMessage, now: number): boolean {
 }
 
 /** What the webview asks the host about spans: their detail, their source, the clipboard. */
-export function spanRequests(m: TimelineModel, post: (msg: WebviewMessage) => void) {
+export function spanRequests(m: TimelineModel, post: (msg: WebviewMessage) => void, minSeverity: () => number) {
   // A span of the baseline run is asked for with its run's id.
   const runOf = (side: Side): { runId?: string } | null => (side === 'this' ? {} : m.compare ? { runId: m.compare.other.id } : null);
   return {
     detail: (side: Side, spanId: string) => {
       const run = runOf(side);
-      if (run) post({ type: 'getSpanDetail', spanId, ...run });
+      if (run) post({ type: 'getSpanDetail', spanId, ...run, minSeverity: minSeverity() });
     },
     goToSource: (span: SpanCore, side: Side) => post({ type: 'goToSource', spanId: span.id, ...runOf(side) }),
     openSource: (file: string, line: number, column?: number) =>

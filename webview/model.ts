@@ -10,6 +10,7 @@ import {
   type RunChoiceView,
   type RunView,
   type SpanCore,
+  type SignalsView,
   type SpanDetailView,
 } from '../src/shared/protocol';
 import { SPAN_STATUS_CODE } from '../src/shared/status';
@@ -101,6 +102,9 @@ export class TimelineModel {
   /** Set by the app (it knows how to ask the host). */
   details: DetailCache = new DetailCache(() => undefined);
   missing: string | null = null;
+  /** The run's log marks and metric series (null until the host sent them); the version bumps on each. */
+  signals: SignalsView | null = null;
+  signalsVersion = 0;
   private asOfMs = 0;
   private asOfAt = 0;
 

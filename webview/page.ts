@@ -83,9 +83,19 @@ export function buildPage(root: HTMLElement, host: Host, app: PageActions): Page
       waterfall.scrollTop = Math.max(0, frac * app.rows().length * ROW_HEIGHT - waterfall.viewportHeight / 2);
     },
   });
-  const ask = spanRequests(app.model, post);
+  const ask = spanRequests(app.model, post, () => app.viewState.logSeverity);
   app.model.details = new DetailCache(ask.detail);
-  const detail = new DetailPanel(chrome.main, { close: () => app.setDetailOpen(false), ...ask });
+  const detail = new DetailPanel(chrome.main, {
+    close: () => app.setDetailOpen(false),
+    ...ask,
+    logSeverity: () => app.viewState.logSeverity,
+    setLogSeverity: (min) => {
+      app.dispatch({ type: 'setLogSeverity', min });
+      // Details are asked for again, with their records at the new severity.
+      app.model.details.invalidate('this');
+      app.model.details.invalidate('other');
+    },
+  });
 
   document.addEventListener('keydown', (e) =>
     onPageKey(e, {

@@ -8,6 +8,7 @@
 import { clampWindow, fitWindow, type TimeWindow } from './layout';
 import { defaultFilterValues, FILTERS, filterById, parseFilterValue, type FilterValue, type FilterValues } from './filters';
 import type { PersistedState, UiState } from './vscode';
+import { DEFAULT_LOG_SEVERITY, LOG_LEVELS } from '../src/shared/protocol';
 
 type CompareLayout = 'overlay' | 'side';
 
@@ -25,6 +26,8 @@ export interface ViewState {
   readonly namesWidth: number;
   readonly detailWidth: number;
   readonly detailOpen: boolean;
+  /** The least severity the detail's Logs section shows (OTLP severity number). */
+  readonly logSeverity: number;
 }
 
 export type Action =
@@ -46,6 +49,7 @@ export type Action =
   | { type: 'setNamesWidth'; px: number; max: number }
   | { type: 'setDetailWidth'; px: number; max: number }
   | { type: 'setDetailOpen'; open: boolean }
+  | { type: 'setLogSeverity'; min: number }
   /** The panel now shows another run than the one the state was for. */
   | { type: 'otherRun' }
   /** Compare mode started, stopped or changed baseline: rows are different rows now. */
@@ -67,6 +71,7 @@ export const INITIAL_STATE: ViewState = {
   namesWidth: 300,
   detailWidth: 380,
   detailOpen: false,
+  logSeverity: DEFAULT_LOG_SEVERITY,
 };
 
 const clampPx = (px: number, min: number, max: number): number => Math.round(Math.min(Math.max(px, min), Math.max(max, min)));
@@ -127,6 +132,10 @@ export function reduce(s: ViewState, a: Action): ViewState {
     }
     case 'setDetailOpen':
       return s.detailOpen === a.open ? s : { ...s, detailOpen: a.open };
+    case 'setLogSeverity': {
+      const min = LOG_LEVELS.some((l) => l.min === a.min) ? a.min : s.logSeverity;
+      return s.logSeverity === min ? s : { ...s, logSeverity: min };
+    }
     case 'otherRun':
       return { ...s, collapsed: new Set(), follow: true, selectedId: null };
     case 'compareChanged':
@@ -163,6 +172,7 @@ export function fromPersisted(saved: PersistedState): ViewState {
     namesWidth: num(ui.namesWidth, d.namesWidth),
     detailWidth: num(ui.detailWidth, d.detailWidth),
     detailOpen: ui.detailOpen === true,
+    logSeverity: LOG_LEVELS.some((l) => l.min === ui.logSeverity) ? (ui.logSeverity as number) : d.logSeverity,
   };
 }
 
@@ -175,6 +185,7 @@ export function toPersisted(s: ViewState, scrollTop: number): UiState {
     namesWidth: s.namesWidth,
     detailWidth: s.detailWidth,
     detailOpen: s.detailOpen,
+    logSeverity: s.logSeverity,
     collapsed: [...s.collapsed].slice(0, MAX_PERSISTED_COLLAPSED),
     query: s.query,
     view: s.follow ? null : s.view,

@@ -17,6 +17,8 @@ export interface UiState {
   namesWidth: number;
   detailWidth: number;
   detailOpen: boolean;
+  /** The least severity of the detail's Logs section. */
+  logSeverity: number;
   collapsed: string[];
   query: string;
   view: { start: number; end: number } | null;

@@ -2,13 +2,15 @@
  * The waterfall: a windowed list of rows (only the rows in view exist in the DOM, recycled
  * by row index modulo the pool size so scrolling one row rewrites one element). Each row is
  * the span's name in the tree, the data columns (columns.ts) and the time lane with its
- * bars (bars.ts), under the header and the time axis (axis.ts); gestures are in gestures.ts.
+ * bars (bars.ts), under the header, the time axis (axis.ts) and the run's metrics
+ * (metricsTrack.ts); gestures are in gestures.ts.
  */
 import { Axis, SIDE_GAP } from './axis';
 import { renderBars, STATUS_CLASS } from './bars';
 import { COLUMNS } from './columns';
 import { el, fillHighlighted, icon, setText, STATUS_ICON, toggleClass, type IconName } from './dom';
 import { wireGestures } from './gestures';
+import { MetricsTrack } from './metricsTrack';
 import type { Frame } from './frame';
 import { visibleRange } from './layout';
 import { ST_INCOMPLETE, ST_NONE } from './model';
@@ -44,6 +46,7 @@ interface PoolRow {
   barA: HTMLDivElement;
   barB: HTMLDivElement;
   text: HTMLSpanElement;
+  mark: HTMLSpanElement;
   index: number;
   sig: string;
   iconName: string;
@@ -59,6 +62,7 @@ export class Waterfall {
   readonly minimapSlot: HTMLDivElement;
   private readonly spacer: HTMLDivElement;
   private readonly axisView = new Axis();
+  private readonly metrics: MetricsTrack;
   private readonly headCount: HTMLSpanElement;
   private readonly headCols: HTMLDivElement[];
   private readonly empty: HTMLDivElement;
@@ -107,7 +111,8 @@ export class Waterfall {
     this.empty.hidden = true;
     this.body.append(this.axisView.grid, this.scroller, this.empty);
 
-    this.root.append(head, mini, this.body);
+    this.metrics = new MetricsTrack(ev);
+    this.root.append(head, this.metrics.root, mini, this.body);
     parent.appendChild(this.root);
     wireGestures({
       root: this.root,
@@ -221,6 +226,9 @@ export class Waterfall {
     this.laneWidth = Math.max(this.scroller.clientWidth - this.laneLeft, 10);
     this.axisView.place(this.laneLeft, this.laneWidth);
     this.axisView.render(f.view, this.laneWidth, this.sideWidth(), this.sideBySide, m.isLive() ? f.now : null);
+    // This run's metrics under the axis (in side-by-side compare, under its half).
+    const half = this.sideBySide ? this.sideWidth() + SIDE_GAP : 0;
+    this.metrics.render(m.signals, m.signalsVersion, f.view, this.laneLeft + half, this.sideWidth());
 
     const { first, last } = visibleRange(this.scroller.scrollTop, this.scroller.clientHeight, ROW_HEIGHT, n, 4);
     const need = last - first;
@@ -273,10 +281,13 @@ export class Waterfall {
       const barA = el('div', 'bar bar-a');
       const barB = el('div', 'bar bar-b');
       const text = el('span', 'btxt');
-      lane.append(barA, barB, text);
+      const mark = el('span', 'lmark');
+      mark.hidden = true;
+      mark.setAttribute('role', 'img');
+      lane.append(barA, barB, text, mark);
       root.append(name, ...cells, lane);
       this.spacer.appendChild(root);
-      this.pool.push({ root, twisty, sicon, name: nm, tag, cells, barA, barB, text, index: -1, sig: '', iconName: '', geo: '' });
+      this.pool.push({ root, twisty, sicon, name: nm, tag, cells, barA, barB, text, mark, index: -1, sig: '', iconName: '', geo: '' });
     }
   }
 
@@ -298,7 +309,7 @@ export class Waterfall {
       pr.sig = sig;
       this.renderRowContent(pr, p, f, { selected, kids, collapsed, match, crit });
     }
-    const geo = `${m.version}|${p}|${f.view.start}|${f.view.end}|${this.laneWidth}|${f.layout}|${m.isLive() ? f.now : 0}`;
+    const geo = `${m.version}|${m.signalsVersion}|${p}|${f.view.start}|${f.view.end}|${this.laneWidth}|${f.layout}|${m.isLive() ? f.now : 0}`;
     if (pr.geo !== geo) {
       pr.geo = geo;
       renderBars(pr, p, f, this.laneWidth, this.sideWidth());

@@ -21,6 +21,7 @@ import {
   type Check,
   type ParseResult,
 } from './check';
+import { signalsCheck, spanLogsCheck, type SignalsView } from './signalViews';
 import { spanColumnsError, type SpanColumns } from './spanColumns';
 import { RUN_STATUSES } from './status';
 import { DIVERGENCE_VALUES, isAttrJson, type CompareView, type RunChoiceView, type RunView, type SpanDetailView } from './timelineViews';
@@ -51,6 +52,8 @@ export type HostMessage =
   | { type: 'selectSpan'; spanId: string }
   /** Answer to the webview's getSpanDetail: null when the span is not (or no longer) there. */
   | { type: 'spanDetail'; runId: string; spanId: string; detail: SpanDetailView | null }
+  /** The run's log marks and metric series: after `init`, and again when they change. */
+  | { type: 'signals'; runId: string; signals: SignalsView }
   /** The run is gone (deleted, cleared, or never existed). */
   | { type: 'runMissing'; runId: string; message: string };
 
@@ -87,6 +90,7 @@ const detailView = object({
   events: arrayOf(object({ name: str(), offsetMs: num, attributes })),
   truncated: record(nat),
   source: nullable(sourceView),
+  logs: optional(spanLogsCheck),
 });
 const compareView = object({
   other: runView,
@@ -126,6 +130,7 @@ const HOST_MESSAGES: Record<HostMessage['type'], Check> = {
   candidates: object({ runs: arrayOf(runChoice) }),
   selectSpan: object({ spanId: str(1) }),
   spanDetail: object({ runId: str(1), spanId: str(1), detail: nullable(detailView) }),
+  signals: object({ runId: str(1), signals: signalsCheck }),
   runMissing: object({ runId: str(), message: str() }),
 };
 

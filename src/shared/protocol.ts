@@ -2,6 +2,7 @@
  * The timeline host ↔ webview message protocol: discriminated unions on `type` in both
  * directions. This module is the protocol's one entry point; its parts:
  *  - timelineViews.ts — the view models (run, span, span detail, comparison);
+ *  - signalViews.ts — a run's logs and metrics as the timeline shows them, and their checks;
  *  - spanColumns.ts — spans on the wire as binary columns, their encoding, check, decoding;
  *  - hostMessages.ts — host → webview messages and the webview's check of them;
  *  - webviewMessages.ts — webview → host messages and the state the panel restores;
@@ -32,6 +33,15 @@ export type {
   SpanView,
 } from './timelineViews';
 export { spanDetailOf } from './timelineViews';
+export {
+  DEFAULT_LOG_SEVERITY,
+  LOG_LEVELS,
+  severityName,
+  type LogView,
+  type MetricSeriesView,
+  type SignalsView,
+  type SpanLogsView,
+} from './signalViews';
 export { decodeSpans, encodeSpans, isSpanColumns, spanIdsOf, type SpanColumns } from './spanColumns';
 export { parseHostMessage, type HostMessage } from './hostMessages';
 export type { TimelineState, WebviewMessage } from './webviewMessages';

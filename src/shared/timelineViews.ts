@@ -6,6 +6,7 @@
  */
 import type { RunStatusName, SpanStatusName } from './status';
 import type { SpanColumns } from './spanColumns';
+import type { SpanLogsView } from './signalViews';
 
 type RunStatusView = RunStatusName;
 type SpanStatusView = SpanStatusName;
@@ -98,6 +99,8 @@ export interface SpanDetailView {
   /** Attribute key → original length in characters, for values truncated at ingest. */
   truncated: Record<string, number>;
   source: SourceView | null;
+  /** The span's log records at the severity asked for (absent: the host sent none). */
+  logs?: SpanLogsView;
 }
 
 export type SpanView = SpanCore & SpanDetailView;

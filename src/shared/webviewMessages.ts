@@ -6,8 +6,8 @@ export type WebviewMessage =
   | { type: 'openSource'; file: string; line: number; column?: number }
   /** Open the span's resolved source; runId names the compared run for its spans (default: this run). */
   | { type: 'goToSource'; spanId: string; runId?: string }
-  /** Ask for a span's attributes, events and source (runId: the compared run's span; default this run). */
-  | { type: 'getSpanDetail'; spanId: string; runId?: string }
+  /** Ask for a span's attributes, events, source and log records at or above minSeverity (runId: the compared run's span; default this run). */
+  | { type: 'getSpanDetail'; spanId: string; runId?: string; minSeverity?: number }
   /** Compare with a run: the given one, or ask the user (QuickPick) when runId is absent. */
   | { type: 'pickCompareRun'; runId?: string }
   | { type: 'clearCompare' }

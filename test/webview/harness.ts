@@ -17,6 +17,7 @@ import {
   spanDetailOf,
   type CompareView,
   type HostMessage,
+  type LogView,
   type SpanDetailView,
   type SpanView,
   type WebviewMessage,
@@ -127,6 +128,7 @@ function fakeHost(initialState: unknown): void {
   w.__csp = [];
   w.__state = initialState;
   w.__details = new Map();
+  w.__logs = new Map();
   w.__runId = '';
   w.__inflight = 0;
   // Registered before the app's listener: counts answers delivered.
@@ -142,10 +144,16 @@ function fakeHost(initialState: unknown): void {
       postMessage: (m: unknown) => {
         (w.__posted as unknown[]).push(JSON.parse(JSON.stringify(m)));
         // Answer detail requests as the host does, from the details of the spans posted so far.
-        const msg = m as { type: string; spanId: string; runId?: string };
+        const msg = m as { type: string; spanId: string; runId?: string; minSeverity?: number };
         if (msg.type === 'getSpanDetail') {
           const runId = msg.runId ?? (w.__runId as string);
-          const detail = (w.__details as Map<string, unknown>).get(`${runId}|${msg.spanId}`) ?? null;
+          let detail = (w.__details as Map<string, unknown>).get(`${runId}|${msg.spanId}`) ?? null;
+          // The span's log records (setLogs), at the severity asked for, as the host filters them.
+          const logs = (w.__logs as Map<string, { severity: number }[]>).get(`${runId}|${msg.spanId}`);
+          if (detail && logs) {
+            const minSeverity = msg.minSeverity ?? 9;
+            detail = { ...detail, logs: { minSeverity, records: logs.filter((l) => l.severity >= minSeverity), more: false } };
+          }
           w.__inflight = (w.__inflight as number) + 1;
           setTimeout(() => window.postMessage({ type: 'spanDetail', runId, spanId: msg.spanId, detail }, '*'), 0);
         }
@@ -235,6 +243,14 @@ export class TimelinePage {
     if ((msg as { type?: unknown }).type === 'init' && (opts.render ?? true)) {
       await this.page.waitForFunction(() => document.getElementById('app')?.dataset.toolkit === 'ready');
     }
+  }
+
+  /** The log records the fake host sends with span `spanId`'s detail (filtered by the severity asked for). */
+  async setLogs(runId: string, spanId: string, logs: LogView[]): Promise<void> {
+    await this.page.evaluate(({ k, logs }) => (window as unknown as { __logs: Map<string, unknown> }).__logs.set(k, logs), {
+      k: `${runId}|${spanId}`,
+      logs: logs as unknown,
+    });
   }
 
   async posted(): Promise<WebviewMessage[]> {

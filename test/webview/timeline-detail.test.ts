@@ -24,7 +24,7 @@ describeTimeline('span detail', (t) => {
     // Attributes, events and source were fetched from the host for this span only, once.
     const failedSpanId = loadFixture('agent-failed').spans.find((s) => s.status === 'ERROR' && s.name === 'batch')!.spanId;
     const asked = (await tp.posted()).filter((m) => m.type === 'getSpanDetail');
-    assert.deepEqual(asked, [{ type: 'getSpanDetail', spanId: failedSpanId }]);
+    assert.deepEqual(asked, [{ type: 'getSpanDetail', spanId: failedSpanId, minSeverity: 9 }]);
 
     // Stack frames are links that open the file at the line.
     const frames = tp.page.locator('.d-stack a.frame');

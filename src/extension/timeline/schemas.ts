@@ -6,6 +6,9 @@
  */
 import { z } from 'zod';
 import { SPAN_STATUSES } from '../../shared/status';
+import { isRecord } from '../../shared/check';
+import { isAttrJson, type AttrJson } from '../../shared/timelineViews';
+import { MAX_METRIC_SERIES, MAX_SEVERITY, type SignalsView, type SpanLogsView } from '../../shared/signalViews';
 import {
   type ParseResult,
   type SpanColumns,
@@ -15,6 +18,7 @@ import {
 
 const MAX_TEXT = 10_000_000;
 const id = z.string().min(1).max(512);
+const severity = z.number().int().min(0).max(MAX_SEVERITY);
 const WebviewMessage: z.ZodType<WebviewMessageT> = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
   z.object({ type: z.literal('selectSpan'), spanId: id.nullable() }),
@@ -25,7 +29,7 @@ const WebviewMessage: z.ZodType<WebviewMessageT> = z.discriminatedUnion('type', 
     column: z.number().int().nonnegative().optional(),
   }),
   z.object({ type: z.literal('goToSource'), spanId: id, runId: id.optional() }),
-  z.object({ type: z.literal('getSpanDetail'), spanId: id, runId: id.optional() }),
+  z.object({ type: z.literal('getSpanDetail'), spanId: id, runId: id.optional(), minSeverity: severity.optional() }),
   z.object({ type: z.literal('pickCompareRun'), runId: id.optional() }),
   z.object({ type: z.literal('clearCompare') }),
   z.object({ type: z.literal('copy'), text: z.string().max(MAX_TEXT) }),
@@ -77,6 +81,43 @@ export const SpanColumnsSchema: z.ZodType<SpanColumns> = z
         ctx.addIssue({ code: 'custom', message: 'status out of range', path: ['status', i] });
     }
   });
+
+const finite = z.number().finite();
+/** Plain objects only (as the webview's isRecord): no class instances or borrowed prototypes. */
+const attributes = z.custom<Record<string, AttrJson>>((v) => isRecord(v) && isAttrJson(v), 'attributes must be plain JSON');
+
+/** The reference schema of a span's logs in its detail (what spanLogsCheck is fuzzed against). */
+export const SpanLogsSchema: z.ZodType<SpanLogsView> = z.object({
+  minSeverity: severity,
+  records: z.array(
+    z.object({ offsetMs: finite, severity, severityText: z.string().nullable(), body: z.string(), attributes }),
+  ) as z.ZodType<SpanLogsView['records']>,
+  more: z.boolean(),
+});
+
+/** The reference schema of a run's log marks and metric series (what signalsCheck is fuzzed against). */
+export const SignalsSchema: z.ZodType<SignalsView> = z.object({
+  logCount: z.number().int().nonnegative(),
+  errorLogs: z.number().int().nonnegative(),
+  marks: z
+    .custom<Record<string, unknown>>(isRecord, 'marks must be a plain object')
+    .pipe(z.record(z.string(), z.object({ count: z.number().int().nonnegative(), maxSeverity: severity }))),
+  metrics: z
+    .array(
+      z
+        .object({
+          name: z.string().min(1),
+          unit: z.string().nullable(),
+          kind: z.enum(['gauge', 'sum']),
+          label: z.string(),
+          t: z.array(finite),
+          v: z.array(finite),
+        })
+        .refine((s) => s.t.length === s.v.length, 't and v must have one entry per point'),
+    )
+    .max(MAX_METRIC_SERIES),
+  moreMetrics: z.array(z.string()),
+});
 
 function parseWith<T>(schema: z.ZodType<T>, data: unknown): ParseResult<T> {
   const r = schema.safeParse(data);

@@ -12,6 +12,7 @@ import type { TimelineState, WebviewMessage } from '../../shared/protocol';
 import { sameWorkflowFirst } from './order';
 import { parseWebviewMessage } from './schemas';
 import { SessionFeed } from './sessionFeed';
+import { spanLogs } from './signals';
 import type { SessionDeps } from './sessionPorts';
 import { toSpanDetail } from './views';
 
@@ -120,7 +121,11 @@ export class TimelineSession {
         const runId = msg.runId ?? this.runId;
         const run = runId === this.runId || runId === this.compareRunId ? this.deps.store.getRun(runId) : undefined;
         const span = run ? this.findSpan(runId, msg.spanId) : undefined;
-        const detail = run && span ? toSpanDetail(span, run, this.resolve) : null;
+        // With the span's log records at the severity the Logs section filters by (bounded).
+        const detail =
+          run && span
+            ? { ...toSpanDetail(span, run, this.resolve), logs: spanLogs(this.deps.store, run, span.spanId, msg.minSeverity) }
+            : null;
         if (this.ready) this.deps.ui.post({ type: 'spanDetail', runId, spanId: msg.spanId, detail });
         return;
       }

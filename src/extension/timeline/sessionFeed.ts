@@ -10,6 +10,7 @@ import type { Run, Span } from '../../core/model';
 import type { StoreChange } from '../../core/store/store';
 import { CHUNK_ROWS, displayOrder, firstMessageSize, sameWorkflowFirst } from './order';
 import type { SessionDeps } from './sessionPorts';
+import { runSignals } from './signals';
 import { asOfMs, toCompareView, toRunChoice, toRunView, toSpanColumns, type TimelineSpanHead } from './views';
 
 const CANDIDATES = 25;
@@ -31,6 +32,9 @@ export class SessionFeed {
   private runDirty = false;
   private compareDirty = false;
   private candidatesDirty = false;
+  /** The run's logs or metrics may have changed: send its signals again (at most once a second). */
+  private signalsDirty = false;
+  private lastSignalsAt = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly sub: { dispose(): void };
   private disposed = false;
@@ -116,6 +120,7 @@ export class SessionFeed {
       compare: this.compareView(),
     });
     this.candidatesDirty = true;
+    this.postSignals(run);
     if (first < spans.length) {
       this.stream = { run, spans, at: first, timer: undefined };
       this.nextChunk();
@@ -168,7 +173,8 @@ export class SessionFeed {
         if (theirs) this.compareDirty = true;
         break;
       case 'runs':
-        if (mine) this.runDirty = true;
+        // Log records and metric points arrive as a change of their run.
+        if (mine) this.runDirty = this.signalsDirty = true;
         if (theirs) this.compareDirty = true;
         this.candidatesDirty = true;
         break;
@@ -241,10 +247,21 @@ export class SessionFeed {
         if (this.owner.compareRunId() !== null) post({ type: 'compareData', compare: this.compareView() });
       }
     }
+    if (this.signalsDirty) {
+      if (Date.now() - this.lastSignalsAt < 1000) this.schedule();
+      else this.postSignals(run);
+    }
     if (this.candidatesDirty) {
       this.candidatesDirty = false;
       post({ type: 'candidates', runs: this.candidates(run) });
     }
+  }
+
+  /** The run's log marks and metric series (read from the store's summaries, not every record). */
+  private postSignals(run: Run): void {
+    this.signalsDirty = false;
+    this.lastSignalsAt = Date.now();
+    this.deps.ui.post({ type: 'signals', runId: run.id, signals: runSignals(this.deps.store, run) });
   }
 
   dispose(): void {

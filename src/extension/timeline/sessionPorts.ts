@@ -3,10 +3,11 @@ import type { CompareOptions } from '../../core/compare';
 import type { Run, Span } from '../../core/model';
 import type { StoreChange } from '../../core/store/store';
 import type { HostMessage } from '../../shared/protocol';
+import type { SignalReads } from './signals';
 import type { SourceLike, TimelineSpanHead } from './views';
 
-/** The parts of TraceStore a timeline reads. */
-export interface TimelineStore {
+/** The parts of TraceStore a timeline reads (its logs and metrics: SignalReads). */
+export interface TimelineStore extends SignalReads {
   getRun(idOrPrefix: string): Run | undefined;
   /** A run's spans without attributes and events (with their service when the store says it): what the timeline draws. */
   spanHeads(runId: string): TimelineSpanHead[];

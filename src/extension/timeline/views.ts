@@ -38,7 +38,7 @@ function jsonSafe(v: AttrValue, depth = 0): AttrJson {
   return out;
 }
 
-function attributesView(attrs: Attributes): Record<string, AttrJson> {
+export function attributesView(attrs: Attributes): Record<string, AttrJson> {
   const out: Record<string, AttrJson> = {};
   for (const [k, v] of Object.entries(attrs)) out[k] = jsonSafe(v);
   return out;

@@ -54,6 +54,9 @@ export function readsOf(
     spanHeads: (id) => (seen('spanHeads', id), store.spanHeads(id)),
     getSpan: (id, spanId) => (seen('getSpan', id), store.getSpan(id, spanId)),
     getSpans: (id) => (seen('getSpans', id), store.getSpans(id)),
+    getLogs: (id, q) => store.getLogs(id, q),
+    logSummary: (id) => store.logSummary(id),
+    getMetrics: (id) => store.getMetrics(id),
   };
 }
 
