@@ -28,7 +28,21 @@ export interface MoreElement {
   readonly parentSpanId?: string;
   hidden: number;
 }
-export type RunsElement = GroupElement | RunElement | SpanElement | MoreElement;
+/** The "N error logs" row under a run. */
+export interface LogsElement {
+  readonly kind: 'logs';
+  readonly id: string;
+  readonly runId: string;
+}
+/** One error log record under it (`index` into the run's error records); `spanId`: the step it belongs to, when joined. */
+export interface LogElement {
+  readonly kind: 'log';
+  readonly id: string;
+  readonly runId: string;
+  readonly index: number;
+  spanId?: string;
+}
+export type RunsElement = GroupElement | RunElement | SpanElement | MoreElement | LogsElement | LogElement;
 
 /** One run's spans as a tree, indexed by span id. */
 export interface RunTree {

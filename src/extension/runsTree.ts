@@ -88,12 +88,14 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsElement>, v
     return item;
   }
 
-  /** The run's context joins its tooltip when hovered: one read per hover, never per refresh. */
+  /** The run's error-log count and context join its tooltip when hovered: read on hover, never per refresh. */
   resolveTreeItem(item: vscode.TreeItem, el: RunsElement): vscode.TreeItem {
-    if (el.kind !== 'run' || !this.contextOf || !(item.tooltip instanceof vscode.MarkdownString)) return item;
-    const context = this.contextOf(el.runId);
-    if (!context) return item;
-    const md = new vscode.MarkdownString(item.tooltip.value + contextTooltip(context));
+    if (el.kind !== 'run' || !(item.tooltip instanceof vscode.MarkdownString)) return item;
+    const errors = this.model.logs.errorCount(el.runId);
+    const context = this.contextOf?.(el.runId);
+    if (!context && !errors) return item;
+    const logs = errors ? `**Error logs:** ${errors}  \n` : '';
+    const md = new vscode.MarkdownString(item.tooltip.value + logs + (context ? contextTooltip(context) : ''));
     md.supportHtml = false;
     md.isTrusted = false;
     item.tooltip = md;

@@ -1,10 +1,10 @@
 /**
- * The Runs tree's element objects (treeModel.ts), one per run / span / group / "… N more"
- * row for the model's lifetime: VS Code refreshes a row by element identity and keeps
+ * The Runs tree's element objects (treeModel.ts), one per run / span / group / "… N more" /
+ * error-logs / log row for the model's lifetime: VS Code refreshes a row by element identity and keeps
  * expansion by id, so a live run updates its own row without collapsing anything the user
  * opened. Pure (no `vscode`).
  */
-import type { GroupElement, MoreElement, RunElement, SpanElement } from './runTree';
+import type { GroupElement, LogElement, LogsElement, MoreElement, RunElement, SpanElement } from './runTree';
 
 const key = (runId: string, spanId: string) => `${runId}\u0000${spanId}`;
 
@@ -13,6 +13,8 @@ export class TreeElements {
   private readonly groups = new Map<string, GroupElement>();
   private readonly spans = new Map<string, SpanElement>();
   private readonly mores = new Map<string, MoreElement>();
+  private readonly logRows = new Map<string, LogsElement>();
+  private readonly logs = new Map<string, LogElement>();
 
   /** The element of a run. */
   run(runId: string): RunElement {
@@ -43,9 +45,27 @@ export class TreeElements {
     return more;
   }
 
+  /** The "N error logs" row of a run. */
+  logsOf(runId: string): LogsElement {
+    let e = this.logRows.get(runId);
+    if (!e) this.logRows.set(runId, (e = { kind: 'logs', id: `logs:${runId}`, runId }));
+    return e;
+  }
+
+  /** The `index`-th error record of a run, joined to step `spanId` (if any). */
+  log(runId: string, index: number, spanId: string | undefined): LogElement {
+    const k = key(runId, String(index));
+    let e = this.logs.get(k);
+    if (!e) this.logs.set(k, (e = { kind: 'log', id: `log:${runId}:${index}`, runId, index }));
+    e.spanId = spanId;
+    return e;
+  }
+
   /** A run is gone: its elements go with it. */
   forget(runId: string): void {
     this.runs.delete(runId);
+    this.logRows.delete(runId);
+    for (const k of [...this.logs.keys()]) if (k.startsWith(runId + '\u0000')) this.logs.delete(k);
     for (const k of [...this.spans.keys()]) if (k.startsWith(runId + '\u0000')) this.spans.delete(k);
     for (const k of [...this.mores.keys()]) if (k.startsWith(runId + '\u0000')) this.mores.delete(k);
   }
@@ -55,5 +75,7 @@ export class TreeElements {
     this.runs.clear();
     this.spans.clear();
     this.mores.clear();
+    this.logRows.clear();
+    this.logs.clear();
   }
 }

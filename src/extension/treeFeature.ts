@@ -86,7 +86,7 @@ export class TreeFeature implements vscode.Disposable {
     if (t && 'kind' in t) {
       if (t.kind === 'group') return undefined;
       runId = t.runId;
-      spanId = t.kind === 'span' ? t.spanId : undefined;
+      spanId = t.kind === 'span' || t.kind === 'log' ? t.spanId : undefined;
     } else if (t && typeof t === 'object' && 'runId' in t) {
       runId = t.runId;
       spanId = t.spanId;
@@ -94,7 +94,7 @@ export class TreeFeature implements vscode.Disposable {
       const sel = this.view.selection[0];
       if (sel && sel.kind !== 'group' && this.view.visible) {
         runId = sel.runId;
-        spanId = sel.kind === 'span' ? sel.spanId : undefined;
+        spanId = sel.kind === 'span' || sel.kind === 'log' ? sel.spanId : undefined;
       } else {
         runId = await this.pickRun(placeHolder);
       }

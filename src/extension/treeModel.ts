@@ -19,8 +19,9 @@ import { groupItem, moreItem, runItem, spanItem, type ItemView, type RowContext 
 import { RunFilter, type TreeFilter } from './treeFilter';
 import { TreeElements } from './treeElements';
 import { RunList } from './treeRuns';
+import { logItem, logsItem, RunLogs, type TreeLogReads } from './treeLogs';
 
-export interface TreeStore {
+export interface TreeStore extends TreeLogReads {
   listRuns(opts?: { limit?: number }): Run[];
   getRun(idOrPrefix: string): Run | undefined;
   getSpans(runId: string): Span[];
@@ -58,6 +59,8 @@ export class RunsTreeModel {
   private readonly runs: RunList;
   private readonly elements = new TreeElements();
   private readonly trees = new Map<string, RunTree>();
+  /** Each run's error logs (treeLogs.ts): counted when its children are asked, listed when expanded. */
+  readonly logs: RunLogs;
   private readonly filter = new RunFilter();
   private grouped = false;
   private readonly now: () => bigint;
@@ -74,6 +77,7 @@ export class RunsTreeModel {
     this.refusal = opts.rerunRefusal ?? rerunRefusal;
     this.canStop = opts.canStop ?? (() => false);
     this.runs = new RunList(() => store.listRuns());
+    this.logs = new RunLogs(store);
   }
 
   // ------------------------------------------------------------------ state
@@ -101,6 +105,7 @@ export class RunsTreeModel {
   reload(): void {
     this.runs.unload();
     this.trees.clear();
+    this.logs.forget();
     this.runs.load();
     this.recomputeSpanMatches();
   }
@@ -159,8 +164,11 @@ export class RunsTreeModel {
           .map((r) => this.runElement(r.id));
       case 'run': {
         const t = this.tree(el.runId);
-        return t ? this.nodeChildren(el.runId, t, t.roots, undefined) : [];
+        const steps = t ? this.nodeChildren(el.runId, t, t.roots, undefined) : [];
+        return this.logs.errorCount(el.runId) > 0 ? [this.elements.logsOf(el.runId), ...steps] : steps;
       }
+      case 'logs':
+        return this.logs.errorRecords(el.runId).map((r, i) => this.elements.log(el.runId, i, this.joined(el.runId, r.spanId)));
       case 'span': {
         const t = this.tree(el.runId);
         const node = t?.byId.get(el.spanId);
@@ -185,7 +193,16 @@ export class RunsTreeModel {
       }
       case 'more':
         return el.parentSpanId ? this.elements.span(el.runId, el.parentSpanId) : this.runElement(el.runId);
+      case 'logs':
+        return this.runElement(el.runId);
+      case 'log':
+        return this.elements.logsOf(el.runId);
     }
+  }
+
+  /** The step a log record belongs to, when the run has it. */
+  private joined(runId: string, spanId: string | undefined): string | undefined {
+    return spanId && this.tree(runId)?.byId.has(spanId) ? spanId : undefined;
   }
 
   /** The element of a run (stable object). */
@@ -224,6 +241,15 @@ export class RunsTreeModel {
       }
       case 'more':
         return moreItem(el);
+      case 'logs':
+        return logsItem(el, this.logs.errorCount(el.runId));
+      case 'log':
+        return logItem(
+          el,
+          this.logs.errorRecords(el.runId)[el.index],
+          this.run(el.runId),
+          el.spanId ? this.span(el.runId, el.spanId)?.name : undefined,
+        );
     }
   }
 
@@ -243,6 +269,7 @@ export class RunsTreeModel {
         case 'cleared':
           this.runs.clear();
           this.trees.clear();
+          this.logs.forget();
           this.elements.clearRuns();
           this.filter.clear();
           root = true;
@@ -253,6 +280,8 @@ export class RunsTreeModel {
           break;
         case 'runs':
           for (const id of c.runIds) {
+            // Log records arrive as a change of their run.
+            this.logs.forget(id);
             const before = this.runs.peek(id);
             const after = this.store.getRun(id);
             if (!after) {
@@ -302,6 +331,7 @@ export class RunsTreeModel {
 
   private forget(runId: string): void {
     this.runs.forget(runId);
+    this.logs.forget(runId);
     this.trees.delete(runId);
     this.elements.forget(runId);
     this.filter.forget(runId);
