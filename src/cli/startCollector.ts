@@ -1,7 +1,7 @@
 /** The receivers a recording command (run, serve) starts: OTLP/HTTP and OTLP/gRPC, on the ports it was given. */
 import { Collector } from '../core/collector';
 import { GrpcReceiver } from '../core/collector/grpc';
-import { DEFAULT_GRPC_PORT } from '../core/collector/grpcEndpoints';
+import { DEFAULT_GRPC_PORT } from '../shared/defaults';
 import type { TraceStore } from '../core/store/store';
 import { portOf, type Parsed } from './args';
 import { log } from './output';

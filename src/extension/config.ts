@@ -2,7 +2,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DEFAULT_DB } from '../core/workspace';
-import { DEFAULT_GRPC_PORT } from '../core/collector/grpcEndpoints';
 import { boundedNumber } from './configBounds';
 
 export interface Config {
@@ -55,7 +54,7 @@ function readConfig(fallbackDir: string): Config {
     workflows: c.get<unknown[]>('workflows', []) ?? [],
     collectorEnabled: c.get<boolean>('collector.enabled', true),
     collectorPort: boundedNumber('collector.port', c.get<unknown>('collector.port')),
-    collectorGrpcPort: grpcPort(c.get<unknown>('collector.grpcPort')),
+    collectorGrpcPort: boundedNumber('collector.grpcPort', c.get<unknown>('collector.grpcPort')),
     databasePath,
     retentionMaxRuns: boundedNumber('retention.maxRuns', c.get<unknown>('retention.maxRuns')),
     retentionMaxSizeMB: boundedNumber('retention.maxSizeMB', c.get<unknown>('retention.maxSizeMB')),
@@ -66,11 +65,6 @@ function readConfig(fallbackDir: string): Config {
     problemsEnabled: c.get<boolean>('problems.enabled', true),
     pythonPath: c.get<string>('pythonPath', '') || 'python3',
   };
-}
-
-/** A port within collector.port's bounds; anything that is not a finite number is gRPC's default. */
-function grpcPort(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) ? boundedNumber('collector.port', value) : DEFAULT_GRPC_PORT;
 }
 
 /** The settings now, re-read on every change before the listeners hear of it (with the values before). */

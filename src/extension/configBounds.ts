@@ -18,6 +18,7 @@ export const NUMBER_BOUNDS = {
   'retention.maxSizeMB': { min: 10, max: 1_000_000, default: SETTING_DEFAULTS['retention.maxSizeMB'], integer: false },
   'attributes.maxLength': { min: 256, max: 1_048_576, default: SETTING_DEFAULTS['attributes.maxLength'], integer: true },
   'collector.port': { min: 0, max: 65535, default: SETTING_DEFAULTS['collector.port'], integer: true },
+  'collector.grpcPort': { min: 0, max: 65535, default: SETTING_DEFAULTS['collector.grpcPort'], integer: true },
 } satisfies Record<string, NumberBound>;
 
 export type BoundedKey = keyof typeof NUMBER_BOUNDS;

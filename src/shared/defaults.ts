@@ -5,6 +5,8 @@
 
 /** `runlens.collector.port`: the OTLP/HTTP port tried first (a taken one falls back to ephemeral). */
 export const DEFAULT_COLLECTOR_PORT = 4318;
+/** `runlens.collector.grpcPort`: the OTLP/gRPC port (OTLP's default), tried first unless another is given. */
+export const DEFAULT_GRPC_PORT = 4317;
 /** `runlens.retention.maxRuns`. */
 export const DEFAULT_MAX_RUNS = 200;
 /** `runlens.retention.maxSizeMB`. */
@@ -15,6 +17,7 @@ export const DEFAULT_ATTR_MAX_LENGTH = 4096;
 /** Keyed by the setting without `runlens.`. */
 export const SETTING_DEFAULTS = {
   'collector.port': DEFAULT_COLLECTOR_PORT,
+  'collector.grpcPort': DEFAULT_GRPC_PORT,
   'retention.maxRuns': DEFAULT_MAX_RUNS,
   'retention.maxSizeMB': DEFAULT_MAX_SIZE_MB,
   'attributes.maxLength': DEFAULT_ATTR_MAX_LENGTH,

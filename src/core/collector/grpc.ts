@@ -30,7 +30,7 @@ import { encodeLogsResponse, logsFromProtobuf } from '../ingest/otlpLogs';
 import { encodeMetricsResponse, metricsFromProtobuf } from '../ingest/otlpMetrics';
 import { limitsWith, TooDeepError, type Limits } from '../limits';
 import type { TraceStore } from '../store/store';
-import { DEFAULT_GRPC_PORT } from './grpcEndpoints';
+import { DEFAULT_GRPC_PORT } from '../../shared/defaults';
 import { HttpError, type CollectorStats } from './route';
 import { exportRecords, exportTraces } from './traces';
 

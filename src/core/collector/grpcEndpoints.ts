@@ -3,12 +3,8 @@
  * signal to the receiver that speaks the protocol the user's environment chose for it, OTLP/HTTP
  * unless it says `grpc`. OpenTelemetry reads OTEL_EXPORTER_OTLP_<SIGNAL>_PROTOCOL before
  * OTEL_EXPORTER_OTLP_PROTOCOL (values `grpc`, `http/protobuf`, `http/json`); a protocol the
- * user set is never changed, only the endpoints are. No import: the extension host reads the
- * default port from here without loading gRPC.
+ * user set is never changed, only the endpoints are.
  */
-
-/** The OTLP/gRPC port (OTLP's default, `runlens.collector.grpcPort`), tried first unless another is given. */
-export const DEFAULT_GRPC_PORT = 4317;
 
 const SIGNALS = [
   ['TRACES', '/v1/traces'],
