@@ -1,0 +1,73 @@
+// OpenTelemetry logs and metrics in real VS Code (issue 16): a process outside VS Code exports
+// traces, logs and a memory gauge over OTLP/HTTP (protobuf, the JS SDK's proto exporters) to
+// the collector the status bar shows. Its run lists "1 error log" in the Runs tree; the record
+// opens the timeline at its step, whose detail shows the step's log records; the bar has a
+// log mark and the memory series is drawn under the time axis. Waits are on what is on screen.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { buildExtension, EXTENSION_DIR, extensionId } from './lib/extension';
+import { useSession } from './lib/mocha';
+import { FIXTURES_DIR, REPO_ROOT } from './lib/paths';
+import { cleanEnv, run } from './lib/proc';
+import { pollUntil, UI_TIMEOUT } from './lib/workbench';
+
+const RUNS_VIEW = 'Runs';
+/** The attached run is named after the service, then its root span once that arrives. */
+const RUN = /^\s*e2e-signals(: ingest)?\s*$/;
+const ERROR_BODY = 'batch 2: lost 3 rows (disk full)';
+
+describe('OpenTelemetry logs and metrics in VS Code (code-server + Chromium)', function () {
+  const RUNLENS_ID = extensionId(EXTENSION_DIR);
+  const s = useSession(async () => {
+    await buildExtension();
+    return { extensions: [EXTENSION_DIR], workspace: { copy: [], settings: {} } };
+  });
+
+  it("shows an exporting process's error log under its run, and its step's logs and memory track in the timeline", async () => {
+    const wb = s.session.workbench;
+    const status = await pollUntil(
+      'the Runlens status bar item with its port',
+      () => wb.statusBarTexts(),
+      (t) => t.some((x) => /Runlens\b.*:(\d+)/.test(x)),
+    );
+    const port = Number(/Runlens\b.*:(\d+)/.exec(status.find((x) => /Runlens\b.*:(\d+)/.test(x))!)![1]);
+    const out = await run(
+      path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
+      [path.join(FIXTURES_DIR, 'otlp_signals.ts'), `http://127.0.0.1:${port}`],
+      { cwd: REPO_ROOT, env: cleanEnv(), timeoutMs: 120_000 },
+    );
+    assert.match(out.stdout, /exported/);
+
+    // The tree: the run, its "1 error log" row, the record with its step.
+    await wb.openViewContainer('Runlens');
+    const runRow = await wb.treeItem(RUNS_VIEW, RUN, UI_TIMEOUT);
+    const logsRow = await wb.expandUntil(RUNS_VIEW, runRow, '1 error log', 1);
+    const record = await wb.expandUntil(RUNS_VIEW, logsRow, ERROR_BODY, 1);
+    assert.match(await wb.description(record), /^ERROR · batch 2$/);
+    await s.session.screenshot('runs-tree-error-log');
+
+    // A click opens the timeline at that step, its detail listing the step's log records.
+    await record.click();
+    await wb.waitForTab(/^Timeline: e2e-signals/);
+    const frame = wb.webview(RUNLENS_ID);
+    const detail = frame.locator('aside[aria-label="Span details"]');
+    await pollUntil(
+      'the detail of batch 2 with its log records',
+      () => detail.innerText(),
+      (t) => /^batch 2\b/.test(t.trim()) && t.includes(ERROR_BODY) && t.includes('batch 2: rows parsed'),
+      UI_TIMEOUT,
+    );
+    // Its bar carries a log mark coloured by its worst record; the memory series is under the axis.
+    const mark = frame.locator('[role=treeitem][aria-selected=true] .lmark:not([hidden])');
+    await mark.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    assert.equal(await mark.getAttribute('title'), '2 log records, highest error');
+    const track = frame.locator('[role=group][aria-label="Metrics"] .mt-label');
+    await pollUntil(
+      'the memory track under the time axis',
+      () => track.allInnerTexts(),
+      (l) => l.some((x) => /^process\.memory\.usage\s+250 MB$/.test(x.trim())),
+      UI_TIMEOUT,
+    );
+    await s.session.screenshot('timeline-logs-metrics');
+  });
+});
