@@ -31,7 +31,12 @@ export class CollectorController implements vscode.Disposable {
       this.emitter,
       config.onDidChange(({ before }) => {
         const now = config.current;
-        if (before.collectorPort === now.collectorPort && before.collectorEnabled === now.collectorEnabled) return;
+        if (
+          before.collectorPort === now.collectorPort &&
+          before.collectorGrpcPort === now.collectorGrpcPort &&
+          before.collectorEnabled === now.collectorEnabled
+        )
+          return;
         void this.stop().then(() => (config.current.collectorEnabled ? this.start() : undefined));
       }),
     );
@@ -54,7 +59,8 @@ export class CollectorController implements vscode.Disposable {
     if (this.running || this.readOnly) return;
     const port = this.config.current.collectorPort;
     try {
-      this.running = await this.store.startCollector({ port });
+      this.running = await this.store.startCollector({ port, grpcPort: this.config.current.collectorGrpcPort });
+      if (this.running.grpcEndpoint) this.log.info(`OTLP/gRPC receiver listening on ${this.running.grpcEndpoint}`);
       this.error = undefined;
       this.describeLock();
       this.log.info(`collector listening on ${this.running.endpoint}${this.running.fellBack ? ` (port ${port} is taken)` : ''}`);

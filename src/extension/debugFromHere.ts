@@ -51,7 +51,8 @@ export function registerDebugFromHere(s: Services): vscode.Disposable[] {
       cwd: spec.cwd,
       attributes: { 'runlens.debug': true },
     });
-    const env = runEnvironment(spec.env, { ...run, name: spec.name }, collector.current?.endpoint, collector.current?.token);
+    const c = collector.current;
+    const env = runEnvironment(spec.env, { ...run, name: spec.name }, c?.endpoint, c?.token, c?.grpcEndpoint);
     delete env.RUNLENS_STDOUT_CAPTURED; // the debugger owns stdout: the helpers post their events instead
     const folders = vscode.workspace.workspaceFolders;
     const folder = folders?.find((f) => spec.cwd.startsWith(f.uri.fsPath)) ?? folders?.[0];

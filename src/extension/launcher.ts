@@ -29,6 +29,8 @@ export class Launcher implements vscode.Disposable {
     private readonly store: () => Store,
     private readonly endpoint: () => string | undefined,
     private readonly log: vscode.LogOutputChannel,
+    /** The OTLP/gRPC receiver, for workflows whose environment asks for gRPC. */
+    private readonly grpcEndpoint: () => string | undefined = () => undefined,
   ) {}
 
   get liveCount(): number {
@@ -61,6 +63,7 @@ export class Launcher implements vscode.Disposable {
       name: spec.name,
       workflow: spec.name,
       endpoint,
+      grpcEndpoint: endpoint ? this.grpcEndpoint() : undefined,
       inputs: spec.inputs,
     });
     let exitCode: number | undefined;

@@ -62,6 +62,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Runlen
       () => store,
       () => collector.endpoint,
       log,
+      () => collector.current?.grpcEndpoint,
     );
     const tails = new Map<string, TailHandle>();
     const sources = new SourceLinks(config, log);

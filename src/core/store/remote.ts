@@ -39,6 +39,9 @@ export interface RemoteCollector {
   host: string;
   /** What /runlens/v1/* requests send as x-runlens-token. */
   token: string;
+  /** The OTLP/gRPC receiver beside it, when asked for and it could start. */
+  grpcEndpoint?: string;
+  grpcFellBack?: boolean;
 }
 
 function fromWire(e: WireError): Error {
@@ -307,7 +310,7 @@ export class RemoteStore implements Store {
   }
 
   /** Start the OTLP collector on the store's thread (as Collector.start would here). */
-  startCollector(opts: Omit<CollectorOptions, 'log'>): Promise<RemoteCollector> {
+  startCollector(opts: Omit<CollectorOptions, 'log'> & { grpcPort?: number }): Promise<RemoteCollector> {
     return this.callAsync('startCollector', [opts]);
   }
 

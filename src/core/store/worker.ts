@@ -7,6 +7,7 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Collector, type CollectorOptions } from '../collector';
+import { GrpcReceiver } from '../collector/grpc';
 import { formatImportReport, importTracePaths } from '../ingest/importPlan';
 import { DatabaseLockedError, TraceStore, type StoreOptions } from './store';
 import { encodeHeads, headBuffers, type HeadColumns } from './headColumns';
@@ -84,6 +85,12 @@ async function main(init: WorkerInit): Promise<void> {
     return;
   }
   let collector: Collector | undefined;
+  let grpc: GrpcReceiver | undefined;
+  const stopReceivers = async () => {
+    const [c, g] = [collector, grpc];
+    collector = grpc = undefined;
+    await Promise.all([c?.close(), g?.close()]);
+  };
   // Each change carries the rows of the runs it touched: the other side keeps the run list
   // (small) itself, so listing runs never waits for this thread.
   store.onChange((change) => {
@@ -136,24 +143,30 @@ async function main(init: WorkerInit): Promise<void> {
     try {
       switch (req.method) {
         case 'startCollector': {
-          if (!collector)
-            collector = await Collector.start(store, {
-              ...(req.args[0] as CollectorOptions),
-              log: (message) => post({ type: 'log', message }),
-            });
+          const { grpcPort, ...opts } = req.args[0] as CollectorOptions & { grpcPort?: number };
+          const log = (message: string) => post({ type: 'log', message });
+          if (!collector) collector = await Collector.start(store, { ...opts, log });
+          // OTLP/gRPC beside it; a receiver that cannot start leaves OTLP/HTTP working, and says why.
+          if (!grpc && grpcPort !== undefined)
+            grpc = await GrpcReceiver.start(store, { port: grpcPort, limits: opts.limits, stats: collector.stats, log }).catch(
+              (err: Error) => {
+                log(`OTLP/gRPC receiver could not start: ${err.message}`);
+                return undefined;
+              },
+            );
           reply({
             endpoint: collector.endpoint,
             port: collector.port,
             fellBack: collector.fellBack,
             host: collector.host,
             token: collector.token,
+            grpcEndpoint: grpc?.endpoint,
+            grpcFellBack: grpc?.fellBack,
           });
           return;
         }
         case 'stopCollector': {
-          const c = collector;
-          collector = undefined;
-          await c?.close();
+          await stopReceivers();
           reply(undefined);
           return;
         }
@@ -164,8 +177,7 @@ async function main(init: WorkerInit): Promise<void> {
           return;
         }
         case 'close': {
-          await collector?.close();
-          collector = undefined;
+          await stopReceivers();
           await store.close();
           reply(undefined);
           setImmediate(() => process.exit(0));
