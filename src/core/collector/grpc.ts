@@ -32,7 +32,8 @@ import { limitsWith, TooDeepError, type Limits } from '../limits';
 import type { TraceStore } from '../store/store';
 import { DEFAULT_GRPC_PORT } from '../../shared/defaults';
 import { HttpError, type CollectorStats } from './route';
-import { exportRecords, exportTraces } from './traces';
+import { exportRecords } from './export';
+import { exportTraces } from './traces';
 
 export interface GrpcReceiverOptions {
   /** Port to try first; 0 = ephemeral. Default 4317. A taken port falls back to an ephemeral one (`fellBack`). */

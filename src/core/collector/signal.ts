@@ -1,34 +1,41 @@
 /**
- * What POST /v1/logs and /v1/metrics share (logs.ts, metrics.ts): OTLP/HTTP in JSON or
- * protobuf, stored as traces are (exportRecords: refused whole over the per-request limit,
- * 413; acknowledged once journalled), answered in the request's encoding with partial success
- * for what was not stored.
+ * What the OTLP/HTTP signal endpoints share (POST /v1/traces, /v1/logs, /v1/metrics:
+ * traces.ts, logs.ts, metrics.ts): JSON or protobuf, stored by exportRecords (refused whole
+ * over the per-request limit, 413; acknowledged once journalled), answered in the request's
+ * encoding with OTLP partial success for what was not stored.
  */
 import type { Limits } from '../limits';
-import type { SignalResult } from '../signals';
+import type { IngestBatch } from '../model';
+import type { TraceStore } from '../store/store';
 import { HttpError, type CollectorStats, type Route } from './route';
-import { exportRecords } from './traces';
+import { exportRecords, type Refused } from './export';
 
-export interface Signal {
+type Decoded = IngestBatch & Refused;
+
+export interface Signal<R extends Decoded = Decoded> {
   /** What the records are called in messages: `log records`, `metric data points`. */
   what: string;
   /** The partial success field counting them: `rejectedLogRecords`, `rejectedDataPoints`. */
   rejectedField: string;
   perRequest(limits: Limits): number;
-  count(result: SignalResult): number;
-  fromJson(body: unknown): SignalResult;
-  fromProtobuf(body: Uint8Array): SignalResult;
+  count(result: R): number;
+  fromJson(body: unknown): R;
+  fromProtobuf(body: Uint8Array): R;
   encodeResponse(rejected: number, message?: string): Uint8Array;
+  /** How an export is stored, when more than exportRecords is to be done (traces count spans). */
+  store?(store: TraceStore, result: R, limits: Limits, stats: CollectorStats): Refused;
 }
 
-export function signalRoute(signal: Signal, limits: Limits, stats: CollectorStats): Route {
+export function signalRoute<R extends Decoded>(signal: Signal<R>, limits: Limits, stats: CollectorStats): Route {
   return {
     types: ['application/json', 'application/x-protobuf', 'application/protobuf'],
     takesOrigins: true,
     handle({ store, type, body, res }) {
       const result = type === 'application/json' ? signal.fromJson(parseJson(body)) : signal.fromProtobuf(body);
       const limit = { max: signal.perRequest(limits), what: signal.what };
-      const { rejected, rejectMessage: message = '' } = exportRecords(store, result, signal.count(result), limit, stats);
+      const { rejected, rejectMessage: message = '' } = signal.store
+        ? signal.store(store, result, limits, stats)
+        : exportRecords(store, result, signal.count(result), limit, stats);
       if (type === 'application/json') {
         const payload = rejected ? { partialSuccess: { [signal.rejectedField]: String(rejected), errorMessage: message } } : {};
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
