@@ -157,6 +157,9 @@ describe('workflows exporting OTLP/gRPC', function () {
         env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', NO_COLOR: '1' },
       });
       assert.equal(r.code, 0, r.stderr);
+      // The end-of-run report puts the warning under its step, and leaves INFO records to runlens show.
+      assert.match(r.stderr, /parse_rows[^\n]*\n[^\n]*WARN[^\n]*malformed/);
+      assert.doesNotMatch(r.stderr, /rows loaded/);
       const show = await runCli(['show', 'last', '--json'], dir);
       const shown = JSON.parse(show.stdout) as { spans: { name: string }[] };
       assert.equal(shown.spans.filter((s) => s.name === 'ingest_batch').length, 4, show.stdout.slice(0, 2000));

@@ -3,6 +3,7 @@ import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
 import { forwardChanges } from '../../core/forward';
 import { formatRunReport } from '../../core/report';
+import { SEVERITY } from '../../core/signals';
 import { launch } from '../../core/runner';
 import { DatabaseLockedError, TraceStore, describeLock, readStoreSecret } from '../../core/store/store';
 import { findWorkspaceRoot } from '../../core/workspace';
@@ -81,9 +82,11 @@ export async function cmdRun(p: Parsed): Promise<number> {
   // Late OTLP exports (SDKs flush at exit) arrive just after the process closes its pipes.
   await new Promise((r) => setTimeout(r, 150));
   const spans = store.getSpans(run.id);
+  // Warnings and errors the workflow logged over OTLP, under their steps (all of them: runlens show --severity).
+  const logs = store.getLogs(run.id, { minSeverity: SEVERITY.warn });
   process.stderr.write(
     '\n' +
-      formatRunReport(store.getRun(run.id) ?? run, spans, { workspaceRoot, cwd: process.cwd(), color: useColor(process.stderr) }) +
+      formatRunReport(store.getRun(run.id) ?? run, spans, { workspaceRoot, cwd: process.cwd(), color: useColor(process.stderr), logs }) +
       '\n',
   );
   await receivers.close();
