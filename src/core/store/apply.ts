@@ -7,7 +7,7 @@ import type { Attributes, RunPatch } from '../model';
 import { deriveRunStatus, nowNs } from '../model';
 import { emptyCounts, type CatalogRuns, type RunCounts } from './catalogRuns';
 import type { StoreContext } from './context';
-import type { JournalRecord } from './journal';
+import type { JournalRecord, ReplayResult } from './journal';
 import { fromJournal, R, type SpanRow } from './rows';
 import { insertSignalRows, type LogRow, type PointRow } from './signalWrites';
 import { insertRows } from './spanWrites';
@@ -33,6 +33,15 @@ export class Applier {
    * or the store, with it. Each database takes only the records after those its file holds;
    * the runs whose spans were replayed have their counts recomputed from their spans.
    */
+  /** Replay a journal read; the warning to give when some of it could not be used (each record stands alone). */
+  replayJournal(replay: ReplayResult): string | undefined {
+    const skipped = this.replay(replay.records);
+    const lost = replay.unreadable + skipped.length;
+    if (!lost) return undefined;
+    const details = [replay.problem, ...skipped.slice(0, 3)].filter(Boolean).join('; ');
+    return `${lost} journal record${lost === 1 ? '' : 's'} unreadable or unusable, skipped; every other record was kept (${details})`;
+  }
+
   replay(records: JournalRecord[]): string[] {
     const skipped: string[] = [];
     const touched = new Set<string>();

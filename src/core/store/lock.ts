@@ -121,3 +121,12 @@ export function readStoreSecret(dbPath: string): string | undefined {
     return undefined;
   }
 }
+
+/** The database's folder, and in a workspace's `.runlens/` a .gitignore that keeps it out of commits. */
+export function makeFolder(dbPath: string): void {
+  const dir = path.dirname(dbPath);
+  fs.mkdirSync(dir, { recursive: true });
+  const ignore = path.join(dir, '.gitignore');
+  if (path.basename(dir) === '.runlens' && !fs.existsSync(ignore))
+    fs.writeFileSync(ignore, '# Runlens trace database: local data, not source.\n*\n');
+}

@@ -13,7 +13,6 @@
  * migrate.ts, runFiles.ts (the runs' databases), lock.ts; context.ts is what they share.
  */
 import type { RunContext } from '../context/types';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { SqlJsStatic } from 'sql.js';
@@ -26,7 +25,7 @@ import { CatalogRuns } from './catalogRuns';
 import { StoreContext } from './context';
 import { Digests } from './digests';
 import { Journal } from './journal';
-import { acquireLock, releaseLock, writeSecret } from './lock';
+import { acquireLock, makeFolder, releaseLock, writeSecret } from './lock';
 import { loadCatalog, migrateCatalog } from './migrate';
 import { Reader } from './reads';
 import { Retention } from './retention';
@@ -121,26 +120,15 @@ export class TraceStore {
   private takeFiles(secret: string): void {
     const ctx = this.ctx;
     const dbPath = ctx.opts.path!;
-    const dir = path.dirname(dbPath);
-    fs.mkdirSync(dir, { recursive: true });
-    const ignore = path.join(dir, '.gitignore');
-    if (path.basename(dir) === '.runlens' && !fs.existsSync(ignore))
-      fs.writeFileSync(ignore, '# Runlens trace database: local data, not source.\n*\n');
+    makeFolder(dbPath);
     acquireLock(dbPath);
     try {
       this.secret = writeSecret(dbPath, secret);
       loadCatalog(ctx, dbPath, (warnings) => this.warnings.push(...warnings));
       ctx.journal = new Journal(`${dbPath}.journal`);
       ctx.catalogSeq = ctx.seq = Number(ctx.catalog.meta('journal_seq') ?? '0');
-      const replay = ctx.journal.replay();
-      const skipped = this.applier.replay(replay.records);
-      const lost = replay.unreadable + skipped.length;
-      if (lost) {
-        const details = [replay.problem, ...skipped.slice(0, 3)].filter(Boolean).join('; ');
-        this.warnings.push(
-          `${lost} journal record${lost === 1 ? '' : 's'} unreadable or unusable, skipped; every other record was kept (${details})`,
-        );
-      }
+      const lost = this.applier.replayJournal(ctx.journal.replay());
+      if (lost) this.warnings.push(lost);
       this.runDbs.removeStray(() => ctx.catalog.all('SELECT id FROM runs').map((r) => String(r.id)));
       this.retentionRules.save();
       this.closeOrphans();
@@ -192,10 +180,8 @@ export class TraceStore {
     store.warnings.push(...warnings);
     migrateCatalog(ctx);
     ctx.catalogSeq = ctx.seq = Number(ctx.catalog.meta('journal_seq') ?? '0');
-    const replay = new Journal(`${dbPath}.journal`).replay(true);
-    const skipped = store.applier.replay(replay.records);
-    if (replay.unreadable + skipped.length)
-      store.warnings.push(`${replay.unreadable + skipped.length} journal record(s) unreadable or unusable, skipped`);
+    const lost = store.applier.replayJournal(new Journal(`${dbPath}.journal`).replay(true));
+    if (lost) store.warnings.push(lost);
     return store;
   }
 
