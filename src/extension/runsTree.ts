@@ -8,6 +8,7 @@ import type { StoreChange } from '../core/store/store';
 import { commandRef } from './commands/table';
 import { describeFilter } from './treeFilter';
 import { contextTooltip } from './treeItems';
+import { errorLogsTooltip } from './treeLogs';
 import type { RunContext } from '../core/context/types';
 import { RunsTreeModel, type RunsElement } from './treeModel';
 
@@ -94,8 +95,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsElement>, v
     const errors = this.model.logs.errorCount(el.runId);
     const context = this.contextOf?.(el.runId);
     if (!context && !errors) return item;
-    const logs = errors ? `**Error logs:** ${errors}  \n` : '';
-    const md = new vscode.MarkdownString(item.tooltip.value + logs + (context ? contextTooltip(context) : ''));
+    const md = new vscode.MarkdownString(item.tooltip.value + errorLogsTooltip(errors) + (context ? contextTooltip(context) : ''));
     md.supportHtml = false;
     md.isTrusted = false;
     item.tooltip = md;

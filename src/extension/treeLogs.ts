@@ -55,6 +55,11 @@ export class RunLogs {
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
+/** The line a run's tooltip gains on hover when it logged errors ('' when it did not). */
+export function errorLogsTooltip(errors: number): string {
+  return errors > 0 ? `**Error logs:** ${errors}  \n` : '';
+}
+
 /** The "N error logs" row under a run. */
 export function logsItem(el: LogsElement, errors: number): ItemView {
   const shown = Math.min(errors, MAX_TREE_LOGS);

@@ -8,7 +8,7 @@ import { strict as assert } from 'node:assert';
 import type { LogRecord } from '../../src/core/signals';
 import { TraceStore } from '../../src/core/store/store';
 import { RunsTreeModel, type TreeStore } from '../../src/extension/treeModel';
-import { MAX_TREE_LOGS } from '../../src/extension/treeLogs';
+import { errorLogsTooltip, MAX_TREE_LOGS } from '../../src/extension/treeLogs';
 import { loadFixture } from '../fixtures/timeline/load';
 import { patch } from './helpers/timelineSession';
 
@@ -67,6 +67,10 @@ describe('runs tree: error logs', () => {
     assert.equal(v.collapsible, 'collapsed');
     assert.equal(model.parent(logsRow), run);
     assert.deepEqual(reads, [`logSummary ${fx.run.id}`], 'counted from the summary, not every record');
+    // The run's tooltip says so on hover, from the same count (no second read).
+    assert.equal(errorLogsTooltip(model.logs.errorCount(fx.run.id)), '**Error logs:** 3  \n');
+    assert.equal(reads.length, 1);
+    assert.equal(errorLogsTooltip(0), '');
 
     const records = model.children(logsRow);
     assert.equal(records.length, 3);
