@@ -12,6 +12,8 @@ import { cleanEnv, run } from './lib/proc';
 import { pollUntil, UI_TIMEOUT } from './lib/workbench';
 
 const RUNS_VIEW = 'Runs';
+/** examples/grpc_workflow, run from VS Code with OTEL_EXPORTER_OTLP_PROTOCOL=grpc (the SDK from the repository's node_modules). */
+const GRPC_WORKFLOW = 'grpc workflow';
 /** The attached run is named after the service, then its root span once that arrives. */
 const RUN = /^\s*e2e-signals(: ingest)?\s*$/;
 const ERROR_BODY = 'batch 2: lost 3 rows (disk full)';
@@ -20,7 +22,13 @@ describe('OpenTelemetry logs and metrics in VS Code (code-server + Chromium)', f
   const RUNLENS_ID = extensionId(EXTENSION_DIR);
   const s = useSession(async () => {
     await buildExtension();
-    return { extensions: [EXTENSION_DIR], workspace: { copy: [], settings: {} } };
+    const workflow = {
+      name: GRPC_WORKFLOW,
+      command: path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
+      args: [path.join(REPO_ROOT, 'examples', 'grpc_workflow', 'main.ts')],
+      env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' },
+    };
+    return { extensions: [EXTENSION_DIR], workspace: { copy: [], settings: { 'runlens.workflows': [workflow] } } };
   });
 
   it("shows an exporting process's error log under its run, and its step's logs and memory track in the timeline", async () => {
@@ -69,5 +77,45 @@ describe('OpenTelemetry logs and metrics in VS Code (code-server + Chromium)', f
       UI_TIMEOUT,
     );
     await s.session.screenshot('timeline-logs-metrics');
+  });
+
+  it("runs a workflow that exports over OTLP/gRPC: its warning is in the step's detail and its memory track under the axis", async () => {
+    const wb = s.session.workbench;
+    await wb.runCommand('Runlens: Run Workflow…');
+    await wb.pickQuickPickItem(GRPC_WORKFLOW);
+    await wb.openViewContainer('Runlens');
+    const runRow = await wb.treeItem(RUNS_VIEW, new RegExp(`^\\s*${GRPC_WORKFLOW}\\s*$`), 120_000);
+    await pollUntil(
+      'the gRPC run to end as SUCCESS',
+      () => wb.description(runRow),
+      (d) => d.startsWith('SUCCESS'),
+      120_000,
+    );
+    await wb.runCommand('View: Close All Editors');
+    await runRow.hover();
+    await runRow.locator('a.action-label[aria-label="Open Timeline"]').click();
+    await wb.waitForTab(`Timeline: ${GRPC_WORKFLOW}`);
+    const frame = wb.webview(RUNLENS_ID);
+    // Batch 3's parse_rows skipped a malformed row with a WARN record (sent over gRPC, joined to its span).
+    const parse = frame
+      .locator('[role=tree][aria-label="Spans"] [role=treeitem]:not([hidden])')
+      .filter({ has: frame.locator('.nm', { hasText: /^parse_rows$/ }) })
+      .nth(2);
+    await parse.click();
+    const detail = frame.locator('aside[aria-label="Span details"]');
+    await pollUntil(
+      "batch 3's parse_rows detail with its warning",
+      () => detail.innerText(),
+      (t) => /^parse_rows\b/.test(t.trim()) && t.includes('batch 3: skipped malformed row'),
+      UI_TIMEOUT,
+    );
+    const track = frame.locator('[role=group][aria-label="Metrics"] .mt-label');
+    await pollUntil(
+      'the memory gauge exported over gRPC under the time axis',
+      () => track.allInnerTexts(),
+      (l) => l.some((x) => /^process\.memory\.usage\b/.test(x.trim())),
+      UI_TIMEOUT,
+    );
+    await s.session.screenshot('timeline-grpc');
   });
 });
