@@ -1,3 +1,4 @@
+import { strict as assert } from 'node:assert';
 import type { Span } from '../../../src/core/model';
 
 /**
@@ -51,4 +52,18 @@ export function stepSpan(
       ? [{ name: 'exception', timeNs: start, attributes: { 'exception.type': 'ValueError', 'exception.message': opts.error } }]
       : [],
   };
+}
+
+/**
+ * What the SDK round-trip tests check of a run (HTTP protobuf and gRPC exporters alike): the
+ * `outer` span and its child `inner`, which carries `answer = 42` and failed with `inner broke`.
+ */
+export function assertSdkSpans(spans: Span[]): Span {
+  assert.deepEqual(spans.map((s) => s.name).sort(), ['inner', 'outer']);
+  const inner = spans.find((s) => s.name === 'inner')!;
+  assert.equal(inner.parentSpanId, spans.find((s) => s.name === 'outer')!.spanId);
+  assert.equal(inner.attributes.answer, 42);
+  assert.equal(inner.status, 'ERROR');
+  assert.equal(inner.events[0]?.attributes['exception.message'], 'inner broke');
+  return inner;
 }
