@@ -61,10 +61,8 @@ export interface CompareSide {
 }
 
 export interface CompareOptions {
-  /** Attribute keys never reported as differences (volatile per-process facts). */
+  /** Attribute keys never reported as differences (default: volatile per-process facts, and memory readings, ids, timestamps, durations). */
   ignoreAttributes?: readonly string[];
-  /** Also never reported: keys this says are noise (e.g. Run Diff's memory readings and timings). */
-  ignoreAttribute?: (key: string) => boolean;
 }
 
 /** Attributes that differ between any two processes and say nothing about the workflow. */
@@ -76,6 +74,14 @@ const DEFAULT_IGNORED_ATTRIBUTES: readonly string[] = [
   'runlens.run_id',
   'otel.scope.name',
 ];
+
+/**
+ * Attributes that differ on every run and explain nothing: memory readings, process and thread
+ * ids, timestamps and durations (steps' durations are compared as durations). Never reported,
+ * in the timeline's compare mode and in Run Diff alike.
+ */
+const VOLATILE_ATTRIBUTE =
+  /^process\.memory\.|(^|[._])(pid|parent_pid|thread\.id|thread\.name|rss(_bytes)?(\.\w+)?|timestamp|time_ns|started_at|ended_at|elapsed(_ms|_s)?|duration(_ms|_s|_ns)?|latency(_ms|_s)?)$/;
 
 interface Node {
   span: Span;
@@ -186,12 +192,12 @@ function mergeOrder(aKeys: readonly string[], bKeys: readonly string[]): string[
 const spanDurationMs = (s: Span | undefined): number | null =>
   s && s.endNs !== undefined ? Math.max(0, nsToMs(s.endNs - s.startNs)) : null;
 
-function diffAttributes(a: Span, b: Span, ignored: ReadonlySet<string>, noise?: (key: string) => boolean): AttrDiff[] {
+function diffAttributes(a: Span, b: Span, ignored: (key: string) => boolean): AttrDiff[] {
   const keys = new Set([...Object.keys(a.attributes), ...Object.keys(b.attributes)]);
   const diffs: AttrDiff[] = [];
   const text = (v: AttrValue | undefined) => (v === undefined ? null : attrText(v));
   for (const key of [...keys].sort()) {
-    if (ignored.has(key) || noise?.(key)) continue;
+    if (ignored(key)) continue;
     const av = text(a.attributes[key]);
     const bv = text(b.attributes[key]);
     if (av !== bv) diffs.push({ key, a: av, b: bv });
@@ -205,15 +211,14 @@ function makeRow(
   depth: number,
   a: Span | undefined,
   b: Span | undefined,
-  ignored: ReadonlySet<string>,
-  noise?: (key: string) => boolean,
+  ignored: (key: string) => boolean,
 ): CompareRow {
   const aDurationMs = spanDurationMs(a);
   const bDurationMs = spanDurationMs(b);
   const deltaMs = aDurationMs !== null && bDurationMs !== null ? bDurationMs - aDurationMs : null;
   const ratio = aDurationMs !== null && bDurationMs !== null && aDurationMs > 0 ? bDurationMs / aDurationMs : null;
   const statusChanged = !!a && !!b && a.status !== b.status;
-  const attrDiffs = a && b ? diffAttributes(a, b, ignored, noise) : [];
+  const attrDiffs = a && b ? diffAttributes(a, b, ignored) : [];
   const divergence: Divergence | null = !b ? 'onlyA' : !a ? 'onlyB' : statusChanged ? 'status' : attrDiffs.length ? 'attributes' : null;
   return {
     key,
@@ -282,7 +287,11 @@ export function findFirstDivergence(rows: readonly CompareRow[]): number | null 
 
 /** Align B's steps with A's and say how each differs. */
 export function compareRuns(a: CompareSide, b: CompareSide, opts: CompareOptions = {}): RunComparison {
-  const ignored = new Set(opts.ignoreAttributes ?? DEFAULT_IGNORED_ATTRIBUTES);
+  // Given a list, exactly those; by default the per-process facts and whatever looks volatile.
+  const listed = new Set(opts.ignoreAttributes ?? DEFAULT_IGNORED_ATTRIBUTES);
+  const ignored = opts.ignoreAttributes
+    ? (key: string) => listed.has(key)
+    : (key: string) => listed.has(key) || VOLATILE_ATTRIBUTE.test(key);
   const rows: CompareRow[] = [];
   // Iterative pre-order walk over the merged trees (deep runs must not blow the stack).
   type Item = { row: CompareRow; aKids: readonly Node[]; bKids: readonly Node[] };
@@ -293,7 +302,7 @@ export function compareRuns(a: CompareSide, b: CompareSide, opts: CompareOptions
       const an = aMap.get(key);
       const bn = bMap.get(key);
       return {
-        row: makeRow(key, parentKey, depth, an?.span, bn?.span, ignored, opts.ignoreAttribute),
+        row: makeRow(key, parentKey, depth, an?.span, bn?.span, ignored),
         aKids: an?.children ?? [],
         bKids: bn?.children ?? [],
       };

@@ -88,6 +88,21 @@ describe('compareRuns', () => {
     assert.deepEqual(withThread.rows[0]!.attrDiffs, [{ key: 'thread.id', a: '141', b: '140' }]);
   });
 
+  it('skips readings that differ on every run (memory, ids, timestamps, durations) unless told exactly what to skip', () => {
+    const attrs = (rss: number, model: string) => ({
+      'process.memory.rss_bytes': rss,
+      'llm.latency_ms': rss / 1000,
+      started_at: String(rss),
+      model,
+    });
+    const a = [span('step', 0, 10, { attrs: attrs(24408064, 'small') })];
+    const b = [span('step', 0, 10, { attrs: attrs(24514560, 'large') })];
+    const cmp = compareRuns({ run: run('a', 10), spans: a }, { run: run('b', 10), spans: b });
+    assert.deepEqual(cmp.rows[0]!.attrDiffs, [{ key: 'model', a: 'small', b: 'large' }]);
+    const all = compareRuns({ run: run('a', 10), spans: a }, { run: run('b', 10), spans: b }, { ignoreAttributes: [] });
+    assert.equal(all.rows[0]!.attrDiffs.length, 4);
+  });
+
   it('matches repeated siblings by occurrence, not by span id', () => {
     const ra = span('root', 0, 100, { id: 'aaaaaaaaaaaaaaaa' });
     const a = [ra, span('step', 10, 20, { parent: ra }), span('step', 30, 40, { parent: ra }), span('step', 50, 60, { parent: ra })];

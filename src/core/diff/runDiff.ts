@@ -96,13 +96,6 @@ export interface RunDiff {
   output: OutputDiff;
 }
 
-/**
- * Attributes that differ on every run and explain nothing: memory readings, process and thread
- * ids, timestamps and durations (steps' durations are compared against their baseline instead).
- */
-const VOLATILE_ATTRIBUTE =
-  /^process\.memory\.|(^|[._])(pid|parent_pid|thread\.id|thread\.name|rss(_bytes)?(\.\w+)?|timestamp|time_ns|started_at|ended_at|elapsed(_ms|_s)?|duration(_ms|_s|_ns)?|latency(_ms|_s)?)$/;
-
 const LONG_VALUE = 120;
 const MAX_VALUE_LINES = 60;
 const SLOW_FACTOR = 1.5;
@@ -186,11 +179,7 @@ export function buildRunDiff(
   if (resource) around.push(resource);
   const contextMissing = !a.run.context && !b.run.context ? 'both' : !a.run.context ? 'baseline' : !b.run.context ? 'target' : undefined;
 
-  const comparison = compareRuns(
-    { run: a.run, spans: a.spans },
-    { run: b.run, spans: b.spans },
-    { ignoreAttribute: (k) => VOLATILE_ATTRIBUTE.test(k) },
-  );
+  const comparison = compareRuns({ run: a.run, spans: a.spans }, { run: b.run, spans: b.spans });
   const rows = comparison.rows;
   const index = new Map(rows.map((r, i) => [r.key, i]));
   const first = comparison.firstDivergence;
