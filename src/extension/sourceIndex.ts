@@ -223,6 +223,12 @@ export class SourceIndex {
       }
     }
     const byFile = new Map<string, StepHistory[]>();
+    // A run's context is read once per rebuild however many of its steps sit at a boundary (one store call each).
+    const contexts = new Map<string, RunContext | undefined>();
+    const contextOf = (id: string) => {
+      if (!contexts.has(id)) contexts.set(id, this.store.runContext?.(id));
+      return contexts.get(id);
+    };
     for (const g of groups.values()) {
       g.samples.sort((a, b) => (a.runStartNs > b.runStartNs ? -1 : a.runStartNs < b.runStartNs ? 1 : 0));
       const durations = g.samples
@@ -235,7 +241,7 @@ export class SourceIndex {
         p50: percentile(durations, 50),
         p95: percentile(durations, 95),
         last: g.samples[0]!.status,
-        flaky: flakinessText(flakiness(g.samples, (id) => this.store.runContext?.(id))),
+        flaky: flakinessText(flakiness(g.samples, contextOf)),
       };
       let list = byFile.get(g.file);
       if (!list) byFile.set(g.file, (list = []));

@@ -221,12 +221,7 @@ describe('Runlens in VS Code (code-server + Chromium)', function () {
 
   it('attach: a process started outside VS Code that exports OTLP to the shown endpoint appears live', async () => {
     const wb = s.session.workbench;
-    const status = await pollUntil(
-      'the Runlens status bar item with its port',
-      () => wb.statusBarTexts(),
-      (t) => t.some((x) => /Runlens\b.*:(\d+)/.test(x)),
-    );
-    const port = Number(/Runlens\b.*:(\d+)/.exec(status.find((x) => /Runlens\b.*:(\d+)/.test(x))!)![1]);
+    const port = await wb.collectorPort();
     const { child, output, exited } = watch('python3', [path.join(FIXTURES_DIR, 'attach_otlp.py'), `http://127.0.0.1:${port}`]);
     try {
       await pollUntil(

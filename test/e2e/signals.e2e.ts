@@ -33,12 +33,7 @@ describe('OpenTelemetry logs and metrics in VS Code (code-server + Chromium)', f
 
   it("shows an exporting process's error log under its run, and its step's logs and memory track in the timeline", async () => {
     const wb = s.session.workbench;
-    const status = await pollUntil(
-      'the Runlens status bar item with its port',
-      () => wb.statusBarTexts(),
-      (t) => t.some((x) => /Runlens\b.*:(\d+)/.test(x)),
-    );
-    const port = Number(/Runlens\b.*:(\d+)/.exec(status.find((x) => /Runlens\b.*:(\d+)/.test(x))!)![1]);
+    const port = await wb.collectorPort();
     const out = await run(
       path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
       [path.join(FIXTURES_DIR, 'otlp_signals.ts'), `http://127.0.0.1:${port}`],

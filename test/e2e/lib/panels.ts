@@ -80,6 +80,17 @@ export class PanelSteps extends EditorSteps {
       .catch(() => []);
   }
 
+  /** The collector's port, as the Runlens status bar item shows it (`Runlens :4318`), once it shows. */
+  async collectorPort(): Promise<number> {
+    const shown = /Runlens\b.*:(\d+)/;
+    const texts = await pollUntil(
+      'the Runlens status bar item with its port',
+      () => this.statusBarTexts(),
+      (t) => t.some((x) => shown.test(x)),
+    );
+    return Number(shown.exec(texts.find((x) => shown.test(x))!)![1]);
+  }
+
   /** Messages of the notification toasts on screen. */
   async notifications(): Promise<string[]> {
     return this.page
