@@ -1,8 +1,7 @@
 /** The receivers a recording command (run, serve) starts: OTLP/HTTP and OTLP/gRPC, on the ports it was given. */
-import { Collector } from '../core/collector';
+import { Collector, type CollectorStore } from '../core/collector';
 import { GrpcReceiver } from '../core/collector/grpc';
 import { DEFAULT_GRPC_PORT } from '../shared/defaults';
-import type { TraceStore } from '../core/store/store';
 import { portOf, type Parsed } from './args';
 import { log } from './output';
 
@@ -21,7 +20,7 @@ export interface Receivers {
  * fall back to a free one (each says so); a port the user gave must be the one listened on,
  * or this is an error (and neither keeps listening).
  */
-export async function startCollector(store: TraceStore, p: Parsed): Promise<Receivers> {
+export async function startCollector(store: CollectorStore, p: Parsed): Promise<Receivers> {
   const collector = await onChosenPort(portOf(p), '--port', (port, say) => Collector.start(store, { port, log: say }));
   let grpc: GrpcReceiver;
   try {

@@ -29,7 +29,7 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { OtlpFormatError } from './ingest/otlp';
 import { limitsWith, TooDeepError, type Limits } from './limits';
-import type { TraceStore } from './store/store';
+import type { Store } from './store/types';
 import { DEFAULT_COLLECTOR_PORT } from '../shared/defaults';
 import { BodyReader, contentType, guardedServer, refusal, type Gate } from './collector/guard';
 import { HttpError, sendStatus, type CollectorStats, type Route } from './collector/route';
@@ -39,6 +39,17 @@ import { metricsRoute } from './collector/metrics';
 import { tracesRoute } from './collector/traces';
 
 export type { CollectorStats } from './collector/route';
+
+/**
+ * The store a collector writes to: the store's public surface (`Store`, which a PostgreSQL
+ * store implements too) and the writer's housekeeping the collector runs on a timer.
+ */
+export type CollectorStore = Store & {
+  /** Settle attached traces that have had no spans for this long (their runs end). */
+  settleIdle(idleMs: number): unknown;
+  /** Close runs whose recording process died (INCOMPLETE). */
+  closeOrphans(): unknown;
+};
 
 export interface CollectorOptions {
   /** Port to try first; 0 = ephemeral. Default 4318. A taken port falls back to an ephemeral one. */
@@ -99,7 +110,7 @@ export class Collector {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  static async start(store: TraceStore, opts: CollectorOptions = {}): Promise<Collector> {
+  static async start(store: CollectorStore, opts: CollectorOptions = {}): Promise<Collector> {
     const limits = limitsWith({ ...opts.limits, bodyBytes: opts.maxBodyBytes ?? opts.limits?.bodyBytes });
     const idleMs = opts.idleTimeoutMs ?? 30_000;
     const server = guardedServer(idleMs, (req, res) => {
@@ -151,7 +162,7 @@ export class Collector {
     });
   }
 
-  private async handle(store: TraceStore, req: http.IncomingMessage, res: http.ServerResponse, log?: (m: string) => void): Promise<void> {
+  private async handle(store: Store, req: http.IncomingMessage, res: http.ServerResponse, log?: (m: string) => void): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const route = this.routes.get(url.pathname);
     const refused = refusal(req, url.pathname, this.gate, route?.takesOrigins === true);

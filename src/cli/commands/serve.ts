@@ -1,4 +1,5 @@
 /** `runlens serve`: collect OTLP (HTTP and gRPC) into the database until Ctrl-C (attach mode). */
+import type { CollectorStore } from '../../core/collector';
 import { describeLock } from '../../core/store/store';
 import { terminalText } from '../../core/terminal';
 import { dbPath, portOf, type Parsed } from '../args';
@@ -11,7 +12,8 @@ export async function cmdServe(p: Parsed): Promise<number> {
   // A bad --port or --grpc-port is a usage error before anything is opened.
   portOf(p);
   portOf(p, 'grpc-port');
-  const store = await openForWriting(file);
+  // Written through the store's public surface (Store), whichever backend opened it.
+  const store: CollectorStore = await openForWriting(file);
   let receivers: Receivers;
   try {
     receivers = await startCollector(store, p);

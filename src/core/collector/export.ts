@@ -3,7 +3,7 @@
  * the one place the per-request limit, deferral and partial success are decided.
  */
 import type { IngestBatch } from '../model';
-import type { TraceStore } from '../store/store';
+import type { Store } from '../store/types';
 import { HttpError, type CollectorStats } from './route';
 
 /** What an export left out: records refused by the decoder or the store, and why. */
@@ -20,7 +20,7 @@ export interface Refused {
  * refusals (`batch.rejected`) and the store's.
  */
 export function exportRecords(
-  store: TraceStore,
+  store: Store,
   batch: IngestBatch & Refused,
   count: number,
   limit: { max: number; what: string },

@@ -29,7 +29,7 @@ import { OtlpFormatError, encodeExportResponse, ingestOtlpProtobuf } from '../in
 import { encodeLogsResponse, logsFromProtobuf } from '../ingest/otlpLogs';
 import { encodeMetricsResponse, metricsFromProtobuf } from '../ingest/otlpMetrics';
 import { limitsWith, TooDeepError, type Limits } from '../limits';
-import type { TraceStore } from '../store/store';
+import type { Store } from '../store/types';
 import { DEFAULT_GRPC_PORT } from '../../shared/defaults';
 import { HttpError, type CollectorStats } from './route';
 import { exportRecords } from './export';
@@ -51,7 +51,7 @@ export interface GrpcReceiverOptions {
 interface OtlpService {
   path: string;
   what: string;
-  export(store: TraceStore, body: Buffer, limits: Limits, stats: CollectorStats): Uint8Array;
+  export(store: Store, body: Buffer, limits: Limits, stats: CollectorStats): Uint8Array;
 }
 
 const PACKAGE = 'opentelemetry.proto.collector';
@@ -130,7 +130,7 @@ export class GrpcReceiver {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  static async start(store: TraceStore, opts: GrpcReceiverOptions = {}): Promise<GrpcReceiver> {
+  static async start(store: Store, opts: GrpcReceiverOptions = {}): Promise<GrpcReceiver> {
     const limits = limitsWith(opts.limits);
     const stats = opts.stats ?? { requests: 0, spans: 0, rejected: 0 };
     const make = () => {
@@ -185,7 +185,7 @@ export class GrpcReceiver {
 
 function handler(
   service: OtlpService,
-  store: TraceStore,
+  store: Store,
   limits: Limits,
   stats: CollectorStats,
   log: ((m: string) => void) | undefined,

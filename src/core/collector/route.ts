@@ -5,7 +5,7 @@
  * body: 400).
  */
 import type * as http from 'node:http';
-import type { TraceStore } from '../store/store';
+import type { Store } from '../store/types';
 
 export interface CollectorStats {
   requests: number;
@@ -15,7 +15,7 @@ export interface CollectorStats {
 
 /** One request let in, its body read (decompressed, within the limits). */
 interface Received {
-  store: TraceStore;
+  store: Store;
   req: http.IncomingMessage;
   res: http.ServerResponse;
   /** The media type of its Content-Type, lower case: one of the route's `types`. */

@@ -6,7 +6,7 @@
  */
 import type { Limits } from '../limits';
 import type { IngestBatch } from '../model';
-import type { TraceStore } from '../store/store';
+import type { Store } from '../store/types';
 import { HttpError, type CollectorStats, type Route } from './route';
 import { exportRecords, type Refused } from './export';
 
@@ -23,7 +23,7 @@ export interface Signal<R extends Decoded = Decoded> {
   fromProtobuf(body: Uint8Array): R;
   encodeResponse(rejected: number, message?: string): Uint8Array;
   /** How an export is stored, when more than exportRecords is to be done (traces count spans). */
-  store?(store: TraceStore, result: R, limits: Limits, stats: CollectorStats): Refused;
+  store?(store: Store, result: R, limits: Limits, stats: CollectorStats): Refused;
 }
 
 export function signalRoute<R extends Decoded>(signal: Signal<R>, limits: Limits, stats: CollectorStats): Route {

@@ -5,7 +5,7 @@
  * (signal.ts). exportTraces is shared with the OTLP/gRPC receiver (grpc.ts).
  */
 import type { Limits } from '../limits';
-import type { TraceStore } from '../store/store';
+import type { Store } from '../store/types';
 import { encodeExportResponse, ingestOtlpJson, ingestOtlpProtobuf, type OtlpResult } from '../ingest/otlp';
 import { exportRecords } from './export';
 import type { CollectorStats, Route } from './route';
@@ -29,7 +29,7 @@ export function tracesRoute(limits: Limits, stats: CollectorStats): Route {
 }
 
 /** One export's spans into the store (exportRecords); the result counts what the store rejected too. */
-export function exportTraces(store: TraceStore, result: OtlpResult, limits: Limits, stats: CollectorStats): OtlpResult {
+export function exportTraces(store: Store, result: OtlpResult, limits: Limits, stats: CollectorStats): OtlpResult {
   const before = result.rejected;
   const out = exportRecords(store, result, result.spans.length, { max: limits.spansPerRequest, what: 'spans' }, stats);
   stats.spans += result.spans.length - (out.rejected - before);
