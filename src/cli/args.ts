@@ -6,6 +6,8 @@ import * as path from 'node:path';
 import { findWorkspaceRoot, DEFAULT_DB } from '../core/workspace';
 import { terminalText } from '../core/terminal';
 import { DEFAULT_COLLECTOR_PORT } from '../shared/defaults';
+import { ForwardEndpointError, tracesUrl } from '../core/upstream/endpoint';
+import { DEFAULT_QUEUE_MB } from '../core/upstream/settings';
 
 export const VERSION = '0.1.0';
 
@@ -16,8 +18,9 @@ Usage:
       Run a command as a traced run: OTLP endpoint and TRACEPARENT injected, JSON-lines
       span events read from its output. Prints the run tree and failed steps with
       file:line, and exits with the command's exit code.
-  runlens serve [--port N] [--grpc-port N] [--db P]
-      Collect OTLP (HTTP and gRPC) until Ctrl-C (attach mode).
+  runlens serve [--port N] [--grpc-port N] [--db P] [--forward URL [--forward-queue-mb N]]
+      Collect OTLP (HTTP and gRPC) until Ctrl-C (attach mode); --forward also sends every
+      trace to an OpenTelemetry endpoint (OTLP/HTTP), queued on disk while it is down.
   runlens list [--db P] [--limit N] [--json]
   runlens show <runId|last> [--severity L] [--db P] [--json]
   runlens export <runId|last> [--format otlp-json|jaeger-json] [--out FILE] [--db P]
@@ -79,7 +82,7 @@ ${DB_FLAG}
     positional: [0, 0],
   },
   serve: {
-    usage: `Usage: runlens serve [--port N] [--grpc-port N] [--db P]
+    usage: `Usage: runlens serve [--port N] [--grpc-port N] [--db P] [--forward URL [--forward-queue-mb N] [--forward-queue DIR]]
 
 Collects OTLP traces, logs and metrics on 127.0.0.1 into the database until Ctrl-C: OTLP/HTTP
 on --port, OTLP/gRPC on --grpc-port.
@@ -89,8 +92,19 @@ on --port, OTLP/gRPC on --grpc-port.
   --grpc-port N  OTLP/gRPC port. Default 4317, or a free port when 4317 is taken (said so);
                  a port given here that is taken is an error. 0 picks a free port.
 ${DB_FLAG}
+  --forward URL  Also send every trace export received to this OpenTelemetry endpoint
+                 (OTLP/HTTP protobuf; http:// or https://; /v1/traces is appended unless the
+                 URL ends with it), with OTLP retries and backoff. Headers come from
+                 OTEL_EXPORTER_OTLP_HEADERS / OTEL_EXPORTER_OTLP_TRACES_HEADERS, gzip from
+                 OTEL_EXPORTER_OTLP_COMPRESSION=gzip, the timeout from OTEL_EXPORTER_OTLP_TIMEOUT.
+                 Logs and metrics are not forwarded.
+  --forward-queue-mb N
+                 What is not yet acknowledged upstream waits in an on-disk queue of at most
+                 N MB (default 256; the oldest is dropped, and counted, when it is full).
+  --forward-queue DIR
+                 The queue's folder (default: forward-queue beside the database).
 `,
-    values: ['port', 'grpc-port', 'db'],
+    values: ['port', 'grpc-port', 'db', 'forward', 'forward-queue-mb', 'forward-queue'],
     switches: [],
     positional: [0, 0],
   },
@@ -270,6 +284,28 @@ export function portOf(p: Parsed, flag = 'port', fallback = DEFAULT_COLLECTOR_PO
   if (!Number.isInteger(n) || n < 0 || n > 65535)
     throw new UsageError(`--${flag} must be a port number 0-65535, got ${quoteArg(String(v))}`);
   return { port: n, explicit: true };
+}
+
+/** `--forward` and its queue flags (serve), checked before anything is opened; undefined without --forward. */
+export function forwardOf(p: Parsed): { endpoint: URL; queueBytes: number; queueDir: string } | undefined {
+  const v = p.flags.get('forward');
+  for (const flag of ['forward-queue-mb', 'forward-queue'])
+    if (v === undefined && p.flags.has(flag)) throw new UsageError(`--${flag} needs --forward`, 'serve');
+  if (v === undefined) return undefined;
+  let endpoint: URL;
+  try {
+    endpoint = tracesUrl(String(v));
+  } catch (err) {
+    if (err instanceof ForwardEndpointError) throw new UsageError(`--forward: ${err.message}`, 'serve');
+    throw err;
+  }
+  const mb = p.flags.get('forward-queue-mb') ?? String(DEFAULT_QUEUE_MB);
+  const n = typeof mb === 'string' && /^\d{1,7}$/.test(mb) ? Number(mb) : NaN;
+  if (!(n >= 1 && n <= 1_000_000))
+    throw new UsageError(`--forward-queue-mb must be a whole number of megabytes (1 or more), got ${quoteArg(String(mb))}`, 'serve');
+  const dir = p.flags.get('forward-queue');
+  const queueDir = typeof dir === 'string' ? path.resolve(dir) : path.join(path.dirname(dbPath(p)), 'forward-queue');
+  return { endpoint, queueBytes: n * 1024 * 1024, queueDir };
 }
 
 export function limitOf(p: Parsed): number {
