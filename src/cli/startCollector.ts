@@ -1,6 +1,7 @@
 /** The receivers a recording command (run, serve) starts: OTLP/HTTP and OTLP/gRPC, on the ports it was given. */
 import { Collector, type CollectorStore } from '../core/collector';
 import { GrpcReceiver } from '../core/collector/grpc';
+import type { TraceForward } from '../core/collector/route';
 import { DEFAULT_GRPC_PORT } from '../shared/defaults';
 import { portOf, type Parsed } from './args';
 import { log } from './output';
@@ -18,14 +19,15 @@ export interface Receivers {
 /**
  * Start the OTLP/HTTP collector and, beside it, the OTLP/gRPC receiver. A default port may
  * fall back to a free one (each says so); a port the user gave must be the one listened on,
- * or this is an error (and neither keeps listening).
+ * or this is an error (and neither keeps listening). `forward`: where both hand every trace
+ * export they accept (serve --forward).
  */
-export async function startCollector(store: CollectorStore, p: Parsed): Promise<Receivers> {
-  const collector = await onChosenPort(portOf(p), '--port', (port, say) => Collector.start(store, { port, log: say }));
+export async function startCollector(store: CollectorStore, p: Parsed, forward?: TraceForward): Promise<Receivers> {
+  const collector = await onChosenPort(portOf(p), '--port', (port, say) => Collector.start(store, { port, forward, log: say }));
   let grpc: GrpcReceiver;
   try {
     grpc = await onChosenPort(portOf(p, 'grpc-port', DEFAULT_GRPC_PORT), '--grpc-port', (port, say) =>
-      GrpcReceiver.start(store, { port, stats: collector.stats, log: say }),
+      GrpcReceiver.start(store, { port, stats: collector.stats, forward, log: say }),
     );
   } catch (err) {
     await collector.close();

@@ -32,7 +32,7 @@ import { limitsWith, TooDeepError, type Limits } from './limits';
 import type { Store } from './store/types';
 import { DEFAULT_COLLECTOR_PORT } from '../shared/defaults';
 import { BodyReader, contentType, guardedServer, refusal, type Gate } from './collector/guard';
-import { HttpError, sendStatus, type CollectorStats, type Route } from './collector/route';
+import { HttpError, sendStatus, type CollectorStats, type Route, type TraceForward } from './collector/route';
 import { batchRoute, eventsRoute } from './collector/runlens';
 import { logsRoute } from './collector/logs';
 import { metricsRoute } from './collector/metrics';
@@ -66,13 +66,15 @@ export interface CollectorOptions {
   idleTimeoutMs?: number;
   /** An attached trace still missing a parent span is taken as finished after this long without spans. Default 30 s. */
   settleIdleMs?: number;
+  /** Every trace export accepted is also handed here, as received (OTLP forwarding, src/core/upstream). */
+  forward?: TraceForward;
   log?: (message: string) => void;
 }
 
 /** Each endpoint by path (an OTLP signal more, such as logs, is one entry beside /v1/traces). */
-function routeTable(limits: Limits, stats: CollectorStats): ReadonlyMap<string, Route> {
+function routeTable(limits: Limits, stats: CollectorStats, forward: TraceForward | undefined): ReadonlyMap<string, Route> {
   return new Map([
-    ['/v1/traces', tracesRoute(limits, stats)],
+    ['/v1/traces', tracesRoute(limits, stats, forward)],
     ['/v1/logs', logsRoute(limits, stats)],
     ['/v1/metrics', metricsRoute(limits, stats)],
     ['/runlens/v1/events', eventsRoute(stats)],
@@ -96,8 +98,9 @@ export class Collector {
     readonly token: string,
     limits: Limits,
     private readonly gate: Gate,
+    forward: TraceForward | undefined,
   ) {
-    this.routes = routeTable(limits, this.stats);
+    this.routes = routeTable(limits, this.stats, forward);
     this.bodies = new BodyReader(limits);
   }
 
@@ -132,7 +135,7 @@ export class Collector {
     const port = (server.address() as AddressInfo).port;
     const token = opts.token ?? store.secret ?? randomBytes(32).toString('hex'); // a read-only store has none
     const allowedOrigins = new Set((opts.allowedOrigins ?? []).map((o) => o.toLowerCase()));
-    const collector = new Collector(server, port, fellBack, token, limits, { port, token, allowedOrigins });
+    const collector = new Collector(server, port, fellBack, token, limits, { port, token, allowedOrigins }, opts.forward);
     const settleMs = opts.settleIdleMs ?? 30_000;
     // Housekeeping that only the writer can do: attached traces gone quiet are settled, runs
     // whose recording process died are closed INCOMPLETE.

@@ -31,7 +31,7 @@ import { encodeMetricsResponse, metricsFromProtobuf } from '../ingest/otlpMetric
 import { limitsWith, TooDeepError, type Limits } from '../limits';
 import type { Store } from '../store/types';
 import { DEFAULT_GRPC_PORT } from '../../shared/defaults';
-import { HttpError, type CollectorStats } from './route';
+import { HttpError, type CollectorStats, type TraceForward } from './route';
 import { exportRecords } from './export';
 import { exportTraces } from './traces';
 
@@ -44,6 +44,8 @@ export interface GrpcReceiverOptions {
   stats?: CollectorStats;
   /** A connection with no call for this long is closed (GOAWAY). Default 30 s, as the HTTP collector's. */
   idleTimeoutMs?: number;
+  /** Every trace export accepted is also handed here, as received (OTLP forwarding). */
+  forward?: TraceForward;
   log?: (message: string) => void;
 }
 
@@ -51,7 +53,7 @@ export interface GrpcReceiverOptions {
 interface OtlpService {
   path: string;
   what: string;
-  export(store: Store, body: Buffer, limits: Limits, stats: CollectorStats): Uint8Array;
+  export(store: Store, body: Buffer, limits: Limits, stats: CollectorStats, forward?: TraceForward): Uint8Array;
 }
 
 const PACKAGE = 'opentelemetry.proto.collector';
@@ -60,8 +62,9 @@ const SERVICES: readonly OtlpService[] = [
   {
     path: `/${PACKAGE}.trace.v1.TraceService/Export`,
     what: 'traces',
-    export(store, body, limits, stats) {
+    export(store, body, limits, stats, forward) {
       const result = exportTraces(store, ingestOtlpProtobuf(body), limits, stats);
+      forward?.accept('protobuf', body, result.spans.length);
       return encodeExportResponse(result.rejected, result.rejectMessage);
     },
   },
@@ -147,7 +150,7 @@ export class GrpcReceiver {
         'grpc.keepalive_timeout_ms': 20_000,
         'grpc.max_concurrent_streams': 16,
       });
-      for (const service of SERVICES) server.addService(definition(service), { Export: handler(service, store, limits, stats, opts.log) });
+      for (const service of SERVICES) server.addService(definition(service), { Export: handler(service, store, limits, stats, opts) });
       return server;
     };
     const wanted = opts.port ?? DEFAULT_GRPC_PORT;
@@ -188,13 +191,13 @@ function handler(
   store: Store,
   limits: Limits,
   stats: CollectorStats,
-  log: ((m: string) => void) | undefined,
+  { log, forward }: GrpcReceiverOptions,
 ): grpc.handleUnaryCall<Buffer, Uint8Array> {
   return (call, callback) => {
     stats.requests++;
     let reply: Uint8Array;
     try {
-      reply = service.export(store, call.request, limits, stats);
+      reply = service.export(store, call.request, limits, stats, forward);
     } catch (err) {
       const refused = refusalOf(err);
       if (refused === undefined) {

@@ -13,6 +13,14 @@ export interface CollectorStats {
   rejected: number;
 }
 
+/**
+ * Where trace exports the collector accepted go besides the store (the forwarder, src/core/upstream):
+ * each as received, after the store accepted it. One direction: nothing comes back.
+ */
+export interface TraceForward {
+  accept(encoding: 'protobuf' | 'json', body: Uint8Array, spans: number): void;
+}
+
 /** One request let in, its body read (decompressed, within the limits). */
 interface Received {
   store: Store;

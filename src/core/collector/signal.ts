@@ -7,7 +7,7 @@
 import type { Limits } from '../limits';
 import type { IngestBatch } from '../model';
 import type { Store } from '../store/types';
-import { HttpError, type CollectorStats, type Route } from './route';
+import { HttpError, type CollectorStats, type Route, type TraceForward } from './route';
 import { exportRecords, type Refused } from './export';
 
 type Decoded = IngestBatch & Refused;
@@ -26,7 +26,8 @@ export interface Signal<R extends Decoded = Decoded> {
   store?(store: Store, result: R, limits: Limits, stats: CollectorStats): Refused;
 }
 
-export function signalRoute<R extends Decoded>(signal: Signal<R>, limits: Limits, stats: CollectorStats): Route {
+/** `forward`: where exports go after the store accepted them, as received (traces, when forwarding). */
+export function signalRoute<R extends Decoded>(signal: Signal<R>, limits: Limits, stats: CollectorStats, forward?: TraceForward): Route {
   return {
     types: ['application/json', 'application/x-protobuf', 'application/protobuf'],
     takesOrigins: true,
@@ -36,6 +37,7 @@ export function signalRoute<R extends Decoded>(signal: Signal<R>, limits: Limits
       const { rejected, rejectMessage: message = '' } = signal.store
         ? signal.store(store, result, limits, stats)
         : exportRecords(store, result, signal.count(result), limit, stats);
+      forward?.accept(type === 'application/json' ? 'json' : 'protobuf', body, signal.count(result));
       if (type === 'application/json') {
         const payload = rejected ? { partialSuccess: { [signal.rejectedField]: String(rejected), errorMessage: message } } : {};
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(payload));

@@ -8,10 +8,10 @@ import type { Limits } from '../limits';
 import type { Store } from '../store/types';
 import { encodeExportResponse, ingestOtlpJson, ingestOtlpProtobuf, type OtlpResult } from '../ingest/otlp';
 import { exportRecords } from './export';
-import type { CollectorStats, Route } from './route';
+import type { CollectorStats, Route, TraceForward } from './route';
 import { signalRoute } from './signal';
 
-export function tracesRoute(limits: Limits, stats: CollectorStats): Route {
+export function tracesRoute(limits: Limits, stats: CollectorStats, forward?: TraceForward): Route {
   return signalRoute<OtlpResult>(
     {
       what: 'spans',
@@ -25,6 +25,7 @@ export function tracesRoute(limits: Limits, stats: CollectorStats): Route {
     },
     limits,
     stats,
+    forward,
   );
 }
 
