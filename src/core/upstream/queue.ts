@@ -21,12 +21,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { crc32 } from 'node:zlib';
+import { encodeRecord, HEADER, MAX_RECORD_BYTES, readRecord, scanRecords, type Entry } from './records';
 
-const MAGIC = Buffer.from('RLQ1');
-const HEADER = 17;
-/** The largest payload a record may hold (the collector's body limit is 32 MiB). */
-export const MAX_RECORD_BYTES = 64 * 1024 * 1024;
 const SEGMENT = /^seg-(\d{12})\.rlq$/;
 const CURSOR = 'cursor.json';
 
@@ -38,14 +34,6 @@ export interface QueueOptions {
   /** fsync the segment being written at most this long after an append. Default 1000 ms. */
   fsyncMs?: number;
   log?: (message: string) => void;
-}
-
-/** One record's place and what it holds (the payload is read from the file when sent). */
-interface Entry {
-  offset: number;
-  length: number;
-  kind: number;
-  count: number;
 }
 
 interface Segment {
@@ -145,13 +133,7 @@ export class DiskQueue {
     if (this.active && this.active.seg.size > 0 && this.active.seg.size + need > this.segmentBytes) this.closeActive();
     while (this.diskBytes + need > this.opts.maxBytes && this.segments.length) this.dropOldest();
     const active = this.active ?? this.openSegment();
-    const record = Buffer.allocUnsafe(need);
-    MAGIC.copy(record, 0);
-    record.writeUInt32LE(payload.byteLength, 4);
-    record.writeUInt8(kind, 8);
-    record.writeUInt32LE(count >>> 0, 9);
-    Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).copy(record, HEADER);
-    record.writeUInt32LE(checksum(record), 13);
+    const record = encodeRecord(kind, count, payload);
     let written = 0;
     while (written < need) written += fs.writeSync(active.fd, record, written, need - written, active.seg.size + written);
     active.seg.entries.push({ offset: active.seg.size, length: payload.byteLength, kind, count });
@@ -327,22 +309,9 @@ export class DiskQueue {
     } finally {
       fs.closeSync(fd);
     }
-    const entries: Entry[] = [];
-    let skipped = 0;
-    for (let pos = 0; pos < size;) {
-      const e = entryAt(buf, pos);
-      if (e) {
-        entries.push(e);
-        pos += HEADER + e.length;
-        continue;
-      }
-      const again = buf.indexOf(MAGIC, pos + 1);
-      const to = again < 0 ? size : again;
-      skipped += to - pos;
-      pos = to;
-    }
+    const { entries, skipped, regions } = scanRecords(buf);
     if (skipped) {
-      this.counts.damaged++;
+      this.counts.damaged += regions;
       this.opts.log?.(`forward queue: ${skipped} damaged bytes of ${path.basename(file)} skipped (a torn write or a changed file)`);
     }
     return { seq, file, size: st.size, entries, next: 0 };
@@ -385,31 +354,6 @@ export class DiskQueue {
     fs.writeFileSync(`${file}.tmp`, JSON.stringify(cursor), { mode: 0o600 });
     fs.renameSync(`${file}.tmp`, file);
   }
-}
-
-function checksum(record: Buffer): number {
-  return crc32(record.subarray(HEADER), crc32(record.subarray(4, 13)));
-}
-
-/** The record at `pos` of a segment's bytes when its magic, length and checksum hold. */
-function entryAt(buf: Buffer, pos: number): Entry | undefined {
-  if (pos + HEADER > buf.length || buf.compare(MAGIC, 0, 4, pos, pos + 4) !== 0) return undefined;
-  const length = buf.readUInt32LE(pos + 4);
-  if (length > MAX_RECORD_BYTES || pos + HEADER + length > buf.length) return undefined;
-  if (checksum(buf.subarray(pos, pos + HEADER + length)) !== buf.readUInt32LE(pos + 13)) return undefined;
-  return { offset: pos, length, kind: buf.readUInt8(pos + 8), count: buf.readUInt32LE(pos + 9) };
-}
-
-/** A record's payload, read again and checked (the file may have changed since it was scanned). */
-function readRecord(fd: number, e: Entry): Buffer | undefined {
-  const buf = Buffer.allocUnsafe(HEADER + e.length);
-  let got = 0;
-  while (got < buf.length) {
-    const n = fs.readSync(fd, buf, got, buf.length - got, e.offset + got);
-    if (n === 0) return undefined;
-    got += n;
-  }
-  return entryAt(buf, 0) ? buf.subarray(HEADER) : undefined;
 }
 
 function unlinkQuietly(file: string): void {
