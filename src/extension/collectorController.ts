@@ -7,6 +7,7 @@
  * collector's endpoint (for `runlens run` to send its runs here) is described only once the
  * store has taken its files, i.e. when the first data arrives (issue 14).
  */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RemoteCollector, RemoteStore } from '../core/store/remote';
 import { describeLock } from '../core/store/store';
@@ -34,6 +35,7 @@ export class CollectorController implements vscode.Disposable {
         if (
           before.collectorPort === now.collectorPort &&
           before.collectorGrpcPort === now.collectorGrpcPort &&
+          before.collectorForwardEndpoint === now.collectorForwardEndpoint &&
           before.collectorEnabled === now.collectorEnabled
         )
           return;
@@ -59,8 +61,13 @@ export class CollectorController implements vscode.Disposable {
     if (this.running || this.readOnly) return;
     const port = this.config.current.collectorPort;
     try {
-      this.running = await this.store.startCollector({ port, grpcPort: this.config.current.collectorGrpcPort });
+      this.running = await this.store.startCollector({ port, grpcPort: this.config.current.collectorGrpcPort, forward: this.forward() });
       if (this.running.grpcEndpoint) this.log.info(`OTLP/gRPC receiver listening on ${this.running.grpcEndpoint}`);
+      if (this.running.forwardEndpoint) this.log.info(`forwarding every trace to ${this.running.forwardEndpoint}`);
+      if (this.running.forwardError) {
+        this.log.error(`forwarding could not start: ${this.running.forwardError}`);
+        void vscode.window.showWarningMessage(`Runlens is not forwarding traces: ${this.running.forwardError}`);
+      }
       this.error = undefined;
       this.describeLock();
       this.log.info(`collector listening on ${this.running.endpoint}${this.running.fellBack ? ` (port ${port} is taken)` : ''}`);
@@ -83,6 +90,16 @@ export class CollectorController implements vscode.Disposable {
       this.log.info('collector stopped');
     }
     this.emitter.fire();
+  }
+
+  /**
+   * Forwarding, when the user's settings ask for it: its queue beside the database (the
+   * workspace's `.runlens/forward-queue/` by default), made only once something is forwarded.
+   */
+  private forward(): { endpoint: string; queueDir: string } | undefined {
+    const endpoint = this.config.current.collectorForwardEndpoint;
+    if (!endpoint) return undefined;
+    return { endpoint, queueDir: path.join(path.dirname(this.store.path ?? this.config.current.databasePath), 'forward-queue') };
   }
 
   /** Name this window and its collector in the lock, once there is one (the store has its files). */

@@ -10,6 +10,8 @@ export interface Config {
   collectorPort: number;
   /** The OTLP/gRPC receiver's port (`runlens.collector.grpcPort`), started beside the collector. */
   collectorGrpcPort: number;
+  /** Where the collector also sends every trace (`runlens.collector.forwardEndpoint`, user or machine settings only); '' = nowhere. */
+  collectorForwardEndpoint: string;
   /** Absolute database path. */
   databasePath: string;
   retentionMaxRuns: number;
@@ -55,6 +57,7 @@ function readConfig(fallbackDir: string): Config {
     collectorEnabled: c.get<boolean>('collector.enabled', true),
     collectorPort: boundedNumber('collector.port', c.get<unknown>('collector.port')),
     collectorGrpcPort: boundedNumber('collector.grpcPort', c.get<unknown>('collector.grpcPort')),
+    collectorForwardEndpoint: forwardEndpoint(c),
     databasePath,
     retentionMaxRuns: boundedNumber('retention.maxRuns', c.get<unknown>('retention.maxRuns')),
     retentionMaxSizeMB: boundedNumber('retention.maxSizeMB', c.get<unknown>('retention.maxSizeMB')),
@@ -65,6 +68,16 @@ function readConfig(fallbackDir: string): Config {
     problemsEnabled: c.get<boolean>('problems.enabled', true),
     pythonPath: c.get<string>('pythonPath', '') || 'python3',
   };
+}
+
+/**
+ * The forwarding endpoint from the user's (or remote machine's) own settings only: a workspace
+ * that arrived with a repository must never send this machine's traces anywhere (the setting is
+ * machine-scoped, which VS Code enforces too; read from the user's value to be sure).
+ */
+function forwardEndpoint(c: vscode.WorkspaceConfiguration): string {
+  const v = c.inspect<unknown>('collector.forwardEndpoint')?.globalValue;
+  return typeof v === 'string' ? v.trim() : '';
 }
 
 /** The settings now, re-read on every change before the listeners hear of it (with the values before). */

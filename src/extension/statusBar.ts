@@ -1,6 +1,7 @@
 /** The status bar item (collector port, live runs) and the actions menu it opens. */
 import * as vscode from 'vscode';
 import type { RemoteStore } from '../core/store/remote';
+import type { ForwardStats } from '../core/upstream/forwarder';
 import type { CollectorController } from './collectorController';
 import type { CommandRegistry } from './commands/register';
 import type { CommandId } from './commands/table';
@@ -13,6 +14,14 @@ export interface StatusBarDeps {
   config: LiveConfig;
   launcher: Launcher;
   commands: CommandRegistry;
+}
+
+/** Forwarding in a sentence: where to, what arrived, what waits, what was lost, the last error. */
+function forwardingText(s: ForwardStats): string {
+  const parts = [`${s.forwardedSpans} spans forwarded`, `${s.queuedSpans} queued`];
+  if (s.droppedSpans) parts.push(`${s.droppedSpans} dropped`);
+  const error = s.lastError && (s.lastSuccessAt ?? 0) < (s.lastErrorAt ?? 0) ? ` Last error: ${s.lastError}.` : '';
+  return `Forwarding traces to ${s.endpoint}: ${parts.join(', ')}.${error}`;
 }
 
 export function registerStatusBar({ store, collector, config, launcher, commands }: StatusBarDeps): vscode.Disposable[] {
@@ -28,8 +37,17 @@ export function registerStatusBar({ store, collector, config, launcher, commands
     const c = collector.current;
     if (c) {
       item.text = `$(pulse) Runlens :${c.port}${liveText}`;
-      item.tooltip = `Runlens collects OTLP/HTTP traces at ${c.endpoint}${c.fellBack ? ` (port ${config.current.collectorPort} was taken)` : ''}. Click for actions.`;
+      const collecting = `Runlens collects OTLP/HTTP traces at ${c.endpoint}${c.fellBack ? ` (port ${config.current.collectorPort} was taken)` : ''}.`;
+      item.tooltip = `${collecting}${c.forwardError ? ` Not forwarding: ${c.forwardError}.` : ''} Click for actions.`;
       item.backgroundColor = undefined;
+      // Forwarding's counts live on the store's thread: asked for now, shown when they come.
+      if (c.forwardEndpoint)
+        void store.forwardStats().then(
+          (s) => {
+            if (s && collector.current === c) item.tooltip = `${collecting} ${forwardingText(s)} Click for actions.`;
+          },
+          () => undefined,
+        );
     } else {
       item.text = `$(circle-slash) Runlens off${liveText}`;
       item.tooltip = collector.readOnly

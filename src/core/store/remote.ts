@@ -14,6 +14,7 @@ import type { IngestBatch, Run, Span, SpanHead } from '../model';
 import type { RunDigest } from '../digest';
 import type { LogQuery, LogRecord, LogSummary, MetricSeries } from '../signals';
 import type { CollectorOptions } from '../collector';
+import type { ForwardStats } from '../upstream/forwarder';
 import type { ImportReport } from '../ingest/importPlan';
 import {
   DatabaseLockedError,
@@ -42,7 +43,17 @@ export interface RemoteCollector {
   /** The OTLP/gRPC receiver beside it, when asked for and it could start. */
   grpcEndpoint?: string;
   grpcFellBack?: boolean;
+  /** Where every trace is also sent (shown form), when forwarding; or why forwarding could not start. */
+  forwardEndpoint?: string;
+  forwardError?: string;
 }
+
+/** What RemoteStore.startCollector is asked to start: the collector's options, the gRPC port, forwarding. */
+export type RemoteCollectorOptions = Omit<CollectorOptions, 'log' | 'forward'> & {
+  grpcPort?: number;
+  /** Forward every trace export accepted to `endpoint` (OTLP/HTTP), queued in `queueDir` (made by the first export). */
+  forward?: { endpoint: string; queueDir: string };
+};
 
 function fromWire(e: WireError): Error {
   if (e.name === 'DatabaseLockedError' && e.dbPath && e.owner) return new DatabaseLockedError(e.dbPath, e.owner);
@@ -310,8 +321,13 @@ export class RemoteStore implements Store {
   }
 
   /** Start the OTLP collector on the store's thread (as Collector.start would here). */
-  startCollector(opts: Omit<CollectorOptions, 'log'> & { grpcPort?: number }): Promise<RemoteCollector> {
+  startCollector(opts: RemoteCollectorOptions): Promise<RemoteCollector> {
     return this.callAsync('startCollector', [opts]);
+  }
+
+  /** What the collector's forwarding has done (undefined when it is not forwarding). */
+  forwardStats(): Promise<ForwardStats | undefined> {
+    return this.callAsync('forwardStats');
   }
 
   stopCollector(): Promise<void> {

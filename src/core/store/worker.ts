@@ -6,8 +6,11 @@
  * (imports, the collector, close); the store's changes leave on `async`.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { Collector, type CollectorOptions } from '../collector';
+import { Collector } from '../collector';
 import { GrpcReceiver } from '../collector/grpc';
+import { tracesUrl } from '../upstream/endpoint';
+import { Forwarder } from '../upstream/forwarder';
+import type { RemoteCollectorOptions } from './remote';
 import { formatImportReport, importTracePaths } from '../ingest/importPlan';
 import { DatabaseLockedError, TraceStore, type StoreOptions } from './store';
 import { encodeHeads, headBuffers, type HeadColumns } from './headColumns';
@@ -86,10 +89,14 @@ async function main(init: WorkerInit): Promise<void> {
   }
   let collector: Collector | undefined;
   let grpc: GrpcReceiver | undefined;
+  let forwarder: Forwarder | undefined;
+  let forwardError: string | undefined;
   const stopReceivers = async () => {
-    const [c, g] = [collector, grpc];
-    collector = grpc = undefined;
+    const [c, g, f] = [collector, grpc, forwarder];
+    collector = grpc = forwarder = undefined;
     await Promise.all([c?.close(), g?.close()]);
+    // After the receivers: nothing more is handed to it; what is queued stays for the next start.
+    await f?.close();
   };
   // Each change carries the rows of the runs it touched: the other side keeps the run list
   // (small) itself, so listing runs never waits for this thread.
@@ -143,17 +150,35 @@ async function main(init: WorkerInit): Promise<void> {
     try {
       switch (req.method) {
         case 'startCollector': {
-          const { grpcPort, ...opts } = req.args[0] as CollectorOptions & { grpcPort?: number };
+          const { grpcPort, forward, ...opts } = req.args[0] as RemoteCollectorOptions;
           const log = (message: string) => post({ type: 'log', message });
-          if (!collector) collector = await Collector.start(store, { ...opts, log });
+          // Forwarding that cannot start (a bad endpoint) leaves collecting working, and says why.
+          if (!collector && forward) {
+            try {
+              forwardError = undefined;
+              forwarder = new Forwarder({ url: tracesUrl(forward.endpoint), queueDir: forward.queueDir, log });
+            } catch (err) {
+              forwardError = (err as Error).message;
+            }
+          }
+          if (!collector)
+            collector = await Collector.start(store, { ...opts, forward: forwarder, log }).catch(async (err: Error) => {
+              await forwarder?.close();
+              forwarder = undefined;
+              throw err;
+            });
           // OTLP/gRPC beside it; a receiver that cannot start leaves OTLP/HTTP working, and says why.
           if (!grpc && grpcPort !== undefined)
-            grpc = await GrpcReceiver.start(store, { port: grpcPort, limits: opts.limits, stats: collector.stats, log }).catch(
-              (err: Error) => {
-                log(`OTLP/gRPC receiver could not start: ${err.message}`);
-                return undefined;
-              },
-            );
+            grpc = await GrpcReceiver.start(store, {
+              port: grpcPort,
+              limits: opts.limits,
+              stats: collector.stats,
+              forward: forwarder,
+              log,
+            }).catch((err: Error) => {
+              log(`OTLP/gRPC receiver could not start: ${err.message}`);
+              return undefined;
+            });
           reply({
             endpoint: collector.endpoint,
             port: collector.port,
@@ -162,7 +187,13 @@ async function main(init: WorkerInit): Promise<void> {
             token: collector.token,
             grpcEndpoint: grpc?.endpoint,
             grpcFellBack: grpc?.fellBack,
+            forwardEndpoint: forwarder?.endpoint,
+            forwardError,
           });
+          return;
+        }
+        case 'forwardStats': {
+          reply(forwarder?.stats());
           return;
         }
         case 'stopCollector': {
