@@ -8,7 +8,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DiskQueue } from '../../src/core/upstream/queue';
-import { buildCli } from './helpers/cli';
+import { buildCli, runCli } from './helpers/cli';
 import { tempDir } from './helpers/fixtures';
 import {
   freePort,
@@ -163,6 +163,25 @@ describe('forwarding: the on-disk queue', function () {
     before(() => buildCli());
     afterEach(async () => {
       for (const c of children.splice(0)) if (c.child.exitCode === null && c.child.signalCode === null) await c.stop('SIGKILL');
+    });
+
+    it('refuses a forwarding endpoint or queue size it cannot use as a usage mistake (exit 2, one line, nothing opened)', async () => {
+      const root = tempDir('runlens-fwu-');
+      const cases: [string[], RegExp][] = [
+        [['--forward', 'ftp://collector:4318'], /--forward: .*http:\/\/ or https:\/\//],
+        [['--forward', 'http://me:secret@collector:4318'], /OTEL_EXPORTER_OTLP_HEADERS/],
+        [['--forward', 'collector'], /--forward: .*http/],
+        [['--forward', 'http://c:4318', '--forward-queue-mb', '0'], /--forward-queue-mb must be/],
+        [['--forward-queue-mb', '10'], /--forward-queue-mb needs --forward/],
+      ];
+      for (const [args, message] of cases) {
+        const r = await runCli(['serve', '--port', '0', '--grpc-port', '0', ...args], root);
+        assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, message);
+        assert.doesNotMatch(r.stderr, /secret/);
+        assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
+      }
+      assert.equal(fs.existsSync(path.join(root, '.runlens')), false);
     });
 
     it('keeps what it acknowledged to its clients across a kill -9, and delivers it (once) when both are back', async () => {
