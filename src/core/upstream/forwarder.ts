@@ -36,7 +36,7 @@ export interface Backoff {
   maxRetryAfterMs: number;
 }
 
-export const DEFAULT_BACKOFF: Readonly<Backoff> = { initialMs: 1000, maxMs: 5000, multiplier: 1.5, jitter: 0.2, maxRetryAfterMs: 300_000 };
+const DEFAULT_BACKOFF: Readonly<Backoff> = { initialMs: 1000, maxMs: 5000, multiplier: 1.5, jitter: 0.2, maxRetryAfterMs: 300_000 };
 
 export interface ForwarderOptions {
   /** The upstream's traces URL (endpoint.ts `tracesUrl`). */

@@ -46,7 +46,7 @@ interface Segment {
   next: number;
 }
 
-export interface QueuedRecord {
+interface QueuedRecord {
   kind: number;
   count: number;
   payload: Buffer;

@@ -97,7 +97,7 @@ export class Sender {
 }
 
 /** Retry-After as milliseconds from now: delay-seconds or an HTTP date (RFC 9110); undefined when absent or unreadable. */
-export function retryAfterMs(header: string | string[] | undefined, now: number): number | undefined {
+function retryAfterMs(header: string | string[] | undefined, now: number): number | undefined {
   const text = (Array.isArray(header) ? header[0] : header)?.trim();
   if (!text) return undefined;
   if (/^\d{1,9}$/.test(text)) return Number(text) * 1000;

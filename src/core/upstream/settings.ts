@@ -56,7 +56,7 @@ export function exportSettingsFromEnv(env: Env = process.env): ExportSettings {
 }
 
 /** `k=v,k2=v2` (W3C baggage-like, values URL-decoded) → headers; bad entries are skipped with a warning. */
-export function parseHeaders(text: string, variable: string, warnings: string[]): Record<string, string> {
+function parseHeaders(text: string, variable: string, warnings: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   if (Buffer.byteLength(text) > MAX_HEADER_BYTES) {
     warnings.push(`${variable} is longer than ${MAX_HEADER_BYTES} bytes; ignored`);

@@ -74,7 +74,7 @@ export async function health(port: number, db: string): Promise<{ requests: numb
   return JSON.parse(r.body.toString('utf8'));
 }
 
-export const TRACES = 10;
+const TRACES = 10;
 
 /** The trace (one of TRACES) and span id of span number `i` of a test: unique across a test's spans. */
 export function spanKey(i: number): { traceId: string; spanId: string } {
