@@ -37,6 +37,8 @@ const nodeTargets = [
   { in: 'src/cli/main.ts', out: 'cli' },
   // `runlens mcp` only: the MCP SDK stays out of every other command's start-up (loaded from the CLI's folder).
   { in: 'src/core/agent/mcp.ts', out: 'mcp' },
+  // The team store's thread (PostgreSQL connections), started by the extension and the CLI when a postgres:// database is used.
+  { in: 'src/core/store/pg/thread.ts', out: 'pgWorker' },
 ].filter((e) => existsSync(e.in));
 
 const builds = [];
@@ -48,7 +50,8 @@ if (nodeTargets.length) {
     platform: 'node',
     target: 'node20',
     format: 'cjs',
-    external: ['vscode'],
+    // pg's optional native binding (pg-native) is never used: only the JavaScript client.
+    external: ['vscode', 'pg-native'],
     // ES modules bundled into CommonJS (fdir, under tinyglobby, calls createRequire(import.meta.url)):
     // import.meta.url is this bundle's own file URL.
     define: { 'import.meta.url': '__runlensImportMetaUrl' },

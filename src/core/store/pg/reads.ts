@@ -1,0 +1,261 @@
+/**
+ * The team store's reads: the same answers as the workspace store's (src/core/store/reads.ts,
+ * signalReads.ts), from the runlens schema. Rows are turned into runs and spans by the same
+ * converters (rows.ts); int8 columns arrive as bigint (the thread sets pg's parser).
+ */
+import type { Pool } from 'pg';
+import { RunContext } from '../../context/types';
+import { digestRun, type RunDigest } from '../../digest';
+import { errorSummary, type Attributes, type Run, type Span, type SpanEvent, type SpanHead } from '../../model';
+import type { LogQuery, LogRecord, LogSummary, MetricPoint, MetricSeries } from '../../signals';
+import { decode, encode } from '../codec';
+import { headOf, rowToRun, rowToSpan } from '../rows';
+import type { SpanKey } from '../types';
+
+const MAX_LOGS = 10_000;
+const MAX_SERIES = 500;
+const MAX_SERIES_POINTS = 2_000;
+
+const SPAN_SELECT = `SELECT s.*, r.attributes AS resource_attributes FROM spans s LEFT JOIN resources r ON r.hash = s.resource_hash`;
+const str = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
+
+/** Who and where a run was recorded (from its context's origin), for filtering. */
+export interface RunOrigin {
+  user?: string;
+  host?: string;
+  ci?: string;
+}
+
+export class PgReader {
+  constructor(private readonly pool: Pool) {}
+
+  private async part(runId: string): Promise<number | undefined> {
+    const { rows } = await this.pool.query<{ part: number }>('SELECT part FROM runs WHERE id = $1', [runId]);
+    return rows[0]?.part;
+  }
+
+  async listRuns(opts: { limit?: number; workflow?: string; status?: string } = {}): Promise<Run[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (opts.workflow !== undefined) where.push(`workflow = $${params.push(opts.workflow)}`);
+    if (opts.status !== undefined) where.push(`status = $${params.push(opts.status)}`);
+    const limit = opts.limit !== undefined && opts.limit >= 0 ? `LIMIT $${params.push(opts.limit)}` : '';
+    const { rows } = await this.pool.query(
+      `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY start_ns DESC, id DESC ${limit}`,
+      params,
+    );
+    return rows.map(rowToRun);
+  }
+
+  async getRun(idOrPrefix: string): Promise<Run | undefined> {
+    if (idOrPrefix === 'last') return (await this.listRuns({ limit: 1 }))[0];
+    const exact = await this.pool.query('SELECT * FROM runs WHERE id = $1', [idOrPrefix]);
+    if (exact.rows[0]) return rowToRun(exact.rows[0]);
+    const { rows } = await this.pool.query("SELECT * FROM runs WHERE id LIKE $1 ESCAPE '\\' LIMIT 2", [
+      idOrPrefix.replace(/[\\%_]/g, '\\$&') + '%',
+    ]);
+    return rows.length === 1 ? rowToRun(rows[0]) : undefined;
+  }
+
+  async getSpans(runId: string): Promise<Span[]> {
+    const part = await this.part(runId);
+    if (part === undefined) return [];
+    const { rows } = await this.pool.query(`${SPAN_SELECT} WHERE s.part = $1 AND s.run_id = $2 ORDER BY s.start_ns, s.span_id`, [
+      part,
+      runId,
+    ]);
+    return rows.map(rowToSpan);
+  }
+
+  async spanHeads(runId: string): Promise<SpanHead[]> {
+    const part = await this.part(runId);
+    if (part === undefined) return [];
+    const { rows } = await this.pool.query({
+      text: `SELECT s.trace_id, s.span_id, s.parent_span_id, s.name, s.kind, s.start_ns, s.end_ns, s.status, s.status_message, s.status_label,
+                    CASE WHEN s.status IN ('ERROR', 'INCOMPLETE') THEN s.events END AS events,
+                    r.attributes::jsonb ->> 'service.name' AS service
+             FROM spans s LEFT JOIN resources r ON r.hash = s.resource_hash
+             WHERE s.part = $1 AND s.run_id = $2 ORDER BY s.start_ns, s.span_id`,
+      values: [part, runId],
+      rowMode: 'array',
+    });
+    return (rows as unknown[][]).map((row) => {
+      const head = headOf(runId, row);
+      if (typeof row[11] === 'string' && row[11] !== '') head.service = row[11];
+      if (head.status === 'ERROR' || head.status === 'INCOMPLETE') {
+        const events = row[10] === null ? [] : decode<SpanEvent[]>(String(row[10]));
+        head.error = errorSummary({ ...head, attributes: {}, events });
+      }
+      return head;
+    });
+  }
+
+  async getSpan(runId: string, spanId: string): Promise<Span | undefined> {
+    const part = await this.part(runId);
+    if (part === undefined) return undefined;
+    const { rows } = await this.pool.query(`${SPAN_SELECT} WHERE s.part = $1 AND s.run_id = $2 AND s.span_id = $3 LIMIT 1`, [
+      part,
+      runId,
+      spanId,
+    ]);
+    return rows[0] ? rowToSpan(rows[0]) : undefined;
+  }
+
+  async spansByKey(keys: readonly SpanKey[]): Promise<Span[]> {
+    if (!keys.length) return [];
+    const { rows } = await this.pool.query(
+      `${SPAN_SELECT} JOIN unnest($1::text[], $2::text[]) AS k(t, i) ON s.trace_id = k.t AND s.span_id = k.i
+       JOIN run_traces rt ON rt.trace_id = s.trace_id AND rt.run_id = s.run_id`,
+      [keys.map((k) => k.traceId), keys.map((k) => k.spanId)],
+    );
+    return rows.map(rowToSpan);
+  }
+
+  async runContext(runId: string): Promise<RunContext | undefined> {
+    const { rows } = await this.pool.query<{ context: string }>('SELECT context FROM run_contexts WHERE run_id = $1', [runId]);
+    if (!rows[0]) return undefined;
+    try {
+      const parsed = RunContext.safeParse(JSON.parse(rows[0].context));
+      return parsed.success ? parsed.data : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async runOrigins(): Promise<Map<string, RunOrigin>> {
+    const { rows } = await this.pool.query<{
+      id: string;
+      origin_user: string | null;
+      origin_host: string | null;
+      origin_ci: string | null;
+    }>(
+      'SELECT id, origin_user, origin_host, origin_ci FROM runs WHERE origin_user IS NOT NULL OR origin_host IS NOT NULL OR origin_ci IS NOT NULL',
+    );
+    const out = new Map<string, RunOrigin>();
+    for (const r of rows) {
+      const o: RunOrigin = {};
+      if (r.origin_user !== null) o.user = r.origin_user;
+      if (r.origin_host !== null) o.host = r.origin_host;
+      if (r.origin_ci !== null) o.ci = r.origin_ci;
+      out.set(r.id, o);
+    }
+    return out;
+  }
+
+  async getOutput(runId: string, from = 0): Promise<{ stream: string; text: string; seq: number }[]> {
+    const part = await this.part(runId);
+    if (part === undefined) return [];
+    const { rows } = await this.pool.query<{ stream: string; text: string; seq: number }>(
+      'SELECT stream, text, seq FROM output WHERE part = $1 AND run_id = $2 AND seq >= $3 ORDER BY seq',
+      [part, runId, from],
+    );
+    return rows;
+  }
+
+  async getLogs(runId: string, q: LogQuery = {}): Promise<LogRecord[]> {
+    const part = await this.part(runId);
+    if (part === undefined) return [];
+    const params: unknown[] = [part, runId];
+    const where = ['l.part = $1', 'l.run_id = $2'];
+    if (q.spanId !== undefined) where.push(`l.span_id = $${params.push(q.spanId)}`);
+    if (q.minSeverity !== undefined) where.push(`l.severity_number >= $${params.push(q.minSeverity)}`);
+    if (q.from !== undefined) where.push(`l.time_ns >= $${params.push(q.from.toString())}`);
+    const limit = Math.max(0, Math.min(q.limit ?? MAX_LOGS, MAX_LOGS));
+    const { rows } = await this.pool.query(
+      `SELECT l.*, r.attributes AS resource FROM logs l LEFT JOIN resources r ON r.hash = l.resource_hash
+       WHERE ${where.join(' AND ')} ORDER BY l.time_ns, l.key LIMIT $${params.push(limit)}`,
+      params,
+    );
+    return rows.map((x) => ({
+      runId,
+      timeNs: BigInt(x.time_ns),
+      severityNumber: Number(x.severity_number),
+      severityText: str(x.severity_text),
+      body: String(x.body),
+      attributes: JSON.parse(String(x.attributes)) as Attributes,
+      traceId: str(x.trace_id),
+      spanId: str(x.span_id),
+      resource: x.resource === null ? undefined : (JSON.parse(String(x.resource)) as Attributes),
+      scope: x.scope_name === null ? undefined : { name: String(x.scope_name), version: str(x.scope_version) },
+    }));
+  }
+
+  async logSummary(runId: string): Promise<LogSummary> {
+    const out: LogSummary = { count: 0, errors: 0, bySpan: {} };
+    const part = await this.part(runId);
+    if (part === undefined) return out;
+    const { rows } = await this.pool.query(
+      `SELECT span_id, count(*) AS n, max(severity_number) AS top, count(*) FILTER (WHERE severity_number >= 17) AS errors
+       FROM logs WHERE part = $1 AND run_id = $2 GROUP BY span_id`,
+      [part, runId],
+    );
+    for (const x of rows) {
+      out.count += Number(x.n);
+      out.errors += Number(x.errors);
+      if (x.span_id !== null) out.bySpan[String(x.span_id)] = { count: Number(x.n), maxSeverity: Number(x.top) };
+    }
+    return out;
+  }
+
+  async getMetrics(runId: string): Promise<MetricSeries[]> {
+    const part = await this.part(runId);
+    if (part === undefined) return [];
+    const { rows: series } = await this.pool.query(
+      `SELECT DISTINCT ON (series) series, name, unit, kind, monotonic, attributes FROM metric_points
+       WHERE part = $1 AND run_id = $2 ORDER BY series, time_ns`,
+      [part, runId],
+    );
+    series.sort((a, b) => (a.name === b.name ? (a.attributes < b.attributes ? -1 : 1) : a.name < b.name ? -1 : 1));
+    const out: MetricSeries[] = [];
+    for (const s of series.slice(0, MAX_SERIES)) {
+      const { rows: points } = await this.pool.query(
+        `SELECT time_ns, value FROM (SELECT time_ns, value FROM metric_points WHERE part = $1 AND run_id = $2 AND series = $3
+           ORDER BY time_ns DESC LIMIT $4) p ORDER BY time_ns`,
+        [part, runId, s.series, MAX_SERIES_POINTS],
+      );
+      const m: MetricSeries = {
+        name: String(s.name),
+        kind: String(s.kind) as MetricPoint['kind'],
+        attributes: JSON.parse(String(s.attributes)) as Attributes,
+        points: points.map((p) => ({ timeNs: BigInt(p.time_ns), value: Number(p.value) })),
+      };
+      if (s.unit !== null) m.unit = String(s.unit);
+      if (s.monotonic !== null) m.monotonic = Boolean(s.monotonic);
+      out.push(m);
+    }
+    return out;
+  }
+
+  /** A run's digest, kept until its next write (ifReady: only when kept; never computes). */
+  async runDigest(runId: string, opts: { ifReady?: boolean } = {}): Promise<RunDigest | undefined> {
+    const { rows } = await this.pool.query<{ digest: string }>('SELECT digest FROM run_digests WHERE run_id = $1', [runId]);
+    if (rows[0]) return decode<RunDigest>(rows[0].digest);
+    if (opts.ifReady) return undefined;
+    const run = await this.getRun(runId);
+    if (!run || run.id !== runId) return undefined;
+    const digest = digestRun(run, await this.getSpans(runId));
+    // Only a finished run's digest is kept (a live one changes with its next batch).
+    if (run.status !== 'RUNNING')
+      await this.pool.query(
+        `INSERT INTO run_digests (run_id, digest) SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM runs WHERE id = $1)
+         ON CONFLICT (run_id) DO UPDATE SET digest = excluded.digest`,
+        [runId, encode(digest)],
+      );
+    return digest;
+  }
+
+  async runsWithSpanMatching(text: string): Promise<Set<string>> {
+    const { rows } = await this.pool.query<{ run_id: string }>('SELECT DISTINCT run_id FROM spans WHERE strpos(lower(name), $1) > 0', [
+      text.toLowerCase(),
+    ]);
+    return new Set(rows.map((r) => r.run_id));
+  }
+
+  async sizeBytes(): Promise<number> {
+    const { rows } = await this.pool.query<{ n: bigint }>(
+      `SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint AS n FROM pg_class c
+       JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'runlens' AND c.relkind IN ('r', 'p')`,
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+}
