@@ -30,10 +30,14 @@ Usage:
       What changed since the run last worked: commit, files, environment names, inputs, the
       first divergent step, slower steps, output. Exits 1 when the run has a new failure.
   runlens mcp [--db P]                  The same answers for AI agents: an MCP server on stdio.
+  runlens push <runId|last> --to postgres://… [--db P]
+      Publish a run of the workspace database to the team database (idempotent).
   runlens <command> --help              What one command does and the flags it takes.
 
 The database defaults to .runlens/traces.db in the workspace root (the nearest folder
-above the current one holding .runlens or .git), or $RUNLENS_DB.
+above the current one holding .runlens or .git), or $RUNLENS_DB. A postgres:// URL there
+(--db or $RUNLENS_DB) records into and reads from a team database (PostgreSQL) instead; its
+password comes from PGPASSWORD, never the command line's history.
 Colour: only on a terminal; NO_COLOR turns it off, FORCE_COLOR on.
 Run statuses: RUNNING, SUCCESS, PARTIAL (some steps failed), FAILED, CANCELLED (stopped by
 the user), INCOMPLETE (the process recording it went away; the reason is kept).
@@ -42,7 +46,8 @@ with the command's own code, or 130 / 143 / 129 when stopped by Ctrl-C / SIGTERM
 terminal (the whole process tree is stopped and the run recorded CANCELLED).
 `;
 
-const DB_FLAG = '  --db P         Trace database (default: .runlens/traces.db in the workspace root, or $RUNLENS_DB).';
+const DB_FLAG = `  --db P         Trace database (default: .runlens/traces.db in the workspace root, or $RUNLENS_DB),
+                 or a team database postgres://user@host:port/db (password: PGPASSWORD).`;
 
 interface CommandSpec {
   usage: string;
@@ -186,6 +191,21 @@ ${DB_FLAG}
     switches: ['json'],
     positional: [1, 2],
   },
+  push: {
+    usage: `Usage: runlens push <runId|last> --to postgres://user@host:port/db [--db P]
+
+Publishes one run of the workspace database to the team database: the run, its context
+(commit, environment variable names, inputs, who and where), spans, output, log records and
+metric points. Pushing again changes nothing (every record is keyed). The password comes from
+PGPASSWORD. Never sent: the launch key (a published run cannot be re-run from the team store).
+
+  --to URL       The team database.
+${DB_FLAG}
+`,
+    values: ['db', 'to'],
+    switches: [],
+    positional: [1, 1],
+  },
   mcp: {
     usage: `Usage: runlens mcp [--db P]
 
@@ -269,6 +289,13 @@ export function quoteArg(arg: string): string {
   return t.length > 60 ? `${t.slice(0, 60)}…` : t;
 }
 
+/** The team database a command uses (--db or $RUNLENS_DB holding a postgres:// URL), or undefined for a file. */
+export function teamUrl(p: Parsed): string | undefined {
+  const flag = p.flags.get('db');
+  const given = typeof flag === 'string' ? flag : process.env.RUNLENS_DB;
+  return given && /^postgres(ql)?:\/\//i.test(given) ? given : undefined;
+}
+
 export function dbPath(p: Parsed): string {
   const flag = p.flags.get('db');
   if (typeof flag === 'string') return path.resolve(flag);
@@ -304,7 +331,9 @@ export function forwardOf(p: Parsed): { endpoint: URL; queueBytes: number; queue
   if (!(n >= 1 && n <= 1_000_000))
     throw new UsageError(`--forward-queue-mb must be a whole number of megabytes (1 or more), got ${quoteArg(String(mb))}`, 'serve');
   const dir = p.flags.get('forward-queue');
-  const queueDir = typeof dir === 'string' ? path.resolve(dir) : path.join(path.dirname(dbPath(p)), 'forward-queue');
+  // A team database has no folder of its own here: the queue goes in the workspace's .runlens/.
+  const beside = teamUrl(p) ? path.join(findWorkspaceRoot(process.cwd()), path.dirname(DEFAULT_DB)) : path.dirname(dbPath(p));
+  const queueDir = typeof dir === 'string' ? path.resolve(dir) : path.join(beside, 'forward-queue');
   return { endpoint, queueBytes: n * 1024 * 1024, queueDir };
 }
 

@@ -8,7 +8,9 @@ import * as path from 'node:path';
 import type { Run } from '../core/model';
 import { isProcessAlive } from '../core/processes';
 import { TraceStore } from '../core/store/store';
-import { dbPath, quoteArg, UsageError, type Parsed } from './args';
+import type { Store } from '../core/store/types';
+import { openTeamStore, type TeamStore } from '../core/store/pg';
+import { dbPath, quoteArg, teamUrl, UsageError, type Parsed } from './args';
 import { log } from './output';
 
 /** A database that is not there, or that this user may not write: one line, exit code 1. */
@@ -21,7 +23,12 @@ export class StoreAccessError extends Error {}
  * $RUNLENS_DB that names no database is an error (a typo must not read as "no runs"); the
  * default path of a workspace that has recorded nothing is an empty database.
  */
-export async function openForReading(p: Parsed): Promise<{ store: TraceStore; file: string }> {
+export async function openForReading(p: Parsed): Promise<{ store: Store; file: string }> {
+  const team = teamUrl(p);
+  if (team) {
+    const store = await openTeam(team);
+    return { store, file: store.label };
+  }
   const file = dbPath(p);
   const there = fs.existsSync(file) || fs.existsSync(`${file}.journal`);
   if (!there && (typeof p.flags.get('db') === 'string' || process.env.RUNLENS_DB)) {
@@ -53,11 +60,25 @@ export function asSeen(run: Run): Run {
  * Open the database to record into (run, serve). A database this user may not write is said
  * once, in one line, before anything is started.
  */
-export async function openForWriting(file: string): Promise<TraceStore> {
+export async function openForWriting(file: string): Promise<TraceStore | TeamStore> {
+  if (/^postgres(ql)?:\/\//i.test(file)) return openTeam(file);
   try {
     return await TraceStore.open({ path: file, log });
   } catch (err) {
     throw cannotRecord(err, file);
+  }
+}
+
+/**
+ * The team database (PostgreSQL) at `url`, its password from PGPASSWORD (or the URL). Its
+ * schema is created or upgraded on first use; what is wrong (unreachable, authentication) is
+ * one line, exit code 1, and never shows the password.
+ */
+export async function openTeam(url: string): Promise<TeamStore> {
+  try {
+    return await openTeamStore({ url, log });
+  } catch (err) {
+    throw new StoreAccessError((err as Error).message);
   }
 }
 
@@ -81,7 +102,7 @@ export function runArgument(p: Parsed): string {
   return id;
 }
 
-export function findRun(store: TraceStore, id: string, file: string): Run {
+export function findRun(store: Pick<Store, 'getRun'>, id: string, file: string): Run {
   const run = store.getRun(id);
   if (run) return asSeen(run);
   if (id === 'last') throw new StoreAccessError(`no runs recorded yet in ${file}`);

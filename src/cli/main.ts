@@ -15,6 +15,7 @@ import { cmdExport } from './commands/export';
 import { cmdImport } from './commands/import';
 import { cmdList } from './commands/list';
 import { cmdMcp } from './commands/mcp';
+import { cmdPush } from './commands/push';
 import { cmdRun } from './commands/run';
 import { cmdServe } from './commands/serve';
 import { cmdShow } from './commands/show';
@@ -32,6 +33,7 @@ const RUNNERS: Record<string, (p: Parsed) => Promise<number>> = {
   import: cmdImport,
   diff: cmdDiff,
   mcp: cmdMcp,
+  push: cmdPush,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { toJaegerJson, toOtlpJson } from '../../core/export';
-import type { TraceStore } from '../../core/store/store';
+import type { Store } from '../../core/store/types';
 import { quoteArg, UsageError, type Parsed } from '../args';
 import { findRun, openForReading, runArgument } from '../database';
 import { escapeC1, log } from '../output';
@@ -17,7 +17,7 @@ export async function cmdExport(p: Parsed): Promise<number> {
   const { store, file } = await openForReading(p);
   let run: ReturnType<typeof findRun>;
   let text: string;
-  let spans: ReturnType<TraceStore['getSpans']>;
+  let spans: ReturnType<Store['getSpans']>;
   try {
     run = findRun(store, id, file);
     spans = store.getSpans(run.id);

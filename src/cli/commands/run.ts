@@ -7,8 +7,9 @@ import { SEVERITY } from '../../core/signals';
 import { launch } from '../../core/runner';
 import { DatabaseLockedError, TraceStore, describeLock, readStoreSecret } from '../../core/store/store';
 import { findWorkspaceRoot } from '../../core/workspace';
-import { UsageError, dbPath, portOf, type Parsed } from '../args';
-import { cannotRecord } from '../database';
+import { UsageError, dbPath, portOf, teamUrl, type Parsed } from '../args';
+import { cannotRecord, openTeam } from '../database';
+import type { TeamStore } from '../../core/store/pg';
 import { log, useColor } from '../output';
 import { startCollector, type Receivers } from '../startCollector';
 
@@ -19,11 +20,13 @@ export async function cmdRun(p: Parsed): Promise<number> {
   // A bad --port or --grpc-port is a usage error before anything is opened.
   portOf(p);
   portOf(p, 'grpc-port');
-  const file = dbPath(p);
-  let store: TraceStore;
+  const team = teamUrl(p);
+  const file = team ?? dbPath(p);
+  let store: TraceStore | TeamStore;
   let forward: ReturnType<typeof forwardChanges> | undefined;
   try {
-    store = await TraceStore.open({ path: file, log });
+    // A team database (CI, a shared runner) takes this run beside every other writer's.
+    store = team ? await openTeam(team) : await TraceStore.open({ path: file, log });
   } catch (err) {
     if (!(err instanceof DatabaseLockedError) || !err.owner.endpoint) throw cannotRecord(err, file);
     // The database belongs to a live Runlens (VS Code window, serve): record in memory and
@@ -48,7 +51,7 @@ export async function cmdRun(p: Parsed): Promise<number> {
     throw err;
   }
   const { collector, grpc } = receivers;
-  if (!forward) describeLock(file, { what: 'runlens run', endpoint: collector.endpoint });
+  if (!forward && !team) describeLock(file, { what: 'runlens run', endpoint: collector.endpoint });
   const workspaceRoot = findWorkspaceRoot(process.cwd());
   const running = launch(store, {
     command: p.rest,

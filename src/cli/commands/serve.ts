@@ -1,15 +1,17 @@
 /** `runlens serve`: collect OTLP (HTTP and gRPC) into the database until Ctrl-C (attach mode), optionally forwarding traces upstream. */
 import type { CollectorStore } from '../../core/collector';
 import { describeLock } from '../../core/store/store';
+import { labelOf } from '../../core/store/pg/backend';
 import { terminalText } from '../../core/terminal';
 import { Forwarder, type ForwardStats } from '../../core/upstream/forwarder';
-import { dbPath, forwardOf, portOf, type Parsed } from '../args';
+import { dbPath, forwardOf, portOf, teamUrl, type Parsed } from '../args';
 import { openForWriting } from '../database';
 import { log, print } from '../output';
 import { startCollector, type Receivers } from '../startCollector';
 
 export async function cmdServe(p: Parsed): Promise<number> {
-  const file = dbPath(p);
+  const team = teamUrl(p);
+  const file = team ?? dbPath(p);
   // A bad --port, --grpc-port or --forward is a usage error before anything is opened.
   portOf(p);
   portOf(p, 'grpc-port');
@@ -27,9 +29,10 @@ export async function cmdServe(p: Parsed): Promise<number> {
     throw err;
   }
   const { collector, grpc } = receivers;
-  describeLock(file, { what: 'runlens serve', endpoint: collector.endpoint });
+  // A team database has no lock: many writers share it.
+  if (!team) describeLock(file, { what: 'runlens serve', endpoint: collector.endpoint });
   process.stdout.write(
-    `Runlens collecting OTLP traces at ${collector.endpoint}/v1/traces into ${file}\n` +
+    `Runlens collecting OTLP traces at ${collector.endpoint}/v1/traces into ${team ? `the team database ${labelOf(team)}` : file}\n` +
       `Point your workflow at it:  OTEL_EXPORTER_OTLP_ENDPOINT=${collector.endpoint}\n` +
       `OTLP/gRPC (OTEL_EXPORTER_OTLP_PROTOCOL=grpc):  OTEL_EXPORTER_OTLP_ENDPOINT=${grpc.endpoint}\n` +
       (forwarder && forward ? `Forwarding every trace to ${forwarder.endpoint} (queue: ${forward.queueDir})\n` : '') +

@@ -86,3 +86,19 @@ export const RunContext = z.object({
     .optional(),
 });
 export type RunContext = z.infer<typeof RunContext>;
+
+/** Who and where a run was recorded, as the runs tree filters by it (from its context's origin). */
+export interface RunOrigin {
+  user?: string;
+  host?: string;
+  /** The CI provider and job, e.g. `github 1234`. */
+  ci?: string;
+}
+
+export function originOf(origin: RunContext['origin']): RunOrigin {
+  const out: RunOrigin = {};
+  if (origin?.user) out.user = origin.user;
+  if (origin?.host) out.host = origin.host;
+  if (origin?.ci) out.ci = [origin.ci.provider, origin.ci.job].filter(Boolean).join(' ');
+  return out;
+}

@@ -3,7 +3,7 @@
  * its own database only (opened for the question, kept among the recently used). Every read
  * first writes the journalled rows still waiting, so it sees every acknowledged write.
  */
-import { RunContext } from '../context/types';
+import { originOf, RunContext, type RunOrigin } from '../context/types';
 import type { Attributes, Run, Span, SpanEvent, SpanHead } from '../model';
 import { errorSummary } from '../model';
 import { decode } from './codec';
@@ -129,6 +129,22 @@ export class Reader {
     } catch {
       return undefined;
     }
+  }
+
+  /** Who and where each run with a recorded origin ran (the runs tree's filter). */
+  runOrigins(): Map<string, RunOrigin> {
+    const out = new Map<string, RunOrigin>();
+    for (const row of this.ctx.catalog.all(
+      "SELECT run_id, json_extract(context, '$.origin') AS origin FROM run_contexts WHERE origin IS NOT NULL",
+    )) {
+      try {
+        const parsed = RunContext.shape.origin.safeParse(JSON.parse(String(row.origin)));
+        if (parsed.success && parsed.data) out.set(String(row.run_id), originOf(parsed.data));
+      } catch {
+        /* a damaged context: no origin */
+      }
+    }
+    return out;
   }
 
   getOutput(runId: string, from = 0): { stream: string; text: string; seq: number }[] {

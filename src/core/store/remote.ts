@@ -7,7 +7,7 @@
  * shared flag (Atomics.wait) until the store's thread has answered — at most one slice of
  * its work (~20 ms) plus the question itself — and reads the answer off the port.
  */
-import type { RunContext } from '../context/types';
+import type { RunContext, RunOrigin } from '../context/types';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { Limits } from '../limits';
 import type { IngestBatch, Run, Span, SpanHead } from '../model';
@@ -276,6 +276,10 @@ export class RemoteStore implements Store {
   }
   runContext(runId: string): RunContext | undefined {
     return this.call('runContext', [runId]);
+  }
+
+  runOrigins(): Map<string, RunOrigin> {
+    return this.call('runOrigins', []);
   }
   runsWithSpanMatching(text: string): Set<string> {
     return this.call('runsWithSpanMatching', [text]);

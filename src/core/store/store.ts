@@ -12,7 +12,7 @@
  * spanWrites.ts (the rows themselves), reads.ts, digests.ts, snapshots.ts, retention.ts,
  * migrate.ts, runFiles.ts (the runs' databases), lock.ts; context.ts is what they share.
  */
-import type { RunContext } from '../context/types';
+import type { RunContext, RunOrigin } from '../context/types';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { SqlJsStatic } from 'sql.js';
@@ -282,6 +282,11 @@ export class TraceStore {
   }
 
   /** A run's output lines in order, from line number `from` on. */
+  /** Who and where each run was recorded, for runs whose context names it. */
+  runOrigins(): Map<string, RunOrigin> {
+    return this.reader.runOrigins();
+  }
+
   getOutput(runId: string, from = 0): { stream: string; text: string; seq: number }[] {
     return this.reader.getOutput(runId, from);
   }

@@ -94,6 +94,7 @@ export type Store = Pick<
   | 'getMetrics'
   | 'runDigest'
   | 'runContext'
+  | 'runOrigins'
   | 'runsWithSpanMatching'
   | 'query'
   | 'queryRun'

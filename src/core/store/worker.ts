@@ -43,6 +43,7 @@ export const SYNC_METHODS = new Set([
   'getMetrics',
   'runDigest',
   'runContext',
+  'runOrigins',
   'runsWithSpanMatching',
   'query',
   'queryRun',

@@ -20,10 +20,9 @@ import type { LogQuery, LogRecord, LogSummary, MetricSeries } from '../../signal
 import type { Row } from '../sqlite';
 import type { ApplyOptions, ApplyResult, SpanKey, Store, StoreChange } from '../types';
 import { labelOf, type ConnectionState } from './backend';
-import type { RunOrigin } from './reads';
+import type { RunOrigin } from '../../context/types';
 import type { TeamAnswer, TeamMethod, TeamThreadInit } from './thread';
 
-export type { RunOrigin } from './reads';
 export type { ConnectionState } from './backend';
 
 /** How long a call may wait for the database before it fails (a write retries inside for ~30 s first). */
@@ -107,6 +106,9 @@ export class TeamStore implements Store {
       events.port1.on('message', (m: { type: string; [k: string]: unknown }) => {
         if (m.type === 'ready') {
           store = new TeamStore(worker, new Int32Array(flag), calls.port1, limits, opts.url);
+          // Open, the thread keeps no process alive by itself (a call's wait needs no event loop).
+          worker.unref();
+          events.port1.unref();
           resolve(store);
         } else if (m.type === 'failed') {
           const e = m.error as { name: string; message: string };
@@ -116,9 +118,6 @@ export class TeamStore implements Store {
         else if (m.type === 'state' && store) store.setState(m.state as ConnectionState);
         else if (m.type === 'state') opts.log?.(`team database: ${(m.state as ConnectionState).error ?? 'connected'}`);
       });
-      // Idle, the thread keeps no process alive; a call's wait never needs the event loop.
-      worker.unref();
-      events.port1.unref();
     });
   }
 

@@ -4,7 +4,7 @@
  * converters (rows.ts); int8 columns arrive as bigint (the thread sets pg's parser).
  */
 import type { Pool } from 'pg';
-import { RunContext } from '../../context/types';
+import { RunContext, type RunOrigin } from '../../context/types';
 import { digestRun, type RunDigest } from '../../digest';
 import { errorSummary, type Attributes, type Run, type Span, type SpanEvent, type SpanHead } from '../../model';
 import type { LogQuery, LogRecord, LogSummary, MetricPoint, MetricSeries } from '../../signals';
@@ -18,13 +18,6 @@ const MAX_SERIES_POINTS = 2_000;
 
 const SPAN_SELECT = `SELECT s.*, r.attributes AS resource_attributes FROM spans s LEFT JOIN resources r ON r.hash = s.resource_hash`;
 const str = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
-
-/** Who and where a run was recorded (from its context's origin), for filtering. */
-export interface RunOrigin {
-  user?: string;
-  host?: string;
-  ci?: string;
-}
 
 export class PgReader {
   constructor(private readonly pool: Pool) {}

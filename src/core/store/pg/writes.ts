@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import { boundLog, boundPoint, boundRun, boundSpan, type Limits } from '../../limits';
 import { deriveRunStatus, nowNs, type Attributes, type IngestBatch, type Run, type RunPatch, type Span } from '../../model';
+import { originOf } from '../../context/types';
 import { encode } from '../codec';
 import type { ApplyResult, SpanKey } from '../types';
 import { partOf } from './schema';
@@ -65,9 +66,7 @@ function mergeRun(cur: RunRow | undefined, p: RunPatch): Record<string, unknown>
     owner: p.owner ? json(p.owner) : (cur?.owner ?? null),
     origin_user: origin ? opt(origin.user) : (cur?.origin_user ?? null),
     origin_host: origin ? opt(origin.host) : (cur?.origin_host ?? null),
-    origin_ci: origin
-      ? opt(origin.ci ? [origin.ci.provider, origin.ci.job].filter(Boolean).join(' ') : undefined)
-      : (cur?.origin_ci ?? null),
+    origin_ci: origin ? opt(originOf(origin).ci) : (cur?.origin_ci ?? null),
   };
 }
 
