@@ -17,7 +17,7 @@ export function registerDebugFromHere(s: Services): vscode.Disposable[] {
   const sessions = new Set<vscode.Disposable>();
 
   const debugFromHere = async (t?: Target): Promise<boolean> => {
-    const target = await tree.target(t, 'Pick a failed run');
+    const target = await tree.target(t, 'Pick a failed run', 'workspace');
     if (!target) return false;
     if (!(await requireTrust('debugs workflows'))) return false;
     const span = target.span ?? firstFailure(store, target.run);

@@ -24,6 +24,8 @@ import type { SourceIndex } from './sourceIndex';
 import { SourceLinks } from './sources';
 import { registerStatusBar } from './statusBar';
 import { takeWhenCreatedElsewhere } from './storeArrival';
+import { Stores } from './stores';
+import { TeamFeature } from './teamFeature';
 import { TreeFeature } from './treeFeature';
 import type { RunsTreeModel } from './treeModel';
 
@@ -71,10 +73,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<Runlen
     // Nothing recorded here yet: the runs `runlens run` records in this folder meanwhile show up once it is done.
     if (!readOnly)
       disposables.push(takeWhenCreatedElsewhere(store, store.path ?? config.current.databasePath, { log: (m) => log.info(m) }));
-    const tree = new TreeFeature({ store, launcher, tails, sources, config, commands });
+    const stores = new Stores(store);
+    const tree = new TreeFeature({ stores, launcher, tails, sources, config, commands });
     const editor = new EditorFeature({ store, launcher, sources, config });
-    disposables.push(tree, editor);
-    const s: Services = { log, store, config, collector, launcher, tails, sources, tree, editor, commands };
+    // The team store opens beside the workspace store, in the background (never waited for here).
+    const team = new TeamFeature({ secrets: context.secrets, config, log, tree, stores, commands });
+    disposables.push(tree, editor, team);
+    const s: Services = { log, store, stores, config, collector, launcher, tails, sources, tree, editor, commands };
     disposables.push(
       ...registerStatusBar(s),
       ...collector.registerCommands(commands),
@@ -93,7 +98,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Runlen
       for (const t of tails.values()) t.stop();
       tails.clear();
       await collector.stop().catch(() => undefined);
-      await store.close();
+      await Promise.all([store.close(), team.close()]);
     };
     context.subscriptions.push({ dispose });
     // Attach-anytime: the collector listens from now on; the folder is touched when data arrives.

@@ -5,23 +5,29 @@
 import type { Run, Span } from '../core/model';
 import { buildSpanTree, failureLeaves, type SpanNode } from '../core/tree';
 
-export interface GroupElement {
+/**
+ * Which store an element's run is in: absent for the workspace store (the default), 'team' for
+ * the team store (stores.ts). The same run id can be in both (a published run): the element says which.
+ */
+type Sourced = { readonly source?: 'team' };
+
+export interface GroupElement extends Sourced {
   readonly kind: 'group';
   readonly id: string;
   readonly workflow: string;
 }
-export interface RunElement {
+export interface RunElement extends Sourced {
   readonly kind: 'run';
   readonly id: string;
   readonly runId: string;
 }
-export interface SpanElement {
+export interface SpanElement extends Sourced {
   readonly kind: 'span';
   readonly id: string;
   readonly runId: string;
   readonly spanId: string;
 }
-export interface MoreElement {
+export interface MoreElement extends Sourced {
   readonly kind: 'more';
   readonly id: string;
   readonly runId: string;
@@ -29,13 +35,13 @@ export interface MoreElement {
   hidden: number;
 }
 /** The "N error logs" row under a run. */
-export interface LogsElement {
+export interface LogsElement extends Sourced {
   readonly kind: 'logs';
   readonly id: string;
   readonly runId: string;
 }
 /** One error log record under it (`index` into the run's error records); `spanId`: the step it belongs to, when joined. */
-export interface LogElement {
+export interface LogElement extends Sourced {
   readonly kind: 'log';
   readonly id: string;
   readonly runId: string;

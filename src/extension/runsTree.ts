@@ -1,29 +1,28 @@
 /**
- * The Runs view: a TreeDataProvider that maps RunsTreeModel rows onto TreeItems. Store
- * changes are batched (100 ms) and refresh only the rows they touch; a 1 s tick refreshes
- * the rows of running runs (live elapsed time).
+ * The Runs view: a TreeDataProvider that maps the rows of both stores' trees (treeSources.ts)
+ * onto TreeItems. Each store's changes are batched (100 ms) and refresh only the rows they
+ * touch; a 1 s tick refreshes the rows of running runs (live elapsed time).
  */
 import * as vscode from 'vscode';
 import type { StoreChange } from '../core/store/store';
 import { commandRef } from './commands/table';
-import { describeFilter } from './treeFilter';
 import { contextTooltip } from './treeItems';
 import { errorLogsTooltip } from './treeLogs';
 import type { RunContext } from '../core/context/types';
-import { RunsTreeModel, type RunsElement } from './treeModel';
+import type { SourceId, SourcesTreeModel, TreeNode } from './treeSources';
 
-export class RunsTreeProvider implements vscode.TreeDataProvider<RunsElement>, vscode.Disposable {
-  private readonly emitter = new vscode.EventEmitter<RunsElement | RunsElement[] | undefined | void>();
+export class RunsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<TreeNode | TreeNode[] | undefined | void>();
   readonly onDidChangeTreeData = this.emitter.event;
-  private pending: StoreChange[] = [];
+  private pending: { source: SourceId; change: StoreChange }[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly tick: NodeJS.Timeout;
-  view: vscode.TreeView<RunsElement> | undefined;
+  view: vscode.TreeView<TreeNode> | undefined;
 
   constructor(
-    readonly model: RunsTreeModel,
-    /** A run's context (src/core/context), read only when its tooltip is shown. */
-    private readonly contextOf?: (runId: string) => RunContext | undefined,
+    readonly model: SourcesTreeModel,
+    /** A run's context (src/core/context), read from its store only when its tooltip is shown. */
+    private readonly contextOf?: (source: SourceId, runId: string) => RunContext | undefined,
   ) {
     this.tick = setInterval(() => {
       const rows = this.model.ticking();
@@ -31,10 +30,10 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsElement>, v
     }, 1000);
   }
 
-  /** A store change: folded in after a short batch window. */
-  onStoreChange(c: StoreChange): void {
+  /** A change of the workspace or team store: folded in after a short batch window. */
+  onStoreChange(c: StoreChange, source: SourceId = 'workspace'): void {
     if (c.type === 'output') return;
-    this.pending.push(c);
+    this.pending.push({ source, change: c });
     this.flushTimer ??= setTimeout(() => this.flush(), 100);
   }
 
@@ -44,9 +43,17 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsElement>, v
     const changes = this.pending;
     this.pending = [];
     if (!changes.length) return;
-    const r = this.model.applyChanges(changes);
-    if (r.root) this.emitter.fire();
-    else if (r.elements.length) this.emitter.fire(r.elements);
+    let root = false;
+    const touched: TreeNode[] = [];
+    for (const source of ['workspace', 'team'] as const) {
+      const mine = changes.filter((c) => c.source === source).map((c) => c.change);
+      if (!mine.length) continue;
+      const r = this.model.applyChanges(source, mine);
+      if (r.root) root = true;
+      else touched.push(...r.elements);
+    }
+    if (root) this.emitter.fire();
+    else if (touched.length) this.emitter.fire(touched);
     this.updateMessage();
   }
 
@@ -58,15 +65,20 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsElement>, v
 
   updateMessage(): void {
     if (!this.view) return;
-    const f = describeFilter(this.model.getFilter());
-    const shown = this.model.visibleRuns().length;
-    const total = this.model.allRuns().length;
-    this.view.message = f ? `Filtered: ${f} — ${shown} of ${total} runs` : undefined;
-    void vscode.commands.executeCommand('setContext', 'runlens.filtered', !!f);
+    const message = this.model.message();
+    this.view.message = message;
+    void vscode.commands.executeCommand('setContext', 'runlens.filtered', !!message);
+    void vscode.commands.executeCommand('setContext', 'runlens.teamStore', !!this.model.teamState);
     void vscode.commands.executeCommand('setContext', 'runlens.grouped', this.model.groupByWorkflow);
   }
 
-  getTreeItem(el: RunsElement): vscode.TreeItem {
+  /** The team store came, went or changed state: its rows are redrawn. */
+  teamChanged(): void {
+    this.emitter.fire();
+    this.updateMessage();
+  }
+
+  getTreeItem(el: TreeNode): vscode.TreeItem {
     const v = this.model.item(el);
     const collapsible =
       v.collapsible === 'none'
@@ -86,14 +98,18 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsElement>, v
     item.accessibilityInformation = { label: `${v.label}, ${v.description}` };
     if (v.command === 'goToSource') item.command = commandRef('runlens.goToSource', 'Go to Source', el);
     else if (v.command === 'openTimeline') item.command = commandRef('runlens.openTimeline', 'Open Timeline', el);
+    else if (v.command === 'setTeamPassword') item.command = commandRef('runlens.setTeamPassword', 'Set Team Database Password');
+    else if (v.command === 'teamSettings')
+      item.command = { command: 'workbench.action.openSettings', title: 'Open Settings', arguments: ['runlens.database.url'] };
     return item;
   }
 
   /** The run's error-log count and context join its tooltip when hovered: read on hover, never per refresh. */
-  resolveTreeItem(item: vscode.TreeItem, el: RunsElement): vscode.TreeItem {
-    if (el.kind !== 'run' || !(item.tooltip instanceof vscode.MarkdownString)) return item;
-    const errors = this.model.logs.errorCount(el.runId);
-    const context = this.contextOf?.(el.runId);
+  resolveTreeItem(item: vscode.TreeItem, el: TreeNode): vscode.TreeItem {
+    const model = el.kind === 'run' ? this.model.modelOf(el) : undefined;
+    if (el.kind !== 'run' || !model || !(item.tooltip instanceof vscode.MarkdownString)) return item;
+    const errors = model.logs.errorCount(el.runId);
+    const context = this.contextOf?.(el.source ?? 'workspace', el.runId);
     if (!context && !errors) return item;
     const md = new vscode.MarkdownString(item.tooltip.value + errorLogsTooltip(errors) + (context ? contextTooltip(context) : ''));
     md.supportHtml = false;
@@ -102,11 +118,11 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsElement>, v
     return item;
   }
 
-  getChildren(el?: RunsElement): RunsElement[] {
+  getChildren(el?: TreeNode): TreeNode[] {
     return this.model.children(el);
   }
 
-  getParent(el: RunsElement): RunsElement | undefined {
+  getParent(el: TreeNode): TreeNode | undefined {
     return this.model.parent(el);
   }
 

@@ -8,11 +8,15 @@ import type { LiveConfig } from './config';
 import type { EditorFeature } from './editorFeature';
 import type { Launcher } from './launcher';
 import type { SourceLinks } from './sources';
+import type { Stores } from './stores';
 import type { TreeFeature } from './treeFeature';
 
 export interface Services {
   log: vscode.LogOutputChannel;
+  /** The workspace store (what this window records into): `stores.workspace`. */
   store: RemoteStore;
+  /** The workspace store and the team store, when there is one: what reads a run reads it from its own. */
+  stores: Stores;
   config: LiveConfig;
   collector: CollectorController;
   launcher: Launcher;

@@ -9,6 +9,15 @@ import type { GroupElement, LogElement, LogsElement, MoreElement, RunElement, Sp
 const key = (runId: string, spanId: string) => `${runId}\u0000${spanId}`;
 
 export class TreeElements {
+  /** Ids start with `prefix` and elements carry `source` for the team store's model (stores.ts): one tree shows both. */
+  private readonly prefix: string;
+  private readonly stamp: { source?: 'team' };
+
+  constructor(source?: 'team') {
+    this.prefix = source ? `${source}:` : '';
+    this.stamp = source ? { source } : {};
+  }
+
   private readonly runs = new Map<string, RunElement>();
   private readonly groups = new Map<string, GroupElement>();
   private readonly spans = new Map<string, SpanElement>();
@@ -19,20 +28,20 @@ export class TreeElements {
   /** The element of a run. */
   run(runId: string): RunElement {
     let e = this.runs.get(runId);
-    if (!e) this.runs.set(runId, (e = { kind: 'run', id: `run:${runId}`, runId }));
+    if (!e) this.runs.set(runId, (e = { kind: 'run', id: `${this.prefix}run:${runId}`, runId, ...this.stamp }));
     return e;
   }
 
   span(runId: string, spanId: string): SpanElement {
     const k = key(runId, spanId);
     let e = this.spans.get(k);
-    if (!e) this.spans.set(k, (e = { kind: 'span', id: `span:${runId}:${spanId}`, runId, spanId }));
+    if (!e) this.spans.set(k, (e = { kind: 'span', id: `${this.prefix}span:${runId}:${spanId}`, runId, spanId, ...this.stamp }));
     return e;
   }
 
   group(workflow: string): GroupElement {
     let e = this.groups.get(workflow);
-    if (!e) this.groups.set(workflow, (e = { kind: 'group', id: `workflow:${workflow}`, workflow }));
+    if (!e) this.groups.set(workflow, (e = { kind: 'group', id: `${this.prefix}workflow:${workflow}`, workflow, ...this.stamp }));
     return e;
   }
 
@@ -40,7 +49,11 @@ export class TreeElements {
   more(runId: string, parentSpanId: string | undefined, hidden: number): MoreElement {
     const k = key(runId, parentSpanId ?? '');
     let more = this.mores.get(k);
-    if (!more) this.mores.set(k, (more = { kind: 'more', id: `more:${runId}:${parentSpanId ?? ''}`, runId, parentSpanId, hidden: 0 }));
+    if (!more)
+      this.mores.set(
+        k,
+        (more = { kind: 'more', id: `${this.prefix}more:${runId}:${parentSpanId ?? ''}`, runId, parentSpanId, hidden: 0, ...this.stamp }),
+      );
     more.hidden = hidden;
     return more;
   }
@@ -48,7 +61,7 @@ export class TreeElements {
   /** The "N error logs" row of a run. */
   logsOf(runId: string): LogsElement {
     let e = this.logRows.get(runId);
-    if (!e) this.logRows.set(runId, (e = { kind: 'logs', id: `logs:${runId}`, runId }));
+    if (!e) this.logRows.set(runId, (e = { kind: 'logs', id: `${this.prefix}logs:${runId}`, runId, ...this.stamp }));
     return e;
   }
 
@@ -56,7 +69,7 @@ export class TreeElements {
   log(runId: string, index: number, spanId: string | undefined): LogElement {
     const k = key(runId, String(index));
     let e = this.logs.get(k);
-    if (!e) this.logs.set(k, (e = { kind: 'log', id: `log:${runId}:${index}`, runId, index }));
+    if (!e) this.logs.set(k, (e = { kind: 'log', id: `${this.prefix}log:${runId}:${index}`, runId, index, ...this.stamp }));
     e.spanId = spanId;
     return e;
   }

@@ -4,18 +4,22 @@
  */
 import type { Run, RunStatus } from '../core/model';
 import { RUN_STATUSES } from '../core/model';
+import { describeOrigin, type OriginFilter } from './treeOrigin';
 
 export interface TreeFilter {
   /** Run statuses to show; empty = all. */
   statuses: RunStatus[];
   /** Case-insensitive text in the run name/workflow/id or a span name; '' = no text filter. */
   text: string;
+  /** Runs by one user, host or CI job (treeOrigin.ts); absent = any. */
+  origin?: OriginFilter;
 }
 
 export function describeFilter(f: TreeFilter): string {
   const parts: string[] = [];
   if (f.statuses.length && f.statuses.length < RUN_STATUSES.length) parts.push(f.statuses.join(', '));
   if (f.text) parts.push(`“${f.text}”`);
+  if (f.origin) parts.push(`by ${describeOrigin(f.origin)}`);
   return parts.join(' · ');
 }
 
@@ -29,14 +33,21 @@ export class RunFilter {
   }
 
   get(): TreeFilter {
-    return { statuses: [...this.filter.statuses], text: this.filter.text };
+    // `origin` always given (undefined: any), so setting what this returns sets the whole filter.
+    return { statuses: [...this.filter.statuses], text: this.filter.text, origin: this.filter.origin && { ...this.filter.origin } };
   }
 
-  /** Set (part of) the filter; unknown statuses are dropped, the text trimmed. */
+  get origin(): OriginFilter | undefined {
+    return this.filter.origin;
+  }
+
+  /** Set (part of) the filter; unknown statuses are dropped, the text trimmed; `origin: undefined` given clears the origin. */
   set(f: Partial<TreeFilter>): void {
+    const origin = 'origin' in f ? f.origin : this.filter.origin;
     this.filter = {
       statuses: (f.statuses ?? this.filter.statuses).filter((s) => (RUN_STATUSES as readonly string[]).includes(s)),
       text: (f.text ?? this.filter.text).trim(),
+      ...(origin ? { origin: { kind: origin.kind, value: origin.value } } : {}),
     };
   }
 

@@ -28,7 +28,7 @@ export interface ItemView {
   collapsible: 'none' | 'collapsed' | 'expanded';
   contextValue: string;
   /** What a click does (besides selecting). */
-  command?: 'goToSource' | 'openTimeline';
+  command?: 'goToSource' | 'openTimeline' | 'setTeamPassword' | 'teamSettings';
 }
 
 /** What rows need besides their run and span. */

@@ -20,8 +20,9 @@ import { RunFilter, type TreeFilter } from './treeFilter';
 import { TreeElements } from './treeElements';
 import { RunList } from './treeRuns';
 import { logItem, logsItem, RunLogs, type TreeLogReads } from './treeLogs';
+import { originText, RunOrigins, type OriginReads } from './treeOrigin';
 
-export interface TreeStore extends TreeLogReads {
+export interface TreeStore extends TreeLogReads, OriginReads {
   listRuns(opts?: { limit?: number }): Run[];
   getRun(idOrPrefix: string): Run | undefined;
   getSpans(runId: string): Span[];
@@ -48,6 +49,12 @@ export interface TreeModelOptions {
   rerunRefusal?: (run: Run) => string | undefined;
   /** Whether Stop is offered on a run (default: never); see `stoppable`. */
   canStop?: (run: Run) => boolean;
+  /**
+   * The team store's model (stores.ts): its elements carry `source: 'team'` and ids of their own,
+   * its rows' context values start with `team:` (the menus offer only what reads), its runs'
+   * descriptions end with who and where ran them, and it never offers Re-run or Stop.
+   */
+  source?: 'team';
 }
 
 /** A run Stop applies to: still running, and its process or log is one this window controls. */
@@ -57,7 +64,9 @@ const workflowOf = (r: Run) => r.workflow ?? r.name;
 
 export class RunsTreeModel {
   private readonly runs: RunList;
-  private readonly elements = new TreeElements();
+  private readonly elements: TreeElements;
+  /** Who and where ran each run (treeOrigin.ts): the origin filter, the team's run labels. */
+  readonly origins: RunOrigins;
   private readonly trees = new Map<string, RunTree>();
   /** Each run's error logs (treeLogs.ts): counted when its children are asked, listed when expanded. */
   readonly logs: RunLogs;
@@ -74,8 +83,10 @@ export class RunsTreeModel {
   ) {
     this.now = opts.now ?? nowNs;
     this.maxChildren = opts.maxChildren ?? 500;
-    this.refusal = opts.rerunRefusal ?? rerunRefusal;
-    this.canStop = opts.canStop ?? (() => false);
+    this.refusal = opts.source ? () => 'a run of the team store' : (opts.rerunRefusal ?? rerunRefusal);
+    this.canStop = opts.source ? () => false : (opts.canStop ?? (() => false));
+    this.elements = new TreeElements(opts.source);
+    this.origins = new RunOrigins(store);
     this.runs = new RunList(() => store.listRuns());
     this.logs = new RunLogs(store);
   }
@@ -106,6 +117,7 @@ export class RunsTreeModel {
     this.runs.unload();
     this.trees.clear();
     this.logs.forget();
+    this.origins.forget();
     this.runs.load();
     this.recomputeSpanMatches();
   }
@@ -218,6 +230,17 @@ export class RunsTreeModel {
   // ------------------------------------------------------------------ rows
 
   item(el: RunsElement): ItemView {
+    const v = this.row(el);
+    if (!this.opts.source) return v;
+    const origin = el.kind === 'run' ? originText(this.origins.of(el.runId)) : '';
+    return {
+      ...v,
+      contextValue: `${this.opts.source}:${v.contextValue}`,
+      description: origin ? `${v.description} · ${origin}` : v.description,
+    };
+  }
+
+  private row(el: RunsElement): ItemView {
     const now = this.now();
     switch (el.kind) {
       case 'group':
@@ -267,6 +290,7 @@ export class RunsTreeModel {
     for (const c of changes) {
       switch (c.type) {
         case 'cleared':
+          this.origins.forget();
           this.runs.clear();
           this.trees.clear();
           this.logs.forget();
@@ -279,6 +303,7 @@ export class RunsTreeModel {
           root = true;
           break;
         case 'runs':
+          this.origins.changed(c.runIds);
           for (const id of c.runIds) {
             // Log records arrive as a change of their run.
             this.logs.forget(id);
@@ -338,7 +363,7 @@ export class RunsTreeModel {
   }
 
   private isVisible(r: Run): boolean {
-    return this.filter.isVisible(r);
+    return this.filter.isVisible(r) && this.origins.matches(r.id, this.filter.origin);
   }
 
   private recomputeSpanMatches(): void {

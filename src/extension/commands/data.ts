@@ -9,6 +9,7 @@ import type { Target } from './table';
 
 export function registerDataCommands(s: Services): vscode.Disposable[] {
   const { store, tree, log, launcher, tails, config } = s;
+  // `store` is the workspace store (imports, Delete, Clear All); what reads a run reads it from its own (target.store).
 
   const importTraceFile = async (given?: vscode.Uri[]): Promise<string[]> => {
     const uris = given?.length
@@ -43,7 +44,7 @@ export function registerDataCommands(s: Services): vscode.Disposable[] {
     ];
     const fmt = format ?? (await vscode.window.showQuickPick(formats, { placeHolder: 'Export format' }))?.id;
     if (!fmt) return undefined;
-    const spans = store.getSpans(target.run.id);
+    const spans = target.store.getSpans(target.run.id);
     const doc = fmt === 'jaeger-json' ? toJaegerJson(target.run, spans) : toOtlpJson(spans, target.run);
     const safe = target.run.name.replace(/[^\w.-]+/g, '_');
     const file = `${safe}-${target.run.id}.${fmt === 'jaeger-json' ? 'jaeger' : 'otlp'}.json`;
@@ -73,7 +74,8 @@ export function registerDataCommands(s: Services): vscode.Disposable[] {
   };
 
   const deleteRun = async (t?: Target): Promise<void> => {
-    const target = await tree.target(t, 'Pick a run to delete');
+    // Runs of the team store are never deleted from here.
+    const target = await tree.target(t, 'Pick a run to delete', 'workspace');
     if (!target) return;
     const id = target.run.id;
     if (launcher.isActive(id)) launcher.stop(id);

@@ -10,15 +10,17 @@ import { registerGitContent, RunDiffPanel, type RunDiffContext } from '../runDif
 import type { Services } from '../services';
 import { relativeTimeNs } from '../../shared/format';
 import type { Target } from './table';
+import type { CommandTarget } from '../treeFeature';
 
-export function runDiffContext(s: Services, openTimeline: RunDiffContext['openTimeline']): RunDiffContext {
+/** Run Diff over the store the run is in (a team run is diffed against the team's runs). */
+export function runDiffContext(s: Services, t: CommandTarget, openTimeline: RunDiffContext['openTimeline']): RunDiffContext {
   return {
-    store: s.store,
+    store: t.store,
     log: s.log,
     openTimeline,
     pickRun: async (target: Run) => {
       const wf = target.workflow ?? target.name;
-      const runs = s.tree.model.allRuns().filter((r) => r.id !== target.id);
+      const runs = s.tree.sources.allRuns(t.source).filter((r) => r.id !== target.id);
       // The same workflow's runs first, newest first: the likely baselines.
       const ordered = [...runs.filter((r) => (r.workflow ?? r.name) === wf), ...runs.filter((r) => (r.workflow ?? r.name) !== wf)];
       const picked = await vscode.window.showQuickPick(
@@ -35,11 +37,11 @@ export function runDiffContext(s: Services, openTimeline: RunDiffContext['openTi
   };
 }
 
-export function registerRunDiff(s: Services, ctx: RunDiffContext): vscode.Disposable[] {
+export function registerRunDiff(s: Services, ctxOf: (t: CommandTarget) => RunDiffContext): vscode.Disposable[] {
   const runDiff = async (t?: Target, baselineId?: unknown): Promise<void> => {
     const target = await s.tree.target(t, 'Pick the run to explain');
     if (!target) return;
-    await RunDiffPanel.show(ctx, target.run.id, typeof baselineId === 'string' ? baselineId : undefined);
+    await RunDiffPanel.show(ctxOf(target), target.run.id, typeof baselineId === 'string' ? baselineId : undefined);
   };
   return [registerGitContent(), { dispose: () => RunDiffPanel.disposeAll() }, ...s.commands.register({ 'runlens.runDiff': runDiff })];
 }

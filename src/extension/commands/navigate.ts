@@ -10,35 +10,42 @@ import { registerTimelineSerializer, TimelinePanel, type TimelineContext } from 
 import type { StepRef, Target } from './table';
 import { RunDiffPanel } from '../runDiff/panel';
 import { registerRunDiff, runDiffContext } from './diff';
+import type { Store } from '../../core/store/store';
+import type { CommandTarget } from '../treeFeature';
 
 export function registerNavigation(s: Services, extensionUri: vscode.Uri): vscode.Disposable[] {
-  const { store, tree, sources, log, editor } = s;
-  const timeline: TimelineContext = {
+  const { tree, sources, log, editor } = s;
+  /** A timeline's context over the store its run is in (the team's: live from every machine). */
+  const timelineOf = (store: Store, source?: 'team'): TimelineContext => ({
     extensionUri,
     store,
+    source,
     resolveSource: (span) => {
       const run = store.getRun(span.runId);
       return run ? sources.locate(span, run) : undefined;
     },
     openSource: (loc) => sources.openLocation(loc),
     log,
-    onDidSelectSpan: (runId, spanId) => tree.followSpan(runId, spanId),
-  };
-
-  const runDiff = runDiffContext(s, (runId, spanId, compareWith) => {
-    const panel = TimelinePanel.show(timeline, runId, spanId, { viewColumn: vscode.ViewColumn.One });
-    if (compareWith) panel.compareWith(compareWith);
+    onDidSelectSpan: (runId, spanId) => tree.followSpan(runId, spanId, source),
   });
+  const timeline = timelineOf(s.stores.workspace);
+  const timelineFor = (t: CommandTarget) => (t.source ? timelineOf(t.store, t.source) : timeline);
+
+  const runDiff = (t: CommandTarget) =>
+    runDiffContext(s, t, (runId, spanId, compareWith) => {
+      const panel = TimelinePanel.show(timelineFor(t), runId, spanId, { viewColumn: vscode.ViewColumn.One });
+      if (compareWith) panel.compareWith(compareWith);
+    });
 
   const openTimeline = async (t?: Target): Promise<void> => {
     const target = await tree.target(t, 'Pick a run to open in the timeline');
-    if (target) TimelinePanel.show(timeline, target.run.id, target.span?.spanId);
+    if (target) TimelinePanel.show(timelineFor(target), target.run.id, target.span?.spanId);
   };
 
   const goToSource = async (t?: Target): Promise<boolean> => {
     const target = await tree.target(t, 'Pick a run');
     if (!target) return false;
-    const span = target.span ?? firstFailure(store, target.run);
+    const span = target.span ?? firstFailure(target.store, target.run);
     if (!span) {
       void vscode.window.showInformationMessage(`Runlens: “${target.run.name}” has no failed step; pick a step to go to its code.`);
       return false;
@@ -49,24 +56,24 @@ export function registerNavigation(s: Services, extensionUri: vscode.Uri): vscod
   const compareWith = async (t?: Target): Promise<void> => {
     if (!t && TimelinePanel.current) return TimelinePanel.current.pickCompare();
     const target = await tree.target(t, 'Pick the run to compare');
-    if (target) await TimelinePanel.show(timeline, target.run.id).pickCompare();
+    if (target) await TimelinePanel.show(timelineFor(target), target.run.id).pickCompare();
   };
 
   const compareWithLastSuccess = async (t?: Target): Promise<void> => {
     const target = await tree.target(t, 'Pick the run to compare');
     if (!target) return;
     const wf = target.run.workflow ?? target.run.name;
-    const base = tree.model
-      .allRuns()
+    const base = tree.sources
+      .allRuns(target.source)
       .find((r) => r.id !== target.run.id && (r.workflow ?? r.name) === wf && r.status === 'SUCCESS' && r.startNs < target.run.startNs);
-    const panel = TimelinePanel.show(timeline, target.run.id, target.span?.spanId);
+    const panel = TimelinePanel.show(timelineFor(target), target.run.id, target.span?.spanId);
     if (!base) {
       void vscode.window.showInformationMessage(`Runlens: no earlier successful run of “${wf}” to compare with; pick another run.`);
       return panel.pickCompare();
     }
     panel.compareWith(base.id);
     // Beside the two runs: what changed between them, likeliest cause first.
-    await RunDiffPanel.show(runDiff, target.run.id, base.id, { preserveFocus: true });
+    await RunDiffPanel.show(runDiff(target), target.run.id, base.id, { preserveFocus: true });
   };
 
   const revealRun = async (t?: Target): Promise<void> => {

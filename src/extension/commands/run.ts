@@ -43,7 +43,8 @@ export function registerRunCommands(s: Services): vscode.Disposable[] {
   };
 
   const stopRun = (t?: Target): void => {
-    const runId = t && 'runId' in t ? t.runId : undefined;
+    // Only what this window launched or follows: never a team run (another machine's, or a published copy).
+    const runId = t && 'runId' in t && t.source !== 'team' ? t.runId : undefined;
     const tail = runId ? tails.get(runId) : undefined;
     if (runId && tail) {
       tail.stop();
@@ -54,7 +55,7 @@ export function registerRunCommands(s: Services): vscode.Disposable[] {
   };
 
   const rerun = async (t?: Target): Promise<string | undefined> => {
-    const target = await tree.target(t, 'Pick a run to run again');
+    const target = await tree.target(t, 'Pick a run to run again', 'workspace');
     if (!target) return undefined;
     if (!(await requireTrust('re-runs workflows'))) return undefined;
     const d = rerunDecision(target.run, launcher, config.current);

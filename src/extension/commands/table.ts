@@ -6,10 +6,13 @@
  * Pure: no `vscode` at run time, so the table loads in plain node.
  */
 import type { Uri } from 'vscode';
-import type { RunsElement } from '../treeModel';
+import type { TreeNode } from '../treeSources';
 
-/** A command's run (and step): a tree row, or `{ runId, spanId? }` from lenses, hovers and tests; none = the selection or a QuickPick. */
-export type Target = RunsElement | { runId: string; spanId?: string } | undefined;
+/**
+ * A command's run (and step): a tree row, or `{ runId, spanId?, source? }` from lenses, hovers and
+ * tests (`source: 'team'`: the team store's run; absent: the workspace's); none = the selection or a QuickPick.
+ */
+export type Target = TreeNode | { runId: string; spanId?: string; source?: 'team' } | undefined;
 
 /** A step function's place in the code (the history lens's argument). */
 export interface StepRef {
@@ -59,6 +62,12 @@ export interface CommandTable {
   'runlens.showStepHistory': (step?: StepRef) => Returns<void>;
   /** Whether the debugger started. */
   'runlens.debugFromHere': (target?: Target) => Returns<boolean>;
+  /** Copy a workspace run to the team store; what was copied (undefined when nothing was). */
+  'runlens.publishRun': (target?: Target) => Returns<{ spans: number } | undefined>;
+  'runlens.filterByOrigin': () => Returns<void>;
+  /** With a password (tests), stored without asking. */
+  'runlens.setTeamPassword': (password?: unknown) => Returns<void>;
+  'runlens.clearTeamPassword': () => Returns<void>;
 }
 
 export type CommandId = keyof CommandTable;
@@ -95,6 +104,10 @@ export const COMMAND_IDS = Object.keys({
   'runlens.revealRun': true,
   'runlens.showStepHistory': true,
   'runlens.debugFromHere': true,
+  'runlens.publishRun': true,
+  'runlens.filterByOrigin': true,
+  'runlens.setTeamPassword': true,
+  'runlens.clearTeamPassword': true,
 } satisfies Record<CommandId, true>) as CommandId[];
 
 /** A command to attach to a tree row or a CodeLens (a `vscode.Command`), its arguments typed by the table. */

@@ -15,10 +15,11 @@ import { gitToplevel, showAt } from '../../core/context/git';
 import { makeNonce } from '../timeline/html';
 import { runDiffHtml } from './html';
 import type { Run } from '../../core/model';
-import type { RemoteStore } from '../../core/store/remote';
+import type { DiffStore } from '../../core/diff/gather';
 
 export interface RunDiffContext {
-  store: RemoteStore;
+  /** The store both runs are read from (the workspace's, or the team's for a team run). */
+  store: DiffStore;
   log: vscode.LogOutputChannel;
   /** Open the timeline on a run (at a step), comparing with another run when given. */
   openTimeline(runId: string, spanId?: string, compareWith?: string): void;
@@ -67,7 +68,7 @@ export class RunDiffPanel {
 
   private constructor(
     private readonly panel: vscode.WebviewPanel,
-    private readonly ctx: RunDiffContext,
+    private ctx: RunDiffContext,
   ) {
     this.subscriptions.push(
       panel.onDidDispose(() => this.dispose()),
@@ -105,7 +106,11 @@ export class RunDiffPanel {
         },
       );
       me = RunDiffPanel.current = new RunDiffPanel(panel, ctx);
-    } else me.panel.reveal(vscode.ViewColumn.Beside, opts.preserveFocus);
+    } else {
+      // One panel: it now reports on this run, from this run's store.
+      me.ctx = ctx;
+      me.panel.reveal(vscode.ViewColumn.Beside, opts.preserveFocus);
+    }
     me.render(diff);
     return me;
   }

@@ -16,7 +16,9 @@ const TIMELINE_VIEW_TYPE = 'runlens.timeline';
 
 export interface TimelineContext {
   extensionUri: vscode.Uri;
+  /** The store the run is in: the workspace's, or the team's (`source: 'team'`, its changes live from every machine). */
   store: TimelineStore;
+  source?: 'team';
   /** Span → source location (core/source.ts resolveSource with the workspace options). */
   resolveSource(span: Span): SourceLike | undefined;
   /** Open a file at a line (stack-frame links, Go to Source). Paths come from traces: map/validate them. */
@@ -39,14 +41,20 @@ function describeRun(r: Run): string {
 }
 
 export class TimelinePanel implements vscode.Disposable {
+  /** By source and run id: a published run is in both stores, and each has its own timeline. */
   private static readonly panels = new Map<string, TimelinePanel>();
+  private static key(runId: string, source: 'team' | undefined): string {
+    return `${source ?? 'workspace'}\u0000${runId}`;
+  }
+  private readonly key: string;
+  readonly source: 'team' | undefined;
   private static lastActive: TimelinePanel | undefined;
   private readonly session: TimelineSession;
   private readonly disposables: vscode.Disposable[] = [];
 
   /** Open (or reveal) the timeline of a run, optionally selecting a span. */
   static show(ctx: TimelineContext, runId: string, spanId?: string, opts: ShowOptions = {}): TimelinePanel {
-    const existing = TimelinePanel.panels.get(runId);
+    const existing = TimelinePanel.panels.get(TimelinePanel.key(runId, ctx.source));
     if (existing) {
       existing.panel.reveal(opts.viewColumn, opts.preserveFocus);
       existing.session.reveal(spanId);
@@ -66,13 +74,18 @@ export class TimelinePanel implements vscode.Disposable {
     return TimelinePanel.lastActive;
   }
 
-  /** The open timeline of a run, if any. */
-  static get(runId: string): TimelinePanel | undefined {
-    return TimelinePanel.panels.get(runId);
+  /** The open timeline of a run of the workspace store (or of the team's), if any. */
+  static get(runId: string, source?: 'team'): TimelinePanel | undefined {
+    return TimelinePanel.panels.get(TimelinePanel.key(runId, source));
   }
 
   static disposeAll(): void {
     for (const p of [...TimelinePanel.panels.values()]) p.dispose();
+  }
+
+  /** Close the timelines of the team store's runs (the store they read went away or was replaced). */
+  static disposeTeam(): void {
+    for (const p of [...TimelinePanel.panels.values()]) if (p.source === 'team') p.dispose();
   }
 
   private static webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
@@ -90,7 +103,10 @@ export class TimelinePanel implements vscode.Disposable {
     readonly runId: string,
     init: { selectSpanId?: string | null; compareRunId?: string | null },
   ) {
-    TimelinePanel.panels.set(runId, this);
+    this.source = ctx.source;
+    this.key = TimelinePanel.key(runId, ctx.source);
+    TimelinePanel.panels.get(this.key)?.dispose();
+    TimelinePanel.panels.set(this.key, this);
     TimelinePanel.lastActive = this;
     const webview = panel.webview;
     // Revived panels keep the options they were created with: set them again.
@@ -124,7 +140,8 @@ export class TimelinePanel implements vscode.Disposable {
             vscode.window.setStatusBarMessage('$(copy) Copied to the clipboard', 2000);
           },
           info: (m) => void vscode.window.showInformationMessage(m),
-          setTitle: (t) => {
+          setTitle: (title) => {
+            const t = ctx.source === 'team' ? `Team · ${title}` : title;
             if (panel.title !== t) panel.title = t;
           },
         },
@@ -177,7 +194,7 @@ export class TimelinePanel implements vscode.Disposable {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    if (TimelinePanel.panels.get(this.runId) === this) TimelinePanel.panels.delete(this.runId);
+    if (TimelinePanel.panels.get(this.key) === this) TimelinePanel.panels.delete(this.key);
     if (TimelinePanel.lastActive === this) TimelinePanel.lastActive = undefined;
     this.session.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
@@ -193,7 +210,7 @@ export class TimelinePanel implements vscode.Disposable {
       return undefined;
     }
     const { runId, selectedSpanId, compareRunId } = parsed.data;
-    TimelinePanel.panels.get(runId)?.dispose();
+    // Restored into the workspace store's context: the saved state does not say which store a panel read.
     return new TimelinePanel(ctx, panel, runId, { selectSpanId: selectedSpanId ?? null, compareRunId: compareRunId ?? null });
   }
 }
