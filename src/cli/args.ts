@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import { findWorkspaceRoot, DEFAULT_DB } from '../core/workspace';
 import { terminalText } from '../core/terminal';
+import { isTeamUrl } from '../core/store/pg';
 import { DEFAULT_COLLECTOR_PORT } from '../shared/defaults';
 import { ForwardEndpointError, tracesUrl } from '../core/upstream/endpoint';
 import { DEFAULT_QUEUE_MB } from '../core/upstream/settings';
@@ -293,7 +294,7 @@ export function quoteArg(arg: string): string {
 export function teamUrl(p: Parsed): string | undefined {
   const flag = p.flags.get('db');
   const given = typeof flag === 'string' ? flag : process.env.RUNLENS_DB;
-  return given && /^postgres(ql)?:\/\//i.test(given) ? given : undefined;
+  return isTeamUrl(given) ? given : undefined;
 }
 
 export function dbPath(p: Parsed): string {

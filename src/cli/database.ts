@@ -9,7 +9,7 @@ import type { Run } from '../core/model';
 import { isProcessAlive } from '../core/processes';
 import { TraceStore } from '../core/store/store';
 import type { Store } from '../core/store/types';
-import { openTeamStore, type TeamStore } from '../core/store/pg';
+import { isTeamUrl, openTeamStore, type TeamStore } from '../core/store/pg';
 import { dbPath, quoteArg, teamUrl, UsageError, type Parsed } from './args';
 import { log } from './output';
 
@@ -61,7 +61,7 @@ export function asSeen(run: Run): Run {
  * once, in one line, before anything is started.
  */
 export async function openForWriting(file: string): Promise<TraceStore | TeamStore> {
-  if (/^postgres(ql)?:\/\//i.test(file)) return openTeam(file);
+  if (isTeamUrl(file)) return openTeam(file);
   try {
     return await TraceStore.open({ path: file, log });
   } catch (err) {

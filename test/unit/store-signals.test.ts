@@ -75,19 +75,6 @@ describe('the store keeps log records and metric points', function () {
     await store.close();
   });
 
-  it('keeps an attached run that only log records have reached going while they arrive', async () => {
-    let now = 0;
-    const store = await TraceStore.open({ clock: () => now });
-    now = 60_000;
-    store.apply({ runs: [], spans: [], logs: [log(`t${'a'.repeat(32)}`, 1, { traceId: 'a'.repeat(32) })] });
-    const run = store.getRun(`t${'a'.repeat(32)}`);
-    assert.equal(run?.traceId, 'a'.repeat(32), 'created for its trace');
-    assert.equal(run?.status, 'RUNNING');
-    assert.deepEqual(store.settleIdle(30_000, now + 1_000), [], 'records arrived a second ago');
-    assert.deepEqual(store.settleIdle(30_000, now + 31_000), [run.id], 'quiet for longer than the idle time');
-    await store.close();
-  });
-
   it('answers getLogs, logSummary and getMetrics from the store’s thread as the store itself does', async () => {
     const file = path.join(tempDir(), '.runlens', 'traces.db');
     const remote = await RemoteStore.open({ path: file, workerFile: WORKER, snapshotIdleMs: 0 });

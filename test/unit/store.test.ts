@@ -32,6 +32,8 @@ function otlpBody(batch: number, size: number) {
   };
 }
 
+// What every store does (spans, runs, statuses, heads, limits, output, logs, contexts) is in
+// store-contract.test.ts, on both backends; these are the workspace store's files, journal and bounds.
 describe('trace store', () => {
   it('keeps runs and spans across close and reopen, in a .runlens folder with its own .gitignore', async () => {
     const dir = tempDir();
@@ -51,94 +53,6 @@ describe('trace store', () => {
     assert.equal(run.errorCount, 1);
     assert.equal(at(b.getSpans('r1'), 1).statusMessage, 'boom');
     await b.close();
-  });
-
-  it('marks a span INCOMPLETE when its run ends first, and the run PARTIAL when the process exited 0', async () => {
-    const s = await TraceStore.open();
-    s.apply({
-      runs: [{ id: 'r1', name: 'hang', source: 'launch', status: 'RUNNING' }],
-      spans: [span('r1', { status: 'RUNNING', endNs: undefined })],
-    });
-    const changes: string[] = [];
-    s.onChange((c) => changes.push(`${c.type}:${c.spans?.map((x) => x.status).join(',') ?? ''}`));
-    const run = s.endRun('r1', { exitCode: 0 });
-    assert.equal(run.status, 'PARTIAL');
-    assert.equal(at(s.getSpans('r1'), 0).status, 'INCOMPLETE');
-    assert.ok(changes.includes('spans:INCOMPLETE'), 'views are told the span changed');
-    await s.close();
-  });
-
-  it("reads a run's span heads without attributes: the fields a view draws, and why a failed span failed", async () => {
-    const s = await TraceStore.open();
-    const exception = { name: 'exception', timeNs: 1n, attributes: { 'exception.type': 'ValueError', 'exception.message': 'bad batch' } };
-    s.apply({
-      runs: [{ id: 'r1', name: 'heads', source: 'launch', status: 'RUNNING' }],
-      spans: [
-        span('r1', { attributes: { big: 'x'.repeat(100) } }),
-        span('r1', { status: 'ERROR', events: [exception], statusLabel: 'failed' }),
-        span('r1', { status: 'RUNNING', endNs: undefined }),
-      ],
-    });
-    const full = s.getSpans('r1');
-    const heads = s.spanHeads('r1');
-    assert.deepEqual(
-      heads.map((h) => [h.spanId, h.parentSpanId, h.name, h.kind, h.startNs, h.endNs, h.status, h.statusLabel, h.error]),
-      full.map((f) => [
-        f.spanId,
-        f.parentSpanId,
-        f.name,
-        f.kind,
-        f.startNs,
-        f.endNs,
-        f.status,
-        f.statusLabel,
-        f.status === 'ERROR' ? 'ValueError: bad batch' : undefined,
-      ]),
-    );
-    assert.equal('attributes' in heads[0]!, false);
-    s.apply({ runs: [], spans: [span('r1', { resource: { 'service.name': 'checkout' } })] });
-    assert.equal(s.spanHeads('r1').at(-1)!.service, 'checkout', "the service of the span's resource");
-    assert.equal(s.spanHeads('r1')[0]!.service, undefined);
-    await s.close();
-  });
-
-  it('marks a run FAILED when it was killed by a signal', async () => {
-    const s = await TraceStore.open();
-    s.apply({ runs: [{ id: 'r1', name: 'x', source: 'launch', status: 'RUNNING' }], spans: [] });
-    assert.equal(s.endRun('r1', { signal: 'SIGKILL' }).status, 'FAILED');
-    await s.close();
-  });
-
-  it('finds runs by id, unique prefix or "last", newest first', async () => {
-    const s = await TraceStore.open();
-    s.apply({
-      runs: [
-        { id: 'rA1', name: 'a', source: 'launch', startNs: 1n },
-        { id: 'rB1', name: 'b', source: 'launch', startNs: 2n },
-      ],
-      spans: [],
-    });
-    assert.deepEqual(
-      s.listRuns().map((r) => r.id),
-      ['rB1', 'rA1'],
-    );
-    assert.equal(s.getRun('last')!.id, 'rB1');
-    assert.equal(s.getRun('rA')!.id, 'rA1');
-    assert.equal(s.getRun('r'), undefined, 'an ambiguous prefix finds nothing');
-    await s.close();
-  });
-
-  it('truncates attribute values over the limit and records their original length', async () => {
-    const s = await TraceStore.open({ maxAttrLength: 100 });
-    s.apply({
-      runs: [{ id: 'r1', name: 'x', source: 'launch' }],
-      spans: [span('r1', { attributes: { stdout: 'y'.repeat(5000), small: 'ok' } })],
-    });
-    const got = at(s.getSpans('r1'), 0);
-    assert.equal((got.attributes.stdout as string).length, 100);
-    assert.equal(got.attributes.small, 'ok');
-    assert.deepEqual(got.truncated, { stdout: 5000 });
-    await s.close();
   });
 
   it('keeps the newest runs when there are more than maxRuns, deleting the oldest finished ones', async () => {

@@ -1,4 +1,5 @@
 /** `runlens push <run> --to postgres://…`: publish a run of the workspace database to the team database. */
+import { isTeamUrl } from '../../core/store/pg';
 import { pushRun } from '../../core/store/push';
 import { terminalText } from '../../core/terminal';
 import { teamUrl, UsageError, type Parsed } from '../args';
@@ -7,8 +8,7 @@ import { findRun, openForReading, openTeam, runArgument } from '../database';
 export async function cmdPush(p: Parsed): Promise<number> {
   const id = runArgument(p);
   const to = p.flags.get('to');
-  if (typeof to !== 'string' || !/^postgres(ql)?:\/\//i.test(to))
-    throw new UsageError('--to needs the team database, postgres://user@host:port/db', 'push');
+  if (typeof to !== 'string' || !isTeamUrl(to)) throw new UsageError('--to needs the team database, postgres://user@host:port/db', 'push');
   if (teamUrl(p)) throw new UsageError('--db names the database to publish from: a workspace database file', 'push');
   const { store: from, file } = await openForReading(p);
   try {

@@ -33,7 +33,7 @@ interface Server {
 let server: Server | undefined;
 
 /** The newest installed server's binaries, or undefined (then `.ci/run` / test/e2e/setup installs `postgresql`). */
-export function postgresBin(): string | undefined {
+function postgresBin(): string | undefined {
   const root = '/usr/lib/postgresql';
   if (!fs.existsSync(root)) return undefined;
   const versions = fs
@@ -137,11 +137,6 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     urlWithPassword: `postgres://${name}:${password}@${hostPart}`,
     adminUrl: `postgres://postgres:${server.adminPassword}@127.0.0.1:${server.port}/${name}`,
   };
-}
-
-/** Stop the shared server now (a test of reconnects); the next createTestDatabase starts none — use restartServer. */
-export function serverInfo(): Server | undefined {
-  return server;
 }
 
 /** Stop and start the shared server on the same port and data (what a database restart looks like to clients). */

@@ -34,7 +34,7 @@ export interface ConnectionState {
 }
 
 /** A postgres:// URL as pg's settings; the password from the options or PGPASSWORD (never logged). */
-export function connectionConfig(url: string, password?: string): pg.PoolConfig {
+function connectionConfig(url: string, password?: string): pg.PoolConfig {
   let u: URL;
   try {
     u = new URL(url);

@@ -11,11 +11,11 @@ import type { PoolClient } from 'pg';
 export const SCHEMA = 'runlens';
 
 /** Advisory lock keys (any two 64-bit numbers no other application of the database uses). */
-export const LOCK_MIGRATE = 7_263_001;
+const LOCK_MIGRATE = 7_263_001;
 export const LOCK_PARTITIONS = 7_263_002;
 
 /** Migration N+1 is MIGRATIONS[N]; applied ones are recorded in schema_migrations. */
-export const MIGRATIONS: readonly string[] = [
+const MIGRATIONS: readonly string[] = [
   `CREATE TABLE runs (
      id text PRIMARY KEY,
      part integer NOT NULL,

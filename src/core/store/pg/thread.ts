@@ -16,7 +16,7 @@ export interface TeamThreadInit {
 }
 
 /** The backend's methods a caller may use; nothing else is callable. */
-export const TEAM_METHODS = [
+const TEAM_METHODS = [
   'apply',
   'endRun',
   'appendOutput',

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import { boundLog, boundPoint, boundRun, boundSpan, type Limits } from '../../limits';
-import { deriveRunStatus, nowNs, type Attributes, type IngestBatch, type Run, type RunPatch, type Span } from '../../model';
+import { deriveRunStatus, nowNs, type Attributes, type IngestBatch, type RunPatch, type Span } from '../../model';
 import { originOf } from '../../context/types';
 import { encode } from '../codec';
 import type { ApplyResult, SpanKey } from '../types';
@@ -25,12 +25,6 @@ export const pgText = (s: string): string => (s.includes('\0') ? s.replace(/\0/g
 export const opt = (s: string | undefined | null): string | null => (s === undefined || s === null ? null : pgText(s));
 export const json = (v: unknown): string => pgText(JSON.stringify(v));
 export const hash = (s: string): string => createHash('sha256').update(s).digest('base64url').slice(0, 32);
-
-export interface Changed {
-  runs: string[];
-  spans: boolean;
-  maxVersion: bigint;
-}
 
 export type RunRow = Record<string, unknown>;
 
@@ -190,7 +184,13 @@ export class PgWriter {
           const first = spans.find((s) => s.runId === id);
           await writeRun(
             c,
-            mergeRun(undefined, { id, name: id, source: 'otlp', startNs: first?.startNs, traceId: first?.traceId }),
+            mergeRun(undefined, {
+              id,
+              name: id,
+              source: 'otlp',
+              startNs: first?.startNs ?? logs.find((l) => l.runId === id)?.timeNs,
+              traceId: first?.traceId ?? logs.find((l) => l.runId === id)?.traceId,
+            }),
             true,
             nowMs,
           );
@@ -330,6 +330,11 @@ export class PgWriter {
 
   /** A batch's counts into its run; runs without a process get status and time range from their spans. */
   private async refresh(c: PoolClient, run: RunRow, k: Counts | undefined, touchedNs: bigint): Promise<void> {
+    if (!k) {
+      // Log records or points only: the run is going (an attached run is not idle), its status is its spans'.
+      await c.query("UPDATE runs SET touched_ns = $2, version = nextval('change_seq') WHERE id = $1", [run.id, touchedNs]);
+      return;
+    }
     const spans = Number(run.span_count) + (k?.spans ?? 0);
     const errors = Number(run.error_count) + (k?.errors ?? 0);
     const running = Number(run.running_count) + (k?.running ?? 0);
@@ -479,5 +484,3 @@ function dedupe(spans: Span[]): Span[] {
   }
   return out;
 }
-
-export type { Run };
