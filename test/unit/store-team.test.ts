@@ -1,0 +1,118 @@
+/**
+ * The team store's own machinery (what the workspace store has no counterpart for): its schema
+ * migrations, retention by dropping day partitions, what it never stores, and how it fails.
+ * What both stores do is in store-contract.test.ts; concurrent writers in team-concurrency.
+ */
+import { strict as assert } from 'node:assert';
+import pg from 'pg';
+import { openTeamStore } from '../../src/core/store/pg';
+import { spanFactory } from './helpers/spans';
+import { createTestDatabase } from './helpers/postgres';
+
+const span = spanFactory({ traceId: '9'.repeat(32), durationNs: 10n });
+
+async function admin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+describe('team store (PostgreSQL)', function () {
+  this.timeout(60_000);
+
+  it('creates its schema once when two writers open a new database at the same time, and records the migration', async () => {
+    const db = await createTestDatabase();
+    const [a, b] = await Promise.all([
+      openTeamStore({ url: db.url, password: db.password }),
+      openTeamStore({ url: db.url, password: db.password }),
+    ]);
+    a.apply({ runs: [{ id: 'r1', name: 'x', source: 'launch' }], spans: [span('r1')] });
+    assert.equal(b.getRun('r1')?.spanCount, 1);
+    const versions = await admin(db.adminUrl, async (c) => (await c.query('SELECT version FROM runlens.schema_migrations')).rows);
+    assert.deepEqual(versions, [{ version: 1 }]);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('refuses a database a newer Runlens upgraded, saying to update', async () => {
+    const db = await createTestDatabase();
+    await (await openTeamStore({ url: db.url, password: db.password })).close();
+    await admin(db.urlWithPassword, (c) => c.query('INSERT INTO runlens.schema_migrations (version) VALUES (99)'));
+    await assert.rejects(
+      openTeamStore({ url: db.url, password: db.password }),
+      /version 99, newer than this Runlens knows.*update Runlens/,
+    );
+  });
+
+  it('drops whole day partitions past the retention, with their runs, and tells the windows', async () => {
+    const db = await createTestDatabase();
+    const s = await openTeamStore({ url: db.url, password: db.password, retentionDays: 7 });
+    s.apply({ runs: [{ id: 'old', name: 'old', source: 'launch' }], spans: [span('old')] });
+    s.appendOutput('old', 'stdout', ['hi']);
+    const today = Math.floor(Date.now() / 86_400_000);
+    // The run as if received 10 days ago: moved into that day's partition.
+    await admin(db.urlWithPassword, async (c) => {
+      const p = today - 10;
+      for (const t of ['spans', 'output', 'logs', 'metric_points'])
+        await c.query(`CREATE TABLE runlens.${t}_d${p} PARTITION OF runlens.${t} FOR VALUES FROM (${p}) TO (${p + 1})`);
+      await c.query('BEGIN');
+      for (const t of ['spans', 'output']) {
+        const { rows } = await c.query(
+          `SELECT string_agg(column_name, ', ' ORDER BY ordinal_position) AS cols FROM information_schema.columns
+           WHERE table_schema = 'runlens' AND table_name = $1 AND column_name <> 'part'`,
+          [t],
+        );
+        const cols = String(rows[0].cols);
+        await c.query(
+          `INSERT INTO runlens.${t} (part, ${cols}) SELECT ${p}, ${cols} FROM runlens.${t} WHERE run_id = 'old' AND part = ${today}`,
+        );
+        await c.query(`DELETE FROM runlens.${t} WHERE run_id = 'old' AND part = ${today}`);
+      }
+      await c.query(`UPDATE runlens.runs SET part = ${p} WHERE id = 'old'`);
+      await c.query('COMMIT');
+    });
+    s.apply({ runs: [{ id: 'new', name: 'new', source: 'launch' }], spans: [span('new')] });
+    const deleted: string[] = [];
+    s.onChange((c) => c.type === 'deleted' && deleted.push(...c.runIds));
+    assert.deepEqual(s.dropExpired(), ['old']);
+    assert.deepEqual(deleted, ['old']);
+    assert.equal(s.getRun('old'), undefined);
+    assert.equal(s.getRun('new')?.spanCount, 1, 'runs of kept days stay');
+    const tables = await admin(db.urlWithPassword, async (c) =>
+      (await c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'runlens' AND tablename LIKE 'spans_d%' ORDER BY 1")).rows.map(
+        (r) => r.tablename,
+      ),
+    );
+    assert.deepEqual(tables, [`spans_d${today}`], 'the old day was dropped as a table, not row by row');
+    await s.close();
+  });
+
+  it('never stores the password, and never shows it in an error', async () => {
+    const db = await createTestDatabase();
+    const s = await openTeamStore({ url: db.url, password: db.password });
+    s.apply({ runs: [{ id: 'r1', name: 'x', source: 'launch', attributes: { note: 'hello' } }], spans: [span('r1')] });
+    await s.close();
+    const dump = await admin(db.urlWithPassword, async (c) => {
+      const tables = (await c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'runlens'")).rows.map((r) => r.tablename as string);
+      let text = '';
+      for (const t of tables)
+        text += JSON.stringify((await c.query(`SELECT * FROM runlens.${t}`)).rows, (_k, v) => (typeof v === 'bigint' ? String(v) : v));
+      return text;
+    });
+    assert.ok(dump.includes('hello'));
+    assert.ok(!dump.includes(db.password));
+    await assert.rejects(openTeamStore({ url: db.url, password: 'wrong-' + db.password }), (err: Error) => {
+      assert.match(err.message, /authentication failed/);
+      assert.ok(!err.message.includes(db.password));
+      return true;
+    });
+  });
+
+  it('says what is wrong with a URL that is not a team database', async () => {
+    await assert.rejects(openTeamStore({ url: 'mysql://x@y/z' }), /must start with postgres:\/\//);
+    await assert.rejects(openTeamStore({ url: 'postgres://u@127.0.0.1:1/none', password: 'p' }), /unreachable/);
+  });
+});
