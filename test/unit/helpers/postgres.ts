@@ -72,8 +72,20 @@ function pgExec(bin: string, tool: string, args: string[]): string {
   return text;
 }
 
+/** The test setup installs Debian's server when it is missing and this is root with apt (CI, a fresh machine). */
+function install(): void {
+  if (!asRoot || spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status !== 0) return;
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  spawnSync('apt-get', ['update', '-qq'], { stdio: 'ignore', env });
+  spawnSync('apt-get', ['install', '-y', '-qq', 'postgresql'], { stdio: 'ignore', env });
+}
+
 async function start(): Promise<Server> {
-  const bin = postgresBin();
+  let bin = postgresBin();
+  if (!bin) {
+    install();
+    bin = postgresBin();
+  }
   if (!bin)
     throw new Error(
       'PostgreSQL is not installed: run `bash test/e2e/setup` (installs Debian postgresql) or `apt-get install -y postgresql`',
