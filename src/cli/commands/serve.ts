@@ -1,7 +1,7 @@
 /** `runlens serve`: collect OTLP (HTTP and gRPC) into the database until Ctrl-C (attach mode), optionally forwarding traces upstream. */
 import type { CollectorStore } from '../../core/collector';
 import { describeLock } from '../../core/store/store';
-import { labelOf } from '../../core/store/pg/backend';
+import { labelOf } from '../../core/store/pg/connection';
 import { terminalText } from '../../core/terminal';
 import { Forwarder, type ForwardStats } from '../../core/upstream/forwarder';
 import { dbPath, forwardOf, portOf, teamUrl, type Parsed } from '../args';

@@ -19,7 +19,8 @@ import type { IngestBatch, Run, Span, SpanHead } from '../../model';
 import type { LogQuery, LogRecord, LogSummary, MetricSeries } from '../../signals';
 import type { Row } from '../sqlite';
 import type { ApplyOptions, ApplyResult, SpanKey, Store, StoreChange } from '../types';
-import { labelOf, type ConnectionState } from './backend';
+import type { ConnectionState } from './backend';
+import { labelOf } from './connection';
 import type { RunOrigin } from '../../context/types';
 import type { TeamAnswer, TeamMethod, TeamThreadInit } from './thread';
 
