@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import pg from 'pg';
-import { openTeamStore, type TeamStore } from '../../src/core/store/pg';
+import { openTeamStore, type ConnectionState, type TeamStore } from '../../src/core/store/pg';
 import type { StoreChange } from '../../src/core/store/types';
 import { createTestDatabase, restartServer, type TestDatabase } from './helpers/postgres';
 import {
@@ -139,7 +139,11 @@ function changeWatch(store: TeamStore) {
   const waiters: { pred: (c: StoreChange) => boolean; resolve: () => void }[] = [];
   store.onChange((c) => {
     seen.push(c);
-    for (const x of [...waiters]) if (x.pred(c)) (waiters.splice(waiters.indexOf(x), 1), x.resolve());
+    for (const x of [...waiters])
+      if (x.pred(c)) {
+        waiters.splice(waiters.indexOf(x), 1);
+        x.resolve();
+      }
   });
   return {
     seen,
@@ -196,6 +200,7 @@ describe('team store: concurrent writers on two machines (real PostgreSQL, real 
   };
   const admin = async (db: TestDatabase) => {
     const c = new pg.Client({ connectionString: db.adminUrl });
+    c.on('error', () => undefined); // a server restart ends it
     await c.connect();
     clients.push(c);
     return c;
@@ -324,4 +329,80 @@ describe('team store: concurrent writers on two machines (real PostgreSQL, real 
       `      (killed a0 in batch ${killedBatch}, ${seen.state}, ${committed ? 'committed' : 'rolled back'}: ${n} of ${fresh.length} of its spans; ${rows.length} spans)`,
     );
   });
+
+  it("tells a reader in another process of a writer's run while it is written", async () => {
+    const db = await createTestDatabase();
+    const reader = await openTeamStore({ url: db.url, password: db.password });
+    stores.push(reader);
+    const told = changeWatch(reader);
+    const w = writer(db, { name: 'b0', spans: 6_000, batch: 500 }, workspace('b'));
+    await w.until((l) => l === 'batch 0 applied');
+    const t0 = Date.now();
+    await told.until((c) => c.type === 'spans' && c.runIds.includes(ownRun('b0')), 5_000, "the writer's first batch");
+    const latency = Date.now() - t0;
+    const run = reader.getRun(ownRun('b0'))!;
+    assert.ok(run.spanCount > 0 && reader.spanHeads(run.id).length >= run.spanCount, 'its spans are there to read');
+    assert.equal(reader.runOrigins().get(run.id)?.host, hostOf('b'), 'with the machine it ran on');
+    await exitedOk(w);
+    await told.until(
+      (c) => c.type === 'runs' && c.runIds.includes(ownRun('b0')) && reader.getRun(ownRun('b0'))!.status === 'PARTIAL',
+      5_000,
+      'its end',
+    );
+    console.log(`      (told ${latency} ms after the writer's first batch was acknowledged)`);
+  });
+
+  /** A reader loses its listener (the server restarts while the reader's role may not log in); another writer writes; the reader is let back in. */
+  async function reconnectCase(earlierRun: boolean): Promise<void> {
+    const db = await createTestDatabase();
+    const role = new URL(db.url).username;
+    const at = 1_760_000_000_000_000_000n;
+    if (earlierRun) {
+      const first = await openTeamStore({ url: db.url, password: db.password });
+      first.apply({ runs: [{ id: 'earlier', name: 'earlier', source: 'launch', startNs: at, attributes: {} }], spans: [] });
+      await first.close();
+    }
+    const reader = await openTeamStore({ url: db.url, password: db.password });
+    stores.push(reader);
+    const told = changeWatch(reader);
+    const states: ConnectionState[] = [];
+    const stateWaiters = new Set<() => void>();
+    reader.onConnection((s) => {
+      states.push(s);
+      for (const f of [...stateWaiters]) f();
+    });
+    const state = (pred: (s: ConnectionState, i: number) => boolean, what: string) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no connection state within 30 s: ${what} (${JSON.stringify(states)})`)), 30_000);
+        const check = () => {
+          if (!states.some(pred)) return;
+          clearTimeout(timer);
+          stateWaiters.delete(check);
+          resolve();
+        };
+        stateWaiters.add(check);
+        check();
+      });
+    const sql = await admin(db);
+    await sql.query(`ALTER ROLE ${role} NOLOGIN`);
+    restartServer();
+    await state((s) => !s.connected, 'lost');
+    // Another writer (a superuser may still log in) writes a run meanwhile.
+    const other = await openTeamStore({ url: db.adminUrl });
+    stores.push(other);
+    const id = 'written-while-away';
+    other.apply({ runs: [{ id, name: 'nightly', source: 'launch', startNs: at, attributes: {} }], spans: [] });
+    assert.ok(!told.seen.some((c) => c.runIds.includes(id)), 'not told while disconnected');
+    const lostAt = states.length;
+    const back = await admin(db);
+    await back.query(`ALTER ROLE ${role} LOGIN`);
+    await state((s, i) => s.connected && i >= lostAt, 'reconnected');
+    await told.until((c) => c.type === 'runs' && c.runIds.includes(id), 10_000, 'the run written while it was away');
+    assert.equal(reader.getRun(id)?.name, 'nightly');
+  }
+
+  it('a reader whose listener loses the server reconnects and is told what was written meanwhile', () => reconnectCase(true));
+
+  it('the same on a new team database: a reader that had seen no run yet is told of the first one written while it was away', () =>
+    reconnectCase(false));
 });
