@@ -90,6 +90,43 @@ describe('team store (PostgreSQL)', function () {
     await s.close();
   });
 
+  it("keeps a span in its run when another run sends its ids from another day's partition", async () => {
+    const db = await createTestDatabase();
+    const s = await openTeamStore({ url: db.url, password: db.password });
+    const held = span('first');
+    s.apply({ runs: [{ id: 'first', name: 'first', source: 'launch' }], spans: [held] });
+    const today = Math.floor(Date.now() / 86_400_000);
+    await admin(db.urlWithPassword, async (c) => {
+      const p = today - 1;
+      await c.query(`CREATE TABLE runlens.spans_d${p} PARTITION OF runlens.spans FOR VALUES FROM (${p}) TO (${p + 1})`);
+      await c.query(`UPDATE runlens.spans SET part = ${p} WHERE run_id = 'first'`);
+      await c.query(`UPDATE runlens.runs SET part = ${p} WHERE id = 'first'`);
+    });
+    const result = s.apply({
+      runs: [{ id: 'second', name: 'second', source: 'import' }],
+      spans: [{ ...held, runId: 'second' }, span('second')],
+    });
+    assert.deepEqual(result.conflicts, [{ traceId: held.traceId, spanId: held.spanId, runId: 'first' }]);
+    assert.equal(s.getRun('second')?.spanCount, 1);
+    assert.equal(s.getSpans('first').length, 1);
+    await s.close();
+  });
+
+  it('merges two patches of one run in the same batch', async () => {
+    const db = await createTestDatabase();
+    const s = await openTeamStore({ url: db.url, password: db.password });
+    s.apply({
+      runs: [
+        { id: 'r', name: 'r', source: 'launch', attributes: { a: 1 } },
+        { id: 'r', attributes: { b: 2 }, workflow: 'w' },
+      ],
+      spans: [],
+    });
+    const run = s.getRun('r')!;
+    assert.deepEqual([run.name, run.workflow, run.attributes], ['r', 'w', { a: 1, b: 2 }]);
+    await s.close();
+  });
+
   it('never stores the password, and never shows it in an error', async () => {
     const db = await createTestDatabase();
     const s = await openTeamStore({ url: db.url, password: db.password });

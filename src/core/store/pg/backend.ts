@@ -44,6 +44,7 @@ export class PgBackend {
   private closed = false;
   private connected = false;
   private seenVersion = 0n;
+  private listenedBefore = false;
   private retentionTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -118,9 +119,10 @@ export class PgBackend {
     const now = rows[0]?.v ?? 0n;
     const missed = this.seenVersion;
     this.listener = client;
-    const wasConnected = this.connected;
     this.connected = true;
-    if (missed > 0n && !wasConnected) await this.catchUp(client, missed);
+    // Back after a lost connection: tell what changed while nobody listened.
+    if (this.listenedBefore) await this.catchUp(client, missed);
+    this.listenedBefore = true;
     this.seenVersion = now > this.seenVersion ? now : this.seenVersion;
     this.onState({ connected: true });
   }

@@ -68,6 +68,8 @@ export class TeamStore implements Store {
   private closed = false;
   private dead: Error | undefined;
   private state: ConnectionState = { connected: true };
+  /** Per run this process writes output for: the number its next line takes. */
+  private readonly outputNext = new Map<string, number>();
 
   private constructor(
     private readonly worker: Worker,
@@ -187,7 +189,13 @@ export class TeamStore implements Store {
   }
 
   appendOutput(runId: string, stream: 'stdout' | 'stderr', lines: string[], start?: number): void {
-    if (this.call<boolean>('appendOutput', runId, stream, lines, start)) this.tell({ type: 'output', runIds: [runId] });
+    // Lines without a number get the next this process knows of, so a write retried after a
+    // lost answer lands on the same lines instead of after them (the first asks the database).
+    const at = start ?? this.outputNext.get(runId);
+    const first = this.call<number>('appendOutput', runId, stream, lines, at);
+    if (first < 0) return;
+    this.outputNext.set(runId, first + lines.length);
+    this.tell({ type: 'output', runIds: [runId] });
   }
 
   deleteRun(runId: string): void {

@@ -109,6 +109,9 @@ export class PgWriter {
       for (const p of patches) {
         const cur = rows.get(p.id);
         await writeRun(c, mergeRun(cur, p), !cur, nowMs);
+        // A second patch of the same run in this batch merges into what the first wrote.
+        const written = (await this.runRows(c, [p.id])).get(p.id);
+        if (written) rows.set(p.id, written);
       }
       // Runs that spans, records or points name but no patch made.
       for (const id of ids)
@@ -167,6 +170,8 @@ export class PgWriter {
     if (!spans.length) return out;
     const part = Number(run.part);
     const runId = String(run.id);
+    spans = await this.withoutMoves(c, runId, part, spans, conflicts);
+    if (!spans.length) return out;
     const resources = new Map<string, string>();
     const resHash = spans.map((s) => {
       if (!s.resource) return null;
@@ -260,6 +265,38 @@ export class PgWriter {
     return out;
   }
 
+  /**
+   * A span another run holds in another day's partition stays where it is (a span never moves
+   * to another run); in the same partition the upsert's key keeps it. Read only when another
+   * run holds one of the batch's traces at all (run_traces), which is rare.
+   */
+  private async withoutMoves(
+    c: PoolClient,
+    runId: string,
+    part: number,
+    spans: Span[],
+    conflicts: (SpanKey & { runId: string })[],
+  ): Promise<Span[]> {
+    const { rows: holders } = await c.query<{ part: number }>(
+      `SELECT DISTINCT r.part FROM run_traces rt JOIN runs r ON r.id = rt.run_id
+       WHERE rt.trace_id = ANY($1::text[]) AND rt.run_id <> $2 AND r.part <> $3`,
+      [[...new Set(spans.map((s) => s.traceId))], runId, part],
+    );
+    if (!holders.length) return spans;
+    const { rows: held } = await c.query<{ trace_id: string; span_id: string; run_id: string }>(
+      `SELECT s.trace_id, s.span_id, s.run_id FROM spans s JOIN unnest($2::text[], $3::text[]) AS k(t, i) ON s.trace_id = k.t AND s.span_id = k.i
+       WHERE s.part = ANY($1::int[]) AND s.run_id <> $4`,
+      [holders.map((h) => h.part), spans.map((s) => s.traceId), spans.map((s) => s.spanId), runId],
+    );
+    if (!held.length) return spans;
+    const taken = new Map(held.map((h) => [`${h.trace_id} ${h.span_id}`, h.run_id]));
+    return spans.filter((s) => {
+      const holder = taken.get(`${s.traceId} ${s.spanId}`);
+      if (holder !== undefined) conflicts.push({ traceId: s.traceId, spanId: s.spanId, runId: holder });
+      return holder === undefined;
+    });
+  }
+
   /** A batch's counts into its run; runs without a process get status and time range from their spans. */
   private async refresh(c: PoolClient, run: RunRow, k: Counts | undefined, touchedNs: bigint): Promise<void> {
     if (!k) {
@@ -328,15 +365,16 @@ export class PgWriter {
     }
   }
 
-  async appendOutput(c: PoolClient, runId: string, stream: 'stdout' | 'stderr', lines: string[], start?: number): Promise<boolean> {
-    if (!lines.length) return false;
+  /** Lines at `start` (default: after the last); returns where they went (-1: no such run, or no room). */
+  async appendOutput(c: PoolClient, runId: string, stream: 'stdout' | 'stderr', lines: string[], start?: number): Promise<number> {
+    if (!lines.length) return -1;
     await c.query('BEGIN');
     try {
       await lockRuns(c, [runId]);
       const run = (await this.runRows(c, [runId])).get(runId);
       if (!run) {
         await c.query('ROLLBACK');
-        return false;
+        return -1;
       }
       let first = start;
       if (first === undefined) {
@@ -357,7 +395,7 @@ export class PgWriter {
       await c.query("UPDATE runs SET version = nextval('change_seq') WHERE id = $1", [runId]);
       await notify(c, this.writerId, 'output', [runId]);
       await c.query('COMMIT');
-      return kept.length > 0;
+      return kept.length ? first : -1;
     } catch (err) {
       await c.query('ROLLBACK').catch(() => undefined);
       throw err;
