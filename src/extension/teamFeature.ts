@@ -74,7 +74,7 @@ export class TeamFeature implements vscode.Disposable {
         this.deps.tree.setTeam(undefined, undefined);
         return;
       }
-      const password = (await this.deps.secrets.get(secretKey(url))) || process.env.PGPASSWORD || undefined;
+      const password = (await this.storedPassword(url)) || process.env.PGPASSWORD || undefined;
       const conn = new TeamConnection(url, password, {
         open: this.open,
         log: (m) => this.deps.log.info(m),
@@ -88,6 +88,18 @@ export class TeamFeature implements vscode.Disposable {
       this.connection = conn;
       conn.start();
     });
+    // One failed re-open never stops the next (each waits for the one before).
+    this.opening = this.opening.catch((err: Error) => this.deps.log.error(`team store: ${err.stack ?? err.message}`));
+  }
+
+  /** The password kept for `url` in secret storage; none when the secret storage cannot be read (PGPASSWORD is used then). */
+  private async storedPassword(url: string): Promise<string | undefined> {
+    try {
+      return await this.deps.secrets.get(secretKey(url));
+    } catch (err) {
+      this.deps.log.warn(`team store: secret storage: ${(err as Error).message}`);
+      return undefined;
+    }
   }
 
   private async closeConnection(): Promise<void> {
