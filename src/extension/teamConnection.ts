@@ -15,7 +15,7 @@ export interface TeamStoreLike extends Store {
   onConnection(listener: (s: { connected: boolean; error?: string }) => void): { dispose(): void };
 }
 
-export interface TeamOpenOptions {
+interface TeamOpenOptions {
   url: string;
   password?: string;
   log?: (m: string) => void;
@@ -46,7 +46,7 @@ export function urlLabel(url: string): string {
 }
 
 /** Why `url` cannot be used as the team store's (undefined: it can). */
-export function urlProblem(url: string): string | undefined {
+function urlProblem(url: string): string | undefined {
   if (!urlLabel(url)) return 'runlens.database.url is not a postgres:// URL';
   if (new URL(url).password)
     return 'runlens.database.url carries a password: remove it from the setting and use “Runlens: Set Team Database Password” (or PGPASSWORD)';

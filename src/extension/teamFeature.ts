@@ -31,7 +31,7 @@ export interface TeamFeatureDeps {
 const URL_KEY = 'database.url';
 
 /** The team database URL from the user's or machine's settings (never a workspace's or folder's); '' = none. */
-export function teamUrl(): string {
+function teamUrl(): string {
   const v = vscode.workspace.getConfiguration('runlens').inspect<unknown>(URL_KEY)?.globalValue;
   return typeof v === 'string' ? v.trim() : '';
 }

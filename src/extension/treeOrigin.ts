@@ -27,7 +27,7 @@ const MAX_PART = 80;
 const MAX_CHOICES = 200;
 
 /** One origin part as shown: one line, no control characters, bounded; '' when there is nothing printable. */
-export function originPart(v: unknown): string {
+function originPart(v: unknown): string {
   if (typeof v !== 'string') return '';
   const flat = v.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]+/g, ' ').trim();
   return flat.length > MAX_PART ? `${flat.slice(0, MAX_PART - 1)}…` : flat;

@@ -16,13 +16,13 @@ import type { Refresh, RunsElement, RunsTreeModel, TreeStore } from './treeModel
 export type SourceId = 'workspace' | 'team';
 
 /** A store's top-level row. */
-export interface SourceElement {
+interface SourceElement {
   readonly kind: 'source';
   readonly id: string;
   readonly source: SourceId;
 }
 /** The row under the team's saying why it shows no runs (connecting, or the error and what to do). */
-export interface NoticeElement {
+interface NoticeElement {
   readonly kind: 'notice';
   readonly id: string;
   readonly source: 'team';
