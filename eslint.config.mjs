@@ -41,6 +41,10 @@ export const VSCODE_FREE = [
   'src/extension/treeFilter.ts',
   'src/extension/treeModel.ts',
   'src/extension/treeRuns.ts',
+  'src/extension/treeSources.ts',
+  'src/extension/treeOrigin.ts',
+  'src/extension/teamConnection.ts',
+  'src/extension/stores.ts',
   'src/extension/workflowSources.ts',
 ];
 

@@ -30,6 +30,8 @@ export function connectionConfig(url: string, password?: string): pg.PoolConfig 
     connectionTimeoutMillis: 5000,
     // A statement stuck longer than this is the server's problem, not a reason to hang a window.
     statement_timeout: 60_000,
+    // …and a connection that hangs without dropping fails a query instead of holding it (reads: index.ts waits 15 s).
+    query_timeout: 60_000,
   };
 }
 

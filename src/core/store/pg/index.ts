@@ -26,8 +26,11 @@ import type { TeamAnswer, TeamMethod, TeamThreadInit } from './thread';
 
 export type { ConnectionState } from './backend';
 
-/** How long a call may wait for the database before it fails (a write retries inside for ~30 s first). */
-const CALL_TIMEOUT_MS = 90_000;
+/** How long a write may wait for the database before it fails (it retries inside for ~30 s first). */
+const WRITE_TIMEOUT_MS = 90_000;
+/** …and a read: a view waits for it on the extension host's thread, so a hung connection must not hold it long. */
+const READ_TIMEOUT_MS = 15_000;
+const WRITES = new Set<TeamMethod>(['apply', 'endRun', 'appendOutput', 'deleteRun', 'clear', 'dropExpired', 'settleIdle', 'closeOrphans']);
 
 export interface TeamStoreOptions {
   /** postgres://user@host:port/database (a password in it is used, never shown). */
@@ -52,6 +55,7 @@ function startThread(init: TeamThreadInit, workerFile?: string): Worker {
   if (fs.existsSync(built)) return new Worker(built, { workerData: init, transferList });
   // Running from the TypeScript sources (tests): the thread under tsx.
   const source = path.join(__dirname, 'thread.ts');
+  if (!fs.existsSync(source)) throw new Error(`the team store's thread is missing (${built}): rebuild Runlens (npm run build)`);
   return new Worker(`require('tsx/cjs'); require(${JSON.stringify(source)});`, { eval: true, workerData: init, transferList });
 }
 
@@ -154,7 +158,8 @@ export class TeamStore implements Store {
     const id = this.nextId++;
     Atomics.store(this.flag, 0, 0);
     this.calls.postMessage({ id, method, args });
-    const deadline = Date.now() + CALL_TIMEOUT_MS;
+    const limit = WRITES.has(method) || method === ('close' as TeamMethod) ? WRITE_TIMEOUT_MS : READ_TIMEOUT_MS;
+    const deadline = Date.now() + limit;
     for (;;) {
       const got = receiveMessageOnPort(this.calls);
       if (got) {
@@ -164,7 +169,7 @@ export class TeamStore implements Store {
         return a.result as T;
       }
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`team database ${this.label}: no answer within ${CALL_TIMEOUT_MS / 1000} s`);
+      if (left <= 0) throw new Error(`team database ${this.label}: no answer within ${limit / 1000} s`);
       Atomics.wait(this.flag, 0, 0, Math.min(left, 1000));
       Atomics.store(this.flag, 0, 0);
     }
