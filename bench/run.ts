@@ -4,7 +4,8 @@
  *
  * Parts, in the order they run: ingest, host-block (the extension host's thread while the
  * store ingests and snapshots), import, persist, cli, activation, vscode (Open Timeline),
- * import-open (Import Trace File → tree → timeline), timeline (the webview alone, headless). Big stores: RUNLENS_BENCH_1GB=1 (cli, activation). About 6 minutes on 2 cores
+ * import-open (Import Trace File → tree → timeline), team (PostgreSQL team store vs workspace store: ingest, 1M-span list and
+ * open timeline; needs Debian's postgresql, ~5 minutes), timeline (the webview alone, headless). Big stores: RUNLENS_BENCH_1GB=1 (cli, activation). About 6 minutes on 2 cores
  * with the stores cached in bench/.cache (building them adds a minute or so).
  */
 import * as fs from 'node:fs';
@@ -18,6 +19,7 @@ import { benchActivation } from './activation';
 import { benchImportOpen } from './importOpen';
 import { benchPersist } from './persist';
 import { benchHostBlock } from './hostBlock';
+import { benchTeam } from './team';
 
 type Part = () => Promise<unknown>;
 
@@ -30,6 +32,7 @@ const PARTS: Record<string, Part> = {
   activation: benchActivation,
   vscode: benchVscode,
   'import-open': benchImportOpen,
+  team: benchTeam,
   timeline: async () => {
     // Written by the timeline work; loaded by path so this file builds without it.
     const { benchTimeline } = (await import(path.join(__dirname, 'timeline.ts'))) as { benchTimeline: () => Promise<unknown> };
