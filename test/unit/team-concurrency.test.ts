@@ -35,7 +35,7 @@ import {
   type WriterPlan,
 } from './helpers/teamWriterPlan';
 
-const WRITER = path.join(__dirname, 'helpers', 'teamWriter.ts');
+const WRITER = path.join(__dirname, 'helpers', 'teamWriter.cjs');
 const ROOT = path.resolve(__dirname, '..', '..');
 
 interface Writer {
@@ -50,7 +50,7 @@ interface Writer {
 
 /** A writer process in its machine's workspace folder, with that machine's host name. */
 function startWriter(db: TestDatabase, plan: WriterPlan, workspace: string, url = db.url): Writer {
-  const child = spawn(process.execPath, ['-r', 'tsx/cjs', WRITER, JSON.stringify(plan)], {
+  const child = spawn(process.execPath, [WRITER, JSON.stringify(plan)], {
     cwd: workspace,
     env: {
       ...process.env,

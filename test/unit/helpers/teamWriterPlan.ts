@@ -1,6 +1,6 @@
 /**
  * What one writer of the team concurrency test sends (test/unit/team-concurrency.test.ts,
- * written by teamWriter.ts in a process of its own), as pure functions of the writer's name, so
+ * written by teamWriter.cjs in a process of its own), as pure functions of the writer's name, so
  * the test computes exactly what the database must hold in the end.
  *
  * Writer `a0` is writer 0 of machine `a`. Every writer writes three runs: its own (`run-a0`,
@@ -23,12 +23,12 @@ export interface WriterPlan {
 }
 
 /** Spans of a batch sent RUNNING first (finished by the next batch). */
-export const TAIL = 50;
+const TAIL = 50;
 /** stdout lines per batch into the own run; stderr lines per batch into shared-0. */
 export const OUT_LINES = 10;
 export const ERR_LINES = 5;
 /** stderr line numbers of writer 1 of a machine start here (writer 0's at 0). */
-export const ERR_RANGE = 2000;
+const ERR_RANGE = 2000;
 const T0 = 1_760_000_000_000_000_000n;
 
 export const machineOf = (name: string): string => name[0]!;
