@@ -32,8 +32,11 @@ describe('team store (PostgreSQL)', function () {
     ]);
     a.apply({ runs: [{ id: 'r1', name: 'x', source: 'launch' }], spans: [span('r1')] });
     assert.equal(b.getRun('r1')?.spanCount, 1);
-    const versions = await admin(db.adminUrl, async (c) => (await c.query('SELECT version FROM runlens.schema_migrations')).rows);
-    assert.deepEqual(versions, [{ version: 1 }]);
+    const versions = await admin(
+      db.adminUrl,
+      async (c) => (await c.query('SELECT version FROM runlens.schema_migrations ORDER BY 1')).rows,
+    );
+    assert.deepEqual(versions, [{ version: 1 }, { version: 2 }], 'each migration once');
     await Promise.all([a.close(), b.close()]);
   });
 

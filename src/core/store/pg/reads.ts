@@ -97,8 +97,10 @@ export class PgReader {
   async spansByKey(keys: readonly SpanKey[]): Promise<Span[]> {
     if (!keys.length) return [];
     const { rows } = await this.pool.query(
-      `${SPAN_SELECT} JOIN unnest($1::text[], $2::text[]) AS k(t, i) ON s.trace_id = k.t AND s.span_id = k.i
-       JOIN run_traces rt ON rt.trace_id = s.trace_id AND rt.run_id = s.run_id`,
+      `SELECT s.*, r.attributes AS resource_attributes FROM unnest($1::text[], $2::text[]) AS k(t, i)
+       JOIN run_traces rt ON rt.trace_id = k.t JOIN runs ru ON ru.id = rt.run_id
+       CROSS JOIN LATERAL (SELECT * FROM spans x WHERE x.part = ru.part AND x.trace_id = k.t AND x.span_id = k.i AND x.run_id = ru.id) s
+       LEFT JOIN resources r ON r.hash = s.resource_hash`,
       [keys.map((k) => k.traceId), keys.map((k) => k.spanId)],
     );
     return rows.map(rowToSpan);

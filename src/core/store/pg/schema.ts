@@ -123,6 +123,8 @@ const MIGRATIONS: readonly string[] = [
      attributes text NOT NULL,
      PRIMARY KEY (part, run_id, series, time_ns)
    ) PARTITION BY RANGE (part);`,
+  // 2: one step of a run by its id (the timeline's detail, getSpan) without reading the run's spans.
+  `CREATE INDEX spans_by_run_span ON spans (run_id, span_id);`,
 ];
 
 /** The tables partitioned by day (retention drops a day of each at once). */

@@ -187,9 +187,11 @@ export class PgWriter {
       ]);
     const traces = spans.map((s) => s.traceId);
     const ids = spans.map((s) => s.spanId);
+    // One primary-key lookup per span (LATERAL): a join would let the planner read the whole
+    // day's partition — every span the team sent today — for a batch of 1000.
     const { rows: old } = await c.query<{ trace_id: string; span_id: string; run_id: string; status: string }>(
-      `SELECT s.trace_id, s.span_id, s.run_id, s.status FROM spans s
-       JOIN unnest($2::text[], $3::text[]) AS k(t, i) ON s.trace_id = k.t AND s.span_id = k.i WHERE s.part = $1`,
+      `SELECT s.trace_id, s.span_id, s.run_id, s.status FROM unnest($2::text[], $3::text[]) AS k(t, i)
+       CROSS JOIN LATERAL (SELECT * FROM spans x WHERE x.part = $1 AND x.trace_id = k.t AND x.span_id = k.i) s`,
       [part, traces, ids],
     );
     const before = new Map(old.map((o) => [`${o.trace_id} ${o.span_id}`, o]));
@@ -256,7 +258,7 @@ export class PgWriter {
       if (parents.length) {
         const { rows } = await c.query<{ n: string }>(
           `SELECT count(*) AS n FROM unnest($2::text[], $3::text[]) AS k(t, p)
-           WHERE NOT EXISTS (SELECT 1 FROM spans s WHERE s.part = $1 AND s.trace_id = k.t AND s.span_id = k.p)`,
+           WHERE NOT EXISTS (SELECT 1 FROM spans s WHERE s.part = $1 AND s.trace_id = k.t AND s.span_id = k.p OFFSET 0)`,
           [part, parents.map((s) => s.traceId), parents.map((s) => s.parentSpanId!)],
         );
         out.orphan = Number(rows[0]?.n ?? 0) > 0;
@@ -284,8 +286,8 @@ export class PgWriter {
     );
     if (!holders.length) return spans;
     const { rows: held } = await c.query<{ trace_id: string; span_id: string; run_id: string }>(
-      `SELECT s.trace_id, s.span_id, s.run_id FROM spans s JOIN unnest($2::text[], $3::text[]) AS k(t, i) ON s.trace_id = k.t AND s.span_id = k.i
-       WHERE s.part = ANY($1::int[]) AND s.run_id <> $4`,
+      `SELECT s.trace_id, s.span_id, s.run_id FROM unnest($1::int[]) AS p(part) CROSS JOIN unnest($2::text[], $3::text[]) AS k(t, i)
+       CROSS JOIN LATERAL (SELECT * FROM spans x WHERE x.part = p.part AND x.trace_id = k.t AND x.span_id = k.i AND x.run_id <> $4) s`,
       [holders.map((h) => h.part), spans.map((s) => s.traceId), spans.map((s) => s.spanId), runId],
     );
     if (!held.length) return spans;
