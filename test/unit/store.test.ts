@@ -35,24 +35,13 @@ function otlpBody(batch: number, size: number) {
 // What every store does (spans, runs, statuses, heads, limits, output, logs, contexts) is in
 // store-contract.test.ts, on both backends; these are the workspace store's files, journal and bounds.
 describe('trace store', () => {
-  it('keeps runs and spans across close and reopen, in a .runlens folder with its own .gitignore', async () => {
+  it('keeps its files in a .runlens folder with its own .gitignore', async () => {
     const dir = tempDir();
     const file = path.join(dir, '.runlens', 'traces.db');
     const a = await TraceStore.open({ path: file });
-    a.apply({
-      runs: [{ id: 'r1', name: 'first', source: 'launch', status: 'RUNNING' }],
-      spans: [span('r1'), span('r1', { status: 'ERROR', statusMessage: 'boom' })],
-    });
-    a.endRun('r1', { exitCode: 1 });
+    a.apply({ runs: [{ id: 'r1', name: 'first', source: 'launch', status: 'RUNNING' }], spans: [span('r1')] });
     await a.close();
     assert.equal(fs.readFileSync(path.join(dir, '.runlens', '.gitignore'), 'utf8').includes('*'), true);
-    const b = await TraceStore.open({ path: file });
-    const run = b.getRun('r1')!;
-    assert.equal(run.status, 'FAILED');
-    assert.equal(run.spanCount, 2);
-    assert.equal(run.errorCount, 1);
-    assert.equal(at(b.getSpans('r1'), 1).statusMessage, 'boom');
-    await b.close();
   });
 
   it('keeps the newest runs when there are more than maxRuns, deleting the oldest finished ones', async () => {

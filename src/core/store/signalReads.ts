@@ -17,6 +17,22 @@ const MAX_SERIES_POINTS = 2_000;
 
 const str = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
 
+/** A stored log record (its row, `resource` joined in) as the record; the team store's rows too. */
+export function logOf(runId: string, x: Row): LogRecord {
+  return {
+    runId,
+    timeNs: ns(x.time_ns),
+    severityNumber: Number(x.severity_number),
+    severityText: str(x.severity_text),
+    body: String(x.body),
+    attributes: JSON.parse(String(x.attributes)) as Attributes,
+    traceId: str(x.trace_id),
+    spanId: str(x.span_id),
+    resource: x.resource === null ? undefined : (JSON.parse(String(x.resource)) as Attributes),
+    scope: x.scope_name === null ? undefined : { name: String(x.scope_name), version: str(x.scope_version) },
+  };
+}
+
 /** The reads of TraceStore's getLogs/logSummary/getMetrics (documented there). */
 export class SignalReader {
   constructor(private readonly ctx: StoreContext) {}
@@ -47,18 +63,7 @@ export class SignalReader {
        ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY l.time_ns, l.rowid LIMIT ?`,
       [...params, limit],
     );
-    return rows.map((x) => ({
-      runId,
-      timeNs: ns(x.time_ns),
-      severityNumber: Number(x.severity_number),
-      severityText: str(x.severity_text),
-      body: String(x.body),
-      attributes: JSON.parse(String(x.attributes)) as Attributes,
-      traceId: str(x.trace_id),
-      spanId: str(x.span_id),
-      resource: x.resource === null ? undefined : (JSON.parse(String(x.resource)) as Attributes),
-      scope: x.scope_name === null ? undefined : { name: String(x.scope_name), version: str(x.scope_version) },
-    }));
+    return rows.map((x) => logOf(runId, x));
   }
 
   logSummary(runId: string): LogSummary {

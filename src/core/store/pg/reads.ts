@@ -10,6 +10,7 @@ import { errorSummary, type Attributes, type Run, type Span, type SpanEvent, typ
 import type { LogQuery, LogRecord, LogSummary, MetricPoint, MetricSeries } from '../../signals';
 import { decode, encode } from '../codec';
 import { headOf, rowToRun, rowToSpan } from '../rows';
+import { logOf } from '../signalReads';
 import type { SpanKey } from '../types';
 
 const MAX_LOGS = 10_000;
@@ -17,7 +18,6 @@ const MAX_SERIES = 500;
 const MAX_SERIES_POINTS = 2_000;
 
 const SPAN_SELECT = `SELECT s.*, r.attributes AS resource_attributes FROM spans s LEFT JOIN resources r ON r.hash = s.resource_hash`;
-const str = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
 
 export class PgReader {
   constructor(private readonly pool: Pool) {}
@@ -161,18 +161,7 @@ export class PgReader {
        WHERE ${where.join(' AND ')} ORDER BY l.time_ns, l.key LIMIT $${params.push(limit)}`,
       params,
     );
-    return rows.map((x) => ({
-      runId,
-      timeNs: BigInt(x.time_ns),
-      severityNumber: Number(x.severity_number),
-      severityText: str(x.severity_text),
-      body: String(x.body),
-      attributes: JSON.parse(String(x.attributes)) as Attributes,
-      traceId: str(x.trace_id),
-      spanId: str(x.span_id),
-      resource: x.resource === null ? undefined : (JSON.parse(String(x.resource)) as Attributes),
-      scope: x.scope_name === null ? undefined : { name: String(x.scope_name), version: str(x.scope_version) },
-    }));
+    return rows.map((x) => logOf(runId, x));
   }
 
   async logSummary(runId: string): Promise<LogSummary> {
