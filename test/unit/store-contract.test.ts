@@ -290,6 +290,49 @@ for (const backend of BACKENDS) {
       await s.close();
     });
 
+    it('gives records that name no run to their service’s run at that time, else a run of the service’s own', async () => {
+      const s = await backend.open();
+      const svc = { 'service.name': 'billing' };
+      s.apply({ runs: [{ id: 'b1', name: 'billing run', source: 'launch', workflow: 'billing', startNs: T0 }], spans: [] });
+      s.apply({ runs: [], spans: [], logs: [log('', 5, { resource: svc })], metrics: [] });
+      assert.deepEqual(
+        s.getLogs('b1').map((l) => l.body),
+        ['line 5'],
+      );
+      s.apply({ runs: [], spans: [], logs: [log('', 6, { resource: { 'service.name': 'mailer' } })] });
+      const own = s.getRun('service:mailer');
+      assert.equal(own?.name, 'mailer: logs and metrics');
+      assert.equal(own?.workflow, 'mailer');
+      assert.equal(s.getLogs('service:mailer').length, 1);
+      await s.close();
+    });
+
+    it('refuses log records and points beyond a run’s bound, and points without a finite value, as a partial success', async () => {
+      const s = await backend.open({ limits: { logsPerRun: 2, pointsPerRun: 1 } });
+      s.apply({ runs: [{ id: 'r', name: 'r', source: 'launch' }], spans: [] });
+      const first = s.apply({ runs: [], spans: [], logs: [log('r', 1), log('r', 2), log('r', 3)] });
+      assert.equal(first.rejected, 1);
+      assert.match(first.rejectMessage ?? '', /at most 2 log records/);
+      assert.equal(s.apply({ runs: [], spans: [], logs: [log('r', 4)] }).rejected, 1, 'a full run stays full');
+      const points = s.apply({
+        runs: [],
+        spans: [],
+        metrics: [
+          { runId: 'r', name: 'm', kind: 'gauge', timeNs: T0, value: Number.NaN, attributes: {} },
+          { runId: 'r', name: 'm', kind: 'gauge', timeNs: T0 + 1n, value: 1, attributes: {} },
+          { runId: 'r', name: 'm', kind: 'gauge', timeNs: T0 + 2n, value: 2, attributes: {} },
+        ],
+      });
+      assert.equal(points.rejected, 2);
+      assert.match(points.rejectMessage ?? '', /finite/);
+      assert.equal(s.getLogs('r').length, 2);
+      assert.deepEqual(
+        s.getMetrics('r').flatMap((m) => m.points.map((p) => p.value)),
+        [1],
+      );
+      await s.close();
+    });
+
     it('reads back a big batch of log records whole and in time order', async () => {
       const s = await backend.open();
       const logs = Array.from({ length: 2500 }, (_, i) => log('big', 2499 - i));

@@ -125,6 +125,10 @@ const MIGRATIONS: readonly string[] = [
    ) PARTITION BY RANGE (part);`,
   // 2: one step of a run by its id (the timeline's detail, getSpan) without reading the run's spans.
   `CREATE INDEX spans_by_run_span ON spans (run_id, span_id);`,
+  // 3: the log records and points a run holds, so its bound (Limits.logsPerRun, pointsPerRun) costs no count.
+  `ALTER TABLE runs ADD COLUMN log_count integer NOT NULL DEFAULT 0, ADD COLUMN point_count integer NOT NULL DEFAULT 0;
+   UPDATE runs r SET log_count = (SELECT count(*) FROM logs l WHERE l.part = r.part AND l.run_id = r.id),
+                     point_count = (SELECT count(*) FROM metric_points p WHERE p.part = r.part AND p.run_id = r.id);`,
 ];
 
 /** The tables partitioned by day (retention drops a day of each at once). */

@@ -15,7 +15,7 @@ import { encode } from '../codec';
 import type { ApplyResult, SpanKey } from '../types';
 import { partOf } from './schema';
 import { mergeRun, writeRun } from './runRows';
-import { assignRuns, writeLogs, writePoints } from './signalWrites';
+import { admitSignals, withinRoom, writeLogs, writePoints } from './signalWrites';
 
 const MAX_OUTPUT_LINE = 4096;
 const MAX_OUTPUT_LINES = 5000;
@@ -86,11 +86,21 @@ export class PgWriter {
     const nowMs = this.now();
     const spans = dedupe(batch.spans.map((s) => boundSpan(s, this.limits)));
     const patches = batch.runs.map((r) => boundRun(r, this.limits));
-    const logs = (batch.logs ?? []).map((l) => boundLog(l, this.limits));
-    const points = (batch.metrics ?? []).map((p) => boundPoint(p, this.limits));
-    // Records whose resource names no run go to the run of their service (newest first), else one of their own.
-    const unassigned = [...logs, ...points].filter((r) => !r.runId);
-    if (unassigned.length) await assignRuns(c, unassigned, patches);
+    // Log records and points: their runs chosen (and made when missing) as the workspace store does.
+    const named = [...(batch.logs ?? []), ...(batch.metrics ?? [])].map((r) => r.runId).filter(Boolean);
+    const existing = named.length ? await this.runRows(c, [...new Set(named)]) : new Map<string, RunRow>();
+    const admitted = await admitSignals(
+      c,
+      this.limits,
+      {
+        logs: (batch.logs ?? []).map((l) => boundLog(l, this.limits)),
+        points: (batch.metrics ?? []).map((p) => boundPoint(p, this.limits)),
+      },
+      patches,
+      (id) => existing.has(id) || patches.some((p) => p.id === id),
+    );
+    const reasons = new Set(admitted.reasons);
+    let { logs, points } = admitted;
     const ids = new Set<string>([
       ...patches.map((p) => p.id),
       ...spans.map((s) => s.runId),
@@ -101,7 +111,11 @@ export class PgWriter {
     const before = await this.runRows(c, [...ids]);
     await this.ensureParts(c, [...new Set([partOf(nowMs), ...[...before.values()].map((r) => Number(r.part))])]);
     const conflicts: (SpanKey & { runId: string })[] = [];
-    let rejected = 0;
+    let rejected = admitted.rejected;
+    const refuse = (why: string) => () => {
+      rejected++;
+      reasons.add(why);
+    };
     await c.query('BEGIN');
     try {
       await lockRuns(c, ids);
@@ -138,12 +152,34 @@ export class PgWriter {
         const run = now.get(runId)!;
         const room = this.limits.spansPerRun - Number(run.span_count);
         const kept = group.length > room ? group.slice(0, Math.max(0, room)) : group;
-        rejected += group.length - kept.length;
+        if (kept.length < group.length) {
+          rejected += group.length - kept.length;
+          reasons.add(`a run holds at most ${this.limits.spansPerRun} spans`);
+        }
         const r = await this.writeSpans(c, run, kept, conflicts);
         counts.set(runId, r);
       }
-      await writeLogs(c, now, logs);
-      await writePoints(c, now, points);
+      const L = this.limits;
+      logs = withinRoom(
+        logs,
+        (id) => Number(now.get(id)!.log_count),
+        L.logsPerRun,
+        refuse(`a run holds at most ${L.logsPerRun} log records`),
+      );
+      points = withinRoom(
+        points,
+        (id) => Number(now.get(id)!.point_count),
+        L.pointsPerRun,
+        refuse(`a run holds at most ${L.pointsPerRun} metric data points`),
+      );
+      const tookLogs = await writeLogs(c, now, logs);
+      const tookPoints = await writePoints(c, now, points);
+      for (const id of new Set([...tookLogs.keys(), ...tookPoints.keys()]))
+        await c.query('UPDATE runs SET log_count = log_count + $2, point_count = point_count + $3 WHERE id = $1', [
+          id,
+          tookLogs.get(id) ?? 0,
+          tookPoints.get(id) ?? 0,
+        ]);
       for (const id of ids) await this.refresh(c, now.get(id)!, counts.get(id), BigInt(nowMs) * 1_000_000n);
       await c.query('DELETE FROM run_digests WHERE run_id = ANY($1::text[])', [[...ids]]);
       for (const p of patches)
@@ -159,7 +195,7 @@ export class PgWriter {
       throw err;
     }
     const result: ApplyResult = { rejected };
-    if (rejected) result.rejectMessage = `a run holds at most ${this.limits.spansPerRun} spans`;
+    if (reasons.size) result.rejectMessage = [...reasons].join('; ');
     if (conflicts.length) result.conflicts = conflicts;
     return { result, changed: [...ids] };
   }
