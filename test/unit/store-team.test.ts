@@ -130,6 +130,51 @@ describe('team store (PostgreSQL)', function () {
     await s.close();
   });
 
+  it('reads around rows no Runlens wrote (anyone with the role can write any row): each costs only itself', async () => {
+    const db = await createTestDatabase();
+    const s = await openTeamStore({ url: db.url, password: db.password });
+    const failed = span('good', { status: 'ERROR', events: [{ name: 'exception', timeNs: 1n, attributes: { 'exception.message': 'x' } }] });
+    s.apply({
+      runs: [{ id: 'good', name: 'good', source: 'launch', attributes: { 'service.name': 'svc' } }],
+      spans: [span('good', { resource: { 'service.name': 'svc' } }), failed],
+      logs: [{ runId: 'good', timeNs: 1n, severityNumber: 9, body: 'ok', attributes: {} }],
+      metrics: [{ runId: 'good', name: 'm', kind: 'gauge', timeNs: 1n, value: 1, attributes: {} }],
+    });
+    s.apply({ runs: [{ id: 'forged', name: 'forged', source: 'launch' }], spans: [span('forged')] });
+    s.endRun('good', { exitCode: 1 });
+    await admin(db.urlWithPassword, async (c) => {
+      await c.query(`UPDATE runlens.runs SET attributes = 'not json', command = '{' WHERE id = 'forged'`);
+      await c.query(`UPDATE runlens.spans SET events = 'garbage' WHERE span_id = $1`, [failed.spanId]);
+      await c.query(`UPDATE runlens.resources SET attributes = '{{{'`);
+      await c.query(`UPDATE runlens.run_digests SET digest = '{"v": 999}'`);
+      await c.query(`INSERT INTO runlens.logs SELECT part, run_id, 'forged', time_ns, 9, NULL, 'x', 'nope' FROM runlens.logs LIMIT 1`);
+      await c.query(`UPDATE runlens.metric_points SET attributes = '['`);
+    });
+    assert.deepEqual(
+      s.listRuns().map((r) => r.id),
+      ['good'],
+      'the forged run is left out, the list still reads',
+    );
+    assert.equal(s.spanHeads('good').length, 1, 'the span whose events are garbage is left out of the heads');
+    assert.equal(s.spanHeads('good')[0]!.service, undefined, 'a resource that is not JSON names no service');
+    assert.deepEqual(
+      s.getLogs('good').map((l) => l.body),
+      ['ok'],
+    );
+    assert.deepEqual(s.getMetrics('good'), []);
+    assert.equal(s.runDigest('good')?.spanCount, 2, 'a forged digest is recomputed');
+    s.apply({
+      runs: [],
+      spans: [],
+      logs: [{ runId: '', timeNs: 2n, severityNumber: 9, body: 'runless', attributes: {}, resource: { 'service.name': 'svc' } }],
+    });
+    assert.ok(
+      s.getLogs('good').some((l) => l.body === 'runless'),
+      'ingest still chooses a run past the forged one',
+    );
+    await s.close();
+  });
+
   it('never stores the password, and never shows it in an error', async () => {
     const db = await createTestDatabase();
     const s = await openTeamStore({ url: db.url, password: db.password });

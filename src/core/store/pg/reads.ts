@@ -5,11 +5,44 @@
  */
 import type { Pool } from 'pg';
 import { RunContext, type RunOrigin } from '../../context/types';
-import { digestRun, type RunDigest } from '../../digest';
+import { DIGEST_VERSION, digestRun, type RunDigest } from '../../digest';
 import { errorSummary, type Attributes, type Run, type Span, type SpanEvent, type SpanHead } from '../../model';
 import type { LogQuery, LogRecord, LogSummary, MetricPoint, MetricSeries } from '../../signals';
 import { decode, encode } from '../codec';
-import { headOf, rowToRun, rowToSpan } from '../rows';
+import { headOf, rowToRun as runOf, rowToSpan as spanOf } from '../rows';
+import type { Row } from '../sqlite';
+
+/**
+ * A row as a run or span, or undefined when it is not one any Runlens wrote (anyone with the
+ * team's role can write rows): one forged or damaged row costs only itself, never the list.
+ */
+function readable<T>(convert: (r: Row) => T): (r: Row) => T | undefined {
+  return (r) => {
+    try {
+      return convert(r);
+    } catch {
+      return undefined;
+    }
+  };
+}
+/** A shared resource row that is not JSON is no resource: it must not take every record that names it along. */
+function resourceChecked(field: string): (r: Row) => Row {
+  return (r) => {
+    const text = r[field];
+    if (typeof text !== 'string') return r;
+    try {
+      JSON.parse(text);
+      return r;
+    } catch {
+      return { ...r, [field]: null };
+    }
+  };
+}
+const spanResource = resourceChecked('resource_attributes');
+const logResource = resourceChecked('resource');
+const rowToRun = readable(runOf);
+const rowToSpan = readable((r) => spanOf(spanResource(r)));
+const defined = <T>(v: T | undefined): v is T => v !== undefined;
 import { logOf } from '../signalReads';
 import type { SpanKey } from '../types';
 
@@ -37,7 +70,7 @@ export class PgReader {
       `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY start_ns DESC, id DESC ${limit}`,
       params,
     );
-    return rows.map(rowToRun);
+    return rows.map(rowToRun).filter(defined);
   }
 
   async getRun(idOrPrefix: string): Promise<Run | undefined> {
@@ -57,7 +90,7 @@ export class PgReader {
       part,
       runId,
     ]);
-    return rows.map(rowToSpan);
+    return rows.map(rowToSpan).filter(defined);
   }
 
   async spanHeads(runId: string): Promise<SpanHead[]> {
@@ -66,20 +99,40 @@ export class PgReader {
     const { rows } = await this.pool.query({
       text: `SELECT s.trace_id, s.span_id, s.parent_span_id, s.name, s.kind, s.start_ns, s.end_ns, s.status, s.status_message, s.status_label,
                     CASE WHEN s.status IN ('ERROR', 'INCOMPLETE') THEN s.events END AS events,
-                    r.attributes::jsonb ->> 'service.name' AS service
+                    s.resource_hash, r.attributes AS resource
              FROM spans s LEFT JOIN resources r ON r.hash = s.resource_hash
              WHERE s.part = $1 AND s.run_id = $2 ORDER BY s.start_ns, s.span_id`,
       values: [part, runId],
       rowMode: 'array',
     });
-    return (rows as unknown[][]).map((row) => {
-      const head = headOf(runId, row);
-      if (typeof row[11] === 'string' && row[11] !== '') head.service = row[11];
-      if (head.status === 'ERROR' || head.status === 'INCOMPLETE') {
-        const events = row[10] === null ? [] : decode<SpanEvent[]>(String(row[10]));
-        head.error = errorSummary({ ...head, attributes: {}, events });
+    // Each resource's service read once; a resource or events no Runlens wrote cost only themselves.
+    const services = new Map<unknown, string | undefined>();
+    const serviceOf = (hash: unknown, text: unknown): string | undefined => {
+      if (hash === null || typeof text !== 'string') return undefined;
+      if (!services.has(hash)) {
+        let service: unknown;
+        try {
+          service = (JSON.parse(text) as Attributes)['service.name'];
+        } catch {
+          service = undefined;
+        }
+        services.set(hash, typeof service === 'string' && service !== '' ? service : undefined);
       }
-      return head;
+      return services.get(hash);
+    };
+    return (rows as unknown[][]).flatMap((row) => {
+      try {
+        const head = headOf(runId, row);
+        const service = serviceOf(row[11], row[12]);
+        if (service !== undefined) head.service = service;
+        if (head.status === 'ERROR' || head.status === 'INCOMPLETE') {
+          const events = row[10] === null ? [] : decode<SpanEvent[]>(String(row[10]));
+          head.error = errorSummary({ ...head, attributes: {}, events });
+        }
+        return [head];
+      } catch {
+        return [];
+      }
     });
   }
 
@@ -103,7 +156,7 @@ export class PgReader {
        LEFT JOIN resources r ON r.hash = s.resource_hash`,
       [keys.map((k) => k.traceId), keys.map((k) => k.spanId)],
     );
-    return rows.map(rowToSpan);
+    return rows.map(rowToSpan).filter(defined);
   }
 
   async runContext(runId: string): Promise<RunContext | undefined> {
@@ -161,7 +214,7 @@ export class PgReader {
        WHERE ${where.join(' AND ')} ORDER BY l.time_ns, l.key LIMIT $${params.push(limit)}`,
       params,
     );
-    return rows.map((x) => logOf(runId, x));
+    return rows.map(readable((x) => logOf(runId, logResource(x)))).filter(defined);
   }
 
   async logSummary(runId: string): Promise<LogSummary> {
@@ -192,6 +245,12 @@ export class PgReader {
     series.sort((a, b) => (a.name === b.name ? (a.attributes < b.attributes ? -1 : 1) : a.name < b.name ? -1 : 1));
     const out: MetricSeries[] = [];
     for (const s of series.slice(0, MAX_SERIES)) {
+      let attributes: Attributes;
+      try {
+        attributes = JSON.parse(String(s.attributes)) as Attributes;
+      } catch {
+        continue; // a row no Runlens wrote
+      }
       const { rows: points } = await this.pool.query(
         `SELECT time_ns, value FROM (SELECT time_ns, value FROM metric_points WHERE part = $1 AND run_id = $2 AND series = $3
            ORDER BY time_ns DESC LIMIT $4) p ORDER BY time_ns`,
@@ -200,7 +259,7 @@ export class PgReader {
       const m: MetricSeries = {
         name: String(s.name),
         kind: String(s.kind) as MetricPoint['kind'],
-        attributes: JSON.parse(String(s.attributes)) as Attributes,
+        attributes,
         points: points.map((p) => ({ timeNs: BigInt(p.time_ns), value: Number(p.value) })),
       };
       if (s.unit !== null) m.unit = String(s.unit);
@@ -213,7 +272,8 @@ export class PgReader {
   /** A run's digest, kept until its next write (ifReady: only when kept; never computes). */
   async runDigest(runId: string, opts: { ifReady?: boolean } = {}): Promise<RunDigest | undefined> {
     const { rows } = await this.pool.query<{ digest: string }>('SELECT digest FROM run_digests WHERE run_id = $1', [runId]);
-    if (rows[0]) return decode<RunDigest>(rows[0].digest);
+    const kept = rows[0] ? readable((r) => decode<RunDigest>(String(r.digest)))(rows[0]) : undefined;
+    if (kept?.v === DIGEST_VERSION && Array.isArray(kept.names)) return kept;
     if (opts.ifReady) return undefined;
     const run = await this.getRun(runId);
     if (!run || run.id !== runId) return undefined;

@@ -40,12 +40,28 @@ export async function admitSignals(
     if (!runId) {
       const key = `${service} ${r.timeNs}`;
       if (!ofService.has(key)) {
-        const { rows } = await c.query<{ id: string }>(
-          `SELECT id FROM runs WHERE workflow = $1 OR attributes::jsonb ->> 'service.name' = $1
-           ORDER BY (start_ns <= $2 AND (end_ns IS NULL OR end_ns >= $2)) DESC, start_ns DESC LIMIT 1`,
-          [pgText(service), r.timeNs.toString()],
+        // Candidates by text, confirmed by parsing (a row no Runlens wrote is skipped, never an error).
+        const { rows } = await c.query<{
+          id: string;
+          workflow: string | null;
+          attributes: string;
+          start_ns: bigint;
+          end_ns: bigint | null;
+        }>(
+          `SELECT id, workflow, attributes, start_ns, end_ns FROM runs WHERE workflow = $1 OR strpos(attributes, $2) > 0
+           ORDER BY start_ns DESC LIMIT 1000`,
+          [pgText(service), pgText(`"service.name":${JSON.stringify(service)}`)],
         );
-        ofService.set(key, rows[0]?.id);
+        const ofIt = rows.filter((x) => {
+          if (x.workflow === service) return true;
+          try {
+            return (JSON.parse(x.attributes) as Attributes)['service.name'] === service;
+          } catch {
+            return false;
+          }
+        });
+        const t = r.timeNs;
+        ofService.set(key, (ofIt.find((x) => x.start_ns <= t && (x.end_ns === null || t <= x.end_ns)) ?? ofIt[0])?.id);
       }
       runId = ofService.get(key) ?? `service:${service}`;
     }
