@@ -11,10 +11,34 @@ import type { TeamStoreLike } from './teamConnection';
 import type { SourceId } from './treeSources';
 
 export class Stores {
-  /** The team store while it is open (also while its connection is lost: it reconnects by itself). */
-  team: TeamStoreLike | undefined;
+  private current: TeamStoreLike | undefined;
+  private readonly waiting = new Set<(s: TeamStoreLike) => void>();
 
   constructor(readonly workspace: RemoteStore) {}
+
+  /** The team store while it is open (also while its connection is lost: it reconnects by itself). */
+  get team(): TeamStoreLike | undefined {
+    return this.current;
+  }
+
+  set team(store: TeamStoreLike | undefined) {
+    this.current = store;
+    if (store) for (const w of [...this.waiting]) w(store);
+  }
+
+  /** The team store once it is open (it opens in the background after a window starts), or undefined after `ms`. */
+  whenTeam(ms: number): Promise<TeamStoreLike | undefined> {
+    if (this.current) return Promise.resolve(this.current);
+    return new Promise((resolve) => {
+      const done = (s: TeamStoreLike | undefined) => {
+        clearTimeout(timer);
+        this.waiting.delete(done);
+        resolve(s);
+      };
+      const timer = setTimeout(() => done(undefined), ms);
+      this.waiting.add(done);
+    });
+  }
 
   /** The store of a source; undefined when it is the team's and that is not open. */
   of(source: SourceId | undefined): Store | undefined {

@@ -102,7 +102,11 @@ export function registerNavigation(s: Services, extensionUri: vscode.Uri): vscod
   };
 
   return [
-    registerTimelineSerializer(timeline),
+    // A team run's timeline comes back after a reload once the team store has opened (at most 15 s).
+    registerTimelineSerializer(timeline, async () => {
+      const team = await s.stores.whenTeam(15_000);
+      return team ? timelineOf(team, 'team') : undefined;
+    }),
     ...registerRunDiff(s, runDiff),
     { dispose: () => TimelinePanel.disposeAll() },
     ...s.commands.register({

@@ -202,7 +202,12 @@ export class TimelinePanel implements vscode.Disposable {
   }
 
   /** Rebuild a panel VS Code restored after a reload, from the state the webview saved. */
-  static revive(ctx: TimelineContext, panel: vscode.WebviewPanel, state: unknown): TimelinePanel | undefined {
+  static async revive(
+    ctx: TimelineContext,
+    panel: vscode.WebviewPanel,
+    state: unknown,
+    teamContext?: () => Promise<TimelineContext | undefined>,
+  ): Promise<TimelinePanel | undefined> {
     const parsed = TimelineState.safeParse(state);
     if (!parsed.success) {
       ctx.log.warn('timeline: could not restore a panel (no saved run id)');
@@ -210,16 +215,24 @@ export class TimelinePanel implements vscode.Disposable {
       return undefined;
     }
     const { runId, selectedSpanId, compareRunId } = parsed.data;
-    // Restored into the workspace store's context: the saved state does not say which store a panel read.
-    return new TimelinePanel(ctx, panel, runId, { selectSpanId: selectedSpanId ?? null, compareRunId: compareRunId ?? null });
+    // A run the workspace store does not hold was the team store's (it opens in the background: waited for).
+    let from = ctx;
+    if (teamContext && !ctx.store.getRun(runId)) {
+      const team = await teamContext();
+      if (team?.store.getRun(runId)) from = team;
+    }
+    return new TimelinePanel(from, panel, runId, { selectSpanId: selectedSpanId ?? null, compareRunId: compareRunId ?? null });
   }
 }
 
 /** Register the serializer so timelines survive a window reload. Add the disposable to the extension's list. */
-export function registerTimelineSerializer(ctx: TimelineContext): vscode.Disposable {
+export function registerTimelineSerializer(
+  ctx: TimelineContext,
+  teamContext?: () => Promise<TimelineContext | undefined>,
+): vscode.Disposable {
   return vscode.window.registerWebviewPanelSerializer(TIMELINE_VIEW_TYPE, {
     async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
-      TimelinePanel.revive(ctx, panel, state);
+      await TimelinePanel.revive(ctx, panel, state, teamContext);
     },
   });
 }
