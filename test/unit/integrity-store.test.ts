@@ -101,7 +101,8 @@ describe('no run stays RUNNING without a live owner', () => {
     await again.close();
   });
 
-  it('closes a run INCOMPLETE, with the reason, when the process recording it is gone', async () => {
+  // Which runs are closed, and how, is store-contract.test.ts's (both stores); here: the workspace store does it when opened.
+  it('closes a run INCOMPLETE, with the reason, when the process recording it is gone, as the store opens', async () => {
     const file = path.join(tempDir(), 'traces.db');
     const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
     await new Promise((resolve) => child.once('spawn', resolve));
@@ -138,33 +139,5 @@ describe('no run stays RUNNING without a live owner', () => {
     } finally {
       living.kill('SIGKILL');
     }
-  });
-});
-
-describe('a run’s times come from its data', () => {
-  it('lowers an attached run’s start to its earliest span, so it never ends before it starts', async () => {
-    const store = await TraceStore.open();
-    store.apply({ runs: [{ id: 'a', source: 'otlp' }], spans: [] }); // created now: start = the clock
-    store.apply({
-      runs: [],
-      spans: [
-        {
-          runId: 'a',
-          traceId: 'ab'.repeat(16),
-          spanId: '1'.repeat(16),
-          name: 's',
-          kind: 1,
-          startNs: 1_700_000_000_000_000_000n,
-          endNs: 1_700_000_001_000_000_000n,
-          status: 'OK',
-          attributes: {},
-          events: [],
-        },
-      ],
-    });
-    const run = store.getRun('a')!;
-    assert.equal(run.startNs, 1_700_000_000_000_000_000n);
-    assert.equal(run.endNs, 1_700_000_001_000_000_000n);
-    await store.close();
   });
 });

@@ -5,6 +5,9 @@
  * reconnects and concurrent writers — are in their own files.
  */
 import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { processIdentity } from '../../src/core/processes';
 import type { RunContext } from '../../src/core/context/types';
 import type { LogRecord } from '../../src/core/signals';
 import type { StoreChange } from '../../src/core/store/types';
@@ -371,6 +374,74 @@ for (const backend of BACKENDS) {
       const run = s.getRun(id)!;
       assert.equal(run.status, 'SUCCESS');
       assert.equal(run.endNs, child.endNs, 'its end is the latest of its spans');
+      await s.close();
+    });
+
+    it('lowers an attached run’s start to its earliest span, so it never ends before it starts', async () => {
+      const s = await backend.open();
+      s.apply({ runs: [{ id: 'a', source: 'otlp' }], spans: [] }); // created now: start = the clock
+      const early = spanFactory({ traceId: 'ab'.repeat(16), durationNs: 1_000_000_000n })('a');
+      s.apply({ runs: [], spans: [early] });
+      const run = s.getRun('a')!;
+      assert.equal(run.startNs, early.startNs);
+      assert.equal(run.endNs, early.endNs);
+      await s.close();
+    });
+
+    it('closes a run INCOMPLETE, with the reason, when the process recording it on this machine is gone', async () => {
+      const s = await backend.open();
+      const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+      const living = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+      await Promise.all([once(child, 'spawn'), once(living, 'spawn')]);
+      const dead = processIdentity(child.pid!);
+      try {
+        s.apply({
+          runs: [
+            { id: 'rdead', name: 'killed', source: 'launch', status: 'RUNNING', owner: dead },
+            { id: 'ralive', name: 'going', source: 'launch', status: 'RUNNING', owner: processIdentity(living.pid!) },
+            {
+              id: 'rreused',
+              name: 'pid reused',
+              source: 'launch',
+              status: 'RUNNING',
+              owner: { ...processIdentity(living.pid!), started: '1' },
+            },
+            { id: 'relsewhere', name: 'another machine', source: 'launch', status: 'RUNNING', owner: { ...dead, host: 'other-host' } },
+          ],
+          spans: [],
+        });
+        child.kill('SIGKILL');
+        await once(child, 'exit');
+        assert.deepEqual(s.closeOrphans().sort(), ['rdead', 'rreused']);
+        const gone = s.getRun('rdead')!;
+        assert.equal(gone.status, 'INCOMPLETE');
+        assert.match(String(gone.attributes['runlens.incomplete_reason']), new RegExp(`pid ${dead.pid}`));
+        assert.ok(gone.endNs !== undefined);
+        assert.equal(s.getRun('ralive')!.status, 'RUNNING', 'its recorder still runs');
+        assert.equal(s.getRun('relsewhere')!.status, 'RUNNING', "another machine's process is that machine's to judge");
+      } finally {
+        living.kill('SIGKILL');
+        await s.close();
+      }
+    });
+
+    it('digests a run again when it changes after it was digested (a late span, a new status)', async () => {
+      const s = await backend.open();
+      s.apply({ runs: [{ id: 'r', name: 'r', source: 'import', status: 'SUCCESS' }], spans: [span('r', { name: 'first' })] });
+      assert.deepEqual(s.runDigest('r')!.names, ['first']);
+      s.apply({
+        runs: [],
+        spans: [
+          span('r', {
+            name: 'late',
+            status: 'ERROR',
+            events: [{ name: 'exception', timeNs: 1n, attributes: { 'exception.message': 'bad' } }],
+          }),
+        ],
+      });
+      const d = s.runDigest('r')!;
+      assert.deepEqual(d.names.sort(), ['first', 'late']);
+      assert.equal(d.failures.length, 1);
       await s.close();
     });
 

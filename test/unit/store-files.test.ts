@@ -178,17 +178,6 @@ describe('trace store: run digests in the catalog', () => {
     await s.close();
   });
 
-  it('is made again when the run changes after it was digested (a late span, a new status)', async () => {
-    const s = await TraceStore.open({ path: dbIn(), snapshotIdleMs: 0 });
-    s.apply({ runs: [{ id: 'r', name: 'r', source: 'import', status: 'SUCCESS' }], spans: [span('r', { name: 'first' })] });
-    assert.deepEqual(s.runDigest('r')!.names, ['first']);
-    s.apply({ runs: [], spans: [failing('r', { name: 'late' })] });
-    const d = s.runDigest('r')!;
-    assert.deepEqual(d.names.sort(), ['first', 'late']);
-    assert.equal(d.failures.length, 1);
-    await s.close();
-  });
-
   it('is made in the background for finished runs that lack one, each told by a change; a reader that will not wait gets none meanwhile', async () => {
     const s = await TraceStore.open({ path: dbIn(), snapshotIdleMs: 0 });
     for (const id of ['a', 'b'])

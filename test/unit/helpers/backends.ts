@@ -12,7 +12,7 @@ import type { Store } from '../../../src/core/store/types';
 import { tempDir } from './fixtures';
 import { createTestDatabase } from './postgres';
 
-type TestStore = Store & { settleIdle(idleMs: number, now?: number): string[] };
+type TestStore = Store & { settleIdle(idleMs: number, now?: number): string[]; closeOrphans(): string[] };
 
 interface OpenOptions {
   maxAttrLength?: number;
