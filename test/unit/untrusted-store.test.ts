@@ -3,6 +3,7 @@
  * make it unopenable, nor decide what retention deletes, nor grow without bound.
  */
 import { strict as assert } from 'node:assert';
+import { BACKENDS, type Backend } from './helpers/backends';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TraceStore } from '../../src/core/store/store';
@@ -137,7 +138,7 @@ describe('untrusted data and the store', () => {
     await reopened.close();
   });
 
-  describe('over the collector', () => {
+  describe('over the collector: retention', () => {
     let store: TraceStore;
     let collector: Collector;
     beforeEach(async () => {
@@ -182,54 +183,71 @@ describe('untrusted data and the store', () => {
       ].sort();
       assert.deepEqual(kept, expected, 'the five received last are kept, whatever times they claim');
     });
-
-    it('rejects times that do not fit unsigned 64-bit nanoseconds and still lists every run', async () => {
-      const huge = '9'.repeat(400);
-      const reply = await postJson(`${collector.endpoint}/v1/traces`, otlpBody([otlpSpan({ startTimeUnixNano: huge })]));
-      assert.equal(reply.status, 400);
-      assert.match(reply.body.toString(), /startTimeUnixNano/);
-      const tooBig = await postJson(`${collector.endpoint}/v1/traces`, otlpBody([otlpSpan({ endTimeUnixNano: '18446744073709551616' })]));
-      assert.equal(tooBig.status, 400);
-      const inf = await postJson(`${collector.endpoint}/v1/traces`, otlpBody([otlpSpan({ startTimeUnixNano: 1e300 })]));
-      assert.equal(inf.status, 400);
-      assert.equal(store.listRuns().length, 0, 'nothing from a rejected request is stored');
-      await postJson(`${collector.endpoint}/v1/traces`, otlpBody([otlpSpan()]));
-      assert.equal(store.listRuns().length, 1);
-    });
-
-    it('bounds names, keys, messages, event names and counts, and says what it cut', async () => {
-      const big = 'x'.repeat(200_000);
-      const attributes = Array.from({ length: 1000 }, (_, i) => ({ key: `k${i}${i === 0 ? big : ''}`, value: { stringValue: 'v' } }));
-      const events = Array.from({ length: 1000 }, (_, i) => ({ name: i === 0 ? big : `e${i}`, timeUnixNano: '1700000000500000000' }));
-      const reply = await postJson(
-        `${collector.endpoint}/v1/traces`,
-        otlpBody([otlpSpan({ name: big, attributes, events, status: { code: 2, message: big } })]),
-      );
-      assert.equal(reply.status, 200);
-      const [span] = store.getSpans(at(store.listRuns(), 0).id);
-      assert.ok(span !== undefined);
-      assert.ok(span.name.length <= DEFAULT_LIMITS.nameLength);
-      assert.ok((span.statusMessage ?? '').length <= DEFAULT_LIMITS.messageLength);
-      assert.ok(Object.keys(span.attributes).length <= DEFAULT_LIMITS.attributesPerSpan);
-      for (const k of Object.keys(span.attributes)) assert.ok(k.length <= DEFAULT_LIMITS.keyLength);
-      assert.ok(span.events.length <= DEFAULT_LIMITS.eventsPerSpan);
-      assert.ok(at(span.events, 0).name.length <= DEFAULT_LIMITS.nameLength);
-      assert.ok(span.truncated && Object.keys(span.truncated).length > 0, 'what was cut is recorded');
-      assert.ok(
-        at(store.listRuns(), 0).name.length <= DEFAULT_LIMITS.nameLength + 64,
-        'the run name built from the span name is bounded too',
-      );
-    });
-
-    it('answers 400, not 500, to attribute values nested too deep', async () => {
-      const deep = '{"arrayValue":{"values":['.repeat(10_000) + '{"stringValue":"leaf"}' + ']}}'.repeat(10_000);
-      const body = JSON.stringify(otlpBody([otlpSpan({ attributes: [{ key: 'deep', value: 'DEEP' }] })])).replace('"DEEP"', deep);
-      const reply = await request(`${collector.endpoint}/v1/traces`, { headers: { 'content-type': 'application/json' }, body });
-      assert.equal(reply.status, 400);
-      assert.match(reply.body.toString(), /deep|nest/i);
-      assert.equal(store.listRuns().length, 0);
-    });
   });
+
+  // What the collector refuses or bounds never reaches either store: the same over both.
+  for (const backend of BACKENDS) {
+    describe(`over the collector (${backend.name} store)`, function () {
+      this.timeout(60_000);
+      let store: Awaited<ReturnType<Backend['open']>>;
+      let collector: Collector;
+      beforeEach(async () => {
+        store = await backend.open();
+        collector = await Collector.start(store, { port: 0 });
+      });
+      afterEach(async () => {
+        await collector.close();
+        await store.close();
+      });
+
+      it('rejects times that do not fit unsigned 64-bit nanoseconds and still lists every run', async () => {
+        const huge = '9'.repeat(400);
+        const reply = await postJson(`${collector.endpoint}/v1/traces`, otlpBody([otlpSpan({ startTimeUnixNano: huge })]));
+        assert.equal(reply.status, 400);
+        assert.match(reply.body.toString(), /startTimeUnixNano/);
+        const tooBig = await postJson(`${collector.endpoint}/v1/traces`, otlpBody([otlpSpan({ endTimeUnixNano: '18446744073709551616' })]));
+        assert.equal(tooBig.status, 400);
+        const inf = await postJson(`${collector.endpoint}/v1/traces`, otlpBody([otlpSpan({ startTimeUnixNano: 1e300 })]));
+        assert.equal(inf.status, 400);
+        assert.equal(store.listRuns().length, 0, 'nothing from a rejected request is stored');
+        await postJson(`${collector.endpoint}/v1/traces`, otlpBody([otlpSpan()]));
+        assert.equal(store.listRuns().length, 1);
+      });
+
+      it('bounds names, keys, messages, event names and counts, and says what it cut', async () => {
+        const big = 'x'.repeat(200_000);
+        const attributes = Array.from({ length: 1000 }, (_, i) => ({ key: `k${i}${i === 0 ? big : ''}`, value: { stringValue: 'v' } }));
+        const events = Array.from({ length: 1000 }, (_, i) => ({ name: i === 0 ? big : `e${i}`, timeUnixNano: '1700000000500000000' }));
+        const reply = await postJson(
+          `${collector.endpoint}/v1/traces`,
+          otlpBody([otlpSpan({ name: big, attributes, events, status: { code: 2, message: big } })]),
+        );
+        assert.equal(reply.status, 200);
+        const [span] = store.getSpans(at(store.listRuns(), 0).id);
+        assert.ok(span !== undefined);
+        assert.ok(span.name.length <= DEFAULT_LIMITS.nameLength);
+        assert.ok((span.statusMessage ?? '').length <= DEFAULT_LIMITS.messageLength);
+        assert.ok(Object.keys(span.attributes).length <= DEFAULT_LIMITS.attributesPerSpan);
+        for (const k of Object.keys(span.attributes)) assert.ok(k.length <= DEFAULT_LIMITS.keyLength);
+        assert.ok(span.events.length <= DEFAULT_LIMITS.eventsPerSpan);
+        assert.ok(at(span.events, 0).name.length <= DEFAULT_LIMITS.nameLength);
+        assert.ok(span.truncated && Object.keys(span.truncated).length > 0, 'what was cut is recorded');
+        assert.ok(
+          at(store.listRuns(), 0).name.length <= DEFAULT_LIMITS.nameLength + 64,
+          'the run name built from the span name is bounded too',
+        );
+      });
+
+      it('answers 400, not 500, to attribute values nested too deep', async () => {
+        const deep = '{"arrayValue":{"values":['.repeat(10_000) + '{"stringValue":"leaf"}' + ']}}'.repeat(10_000);
+        const body = JSON.stringify(otlpBody([otlpSpan({ attributes: [{ key: 'deep', value: 'DEEP' }] })])).replace('"DEEP"', deep);
+        const reply = await request(`${collector.endpoint}/v1/traces`, { headers: { 'content-type': 'application/json' }, body });
+        assert.equal(reply.status, 400);
+        assert.match(reply.body.toString(), /deep|nest/i);
+        assert.equal(store.listRuns().length, 0);
+      });
+    });
+  }
 });
 
 describe('times and values from JSON lines and imported documents', () => {
