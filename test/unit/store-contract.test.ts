@@ -9,21 +9,13 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { processIdentity } from '../../src/core/processes';
 import type { RunContext } from '../../src/core/context/types';
-import type { LogRecord } from '../../src/core/signals';
 import type { StoreChange } from '../../src/core/store/types';
 import { BACKENDS } from './helpers/backends';
 import { at } from './helpers/fixtures';
-import { spanFactory } from './helpers/spans';
+import { logRecord, spanFactory } from './helpers/spans';
 
 const T0 = 1_700_000_000_000_000_000n;
-const log = (runId: string, i: number, over: Partial<LogRecord> = {}): LogRecord => ({
-  runId,
-  timeNs: T0 + BigInt(i),
-  severityNumber: 9,
-  body: `line ${i}`,
-  attributes: { i },
-  ...over,
-});
+const log = logRecord;
 const context: RunContext = {
   git: { commit: 'a'.repeat(40), branch: 'main', dirty: true, files: [{ path: 'flow.py', status: 'M', hash: '0123456789abcdef' }] },
   env: { MODEL: 'h:0123456789abcdef' },

@@ -10,21 +10,13 @@ import * as fs from 'node:fs';
 import { RemoteStore } from '../../src/core/store/remote';
 import { runFileName, runsDirOf, TraceStore } from '../../src/core/store/store';
 import { loadSql } from '../../src/core/store/sqlite';
-import { spanFactory } from './helpers/spans';
-import type { LogRecord } from '../../src/core/signals';
+import { logRecord, spanFactory } from './helpers/spans';
 import type { IngestBatch } from '../../src/core/model';
 import { tempDir } from './helpers/fixtures';
 
 const WORKER = path.join(__dirname, 'helpers', 'store-worker.cjs');
 const T0 = 1_700_000_000_000_000_000n;
-const log = (runId: string, i: number, over: Partial<LogRecord> = {}): LogRecord => ({
-  runId,
-  timeNs: T0 + BigInt(i),
-  severityNumber: 9,
-  body: `line ${i}`,
-  attributes: { i },
-  ...over,
-});
+const log = logRecord;
 
 describe('the store keeps log records and metric points', function () {
   this.timeout(60_000);

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import type { Span } from '../../../src/core/model';
+import type { LogRecord } from '../../../src/core/signals';
 
 /**
  * A span factory for tests: unique span ids and names (`step-N`), start times 1 µs apart
@@ -66,4 +67,9 @@ export function assertSdkSpans(spans: Span[]): Span {
   assert.equal(inner.status, 'ERROR');
   assert.equal(inner.events[0]?.attributes['exception.message'], 'inner broke');
   return inner;
+}
+
+/** A log record for tests: `line i` at T0 + i ns, severity INFO, `{ i }` as its attributes. */
+export function logRecord(runId: string, i: number, over: Partial<LogRecord> = {}): LogRecord {
+  return { runId, timeNs: 1_700_000_000_000_000_000n + BigInt(i), severityNumber: 9, body: `line ${i}`, attributes: { i }, ...over };
 }
