@@ -7,6 +7,8 @@
  * against a real PostgreSQL.
  */
 import type { Store } from '../core/store/store';
+import { isTeamUrl } from '../core/store/pg';
+import { labelOf } from '../core/store/pg/connection';
 import type { TeamState } from './treeSources';
 
 /** What the window needs of a team store (src/core/store/pg's TeamStore). */
@@ -34,15 +36,13 @@ export interface TeamConnectionDeps {
 
 /** "user@host:port/db" from a postgres:// URL, never its password; '' when it is not one. */
 export function urlLabel(url: string): string {
-  let u: URL;
+  if (!isTeamUrl(url)) return '';
   try {
-    u = new URL(url);
+    new URL(url);
   } catch {
     return '';
   }
-  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') return '';
-  const user = u.username ? `${decodeURIComponent(u.username)}@` : '';
-  return `${user}${u.hostname}${u.port ? `:${u.port}` : ''}${u.pathname.length > 1 ? u.pathname : ''}`.slice(0, 200);
+  return labelOf(url).slice(0, 200);
 }
 
 /** Why `url` cannot be used as the team store's (undefined: it can). */
