@@ -168,6 +168,21 @@ export function deriveRunStatus(
   return errorCount > 0 ? 'PARTIAL' : 'SUCCESS';
 }
 
+/**
+ * A run's status when it ends: from how its process ended and its failed steps
+ * (deriveRunStatus), where a run that says it ended PARTIAL or FAILED (`pipeline_status`)
+ * is taken at its word over a clean exit. Both stores end runs by this.
+ */
+export function endStatus(
+  exit: { exitCode?: number; signal?: string; cancelled?: boolean; incomplete?: string },
+  errorCount: number,
+  attributes: Attributes,
+): RunStatus {
+  const status = deriveRunStatus(exit, errorCount);
+  const declared = attributes.pipeline_status;
+  return (status === 'SUCCESS' || status === 'PARTIAL') && (declared === 'PARTIAL' || declared === 'FAILED') ? declared : status;
+}
+
 /** The first exception event of a span, if any (OTel semantic conventions). */
 export function spanException(span: Span): { type?: string; message?: string; stacktrace?: string } | undefined {
   const ev = span.events.find((e) => e.name === 'exception');

@@ -6,6 +6,7 @@
 import { strict as assert } from 'node:assert';
 import pg from 'pg';
 import { openTeamStore } from '../../src/core/store/pg';
+import type { StoreChange } from '../../src/core/store/types';
 import { spanFactory } from './helpers/spans';
 import { createTestDatabase } from './helpers/postgres';
 
@@ -172,6 +173,30 @@ describe('team store (PostgreSQL)', function () {
       s.getLogs('good').some((l) => l.body === 'runless'),
       'ingest still chooses a run past the forged one',
     );
+    await s.close();
+  });
+
+  it('takes from the change channel only what a writer sends (anyone who may connect can notify it)', async () => {
+    const db = await createTestDatabase();
+    const s = await openTeamStore({ url: db.url, password: db.password });
+    const told: StoreChange[] = [];
+    s.onChange((c) => told.push(c));
+    await admin(db.urlWithPassword, async (c) => {
+      for (const payload of [
+        'not json',
+        '{"w": "x", "t": "apply", "r": [{"id": 1}]}',
+        '{"w": "x", "t": "drop tables", "r": ["a"]}',
+        JSON.stringify({ w: 'x', t: 'apply', r: Array.from({ length: 101 }, (_, i) => `r${i}`) }),
+        JSON.stringify({ w: 'x', t: 'apply', r: ['x'.repeat(2000)] }),
+        '[]',
+        JSON.stringify({ w: 'other-writer', t: 'deleted', r: ['gone'] }),
+      ])
+        await c.query("SELECT pg_notify('runlens_changes', $1)", [payload]);
+    });
+    const deadline = Date.now() + 10_000;
+    while (!told.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(told, [{ type: 'deleted', runIds: ['gone'] }], 'only the well-formed notice, after every malformed one was dropped');
+    assert.deepEqual(s.listRuns(), [], 'and the store reads as before');
     await s.close();
   });
 

@@ -4,7 +4,7 @@
  * live or on replay, where each database takes only the records its file lacks.
  */
 import type { Attributes, RunPatch } from '../model';
-import { deriveRunStatus, nowNs } from '../model';
+import { endStatus, nowNs } from '../model';
 import { emptyCounts, type CatalogRuns, type RunCounts } from './catalogRuns';
 import type { StoreContext } from './context';
 import type { JournalRecord, ReplayResult } from './journal';
@@ -191,15 +191,13 @@ export class Applier {
         ]);
         const counts = this.ctx.catalog.all('SELECT error_count, attributes FROM runs WHERE id = ?', [runId])[0];
         if (!counts) return [];
-        const declared = (JSON.parse(String(counts.attributes)) as Attributes).pipeline_status;
         const exit = {
           exitCode: rec.exitCode as number | undefined,
           signal: rec.signal as string | undefined,
           cancelled: rec.cancelled === true,
           incomplete: typeof rec.incomplete === 'string' ? rec.incomplete : undefined,
         };
-        let status = deriveRunStatus(exit, Number(counts.error_count));
-        if ((status === 'SUCCESS' || status === 'PARTIAL') && (declared === 'PARTIAL' || declared === 'FAILED')) status = declared;
+        const status = endStatus(exit, Number(counts.error_count), JSON.parse(String(counts.attributes)) as Attributes);
         this.ctx.catalog.run('UPDATE runs SET end_ns = ?, exit_code = ?, signal = ?, status = ? WHERE id = ?', [
           endNs,
           exit.exitCode ?? null,

@@ -11,9 +11,9 @@ import { nowNs, type IngestBatch, type Run } from '../../model';
 import { isProcessAlive } from '../../processes';
 import type { StoreChange } from '../types';
 import { PgReader } from './reads';
-import { connectionConfig, describe, labelOf, placeholders, transient } from './connection';
-import { ensurePartitions, existingPartitions, LOCK_PARTITIONS, migrate, partOf, PARTITIONED, SCHEMA } from './schema';
-import { CHANNEL, PgWriter, type Notice } from './writes';
+import { connectionConfig, describe, labelOf, placeholders, SCHEMA, transient } from './connection';
+import { ensurePartitions, existingPartitions, migrate, partOf } from './schema';
+import { CHANNEL, Notice, PgWriter } from './writes';
 
 // int8 columns (times in ns, counts) as bigint, never a lossy number or a string.
 pg.types.setTypeParser(20, (v) => BigInt(v));
@@ -92,14 +92,14 @@ export class PgBackend {
     await client.connect();
     client.on('notification', (n) => {
       if (n.channel !== CHANNEL || !n.payload) return;
-      let notice: Notice;
+      let parsed: ReturnType<typeof Notice.safeParse>;
       try {
-        notice = JSON.parse(n.payload) as Notice;
+        parsed = Notice.safeParse(JSON.parse(n.payload));
       } catch {
-        return;
+        return; // not JSON: not a writer's
       }
-      if (notice.w === this.writerId || !Array.isArray(notice.r)) return; // our own: told already
-      this.tell(notice);
+      if (!parsed.success || parsed.data.w === this.writerId) return; // not a writer's, or our own (told already)
+      this.tell(parsed.data);
     });
     const lost = (err?: Error) => {
       if (this.listener !== client) return;
@@ -192,7 +192,8 @@ export class PgBackend {
         c = await this.pool.connect();
         return await fn(c);
       } catch (err) {
-        c?.release(transient(err) ? (err as Error) : undefined);
+        // A connection a write failed on is not given back to the pool (it may be broken).
+        c?.release(err as Error);
         c = undefined;
         if (!transient(err) || attempt >= 8 || this.closed) throw describe(err, this.opts.url);
         await new Promise((r) => setTimeout(r, delay));
@@ -279,26 +280,9 @@ export class PgBackend {
     const days = await this.retentionDays();
     if (!days) return [];
     const cutoff = today - days;
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
-      await c.query('SELECT pg_advisory_xact_lock($1)', [LOCK_PARTITIONS]);
-      const old = (await existingPartitions(c)).filter((p) => p < cutoff);
-      const { rows } = await c.query<{ id: string }>('DELETE FROM runs WHERE part < $1 RETURNING id', [cutoff]);
-      const ids = rows.map((r) => r.id);
-      if (ids.length)
-        await c.query("INSERT INTO deleted_runs (run_id, version) SELECT id, nextval('change_seq') FROM unnest($1::text[]) AS id", [ids]);
-      for (const p of old) for (const t of PARTITIONED) await c.query(`DROP TABLE IF EXISTS ${t}_d${p}`);
-      if (ids.length) await c.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify({ w: '', t: 'deleted', r: ids.slice(0, 100) })]);
-      await c.query('COMMIT');
-      for (const p of old) this.parts.delete(p);
-      return ids;
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      c.release();
-    }
+    const { ids, dropped } = await this.write((c) => this.writer.dropBefore(c, cutoff));
+    for (const p of dropped) this.parts.delete(p);
+    return ids;
   }
 
   /** Attached runs idle this long (nothing running, no span for idleMs) are taken as finished. */

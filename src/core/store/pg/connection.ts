@@ -5,7 +5,25 @@
  */
 import * as os from 'node:os';
 import type pg from 'pg';
-import { SCHEMA } from './schema';
+
+/** Every statement runs with search_path = runlens (set per connection): the team's tables never mix with the database's others. */
+export const SCHEMA = 'runlens';
+
+/**
+ * `fn` as one transaction on `c`: committed when it returns (also when it wrote nothing),
+ * rolled back when it throws, so a connection never goes back to the pool inside one.
+ */
+export async function inTransaction<T>(c: Pick<pg.PoolClient, 'query'>, fn: () => Promise<T>): Promise<T> {
+  await c.query('BEGIN');
+  try {
+    const result = await fn();
+    await c.query('COMMIT');
+    return result;
+  } catch (err) {
+    await c.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
 
 /** A postgres:// URL as pg's settings; the password from the options or PGPASSWORD (never logged). */
 export function connectionConfig(url: string, password?: string): pg.PoolConfig {

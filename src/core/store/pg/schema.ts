@@ -6,9 +6,7 @@
  * was first received: retention drops whole partitions instead of deleting rows.
  */
 import type { PoolClient } from 'pg';
-
-/** Every statement runs with search_path = runlens (set per connection). */
-export const SCHEMA = 'runlens';
+import { inTransaction, SCHEMA } from './connection';
 
 /** Advisory lock keys (any two 64-bit numbers no other application of the database uses). */
 const LOCK_MIGRATE = 7_263_001;
@@ -152,17 +150,11 @@ export async function migrate(c: PoolClient): Promise<void> {
       throw new Error(
         `the team database's schema is version ${have}, newer than this Runlens knows (${MIGRATIONS.length}): update Runlens`,
       );
-    for (let v = have + 1; v <= MIGRATIONS.length; v++) {
-      await c.query('BEGIN');
-      try {
+    for (let v = have + 1; v <= MIGRATIONS.length; v++)
+      await inTransaction(c, async () => {
         await c.query(MIGRATIONS[v - 1]!);
         await c.query('INSERT INTO schema_migrations (version) VALUES ($1)', [v]);
-        await c.query('COMMIT');
-      } catch (err) {
-        await c.query('ROLLBACK');
-        throw err;
-      }
-    }
+      });
   } finally {
     await c.query('SELECT pg_advisory_unlock($1)', [LOCK_MIGRATE]);
   }
@@ -175,19 +167,14 @@ export async function migrate(c: PoolClient): Promise<void> {
 export async function ensurePartitions(c: PoolClient, parts: Iterable<number>, known: Set<number>): Promise<void> {
   const missing = [...new Set(parts)].filter((p) => !known.has(p));
   if (!missing.length) return;
-  await c.query('BEGIN');
-  try {
+  await inTransaction(c, async () => {
     await c.query('SELECT pg_advisory_xact_lock($1)', [LOCK_PARTITIONS]);
     for (const p of missing) {
       if (!Number.isSafeInteger(p)) throw new Error(`bad partition ${p}`);
       for (const t of PARTITIONED)
         await c.query(`CREATE TABLE IF NOT EXISTS ${t}_d${p} PARTITION OF ${t} FOR VALUES FROM (${p}) TO (${p + 1})`);
     }
-    await c.query('COMMIT');
-  } catch (err) {
-    await c.query('ROLLBACK');
-    throw err;
-  }
+  });
   for (const p of missing) known.add(p);
 }
 

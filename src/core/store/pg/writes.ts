@@ -9,11 +9,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { PoolClient } from 'pg';
+import { z } from 'zod';
 import { boundLog, boundPoint, boundRun, boundSpan, type Limits } from '../../limits';
-import { deriveRunStatus, nowNs, type Attributes, type IngestBatch, type Span } from '../../model';
+import { endStatus, nowNs, type Attributes, type IngestBatch, type Span } from '../../model';
 import { encode } from '../codec';
 import type { ApplyResult, SpanKey } from '../types';
-import { partOf } from './schema';
+import { inTransaction } from './connection';
+import { existingPartitions, LOCK_PARTITIONS, partOf, PARTITIONED } from './schema';
 import { mergeRun, writeRun } from './runRows';
 import { admitSignals, withinRoom, writeLogs, writePoints } from './signalWrites';
 
@@ -51,13 +53,17 @@ function count(c: Counts, status: string, sign: 1 | -1): void {
 
 /** The channel every writer notifies and every window listens on. */
 export const CHANNEL = 'runlens_changes';
-/** What a notification carries: writer, change type, run ids (at most NOTIFY_IDS per notification). */
-export interface Notice {
-  w: string;
-  t: 'apply' | 'end' | 'output' | 'deleted' | 'cleared' | 'runs';
-  r: string[];
-}
 const NOTIFY_IDS = 100;
+/**
+ * What a notification carries: writer, change type, run ids (at most NOTIFY_IDS). Anyone who
+ * may connect can NOTIFY this channel, so a listener takes only what fits this.
+ */
+export const Notice = z.object({
+  w: z.string().max(64),
+  t: z.enum(['apply', 'end', 'output', 'deleted', 'cleared', 'runs']),
+  r: z.array(z.string().min(1).max(1024)).max(NOTIFY_IDS),
+});
+export type Notice = z.infer<typeof Notice>;
 
 /** Notify listeners of a change, in the write's transaction (delivered when it commits, never for a rolled-back one). */
 async function notify(c: PoolClient, w: string, t: Notice['t'], ids: string[]): Promise<void> {
@@ -116,16 +122,17 @@ export class PgWriter {
       rejected++;
       reasons.add(why);
     };
-    await c.query('BEGIN');
-    try {
+    await inTransaction(c, async () => {
       await lockRuns(c, ids);
       const rows = await this.runRows(c, [...ids]);
-      for (const p of patches) {
+      for (const [i, p] of patches.entries()) {
         const cur = rows.get(p.id);
         await writeRun(c, mergeRun(cur, p), !cur, nowMs);
-        // A second patch of the same run in this batch merges into what the first wrote.
-        const written = (await this.runRows(c, [p.id])).get(p.id);
-        if (written) rows.set(p.id, written);
+        // A later patch of the same run in this batch merges into what this one wrote.
+        if (patches.some((q, j) => j > i && q.id === p.id)) {
+          const written = (await this.runRows(c, [p.id])).get(p.id);
+          if (written) rows.set(p.id, written);
+        }
       }
       // Runs that spans, records or points name but no patch made.
       for (const id of ids)
@@ -189,11 +196,7 @@ export class PgWriter {
             [p.id, json(p.context)],
           );
       await notify(c, this.writerId, 'apply', [...ids]);
-      await c.query('COMMIT');
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
+    });
     const result: ApplyResult = { rejected };
     if (reasons.size) result.rejectMessage = [...reasons].join('; ');
     if (conflicts.length) result.conflicts = conflicts;
@@ -369,14 +372,9 @@ export class PgWriter {
     runId: string,
     exit: { exitCode?: number; signal?: string; endNs?: bigint; cancelled?: boolean; incomplete?: string },
   ): Promise<boolean> {
-    await c.query('BEGIN');
-    try {
-      await lockRuns(c, [runId]);
-      const run = (await this.runRows(c, [runId])).get(runId);
-      if (!run) {
-        await c.query('ROLLBACK');
-        return false;
-      }
+    return inTransaction(c, async () => {
+      const run = await this.lockedRun(c, runId);
+      if (!run) return false;
       const hung = await c.query("UPDATE spans SET status = 'INCOMPLETE' WHERE part = $1 AND run_id = $2 AND status = 'RUNNING'", [
         run.part,
         runId,
@@ -384,9 +382,7 @@ export class PgWriter {
       const n = hung.rowCount ?? 0;
       const errors = Number(run.error_count) + n;
       const attributes = JSON.parse(String(run.attributes)) as Attributes;
-      let status = deriveRunStatus(exit, errors);
-      const declared = attributes.pipeline_status;
-      if ((status === 'SUCCESS' || status === 'PARTIAL') && (declared === 'PARTIAL' || declared === 'FAILED')) status = declared;
+      const status = endStatus(exit, errors, attributes);
       if (exit.incomplete) attributes['runlens.incomplete_reason'] = exit.incomplete;
       await c.query(
         `UPDATE runs SET running_count = running_count - $2, error_count = $3, end_ns = $4, exit_code = $5, signal = $6, status = $7,
@@ -395,25 +391,16 @@ export class PgWriter {
       );
       await c.query('DELETE FROM run_digests WHERE run_id = $1', [runId]);
       await notify(c, this.writerId, 'end', [runId]);
-      await c.query('COMMIT');
       return true;
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
+    });
   }
 
   /** Lines at `start` (default: after the last); returns where they went (-1: no such run, or no room). */
   async appendOutput(c: PoolClient, runId: string, stream: 'stdout' | 'stderr', lines: string[], start?: number): Promise<number> {
     if (!lines.length) return -1;
-    await c.query('BEGIN');
-    try {
-      await lockRuns(c, [runId]);
-      const run = (await this.runRows(c, [runId])).get(runId);
-      if (!run) {
-        await c.query('ROLLBACK');
-        return -1;
-      }
+    return inTransaction(c, async () => {
+      const run = await this.lockedRun(c, runId);
+      if (!run) return -1;
       let first = start;
       if (first === undefined) {
         const { rows } = await c.query<{ n: number }>('SELECT coalesce(max(seq) + 1, 0) AS n FROM output WHERE part = $1 AND run_id = $2', [
@@ -432,18 +419,13 @@ export class PgWriter {
         );
       await c.query("UPDATE runs SET version = nextval('change_seq') WHERE id = $1", [runId]);
       await notify(c, this.writerId, 'output', [runId]);
-      await c.query('COMMIT');
       return kept.length ? first : -1;
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
+    });
   }
 
   /** Delete runs (every run, without ids) and every record of theirs. */
   async delete(c: PoolClient, ids?: string[]): Promise<void> {
-    await c.query('BEGIN');
-    try {
+    await inTransaction(c, async () => {
       if (ids) {
         await lockRuns(c, ids);
         const { rows } = await c.query<{ id: string; part: number }>('SELECT id, part FROM runs WHERE id = ANY($1::text[])', [ids]);
@@ -460,23 +442,44 @@ export class PgWriter {
         await c.query("INSERT INTO deleted_runs (run_id, version) VALUES ('*', nextval('change_seq'))");
         await notify(c, this.writerId, 'cleared', []);
       }
-      await c.query('COMMIT');
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
+    });
   }
 
   /** Take attached runs as finished despite a missing parent. */
   async settle(c: PoolClient, ids: string[]): Promise<void> {
-    await c.query('BEGIN');
-    await c.query(
-      `UPDATE runs SET settled = true, status = CASE WHEN error_count > 0 THEN 'FAILED' ELSE 'SUCCESS' END, end_ns = max_end_ns,
+    await inTransaction(c, async () => {
+      await c.query(
+        `UPDATE runs SET settled = true, status = CASE WHEN error_count > 0 THEN 'FAILED' ELSE 'SUCCESS' END, end_ns = max_end_ns,
          version = nextval('change_seq') WHERE id = ANY($1::text[]) AND running_count = 0`,
-      [ids],
-    );
-    await notify(c, this.writerId, 'runs', ids);
-    await c.query('COMMIT');
+        [ids],
+      );
+      await notify(c, this.writerId, 'runs', ids);
+    });
+  }
+
+  /**
+   * Retention: the runs of the days before `cutoff` deleted and those days' partitions dropped
+   * (DROP TABLE, not DELETE), under the partitions' lock; every window is told of each run.
+   */
+  async dropBefore(c: PoolClient, cutoff: number): Promise<{ ids: string[]; dropped: number[] }> {
+    return inTransaction(c, async () => {
+      await c.query('SELECT pg_advisory_xact_lock($1)', [LOCK_PARTITIONS]);
+      const dropped = (await existingPartitions(c)).filter((p) => p < cutoff);
+      const { rows } = await c.query<{ id: string }>('DELETE FROM runs WHERE part < $1 RETURNING id', [cutoff]);
+      const ids = rows.map((r) => r.id);
+      if (ids.length) {
+        await c.query("INSERT INTO deleted_runs (run_id, version) SELECT id, nextval('change_seq') FROM unnest($1::text[]) AS id", [ids]);
+        await notify(c, this.writerId, 'deleted', ids);
+      }
+      for (const p of dropped) for (const t of PARTITIONED) await c.query(`DROP TABLE IF EXISTS ${t}_d${p}`);
+      return { ids, dropped };
+    });
+  }
+
+  /** A run's row with its lock held (the caller's transaction), or undefined when there is no such run. */
+  private async lockedRun(c: PoolClient, runId: string): Promise<RunRow | undefined> {
+    await lockRuns(c, [runId]);
+    return (await this.runRows(c, [runId])).get(runId);
   }
 }
 
