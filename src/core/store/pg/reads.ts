@@ -237,34 +237,34 @@ export class PgReader {
   async getMetrics(runId: string): Promise<MetricSeries[]> {
     const part = await this.part(runId);
     if (part === undefined) return [];
-    const { rows: series } = await this.pool.query(
-      `SELECT DISTINCT ON (series) series, name, unit, kind, monotonic, attributes FROM metric_points
-       WHERE part = $1 AND run_id = $2 ORDER BY series, time_ns`,
-      [part, runId],
+    // One read: each series' latest points (at most MAX_SERIES_POINTS), series by name then attributes.
+    const { rows } = await this.pool.query(
+      `SELECT series, name, unit, kind, monotonic, attributes, time_ns, value FROM (
+         SELECT p.*, row_number() OVER (PARTITION BY series ORDER BY time_ns DESC) AS latest,
+                dense_rank() OVER (ORDER BY name COLLATE "C", attributes COLLATE "C", series) AS nth
+         FROM metric_points p WHERE part = $1 AND run_id = $2) x
+       WHERE latest <= $3 AND nth <= $4 ORDER BY nth, time_ns`,
+      [part, runId, MAX_SERIES_POINTS, MAX_SERIES],
     );
-    series.sort((a, b) => (a.name === b.name ? (a.attributes < b.attributes ? -1 : 1) : a.name < b.name ? -1 : 1));
     const out: MetricSeries[] = [];
-    for (const s of series.slice(0, MAX_SERIES)) {
-      let attributes: Attributes;
-      try {
-        attributes = JSON.parse(String(s.attributes)) as Attributes;
-      } catch {
-        continue; // a row no Runlens wrote
+    let current: MetricSeries | undefined;
+    let currentKey: unknown;
+    for (const r of rows) {
+      if (r.series !== currentKey) {
+        currentKey = r.series;
+        let attributes: Attributes;
+        try {
+          attributes = JSON.parse(String(r.attributes)) as Attributes;
+        } catch {
+          current = undefined; // a row no Runlens wrote
+          continue;
+        }
+        current = { name: String(r.name), kind: String(r.kind) as MetricPoint['kind'], attributes, points: [] };
+        if (r.unit !== null) current.unit = String(r.unit);
+        if (r.monotonic !== null) current.monotonic = Boolean(r.monotonic);
+        out.push(current);
       }
-      const { rows: points } = await this.pool.query(
-        `SELECT time_ns, value FROM (SELECT time_ns, value FROM metric_points WHERE part = $1 AND run_id = $2 AND series = $3
-           ORDER BY time_ns DESC LIMIT $4) p ORDER BY time_ns`,
-        [part, runId, s.series, MAX_SERIES_POINTS],
-      );
-      const m: MetricSeries = {
-        name: String(s.name),
-        kind: String(s.kind) as MetricPoint['kind'],
-        attributes,
-        points: points.map((p) => ({ timeNs: BigInt(p.time_ns), value: Number(p.value) })),
-      };
-      if (s.unit !== null) m.unit = String(s.unit);
-      if (s.monotonic !== null) m.monotonic = Boolean(s.monotonic);
-      out.push(m);
+      current?.points.push({ timeNs: BigInt(r.time_ns), value: Number(r.value) });
     }
     return out;
   }
