@@ -37,7 +37,7 @@ describe('team store (PostgreSQL)', function () {
       db.adminUrl,
       async (c) => (await c.query('SELECT version FROM runlens.schema_migrations ORDER BY 1')).rows,
     );
-    assert.deepEqual(versions, [{ version: 1 }, { version: 2 }, { version: 3 }], 'each migration once');
+    assert.deepEqual(versions, [{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }], 'each migration once');
     await Promise.all([a.close(), b.close()]);
   });
 

@@ -289,7 +289,7 @@ export class PgReader {
   }
 
   async runsWithSpanMatching(text: string): Promise<Set<string>> {
-    const { rows } = await this.pool.query<{ run_id: string }>('SELECT DISTINCT run_id FROM spans WHERE strpos(lower(name), $1) > 0', [
+    const { rows } = await this.pool.query<{ run_id: string }>('SELECT DISTINCT run_id FROM run_names WHERE strpos(lower(name), $1) > 0', [
       text.toLowerCase(),
     ]);
     return new Set(rows.map((r) => r.run_id));

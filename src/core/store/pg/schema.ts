@@ -127,6 +127,9 @@ const MIGRATIONS: readonly string[] = [
   `ALTER TABLE runs ADD COLUMN log_count integer NOT NULL DEFAULT 0, ADD COLUMN point_count integer NOT NULL DEFAULT 0;
    UPDATE runs r SET log_count = (SELECT count(*) FROM logs l WHERE l.part = r.part AND l.run_id = r.id),
                      point_count = (SELECT count(*) FROM metric_points p WHERE p.part = r.part AND p.run_id = r.id);`,
+  // 4: the step names of each run, so finding runs by a step name (the tree's filter) reads these, not every span.
+  `CREATE TABLE run_names (run_id text NOT NULL REFERENCES runs (id) ON DELETE CASCADE, name text NOT NULL, PRIMARY KEY (run_id, name));
+   INSERT INTO run_names (run_id, name) SELECT DISTINCT run_id, name FROM spans s WHERE EXISTS (SELECT 1 FROM runs r WHERE r.id = s.run_id);`,
 ];
 
 /** The tables partitioned by day (retention drops a day of each at once). */

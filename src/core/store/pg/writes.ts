@@ -287,6 +287,10 @@ export class PgWriter {
       const end = s.endNs ?? s.startNs;
       if (out.last === undefined || end > out.last) out.last = end;
     }
+    await c.query('INSERT INTO run_names (run_id, name) SELECT DISTINCT $1, n FROM unnest($2::text[]) AS n ON CONFLICT DO NOTHING', [
+      runId,
+      [...new Set(spans.map((s) => pgText(s.name)))],
+    ]);
     await c.query('INSERT INTO run_traces (trace_id, run_id) SELECT DISTINCT t, $1 FROM unnest($2::text[]) AS t ON CONFLICT DO NOTHING', [
       runId,
       [...new Set(traces)],
@@ -438,7 +442,7 @@ export class PgWriter {
         await c.query("INSERT INTO deleted_runs (run_id, version) SELECT id, nextval('change_seq') FROM unnest($1::text[]) AS id", [ids]);
         await notify(c, this.writerId, 'deleted', ids);
       } else {
-        await c.query('TRUNCATE spans, output, logs, metric_points, run_contexts, run_traces, run_digests, runs, resources');
+        await c.query('TRUNCATE spans, output, logs, metric_points, run_contexts, run_traces, run_digests, run_names, runs, resources');
         await c.query("INSERT INTO deleted_runs (run_id, version) VALUES ('*', nextval('change_seq'))");
         await notify(c, this.writerId, 'cleared', []);
       }
