@@ -33,37 +33,37 @@ export async function admitSignals(
     rejected++;
     reasons.add(why);
   };
-  const ofService = new Map<string, string | undefined>();
+  /** Each service's runs, newest first: read once per batch, whatever the number of its records. */
+  const ofService = new Map<string, { id: string; start_ns: bigint; end_ns: bigint | null }[]>();
+  const runsOf = async (service: string) => {
+    let runs = ofService.get(service);
+    if (!runs) {
+      // Candidates by text, confirmed by parsing (a row no Runlens wrote is skipped, never an error).
+      const { rows } = await c.query<{ id: string; workflow: string | null; attributes: string; start_ns: bigint; end_ns: bigint | null }>(
+        `SELECT id, workflow, attributes, start_ns, end_ns FROM runs WHERE workflow = $1 OR strpos(attributes, $2) > 0
+         ORDER BY start_ns DESC LIMIT 1000`,
+        [pgText(service), pgText(`"service.name":${JSON.stringify(service)}`)],
+      );
+      runs = rows.filter((x) => {
+        if (x.workflow === service) return true;
+        try {
+          return (JSON.parse(x.attributes) as Attributes)['service.name'] === service;
+        } catch {
+          return false;
+        }
+      });
+      ofService.set(service, runs);
+    }
+    return runs;
+  };
   const runFor = async (r: LogRecord | MetricPoint, traceId?: string): Promise<string> => {
     const service = serviceOf(r.resource);
     let runId = r.runId;
     if (!runId) {
-      const key = `${service} ${r.timeNs}`;
-      if (!ofService.has(key)) {
-        // Candidates by text, confirmed by parsing (a row no Runlens wrote is skipped, never an error).
-        const { rows } = await c.query<{
-          id: string;
-          workflow: string | null;
-          attributes: string;
-          start_ns: bigint;
-          end_ns: bigint | null;
-        }>(
-          `SELECT id, workflow, attributes, start_ns, end_ns FROM runs WHERE workflow = $1 OR strpos(attributes, $2) > 0
-           ORDER BY start_ns DESC LIMIT 1000`,
-          [pgText(service), pgText(`"service.name":${JSON.stringify(service)}`)],
-        );
-        const ofIt = rows.filter((x) => {
-          if (x.workflow === service) return true;
-          try {
-            return (JSON.parse(x.attributes) as Attributes)['service.name'] === service;
-          } catch {
-            return false;
-          }
-        });
-        const t = r.timeNs;
-        ofService.set(key, (ofIt.find((x) => x.start_ns <= t && (x.end_ns === null || t <= x.end_ns)) ?? ofIt[0])?.id);
-      }
-      runId = ofService.get(key) ?? `service:${service}`;
+      // The newest running at the record's time, else the newest, else the service's own.
+      const runs = await runsOf(service);
+      const t = r.timeNs;
+      runId = (runs.find((x) => x.start_ns <= t && (x.end_ns === null || t <= x.end_ns)) ?? runs[0])?.id ?? `service:${service}`;
     }
     if (runId.length > limits.nameLength) return '';
     if (!known(runId) && !patches.some((p) => p.id === runId)) {
