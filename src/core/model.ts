@@ -158,7 +158,7 @@ export function isFailedStatus(status: SpanStatus): boolean {
 }
 
 /** Status of the run from how its process ended and what its spans say. */
-export function deriveRunStatus(
+function deriveRunStatus(
   exit: { exitCode?: number; signal?: string; cancelled?: boolean; incomplete?: string },
   errorCount: number,
 ): RunStatus {
